@@ -1,0 +1,237 @@
+/**
+ * The backward sweep. From the output's node it orders the graph topologically (Kahn's algorithm
+ * over dependency counts), calls each node's rule once with the summed gradient of its output,
+ * sums the results down to each input's shape (un-broadcast) and hands them on — to the next node,
+ * or to a leaf's `.grad` (accumulating). Without `retainGraph` each node releases its saved tensors,
+ * and a second sweep through it throws. With `createGraph` the rules run with recording on, so the
+ * gradients are differentiable (higher-order derivatives). The few ops the sweep needs (add,
+ * sum-to-shape, cast) are installed by ops/, keeping autograd free of specific ops.
+ */
+import type { DType } from '../backend/types.js';
+import { onesLike } from '../tensor/create.js';
+import { Tensor } from '../tensor/tensor.js';
+import { AutogradError, fmtShape, ShapeError } from '../util/errors.js';
+import { sameShape } from '../util/shape.js';
+import { withGradMode } from './mode.js';
+import type { GradNode } from './node.js';
+
+/** The ops the engine needs, installed by the ops layer. */
+export interface GradOps {
+  add(a: Tensor, b: Tensor): Tensor;
+  sumToShape(g: Tensor, shape: readonly number[]): Tensor;
+  cast(g: Tensor, dtype: DType): Tensor;
+}
+
+let ops: GradOps | null = null;
+
+/** @internal Called once by ops/ at load time. */
+export function installGradOps(o: GradOps): void {
+  ops = o;
+}
+
+/** Observes each node's gradients during backward (used by anomaly detection). */
+export type BackwardObserver = (node: GradNode, gradOut: Tensor, gradsIn: readonly (Tensor | null)[]) => void;
+const observers = new Set<BackwardObserver>();
+
+/** Registers an observer called after every node's backward rule; returns a function that removes it. */
+export function observeBackward(fn: BackwardObserver): () => void {
+  observers.add(fn);
+  return () => observers.delete(fn);
+}
+
+/** Options of `backward`. */
+export interface BackwardOptions {
+  /** Gradient of the output (required unless the output has one element). Same shape as the output. */
+  gradient?: Tensor;
+  /** Keep saved tensors so backward can run through this graph again. */
+  retainGraph?: boolean;
+  /** Record the backward computation itself, for higher-order derivatives (implies retainGraph). */
+  createGraph?: boolean;
+}
+
+interface Sweep {
+  roots: readonly Tensor[];
+  rootGrads: readonly Tensor[];
+  retainGraph: boolean;
+  createGraph: boolean;
+  /** When set: collect gradients of these tensors instead of accumulating into leaves. */
+  capture: Map<Tensor, Tensor | null> | null;
+}
+
+function gradOps(): GradOps {
+  if (!ops) throw new AutogradError('autograd ops are not installed (import keel through its index)');
+  return ops;
+}
+
+function checkRoot(op: string, t: Tensor, g: Tensor | undefined): Tensor {
+  if (!t.requiresGrad) {
+    throw new AutogradError(
+      `${op}: the tensor does not require grad and has no gradFn; set requiresGrad on an input before computing it`,
+    );
+  }
+  if (g === undefined) {
+    if (t.size !== 1) {
+      throw new AutogradError(
+        `${op}: a gradient can be implied only for one-element outputs, got shape ${fmtShape(t.shape)}; pass a gradient of that shape`,
+      );
+    }
+    return onesLike(t);
+  }
+  if (!sameShape(g.shape, t.shape)) {
+    throw new ShapeError(
+      `${op}: gradient has shape ${fmtShape(g.shape)} but the output has shape ${fmtShape(t.shape)}`,
+    );
+  }
+  return g.dtype === t.dtype ? g : gradOps().cast(g, t.dtype);
+}
+
+function accumulate(map: Map<GradNode, Tensor>, node: GradNode, g: Tensor): void {
+  const prev = map.get(node);
+  map.set(node, prev ? gradOps().add(prev, g) : g);
+}
+
+function deliverToLeaf(s: Sweep, leaf: Tensor, g: Tensor): void {
+  if (s.capture) {
+    if (s.capture.has(leaf)) {
+      const prev = s.capture.get(leaf);
+      s.capture.set(leaf, prev ? gradOps().add(prev, g) : g);
+    }
+    return;
+  }
+  const value = s.createGraph ? g : g.detach();
+  leaf.grad = leaf.grad
+    ? withGradMode(s.createGraph, () => gradOps().add(leaf.grad as Tensor, value))
+    : value;
+}
+
+/** Topological dependency counts of the nodes reachable from `roots`. */
+function dependencies(roots: readonly GradNode[]): Map<GradNode, number> {
+  const deps = new Map<GradNode, number>();
+  const stack = [...roots];
+  for (const r of roots) if (!deps.has(r)) deps.set(r, 0);
+  const seen = new Set<GradNode>(roots);
+  while (stack.length) {
+    const node = stack.pop() as GradNode;
+    for (const e of node.next) {
+      if (!e?.node) continue;
+      deps.set(e.node, (deps.get(e.node) ?? 0) + 1);
+      if (!seen.has(e.node)) {
+        seen.add(e.node);
+        stack.push(e.node);
+      }
+    }
+  }
+  return deps;
+}
+
+function run(s: Sweep): void {
+  const pending = new Map<GradNode, Tensor>();
+  const rootNodes: GradNode[] = [];
+  s.roots.forEach((t, i) => {
+    if (t.gradFn) {
+      accumulate(pending, t.gradFn, s.rootGrads[i]);
+      rootNodes.push(t.gradFn);
+    } else deliverToLeaf(s, t, s.rootGrads[i]);
+  });
+  const deps = dependencies(rootNodes);
+  const ready = [...new Set(rootNodes)].filter((n) => deps.get(n) === 0);
+  const captureByNode = new Map<GradNode, Tensor>();
+  if (s.capture) for (const t of s.capture.keys()) if (t.gradFn) captureByNode.set(t.gradFn, t);
+  const o = gradOps();
+  withGradMode(s.createGraph, () => {
+    while (ready.length) {
+      const node = ready.pop() as GradNode;
+      const g = pending.get(node);
+      pending.delete(node);
+      if (!g) continue;
+      if (node.retained) node.retained.grad = s.createGraph ? g : g.detach();
+      const captured = captureByNode.get(node);
+      if (captured && s.capture) s.capture.set(captured, g);
+      if (node.freed) {
+        throw new AutogradError(
+          `backward: trying to run backward through the graph a second time at '${node.op}': its saved tensors were freed after the first backward; pass { retainGraph: true } to the first call`,
+        );
+      }
+      const needs = node.next.map((e) => e !== null);
+      const grads = node.rule(g, node.savedTensors(), node.ctx as never, needs);
+      for (const fn of observers) fn(node, g, grads);
+      if (!s.retainGraph && node.saved && node.saved.length > 0) {
+        node.saved = null;
+        node.freed = true;
+      }
+      node.next.forEach((e, i) => {
+        if (!e) return;
+        let gi = grads[i];
+        if (gi) {
+          if (!sameShape(gi.shape, e.shape)) gi = o.sumToShape(gi, e.shape);
+          if (gi.dtype !== e.dtype) gi = o.cast(gi, e.dtype);
+          if (e.node) accumulate(pending, e.node, gi);
+          else if (e.leaf) deliverToLeaf(s, e.leaf, gi);
+        }
+        if (e.node) {
+          const left = (deps.get(e.node) as number) - 1;
+          deps.set(e.node, left);
+          if (left === 0) ready.push(e.node);
+        }
+      });
+    }
+  });
+}
+
+/**
+ * Computes gradients of `t` with respect to every leaf that requires them, accumulating into `.grad`.
+ * One-element outputs need no `gradient`; others need one of the same shape.
+ */
+export function backward(t: Tensor, opts: BackwardOptions = {}): void {
+  const g = checkRoot('backward', t, opts.gradient);
+  const createGraph = opts.createGraph ?? false;
+  run({
+    roots: [t],
+    rootGrads: [g],
+    retainGraph: opts.retainGraph ?? createGraph,
+    createGraph,
+    capture: null,
+  });
+}
+
+/** Options of `grad`. */
+export interface GradOptions {
+  /** Gradients of the outputs (needed for outputs with more than one element). */
+  gradOutputs?: readonly Tensor[];
+  retainGraph?: boolean;
+  createGraph?: boolean;
+  /** Return null (instead of throwing) for inputs the outputs do not depend on. */
+  allowUnused?: boolean;
+}
+
+/**
+ * Functional gradients: d(outputs)/d(inputs) returned as a list, without touching any `.grad`.
+ * Inputs may be leaves or intermediate tensors.
+ */
+export function grad(
+  outputs: Tensor | readonly Tensor[],
+  inputs: Tensor | readonly Tensor[],
+  opts: GradOptions = {},
+): (Tensor | null)[] {
+  const outs = outputs instanceof Tensor ? [outputs] : [...outputs];
+  const ins = inputs instanceof Tensor ? [inputs] : [...inputs];
+  if (opts.gradOutputs && opts.gradOutputs.length !== outs.length) {
+    throw new AutogradError(`grad: got ${opts.gradOutputs.length} gradOutputs for ${outs.length} outputs`);
+  }
+  const rootGrads = outs.map((t, i) => checkRoot('grad', t, opts.gradOutputs?.[i]));
+  ins.forEach((t, i) => {
+    if (!t.requiresGrad) throw new AutogradError(`grad: input ${i} does not require grad`);
+  });
+  const capture = new Map<Tensor, Tensor | null>(ins.map((t) => [t, null]));
+  const createGraph = opts.createGraph ?? false;
+  run({ roots: outs, rootGrads, retainGraph: opts.retainGraph ?? createGraph, createGraph, capture });
+  return ins.map((t, i) => {
+    const g = capture.get(t) ?? null;
+    if (g === null && !opts.allowUnused) {
+      throw new AutogradError(
+        `grad: input ${i} was not used to compute the outputs (pass { allowUnused: true } to get null)`,
+      );
+    }
+    return g;
+  });
+}

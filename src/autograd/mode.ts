@@ -1,0 +1,32 @@
+/**
+ * Gradient recording mode. While disabled (inside `noGrad`), ops record no graph: results have no
+ * gradFn and nothing is kept for backward. Synchronous scopes only: the mode is restored when the
+ * function returns or throws.
+ */
+let enabled = true;
+
+/** Whether ops currently record the computational graph. */
+export function isGradEnabled(): boolean {
+  return enabled;
+}
+
+/** Runs `fn` with graph recording switched on or off, restoring the previous mode afterwards. */
+export function withGradMode<T>(on: boolean, fn: () => T): T {
+  const prev = enabled;
+  enabled = on;
+  try {
+    return fn();
+  } finally {
+    enabled = prev;
+  }
+}
+
+/** Runs `fn` without recording a graph (prediction, evaluation, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
+/** Runs `fn` with graph recording on, even inside `noGrad`. */
+export function enableGrad<T>(fn: () => T): T {
+  return withGradMode(true, fn);
+}

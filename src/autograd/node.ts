@@ -1,0 +1,96 @@
+/**
+ * Nodes of the computational graph. An op that ran on inputs requiring gradients records one
+ * `GradNode`: its name, where each input's gradient goes (another node, or a leaf tensor that
+ * accumulates `.grad`), the tensors it keeps for backward, a small non-tensor context, and its
+ * backward rule. Nodes reference only their saved tensors and leaves — not every input — so the
+ * memory a graph holds is exactly what backward needs (see `savedBytes`). Autograd knows no
+ * specific op: rules come from ops/.
+ */
+import type { DType } from '../backend/types.js';
+import { isFloat } from '../tensor/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { isGradEnabled } from './mode.js';
+
+/**
+ * A backward rule: given the gradient of the output, the saved tensors and the context, returns one
+ * gradient per input (null where `needs[i]` is false or the input has no gradient). Gradients may
+ * have the broadcast shape of the output; the engine sums them down to the input's shape.
+ */
+export type BackwardRule<C = unknown> = (
+  g: Tensor,
+  saved: readonly Tensor[],
+  ctx: C,
+  needs: readonly boolean[],
+) => (Tensor | null)[];
+
+/** Where the gradient of one input goes. */
+export interface Edge {
+  /** The node that produced the input, if it is not a leaf. */
+  readonly node: GradNode | null;
+  /** The leaf tensor that accumulates `.grad`, if the input is a leaf requiring grad. */
+  readonly leaf: Tensor | null;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+let nextId = 0;
+
+/** One recorded op in the graph. */
+export class GradNode {
+  readonly id = nextId++;
+  /** Tensor whose `.grad` should be set when the sweep reaches this node (`retainGrad`). */
+  retained: Tensor | null = null;
+  /** True once backward ran without `retainGraph`: saved tensors are released. */
+  freed = false;
+
+  constructor(
+    readonly op: string,
+    readonly next: readonly (Edge | null)[],
+    public saved: readonly Tensor[] | null,
+    readonly ctx: unknown,
+    readonly rule: BackwardRule<never>,
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+  ) {}
+
+  /** Tensors kept for backward, in recording order (empty once freed). */
+  savedTensors(): readonly Tensor[] {
+    return this.saved ?? [];
+  }
+}
+
+function edgeOf(t: Tensor): Edge | null {
+  if (!t.requiresGrad) return null;
+  return t.gradFn
+    ? { node: t.gradFn, leaf: null, shape: t.shape, dtype: t.dtype }
+    : { node: null, leaf: t, shape: t.shape, dtype: t.dtype };
+}
+
+/**
+ * Attaches a graph node to `out` if gradients are being recorded, `out` is floating point and any
+ * input requires gradients.
+ * Returns `out` for chaining.
+ */
+export function record<C>(
+  op: string,
+  out: Tensor,
+  inputs: readonly Tensor[],
+  saved: readonly Tensor[],
+  ctx: C,
+  rule: BackwardRule<C>,
+): Tensor {
+  if (!isGradEnabled() || !isFloat(out.dtype)) return out;
+  let any = false;
+  for (const t of inputs) if (t.requiresGrad) any = true;
+  if (!any) return out;
+  out.gradFn = new GradNode(
+    op,
+    inputs.map(edgeOf),
+    saved,
+    ctx,
+    rule as BackwardRule<never>,
+    out.shape,
+    out.dtype,
+  );
+  return out;
+}

@@ -1,0 +1,110 @@
+/**
+ * Index kernels of the js backend: gather / scatterAdd along an axis (index tensor of the output's
+ * shape) and indexSelect / indexAdd (a 1-D list of positions). Out-of-range indices throw a
+ * ValueError naming the index, the axis and its size.
+ */
+import { ValueError } from '../../util/errors.js';
+import { contiguousStrides, sizeOf } from '../../util/shape.js';
+import type { DType, TypedArray, View } from '../types.js';
+import { allocate } from '../types.js';
+import { copyInto } from './elementwise.js';
+import { forEachRun } from './iter.js';
+
+function badIndex(op: string, idx: number, axis: number, size: number): never {
+  throw new ValueError(
+    `${op}: index ${idx} is out of range for axis ${axis} of size ${size} (allowed 0..${size - 1})`,
+  );
+}
+
+function zeroAxis(strides: readonly number[], axis: number): number[] {
+  return strides.map((s, i) => (i === axis ? 0 : s));
+}
+
+export function gather(x: View, axis: number, index: View, outDtype: DType): TypedArray {
+  const out = allocate(outDtype, sizeOf(index.shape));
+  const size = x.shape[axis];
+  const xa = x.strides[axis];
+  const xd = x.data;
+  const id = index.data;
+  const strides = [index.strides, contiguousStrides(index.shape), zeroAxis(x.strides, axis)];
+  forEachRun(index.shape, strides, [index.offset, 0, x.offset], (p, n, s) => {
+    for (let i = 0; i < n; i++) {
+      const j = id[p[0] + i * s[0]];
+      if (j < 0 || j >= size) badIndex('gather', j, axis, size);
+      out[p[1] + i] = xd[p[2] + i * s[2] + j * xa];
+    }
+  });
+  return out;
+}
+
+export function scatterAdd(
+  outShape: readonly number[],
+  axis: number,
+  index: View,
+  src: View,
+  outDtype: DType,
+): TypedArray {
+  const out = allocate(outDtype, sizeOf(outShape));
+  const os = contiguousStrides(outShape);
+  const size = outShape[axis];
+  const oa = os[axis];
+  const id = index.data;
+  const sd = src.data;
+  const strides = [index.strides, src.strides, zeroAxis(os, axis)];
+  forEachRun(index.shape, strides, [index.offset, src.offset, 0], (p, n, s) => {
+    for (let i = 0; i < n; i++) {
+      const j = id[p[0] + i * s[0]];
+      if (j < 0 || j >= size) badIndex('scatterAdd', j, axis, size);
+      out[p[2] + i * s[2] + j * oa] += sd[p[1] + i * s[1]];
+    }
+  });
+  return out;
+}
+
+function without<T>(xs: readonly T[], axis: number): T[] {
+  return xs.filter((_, i) => i !== axis);
+}
+
+export function indexSelect(x: View, axis: number, index: Int32Array, outDtype: DType): TypedArray {
+  const outShape = x.shape.map((d, i) => (i === axis ? index.length : d));
+  const out = allocate(outDtype, sizeOf(outShape));
+  const os = contiguousStrides(outShape);
+  const size = x.shape[axis];
+  const shape = without(x.shape, axis);
+  for (let j = 0; j < index.length; j++) {
+    const k = index[j];
+    if (k < 0 || k >= size) badIndex('indexSelect', k, axis, size);
+    copyInto(
+      { data: out, shape, strides: without(os, axis), offset: j * os[axis] },
+      { data: x.data, shape, strides: without(x.strides, axis), offset: x.offset + k * x.strides[axis] },
+    );
+  }
+  return out;
+}
+
+export function indexAdd(
+  outShape: readonly number[],
+  axis: number,
+  index: Int32Array,
+  src: View,
+  outDtype: DType,
+): TypedArray {
+  const out = allocate(outDtype, sizeOf(outShape));
+  const os = contiguousStrides(outShape);
+  const size = outShape[axis];
+  const shape = without(outShape, axis);
+  const sd = src.data;
+  for (let j = 0; j < index.length; j++) {
+    const k = index[j];
+    if (k < 0 || k >= size) badIndex('indexAdd', k, axis, size);
+    forEachRun(
+      shape,
+      [without(os, axis), without(src.strides, axis)],
+      [k * os[axis], src.offset + j * src.strides[axis]],
+      (p, n, s) => {
+        for (let i = 0; i < n; i++) out[p[0] + i * s[0]] += sd[p[1] + i * s[1]];
+      },
+    );
+  }
+  return out;
+}

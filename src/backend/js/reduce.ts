@@ -1,0 +1,87 @@
+/**
+ * Reductions of the js backend. `reduce` walks the input once in memory order and accumulates into
+ * a float64 buffer whose strides are 0 along reduced axes (so sums over any axes, contiguous or not,
+ * are one pass); `argReduce` scans one axis. max/min propagate NaN as PyTorch does.
+ */
+import { contiguousStrides, sizeOf } from '../../util/shape.js';
+import type { DType, ReduceOp, TypedArray, View } from '../types.js';
+import { allocate } from '../types.js';
+import { forEachRun } from './iter.js';
+
+/** Strides of the reduced output placed over the input's index space: 0 along reduced axes. */
+function outStridesOver(shape: readonly number[], axes: readonly number[]): number[] {
+  const kept = shape.filter((_, i) => !axes.includes(i));
+  const ks = contiguousStrides(kept);
+  let j = 0;
+  return shape.map((_, i) => (axes.includes(i) ? 0 : ks[j++]));
+}
+
+export function reduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): TypedArray {
+  const outSize = sizeOf(x.shape.filter((_, i) => !axes.includes(i)));
+  const acc = new Float64Array(outSize);
+  const init = op === 'sum' ? 0 : op === 'max' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  acc.fill(init);
+  const xd = x.data;
+  const os = outStridesOver(x.shape, axes);
+  forEachRun(x.shape, [x.strides, os], [x.offset, 0], (p, n, s) => {
+    let xi = p[0];
+    const oi = p[1];
+    const xs = s[0];
+    const ost = s[1];
+    if (op === 'sum') {
+      if (ost === 0) {
+        let t = 0;
+        for (let i = 0; i < n; i++, xi += xs) t += xd[xi];
+        acc[oi] += t;
+      } else for (let i = 0; i < n; i++, xi += xs) acc[oi + i * ost] += xd[xi];
+    } else if (op === 'max') {
+      for (let i = 0; i < n; i++, xi += xs) {
+        const v = xd[xi];
+        const j = oi + i * ost;
+        if (v > acc[j] || v !== v) acc[j] = v;
+      }
+    } else {
+      for (let i = 0; i < n; i++, xi += xs) {
+        const v = xd[xi];
+        const j = oi + i * ost;
+        if (v < acc[j] || v !== v) acc[j] = v;
+      }
+    }
+  });
+  if (outDtype === 'float64') return acc;
+  const out = allocate(outDtype, outSize);
+  out.set(acc);
+  return out;
+}
+
+export function argReduce(op: 'argmax' | 'argmin', x: View, axis: number): Int32Array {
+  const others = x.shape.filter((_, i) => i !== axis);
+  const otherStrides = x.strides.filter((_, i) => i !== axis);
+  const out = new Int32Array(sizeOf(others));
+  const len = x.shape[axis];
+  const as = x.strides[axis];
+  const xd = x.data;
+  const isMax = op === 'argmax';
+  forEachRun(others, [otherStrides, contiguousStrides(others)], [x.offset, 0], (p, n, s) => {
+    let base = p[0];
+    for (let i = 0; i < n; i++, base += s[0]) {
+      let best = xd[base];
+      let bi = 0;
+      if (best === best) {
+        for (let j = 1, xi = base + as; j < len; j++, xi += as) {
+          const v = xd[xi];
+          if (v !== v) {
+            bi = j;
+            break;
+          }
+          if (isMax ? v > best : v < best) {
+            best = v;
+            bi = j;
+          }
+        }
+      }
+      out[p[1] + i] = bi;
+    }
+  });
+  return out;
+}

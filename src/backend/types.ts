@@ -1,0 +1,99 @@
+/**
+ * The backend seam (DESIGN.md §2). A backend sees only buffers, shapes, strides and dtypes —
+ * never tensors, autograd or nn. Inputs are strided views (possibly broadcast, stride 0);
+ * outputs are new contiguous row-major buffers. `js` is the reference; faster backends implement
+ * the same interface and are tested against it by the conformance suite.
+ */
+
+/** Element types of keel tensors. */
+export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+
+/** Storage of one dtype: float32 → Float32Array, float64 → Float64Array, int32 → Int32Array, bool → Uint8Array (0/1). */
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/** A strided window onto a buffer. `strides` and `offset` are in elements. */
+export interface View {
+  readonly data: TypedArray;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/** Element-wise unary kernels. `copy` converts to the requested output dtype. */
+export type UnaryOp = 'copy' | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'relu' | 'sigmoid' | 'tanh';
+
+/** Element-wise binary kernels; comparisons write 0/1 into a bool buffer. */
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'eq'
+  | 'ne'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge';
+
+/** Reductions over a set of axes. */
+export type ReduceOp = 'sum' | 'max' | 'min';
+
+/** The kernels a backend provides. */
+export interface Backend {
+  readonly name: string;
+  /** out[i] = op(x[i]), out has x.shape. */
+  unary(op: UnaryOp, x: View, outDtype: DType): TypedArray;
+  /** out = op(a, b); `a` and `b` are already broadcast to `outShape` (stride 0 where broadcast). */
+  binary(op: BinaryOp, a: View, b: View, outShape: readonly number[], outDtype: DType): TypedArray;
+  /** out = cond ? a : b, all three broadcast to `outShape`. */
+  where(cond: View, a: View, b: View, outShape: readonly number[], outDtype: DType): TypedArray;
+  /** Reduces `axes` (sorted, distinct); the output shape is x.shape without those axes. */
+  reduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): TypedArray;
+  /** Index of the first maximum (minimum) along `axis`; NaN counts as the maximum (minimum). */
+  argReduce(op: 'argmax' | 'argmin', x: View, axis: number): Int32Array;
+  /**
+   * Batched matrix product. a: [...batch, m, k], b: [...batch, k, n], both of rank `outShape.length`
+   * with batch dimensions already broadcast (stride 0). Any strides: transposed operands are read in place.
+   */
+  matmul(a: View, b: View, outShape: readonly number[], outDtype: DType): TypedArray;
+  /** out[..., j, ...] = x[..., index[..., j, ...], ...] along `axis`; out has index.shape. */
+  gather(x: View, axis: number, index: View, outDtype: DType): TypedArray;
+  /** zeros(outShape) then out[..., index[..., j, ...], ...] += src[..., j, ...] along `axis`. */
+  scatterAdd(outShape: readonly number[], axis: number, index: View, src: View, outDtype: DType): TypedArray;
+  /** Selects the entries `index` along `axis`. */
+  indexSelect(x: View, axis: number, index: Int32Array, outDtype: DType): TypedArray;
+  /** zeros(outShape) then out[..., index[j], ...] += src[..., j, ...] along `axis`. */
+  indexAdd(
+    outShape: readonly number[],
+    axis: number,
+    index: Int32Array,
+    src: View,
+    outDtype: DType,
+  ): TypedArray;
+  /** Writes `src` (already broadcast to dst.shape) into the strided destination `dst`. */
+  copyInto(dst: View, src: View): void;
+}
+
+/** Allocates a zeroed buffer of a dtype. */
+export function allocate(dtype: DType, size: number): TypedArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(size);
+    case 'float64':
+      return new Float64Array(size);
+    case 'int32':
+      return new Int32Array(size);
+    case 'bool':
+      return new Uint8Array(size);
+    default:
+      return dtype satisfies never;
+  }
+}
+
+/** Bytes per element of a dtype. */
+export function bytesPerElement(dtype: DType): number {
+  return dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4;
+}

@@ -1,0 +1,31 @@
+/**
+ * keel — deep learning in TypeScript. The public API: tensors and their creation, ops with
+ * reverse-mode autograd, gradient checking, graph export, backends and seeded randomness.
+ */
+
+export {
+  type BackwardObserver,
+  type BackwardOptions,
+  backward,
+  type GradOptions,
+  grad,
+  observeBackward,
+} from './autograd/engine.js';
+export { type GraphStats, graphStats, savedBytes, toDot, toMermaid } from './autograd/export.js';
+export {
+  GradcheckError,
+  type GradcheckOptions,
+  type GradcheckResult,
+  type GradcheckWorst,
+  gradcheck,
+} from './autograd/gradcheck.js';
+export { enableGrad, isGradEnabled, noGrad } from './autograd/mode.js';
+export { type Edge, GradNode } from './autograd/node.js';
+export { getBackend, registerBackend, setBackend } from './backend/registry.js';
+export type { Backend, DType, TypedArray, View } from './backend/types.js';
+export * from './ops/index.js';
+export * from './tensor/create.js';
+export { defaultFloatDType, isFloat, promote, setDefaultDType } from './tensor/dtype.js';
+export { type NestedArray, Tensor } from './tensor/tensor.js';
+export { AutogradError, AxisError, DTypeError, KeelError, ShapeError, ValueError } from './util/errors.js';
+export { defaultGenerator, Generator, manualSeed } from './util/random.js';

@@ -1,0 +1,152 @@
+/**
+ * The Tensor: a strided view (shape, strides, offset) onto a typed-array buffer with a dtype, plus
+ * autograd state (`requiresGrad`, `grad`, `gradFn`). Views share the buffer. This file holds what
+ * needs no op; arithmetic and shape methods are installed by ops/methods.ts, `backward` by
+ * autograd/methods.ts (so the layering util ← backend ← tensor ← autograd ← ops holds).
+ */
+
+import type { GradNode } from '../autograd/node.js';
+import type { DType, TypedArray, View } from '../backend/types.js';
+import { AutogradError, DTypeError, fmtShape, ValueError } from '../util/errors.js';
+import { contiguousStrides, sizeOf } from '../util/shape.js';
+import { isFloat } from './dtype.js';
+import { formatValues } from './format.js';
+
+/** Nested JS arrays as returned by `toArray()`. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/** A multi-dimensional array with reverse-mode automatic differentiation. */
+export class Tensor implements View {
+  /** Gradient accumulated by `backward()` (leaves, and tensors that called `retainGrad()`). */
+  grad: Tensor | null = null;
+  /** The graph node that produced this tensor; null for leaves and tensors made without gradients. */
+  gradFn: GradNode | null = null;
+  /** Optional name shown in graph pictures. */
+  name: string | undefined;
+  private leafRequiresGrad = false;
+
+  /** @internal Use `tensor()`, `zeros()`, ... to create tensors. */
+  constructor(
+    readonly data: TypedArray,
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+    readonly strides: readonly number[] = contiguousStrides(shape),
+    readonly offset = 0,
+  ) {}
+
+  /** Number of elements. */
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** True when this tensor is a leaf of the graph (created by the user, not by an op recording a node). */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** Whether gradients flow to this tensor: set on leaves, inherited by results of ops. */
+  get requiresGrad(): boolean {
+    return this.leafRequiresGrad || this.gradFn !== null;
+  }
+
+  set requiresGrad(on: boolean) {
+    if (this.gradFn !== null) {
+      throw new AutogradError(
+        `requiresGrad can only be changed on leaf tensors; this tensor was produced by '${this.gradFn.op}' (use detach())`,
+      );
+    }
+    if (on && !isFloat(this.dtype)) {
+      throw new DTypeError(
+        `requiresGrad: only float32/float64 tensors can require gradients, got ${this.dtype}`,
+      );
+    }
+    this.leafRequiresGrad = on;
+  }
+
+  /** Sets `requiresGrad` and returns this tensor. */
+  requiresGrad_(on = true): this {
+    this.requiresGrad = on;
+    return this;
+  }
+
+  /** Keeps `.grad` on this non-leaf tensor during backward. */
+  retainGrad(): this {
+    if (this.gradFn) this.gradFn.retained = this;
+    return this;
+  }
+
+  /** True when the elements are laid out row-major without gaps. */
+  isContiguous(): boolean {
+    const cs = contiguousStrides(this.shape);
+    return this.shape.every((d, i) => d === 1 || this.strides[i] === cs[i]);
+  }
+
+  /** A tensor sharing this one's data, cut from the graph (no gradients flow through it). */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape, this.dtype, this.strides, this.offset);
+  }
+
+  /** Elements in row-major order as a new contiguous typed array of this dtype. */
+  toTypedArray(): TypedArray {
+    const n = this.size;
+    const Ctor = this.data.constructor as new (n: number) => TypedArray;
+    const out = new Ctor(n);
+    if (this.isContiguous()) {
+      out.set(this.data.subarray(this.offset, this.offset + n));
+      return out;
+    }
+    let i = 0;
+    const walk = (dim: number, off: number): void => {
+      if (dim === this.shape.length) {
+        out[i++] = this.data[off];
+        return;
+      }
+      for (let j = 0; j < this.shape[dim]; j++) walk(dim + 1, off + j * this.strides[dim]);
+    };
+    walk(0, this.offset);
+    return out;
+  }
+
+  /** Elements as nested JS arrays (numbers, or booleans for bool tensors); a 0-d tensor gives a scalar. */
+  toArray(): NestedArray {
+    const flat = this.toTypedArray();
+    const conv = this.dtype === 'bool' ? (v: number) => v !== 0 : (v: number) => v;
+    let i = 0;
+    const build = (dim: number): NestedArray => {
+      if (dim === this.shape.length) return conv(flat[i++]);
+      return Array.from({ length: this.shape[dim] }, () => build(dim + 1));
+    };
+    return build(0);
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) {
+      throw new ValueError(
+        `item: only one-element tensors can be converted to a number, got shape ${fmtShape(this.shape)}`,
+      );
+    }
+    return this.data[this.offset];
+  }
+
+  /** Text like `tensor([[1., 2.], [3., 4.]], dtype=float64, gradFn=<mul>)`. */
+  toString(): string {
+    const body = formatValues(this.toTypedArray(), this.shape, this.dtype, 'tensor('.length);
+    const extras: string[] = [];
+    if (this.dtype !== 'float32') extras.push(`dtype=${this.dtype}`);
+    if (this.size === 0) extras.push(`shape=${fmtShape(this.shape)}`);
+    if (this.gradFn) extras.push(`gradFn=<${this.gradFn.op}>`);
+    else if (this.requiresGrad) extras.push('requiresGrad=true');
+    return `tensor(${[body, ...extras].join(', ')})`;
+  }
+
+  /** Node's util.inspect uses the same text as toString. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}

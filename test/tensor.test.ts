@@ -1,0 +1,220 @@
+/**
+ * Tensors: creation, dtypes and promotion, views sharing memory, contiguous copies, strides,
+ * broadcasting, seeded randomness, toArray/item/toString.
+ */
+import { describe, expect, it } from 'vitest';
+import * as k from '../src/index.js';
+import { Generator } from '../src/index.js';
+
+describe('creation', () => {
+  it('from nested arrays, with inferred shape and dtype', () => {
+    const t = k.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(t.shape).toEqual([2, 3]);
+    expect(t.dtype).toBe('float32');
+    expect(t.strides).toEqual([3, 1]);
+    expect(k.tensor([true, false]).dtype).toBe('bool');
+    expect(k.tensor(5).shape).toEqual([]);
+    expect(k.tensor([[1, 2]], { dtype: 'int32' }).dtype).toBe('int32');
+  });
+
+  it('from typed arrays keeps their dtype and copies the data', () => {
+    const src = new Float64Array([1, 2, 3, 4]);
+    const t = k.tensor(src, { shape: [2, 2] });
+    expect(t.dtype).toBe('float64');
+    src[0] = 99;
+    expect(t.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(k.tensor(new Int32Array([1, 2])).dtype).toBe('int32');
+  });
+
+  it('constant fills, ranges and identity', () => {
+    expect(k.zeros([2, 2]).toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
+    expect(k.ones([3], { dtype: 'int32' }).toArray()).toEqual([1, 1, 1]);
+    expect(k.full([2], 7).toArray()).toEqual([7, 7]);
+    expect(k.arange(5).toArray()).toEqual([0, 1, 2, 3, 4]);
+    expect(k.arange(5).dtype).toBe('int32');
+    expect(k.arange(1, 2, 0.25).toArray()).toEqual([1, 1.25, 1.5, 1.75]);
+    expect(k.linspace(0, 1, 5, { dtype: 'float64' }).toArray()).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(k.eye(2, 3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
+  });
+
+  it('rejects ragged arrays and bad shapes with the position', () => {
+    expect(() => k.tensor([[1, 2], [3]])).toThrow(/expected length 2 at depth 1, got length 1/);
+    expect(() => k.zeros([2, -1])).toThrow(/non-negative integers, got \[2,-1\]/);
+    expect(() => k.tensor([1, 2], { dtype: 'float16' as never })).toThrow(/unknown dtype 'float16'/);
+  });
+});
+
+describe('randomness', () => {
+  it('same seed, same draws; different seeds differ', () => {
+    const a = k.randn([100], { generator: new Generator(1) }).toArray();
+    const b = k.randn([100], { generator: new Generator(1) }).toArray();
+    const c = k.randn([100], { generator: new Generator(2) }).toArray();
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    k.manualSeed(3);
+    const d = k.rand([5]).toArray();
+    k.manualSeed(3);
+    expect(k.rand([5]).toArray()).toEqual(d);
+  });
+
+  it('distributions have the right moments', () => {
+    const g = new Generator(11);
+    const u = k.rand([100000], { generator: g, dtype: 'float64' });
+    const n = k.randn([100000], { generator: g, dtype: 'float64' });
+    expect(k.mean(u).item()).toBeCloseTo(0.5, 2);
+    expect(k.variance(u).item()).toBeCloseTo(1 / 12, 3);
+    expect(k.mean(n).item()).toBeCloseTo(0, 1);
+    expect(k.std(n).item()).toBeCloseTo(1, 1);
+    const ints = k.randint(0, 3, [30000], { generator: g });
+    const counts = [0, 1, 2].map((v) => k.sum(k.eq(ints, v)).item() / 30000);
+    for (const c of counts) expect(c).toBeCloseTo(1 / 3, 1);
+    const b = k.bernoulli(0.2, [50000], { generator: g });
+    expect(k.mean(b).item()).toBeCloseTo(0.2, 2);
+  });
+
+  it('generator state can be saved and restored', () => {
+    const g = new Generator(5);
+    g.normal();
+    const state = g.getState();
+    const x = [g.normal(), g.random(), g.nextUint32()];
+    g.setState(state);
+    expect([g.normal(), g.random(), g.nextUint32()]).toEqual(x);
+  });
+
+  it('bernoulli validates probabilities', () => {
+    expect(() => k.bernoulli(1.5, [2])).toThrow(/probability must be in \[0, 1\], got 1.5/);
+  });
+});
+
+describe('views share memory; contiguous copies do not', () => {
+  it('reshape / transpose / slice / expand / squeeze are views', () => {
+    const x = k.arange(12, undefined, 1, { dtype: 'float32' }).reshape([3, 4]);
+    const t = x.transpose();
+    expect(t.data).toBe(x.data);
+    expect(t.strides).toEqual([1, 4]);
+    expect(t.isContiguous()).toBe(false);
+    expect(t.toArray()).toEqual([
+      [0, 4, 8],
+      [1, 5, 9],
+      [2, 6, 10],
+      [3, 7, 11],
+    ]);
+    const s = x.slice(1, 1, 4, 2);
+    expect(s.data).toBe(x.data);
+    expect(s.toArray()).toEqual([
+      [1, 3],
+      [5, 7],
+      [9, 11],
+    ]);
+    const e = k.tensor([[1], [2]]).expand([2, 3]);
+    expect(e.strides).toEqual([1, 0]);
+    expect(e.toArray()).toEqual([
+      [1, 1, 1],
+      [2, 2, 2],
+    ]);
+    expect(k.zeros([1, 3, 1]).squeeze().shape).toEqual([3]);
+    expect(k.zeros([3]).unsqueeze(0).shape).toEqual([1, 3]);
+    expect(k.zeros([2, 3, 4]).permute([2, 0, 1]).shape).toEqual([4, 2, 3]);
+    expect(x.narrow(0, 1, 2).toArray()).toEqual([
+      [4, 5, 6, 7],
+      [8, 9, 10, 11],
+    ]);
+    expect(x.select(1, -1).toArray()).toEqual([3, 7, 11]);
+  });
+
+  it('contiguous() copies a strided view into row-major order', () => {
+    const x = k.arange(6, undefined, 1, { dtype: 'float64' }).reshape([2, 3]);
+    const c = x.transpose().contiguous();
+    expect(c.data).not.toBe(x.data);
+    expect(c.isContiguous()).toBe(true);
+    expect(Array.from(c.data)).toEqual([0, 3, 1, 4, 2, 5]);
+    // reshape of a non-contiguous tensor copies
+    expect(x.transpose().reshape([6]).toArray()).toEqual([0, 3, 1, 4, 2, 5]);
+  });
+
+  it('ops read strided and broadcast inputs correctly', () => {
+    const x = k.arange(6, undefined, 1, { dtype: 'float64' }).reshape([2, 3]);
+    expect(k.add(x.transpose(), k.tensor([10, 20], { dtype: 'float64' })).toArray()).toEqual([
+      [10, 23],
+      [11, 24],
+      [12, 25],
+    ]);
+    expect(k.sum(x.transpose(), 0).toArray()).toEqual([3, 12]);
+    expect(k.matmul(x.transpose(), x).toArray()).toEqual([
+      [9, 12, 15],
+      [12, 17, 22],
+      [15, 22, 29],
+    ]);
+  });
+});
+
+describe('dtypes', () => {
+  it('promotion follows bool < int32 < float32 < float64', () => {
+    const i = k.tensor([1, 2], { dtype: 'int32' });
+    const f = k.tensor([1, 2]);
+    const d = k.tensor([1, 2], { dtype: 'float64' });
+    expect(k.add(i, i).dtype).toBe('int32');
+    expect(k.add(i, f).dtype).toBe('float32');
+    expect(k.add(f, d).dtype).toBe('float64');
+    expect(k.div(i, i).dtype).toBe('float32');
+    expect(k.add(k.tensor([true]), k.tensor([true])).dtype).toBe('int32');
+  });
+
+  it('a JS number does not widen a tensor', () => {
+    expect(k.mul(k.tensor([1, 2]), 0.5).dtype).toBe('float32');
+    expect(k.mul(k.tensor([1, 2], { dtype: 'int32' }), 2).dtype).toBe('int32');
+    expect(k.mul(k.tensor([1, 2], { dtype: 'int32' }), 0.5).dtype).toBe('float32');
+  });
+
+  it('cast converts values (float → int truncates, nonzero → true)', () => {
+    expect(k.tensor([1.7, -1.7, 0]).cast('int32').toArray()).toEqual([1, -1, 0]);
+    expect(k.tensor([2, 0, -0.5]).cast('bool').toArray()).toEqual([true, false, true]);
+  });
+
+  it('setDefaultDType switches the float default', () => {
+    k.setDefaultDType('float64');
+    try {
+      expect(k.tensor([1.5]).dtype).toBe('float64');
+      expect(k.randn([2]).dtype).toBe('float64');
+    } finally {
+      k.setDefaultDType('float32');
+    }
+  });
+});
+
+describe('reading values', () => {
+  it('toArray, item and toString', () => {
+    const t = k.tensor([
+      [1, 2.5],
+      [-3, 4],
+    ]);
+    expect(t.toArray()).toEqual([
+      [1, 2.5],
+      [-3, 4],
+    ]);
+    expect(k.sum(t).item()).toBe(4.5);
+    expect(() => t.item()).toThrow(/one-element tensors.*\[2,2\]/);
+    expect(t.toString()).toBe('tensor([[ 1.0000,  2.5000],\n        [-3.0000,  4.0000]])');
+    expect(k.tensor([1, 2], { dtype: 'int32' }).toString()).toBe('tensor([1, 2], dtype=int32)');
+    expect(k.tensor([true, false]).toString()).toBe('tensor([ true, false], dtype=bool)');
+    expect(k.tensor(3).toString()).toBe('tensor(3.)');
+    const x = k.ones([2], { requiresGrad: true });
+    expect(x.toString()).toBe('tensor([1., 1.], requiresGrad=true)');
+    expect(k.mul(x, 2).toString()).toBe('tensor([2., 2.], gradFn=<mul>)');
+    expect(k.tensor([1e-6, 1])).toBeDefined();
+    expect(k.tensor([Number.NaN, Number.POSITIVE_INFINITY, 1]).toString()).toBe('tensor([nan, inf,  1.])');
+    expect(k.zeros([1001]).toString()).toContain('...');
+  });
+});
