@@ -1,6 +1,7 @@
 /**
  * keel — deep learning in TypeScript. The public API: tensors and their creation, ops with
- * reverse-mode autograd, gradient checking, graph export, backends and seeded randomness.
+ * reverse-mode autograd, gradient checking, graph export, backends, seeded randomness, and the
+ * `nn` (modules, losses, initializers) and `optim` (optimizers, schedulers, clipping) namespaces.
  */
 
 export {
@@ -23,7 +24,9 @@ export { enableGrad, isGradEnabled, noGrad } from './autograd/mode.js';
 export { type Edge, GradNode } from './autograd/node.js';
 export { getBackend, registerBackend, setBackend } from './backend/registry.js';
 export type { Backend, DType, TypedArray, View } from './backend/types.js';
+export * as nn from './nn/index.js';
 export * from './ops/index.js';
+export * as optim from './optim/index.js';
 export * from './tensor/create.js';
 export { defaultFloatDType, isFloat, promote, setDefaultDType } from './tensor/dtype.js';
 export { type NestedArray, Tensor } from './tensor/tensor.js';

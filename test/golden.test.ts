@@ -4,28 +4,10 @@
  * with the same w and compare every input's gradient. The float32 path is checked too (forward and
  * gradients within float32 tolerance).
  */
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../src/index.js';
 import * as k from '../src/index.js';
-import { decode, type Encoded, expectClose } from './helpers.js';
+import { type Args, goldenSuite } from './helpers.js';
 
-interface Case {
-  name: string;
-  op: string;
-  args: Record<string, unknown>;
-  inputs: Encoded[];
-  output: Encoded;
-  weights?: Encoded;
-  grads?: (Encoded | null)[];
-}
-
-const golden = JSON.parse(readFileSync(new URL('./golden/ops.json', import.meta.url), 'utf8')) as {
-  cases: Case[];
-};
-
-// biome-ignore lint/suspicious/noExplicitAny: golden arguments are heterogeneous JSON
-type Args = Record<string, any>;
 const axisArg = (a: Args) => (a.axis === null ? undefined : a.axis);
 
 /** How each golden op is called in keel. */
@@ -46,6 +28,7 @@ const calls: Record<string, (xs: Tensor[], a: Args) => Tensor> = {
   relu: ([x]) => k.relu(x),
   sigmoid: ([x]) => k.sigmoid(x),
   tanh: ([x]) => k.tanh(x),
+  erf: ([x]) => k.erf(x),
   clamp: ([x], a) => k.clamp(x, a.min, a.max),
   eq: ([x, y]) => k.eq(x, y),
   ne: ([x, y]) => k.ne(x, y),
@@ -88,50 +71,4 @@ const calls: Record<string, (xs: Tensor[], a: Args) => Tensor> = {
   logSoftmax: ([x], a) => k.logSoftmax(x, a.axis),
 };
 
-function run(c: Case, dtype: 'float32' | 'float64') {
-  const xs = c.inputs.map((e) => {
-    const t = decode(e, e.dtype === 'float64' ? dtype : e.dtype);
-    if (c.grads && e.dtype === 'float64') t.requiresGrad = true;
-    return t;
-  });
-  const out = calls[c.op](xs, c.args);
-  return { xs, out };
-}
-
-describe('golden values from PyTorch', () => {
-  it('covers every op of the generator', () => {
-    const missing = [...new Set(golden.cases.map((c) => c.op))].filter((op) => !(op in calls));
-    expect(missing).toEqual([]);
-    expect(golden.cases.length).toBeGreaterThan(100);
-  });
-
-  for (const c of golden.cases) {
-    it(`${c.name} (float64)`, () => {
-      const { xs, out } = run(c, 'float64');
-      const expected = decode(c.output);
-      if (c.output.dtype === 'float64') expect(out.dtype).toBe('float64');
-      else expect(out.dtype).toBe(c.output.dtype);
-      expectClose(out, expected, 1e-10, 1e-12);
-      if (c.weights && c.grads) {
-        k.sum(k.mul(out, decode(c.weights))).backward();
-        c.grads.forEach((g, i) => {
-          if (g) expectClose(xs[i].grad as Tensor, decode(g), 1e-9, 1e-12);
-        });
-      }
-    });
-
-    if (c.output.dtype === 'float64' && c.inputs.some((e) => e.dtype === 'float64')) {
-      it(`${c.name} (float32)`, () => {
-        const { xs, out } = run(c, 'float32');
-        expect(out.dtype).toBe('float32');
-        expectClose(out, decode(c.output), 1e-5, 1e-5);
-        if (c.weights && c.grads) {
-          k.sum(k.mul(out, decode(c.weights, 'float32'))).backward();
-          c.grads.forEach((g, i) => {
-            if (g) expectClose(xs[i].grad as Tensor, decode(g), 1e-4, 1e-4);
-          });
-        }
-      });
-    }
-  }
-});
+goldenSuite('golden values from PyTorch: ops', 'ops.json', calls);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { Generator, type Primitive, type Tensor } from '../src/index.js';
+import { Generator, nn, type Primitive, type Tensor } from '../src/index.js';
 
 const gen = new Generator(7);
 /** Uniform float64 in [lo, hi). */
@@ -37,6 +37,11 @@ const w234 = r([2, 3, 4]);
 const w22 = r([2, 2]);
 const w36 = r([3, 6]);
 const w43 = r([4, 3]);
+const labels = idx([0, 2, 1, 2, 0], [5]);
+const classW = k.tensor([0.2, 1, 3], { dtype: 'float64' });
+const sampleW = k.tensor([1, 0.5, 2, 0, 1], { dtype: 'float64' });
+const bceT = k.cast(k.gt(r([4, 3]), 0), 'float64');
+const posW = pos([3]);
 
 const binaryShapes: [number[], number[]][] = [
   [
@@ -70,6 +75,7 @@ const primitives: { [K in Primitive]: Case[] } = {
   relu: unary('relu', k.relu),
   sigmoid: unary('sigmoid', k.sigmoid),
   tanh: unary('tanh', k.tanh),
+  erf: unary('erf', k.erf),
   cast: [
     {
       // float32 in the middle: a coarse step and float32 tolerances
@@ -177,6 +183,39 @@ const composites: Case[] = [
     r([5, 3]),
   ),
   c('chunk', (x) => k.concat(k.chunk(x, 2, 1).reverse(), 1), r([2, 4])),
+  // nn functionals
+  c('leakyRelu', (x) => nn.F.leakyRelu(x, 0.1), r([3, 4])),
+  c('prelu per channel', (x, w) => nn.F.prelu(x, w), r([2, 3, 2]), r([3])),
+  c('elu', (x) => nn.F.elu(x, 0.5), r([3, 4])),
+  c('selu', (x) => nn.F.selu(x), r([3, 4])),
+  c('gelu', (x) => nn.F.gelu(x), r([3, 4])),
+  c('gelu tanh', (x) => nn.F.gelu(x, 'tanh'), r([3, 4])),
+  c('silu', (x) => nn.F.silu(x), r([3, 4])),
+  c('softplus', (x) => nn.F.softplus(x, 2, 3), r([3, 4])),
+  c('linear', (x, w, b) => nn.F.linear(x, w, b), r([5, 4]), r([3, 4]), r([3])),
+  c('layerNorm', (x, w, b) => nn.F.layerNorm(x, [4], w, b), r([3, 4]), r([4]), r([4])),
+  c(
+    'batchNorm (training)',
+    (x, w, b) => nn.F.batchNorm(x, null, null, w, b, { training: true }),
+    r([6, 3]),
+    r([3]),
+    r([3]),
+  ),
+  c(
+    'crossEntropy smoothing + class weights',
+    (x) => nn.F.crossEntropy(x, labels, { labelSmoothing: 0.1, weight: classW }),
+    r([5, 3]),
+  ),
+  c(
+    'crossEntropy sample weights',
+    (x) => nn.F.crossEntropy(x, labels, { sampleWeights: sampleW }),
+    r([5, 3]),
+  ),
+  c('nllLoss', (x) => nn.F.nllLoss(k.logSoftmax(x, 1), labels), r([5, 3])),
+  c('bceWithLogits', (x) => nn.F.bceWithLogits(x, bceT, { posWeight: posW }), r([4, 3])),
+  c('huberLoss', (x, y) => nn.F.huberLoss(x, y, 0.5), r([4, 3]), r([4, 3])),
+  c('smoothL1Loss', (x, y) => nn.F.smoothL1Loss(x, y, 0.5), r([4, 3]), r([4, 3])),
+  c('l2Penalty + l1Penalty', (a, b) => k.add(nn.F.l2Penalty([a, b]), nn.F.l1Penalty(a)), r([3]), r([2, 2])),
 ];
 
 describe('gradcheck: every primitive in float64', () => {

@@ -1,35 +1,58 @@
 /**
- * The README's example is examples/readme.mjs verbatim, and it runs: the block in the README and
- * the file must match, and executing the file prints what the README says it prints.
+ * The README's examples run as printed: every ```js block is executed (imports of 'keel' resolve
+ * to the sources), the first block is examples/readme.mjs verbatim, and what it prints is the
+ * README's ```text block.
  */
-import { readFileSync } from 'node:fs';
-import { describe, expect, it, vi } from 'vitest';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const example = readFileSync(new URL('../examples/readme.mjs', import.meta.url), 'utf8');
+const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+const dir = new URL('./.readme-blocks/', import.meta.url);
 
-describe('README example', () => {
-  it('is the same text as examples/readme.mjs', () => {
-    const block = /```js\n([\s\S]*?)```/.exec(readme);
-    expect(block?.[1]).toBe(example);
+async function runBlock(i: number): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const file = new URL(`block${i}.mjs`, dir);
+  writeFileSync(file, blocks[i]);
+  const lines: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+    lines.push(a.join(' '));
+  });
+  try {
+    await import(/* @vite-ignore */ `./.readme-blocks/block${i}.mjs`);
+  } finally {
+    spy.mockRestore();
+  }
+  return lines;
+}
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('README examples', () => {
+  it('has the main example, the weight-decay and the dropout examples', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    expect(blocks[0]).toBe(example);
   });
 
-  it('runs and prints what the README shows', async () => {
-    const lines: string[] = [];
-    const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
-      lines.push(a.join(' '));
-    });
-    try {
-      // @ts-expect-error the example is plain JavaScript without type declarations
-      await import('../examples/readme.mjs');
-    } finally {
-      spy.mockRestore();
-    }
-    expect(lines[0]).toMatch(/^loss \d+\.\d{4} \| dL\/dW tensor\(\[\[.*\]\]\)$/);
-    expect(lines[1]).toBe('gradcheck passed: true');
-    expect(lines[2]).toMatch(/^kept for backward: training \d+ B, prediction 0 B$/);
-    expect(lines[3]).toBe('flowchart BT');
+  it('the main example prints what the README shows', async () => {
+    const lines = await runBlock(0);
     const printed = /```text\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
     expect(printed.trimEnd().split('\n')).toEqual(lines);
+    expect(lines[1]).toBe('gradcheck passed: true');
+  });
+
+  it('the weight-decay example builds the documented groups', async () => {
+    const i = blocks.findIndex((b) => b.includes('decayGroups'));
+    const lines = await runBlock(i);
+    expect(lines[0]).toBe('decay: 2 tensors, λ=0.05; noDecay: 4 tensors, λ=0');
+    expect(lines[1]).toBe('SGD, AdamW, SGD');
+  });
+
+  it('the dropout example runs', async () => {
+    const i = blocks.findIndex((b) => b.includes('nn.Dropout'));
+    const lines = await runBlock(i);
+    expect(lines[0]).toMatch(/^train mean ≈ 1: (0\.9\d|1\.0\d)$/);
+    expect(lines[1]).toBe('eval is the identity: true');
   });
 });

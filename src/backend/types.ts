@@ -20,7 +20,18 @@ export interface View {
 }
 
 /** Element-wise unary kernels. `copy` converts to the requested output dtype. */
-export type UnaryOp = 'copy' | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'relu' | 'sigmoid' | 'tanh';
+export type UnaryOp =
+  | 'copy'
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'sign'
+  | 'relu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'erf';
 
 /** Element-wise binary kernels; comparisons write 0/1 into a bool buffer. */
 export type BinaryOp =

@@ -102,6 +102,15 @@ export function tanh(x: Tensor): Tensor {
   return record('tanh', y, [x], [y], null, (g, [y]) => [mul(g, rsub(1, mul(y, y)))]);
 }
 
+/** The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt (used by exact GELU). */
+export function erf(x: Tensor): Tensor {
+  const y = unaryKernel('erf', floatOf(x));
+  // d erf(x) = 2/√π · e^(−x²)·dx
+  return record('erf', y, [x], [x], null, (g, [x]) => [
+    mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))),
+  ]);
+}
+
 /** Converts to another dtype (float ↔ float conversions carry gradients). */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;

@@ -42,6 +42,7 @@ declare module '../tensor/tensor.js' {
     relu(): Tensor;
     sigmoid(): Tensor;
     tanh(): Tensor;
+    erf(): Tensor;
     clamp(min?: number, max?: number): Tensor;
     cast(dtype: DType): Tensor;
     float(): Tensor;
@@ -149,6 +150,9 @@ P.relu = function () {
 };
 P.sigmoid = function () {
   return ew.sigmoid(this);
+};
+P.erf = function () {
+  return ew.erf(this);
 };
 P.tanh = function () {
   return ew.tanh(this);

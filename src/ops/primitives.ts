@@ -12,6 +12,7 @@ export const PRIMITIVES = [
   'relu',
   'sigmoid',
   'tanh',
+  'erf',
   'cast',
   'add',
   'sub',

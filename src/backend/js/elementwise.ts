@@ -4,6 +4,7 @@
  */
 
 import { contiguousStrides, sizeOf } from '../../util/shape.js';
+import { erf } from '../../util/special.js';
 import type { BinaryOp, DType, TypedArray, UnaryOp, View } from '../types.js';
 import { allocate } from '../types.js';
 import { forEachRun } from './iter.js';
@@ -62,6 +63,9 @@ const unaryLoops: { [K in UnaryOp]: UnaryLoop } = {
   },
   tanh: (x, xi, xs, o, oi, n) => {
     for (let i = 0; i < n; i++, xi += xs) o[oi + i] = Math.tanh(x[xi]);
+  },
+  erf: (x, xi, xs, o, oi, n) => {
+    for (let i = 0; i < n; i++, xi += xs) o[oi + i] = erf(x[xi]);
   },
 };
 

@@ -1,0 +1,52 @@
+/**
+ * Dropout family. Inverted dropout zeroes each element with probability p and scales survivors by
+ * 1/(1−p), so the expected value is unchanged and evaluation is the identity; p = 1 gives zeros
+ * (never NaN). Masks come from an explicit generator: same seed, same masks. The mask is a constant
+ * of the graph, so gradients flow through the kept elements only.
+ */
+
+import { allocate } from '../../backend/types.js';
+import { add, mul } from '../../ops/elementwise.js';
+import { isFloat } from '../../tensor/dtype.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor as TensorClass } from '../../tensor/tensor.js';
+import { DTypeError, ValueError } from '../../util/errors.js';
+import { defaultGenerator, type Generator } from '../../util/random.js';
+
+function checkP(op: string, p: number): void {
+  if (!(p >= 0 && p <= 1)) throw new ValueError(`${op}: p must be in [0, 1], got ${p}`);
+}
+
+/** A mask of `shape` holding `keepValue` with probability 1 − p and `dropValue` otherwise. */
+function mask(x: Tensor, p: number, keepValue: number, dropValue: number, g: Generator): Tensor {
+  if (!isFloat(x.dtype)) throw new DTypeError(`dropout: expected a float tensor, got ${x.dtype}`);
+  const data = allocate(x.dtype, x.size);
+  for (let i = 0; i < data.length; i++) data[i] = g.random() < p ? dropValue : keepValue;
+  return new TensorClass(data, [...x.shape], x.dtype);
+}
+
+/** Inverted dropout; identity when `training` is false or p = 0. */
+export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generator): Tensor {
+  checkP('dropout', p);
+  if (!training || p === 0) return x;
+  const scale = p === 1 ? 0 : 1 / (1 - p);
+  return mul(x, mask(x, p, scale, 0, generator ?? defaultGenerator()));
+}
+
+const SELU_ALPHA_PRIME = -1.7580993408473766; // −λα of SELU
+
+/**
+ * Alpha dropout (for SELU networks): dropped elements are set to SELU's negative saturation value
+ * and an affine correction keeps zero mean and unit variance (PyTorch's definition).
+ */
+export function alphaDropout(x: Tensor, p = 0.5, training = true, generator?: Generator): Tensor {
+  checkP('alphaDropout', p);
+  if (!training || p === 0) return x;
+  if (p === 1) return mul(x, 0);
+  const a = 1 / Math.sqrt((1 - p) * (1 + p * SELU_ALPHA_PRIME ** 2));
+  const b = -a * SELU_ALPHA_PRIME * p;
+  const m = mask(x, p, 1, 0, generator ?? defaultGenerator());
+  // a·(x·m + α'(1 − m)) + b
+  const dropped = mul(add(mul(m, -1), 1), SELU_ALPHA_PRIME);
+  return add(mul(add(mul(x, m), dropped), a), b);
+}

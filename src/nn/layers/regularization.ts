@@ -1,0 +1,130 @@
+/**
+ * Dropout and normalization layers. Dropout layers are the identity in eval mode and draw masks
+ * from their own generator when given one (same seed → same masks); BatchNorm1d keeps running
+ * statistics as buffers (saved in the state dict) and uses them in eval mode.
+ */
+import { ones, zeros } from '../../tensor/create.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { ValueError } from '../../util/errors.js';
+import type { Generator } from '../../util/random.js';
+import { alphaDropout, dropout } from '../functional/dropout.js';
+import { batchNorm, layerNorm } from '../functional/normalization.js';
+import { Module } from '../module.js';
+import { Parameter } from '../parameter.js';
+
+function checkP(op: string, p: number): number {
+  if (!(p >= 0 && p <= 1)) throw new ValueError(`${op}: p must be in [0, 1], got ${p}`);
+  return p;
+}
+
+/** Inverted dropout with probability p (default 0.5). */
+export class Dropout extends Module {
+  readonly p: number;
+  constructor(
+    p = 0.5,
+    readonly generator?: Generator,
+  ) {
+    super();
+    this.p = checkP('Dropout', p);
+  }
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, this.training, this.generator);
+  }
+  override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+/** Alpha dropout for SELU networks. */
+export class AlphaDropout extends Module {
+  readonly p: number;
+  constructor(
+    p = 0.5,
+    readonly generator?: Generator,
+  ) {
+    super();
+    this.p = checkP('AlphaDropout', p);
+  }
+  forward(x: Tensor): Tensor {
+    return alphaDropout(x, this.p, this.training, this.generator);
+  }
+  override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+/** Options of the normalization layers. */
+export interface NormOptions {
+  eps?: number;
+  /** Learnable scale and shift (default true). */
+  elementwiseAffine?: boolean;
+}
+
+/** Layer normalization over the trailing `normalizedShape` axes. */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly eps: number;
+  readonly weight: Parameter | null;
+  readonly bias: Parameter | null;
+  constructor(normalizedShape: number | readonly number[], opts: NormOptions = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.eps = opts.eps ?? 1e-5;
+    const affine = opts.elementwiseAffine ?? true;
+    this.weight = affine ? new Parameter(ones(this.normalizedShape)) : null;
+    this.bias = affine ? new Parameter(zeros(this.normalizedShape)) : null;
+  }
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+  override extraRepr(): string {
+    return `[${this.normalizedShape}], eps=${this.eps}`;
+  }
+}
+
+/** Options of `BatchNorm1d`. */
+export interface BatchNormLayerOptions {
+  eps?: number;
+  /** Weight of the newest batch in the running statistics (default 0.1). */
+  momentum?: number;
+  affine?: boolean;
+  /** Keep running statistics for eval mode (default true). */
+  trackRunningStats?: boolean;
+}
+
+/** Batch normalization over [N, C] or [N, C, L] inputs. */
+export class BatchNorm1d extends Module {
+  readonly eps: number;
+  readonly momentum: number;
+  readonly weight: Parameter | null;
+  readonly bias: Parameter | null;
+  private readonly track: boolean;
+  constructor(
+    readonly numFeatures: number,
+    opts: BatchNormLayerOptions = {},
+  ) {
+    super();
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    const affine = opts.affine ?? true;
+    this.weight = affine ? new Parameter(ones([numFeatures])) : null;
+    this.bias = affine ? new Parameter(zeros([numFeatures])) : null;
+    this.track = opts.trackRunningStats ?? true;
+    if (this.track) {
+      this.registerBuffer('runningMean', zeros([numFeatures]));
+      this.registerBuffer('runningVar', ones([numFeatures]));
+    }
+  }
+  forward(x: Tensor): Tensor {
+    const rm = this.track ? this.buffer('runningMean') : null;
+    const rv = this.track ? this.buffer('runningVar') : null;
+    return batchNorm(x, rm, rv, this.weight, this.bias, {
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
+  }
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}`;
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * `Module`: the base of every layer. Parameters and child modules are found from the instance's own
+ * properties (a `Parameter`-valued field is a parameter, a `Module`-valued field a child), so a
+ * layer just assigns fields — no registration calls — and names follow field order, as in PyTorch
+ * (`0.weight`, `fc1.bias`). Buffers (non-trained state such as running statistics) are registered
+ * explicitly. Modules own the train/eval flag; they never touch a backend.
+ */
+import { noGrad } from '../autograd/mode.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { fmtShape, KeelError } from '../util/errors.js';
+import { sameShape } from '../util/shape.js';
+import { Parameter } from './parameter.js';
+
+/** Thrown by `loadStateDict` on missing, unexpected or mis-shaped entries. */
+export class StateDictError extends KeelError {}
+
+/** Result of a non-strict `loadStateDict`. */
+export interface LoadResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/** Base class of layers and models. */
+export abstract class Module {
+  /** True in training mode (dropout active, batch statistics used), false after `eval()`. */
+  training = true;
+  private readonly registeredBuffers = new Map<string, Tensor>();
+
+  /** The computation of this module. */
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /** Direct children as [name, module] pairs (own Module-valued fields, in field order). */
+  namedChildren(): [string, Module][] {
+    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+  }
+
+  /** Parameters owned directly by this module (not by children). */
+  ownParameters(): [string, Parameter][] {
+    return Object.entries(this).filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
+  }
+
+  /** Registers a tensor that belongs to the module's state but is not trained (e.g. running mean). */
+  registerBuffer(name: string, value: Tensor): void {
+    this.registeredBuffers.set(name, value);
+  }
+
+  /** A registered buffer. */
+  buffer(name: string): Tensor {
+    const b = this.registeredBuffers.get(name);
+    if (!b) throw new KeelError(`${this.constructor.name}: no buffer named '${name}'`);
+    return b;
+  }
+
+  /** All modules in the tree, this one first, with dotted names. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) {
+      out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    }
+    return out;
+  }
+
+  /** All parameters in the tree with dotted names; a parameter shared by two modules appears once. */
+  namedParameters(): [string, Parameter][] {
+    const seen = new Set<Parameter>();
+    const out: [string, Parameter][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, p] of m.ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.push([prefix ? `${prefix}.${name}` : name, p]);
+      }
+    }
+    return out;
+  }
+
+  /** All parameters in the tree. */
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** All buffers in the tree with dotted names. */
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, b] of m.registeredBuffers) out.push([prefix ? `${prefix}.${name}` : name, b]);
+    }
+    return out;
+  }
+
+  /** Sets training mode on this module and all children. Returns this. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  /** Sets evaluation mode (same as `train(false)`). Returns this. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Calls `fn` on every child (depth first) and then on this module, as PyTorch's `apply`. Returns this. */
+  apply(fn: (m: Module) => void): this {
+    for (const [, child] of this.namedChildren()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Clears the gradients of all parameters. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Parameters and buffers by dotted name (tensors sharing the module's memory, detached). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, p] of this.namedParameters()) out[name] = p.detach();
+    for (const [name, b] of this.namedBuffers()) out[name] = b.detach();
+    return out;
+  }
+
+  /**
+   * Copies values into parameters and buffers in place. Strict (default): every key must match and
+   * every shape agree, else a `StateDictError` lists what is wrong. Non-strict: loads what matches
+   * and returns the missing and unexpected keys (shape mismatches still throw).
+   */
+  loadStateDict(state: Record<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
+    const strict = opts.strict ?? true;
+    const targets = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
+    const missingKeys = [...targets.keys()].filter((k) => !(k in state));
+    const unexpectedKeys = Object.keys(state).filter((k) => !targets.has(k));
+    const mismatched = Object.keys(state)
+      .filter((k) => targets.has(k) && !sameShape(state[k].shape, (targets.get(k) as Tensor).shape))
+      .map(
+        (k) =>
+          `${k}: expected ${fmtShape((targets.get(k) as Tensor).shape)}, got ${fmtShape(state[k].shape)}`,
+      );
+    const problems: string[] = [];
+    if (mismatched.length) problems.push(`shape mismatch: ${mismatched.join('; ')}`);
+    if (strict && missingKeys.length) problems.push(`missing keys: ${missingKeys.join(', ')}`);
+    if (strict && unexpectedKeys.length) problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
+    if (problems.length)
+      throw new StateDictError(`loadStateDict(${this.constructor.name}): ${problems.join(' | ')}`);
+    noGrad(() => {
+      for (const [k, t] of targets) {
+        const src = state[k];
+        if (!src) continue;
+        const values = src.toTypedArray();
+        for (let i = 0; i < values.length; i++) t.data[t.offset + i] = values[i];
+      }
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Extra text shown by `toString` after the class name (e.g. `in=784, out=256`). */
+  extraRepr(): string {
+    return '';
+  }
+
+  /** A readable tree of the model, as PyTorch prints it. */
+  toString(): string {
+    const children = this.namedChildren();
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (children.length === 0) return `${head})`;
+    const lines = children.map(([name, m]) => `  (${name}): ${m.toString().split('\n').join('\n  ')}`);
+    return `${head}\n${lines.join('\n')}\n)`;
+  }
+}

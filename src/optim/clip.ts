@@ -1,0 +1,59 @@
+/**
+ * Gradient clipping (PyTorch's torch/nn/utils/clip_grad.py): by the total norm over all gradients
+ * (returns that norm; scales by maxNorm/(norm + 1e-6) when above) or by value. Non-finite norms can
+ * be made an error.
+ */
+import { noGrad } from '../autograd/mode.js';
+import { clamp, mul } from '../ops/elementwise.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { KeelError, ValueError } from '../util/errors.js';
+
+/** Options of `clipGradNorm_`. */
+export interface ClipNormOptions {
+  /** p of the p-norm (default 2; Infinity for the max norm). */
+  normType?: number;
+  /** Throw when the total norm is NaN or infinite (default false). */
+  errorIfNonfinite?: boolean;
+}
+
+/** The total p-norm of the gradients of `params` (ignoring parameters without one). */
+export function gradNorm(params: Iterable<Tensor>, normType = 2): number {
+  let total = 0;
+  for (const p of params) {
+    if (!p.grad) continue;
+    const g = p.grad.toTypedArray();
+    if (normType === Number.POSITIVE_INFINITY)
+      for (let i = 0; i < g.length; i++) total = Math.max(total, Math.abs(g[i]));
+    else for (let i = 0; i < g.length; i++) total += Math.abs(g[i]) ** normType;
+  }
+  return normType === Number.POSITIVE_INFINITY ? total : total ** (1 / normType);
+}
+
+/** Scales all gradients so their total norm is at most `maxNorm`; returns the norm before clipping. */
+export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number, opts: ClipNormOptions = {}): number {
+  if (!(maxNorm >= 0)) throw new ValueError(`clipGradNorm_: maxNorm must be ≥ 0, got ${maxNorm}`);
+  const normType = opts.normType ?? 2;
+  if (!(normType > 0)) throw new ValueError(`clipGradNorm_: normType must be > 0, got ${normType}`);
+  const list = [...params];
+  const total = gradNorm(list, normType);
+  if (!Number.isFinite(total) && opts.errorIfNonfinite) {
+    throw new KeelError(
+      `clipGradNorm_: the total norm of order ${normType} of the gradients is ${total}; set errorIfNonfinite: false to clip anyway`,
+    );
+  }
+  const coef = maxNorm / (total + 1e-6);
+  if (coef < 1) {
+    noGrad(() => {
+      for (const p of list) if (p.grad) p.grad = mul(p.grad, coef);
+    });
+  }
+  return total;
+}
+
+/** Clamps every gradient element to [−clipValue, clipValue]. */
+export function clipGradValue_(params: Iterable<Tensor>, clipValue: number): void {
+  if (!(clipValue >= 0)) throw new ValueError(`clipGradValue_: clipValue must be ≥ 0, got ${clipValue}`);
+  noGrad(() => {
+    for (const p of params) if (p.grad) p.grad = clamp(p.grad, -clipValue, clipValue);
+  });
+}

@@ -1,0 +1,8 @@
+/** keel's optimizers, weight-decay transforms, parameter groups, schedulers and gradient clipping (`optim`). */
+export * from './clip.js';
+export * from './groups.js';
+export * from './optimizer.js';
+export * from './optimizers.js';
+export * from './schedulers.js';
+export type { ParamState, Transform } from './transforms.js';
+export * as transforms from './transforms.js';

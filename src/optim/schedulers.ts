@@ -1,0 +1,268 @@
+/**
+ * Learning-rate schedulers with PyTorch's closed forms. Each is constructed on an optimizer (which
+ * sets the epoch-0 learning rate) and advanced with `step()` once per epoch (or per batch for
+ * OneCycle); the learning rate of every group is scaled from its initial value.
+ * ReduceLROnPlateau steps on a metric instead.
+ */
+import { ValueError } from '../util/errors.js';
+import type { BaseOptions, Optimizer, ParamGroup } from './optimizer.js';
+
+type AnyOptimizer = Optimizer<BaseOptions>;
+
+/** Base class: `lrAt(t, group)` gives the learning rate of a group at step t. */
+export abstract class LRScheduler {
+  /** Number of `step()` calls so far. */
+  lastEpoch = 0;
+
+  constructor(readonly optimizer: AnyOptimizer) {}
+
+  protected abstract lrAt(t: number, group: ParamGroup<BaseOptions>): number;
+
+  /** Sets the learning rates for the current `lastEpoch`. */
+  protected apply(): void {
+    for (const g of this.optimizer.groups) g.options.lr = this.lrAt(this.lastEpoch, g);
+  }
+
+  /** Advances one epoch (or batch) and updates the learning rates. */
+  step(): void {
+    this.lastEpoch++;
+    this.apply();
+  }
+
+  /** The current learning rate of each group. */
+  getLastLr(): number[] {
+    return this.optimizer.groups.map((g) => g.options.lr);
+  }
+}
+
+function positiveInt(op: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1)
+    throw new ValueError(`${op}: ${name} must be a positive integer, got ${v}`);
+}
+
+/** lr₀·γ^⌊t/stepSize⌋. */
+export class StepLR extends LRScheduler {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly stepSize: number,
+    readonly gamma = 0.1,
+  ) {
+    super(optimizer);
+    positiveInt('StepLR', 'stepSize', stepSize);
+    this.apply();
+  }
+  protected lrAt(t: number, g: ParamGroup<BaseOptions>): number {
+    return g.initialLr * this.gamma ** Math.floor(t / this.stepSize);
+  }
+}
+
+/** lr₀·γ^(number of milestones ≤ t). */
+export class MultiStepLR extends LRScheduler {
+  readonly milestones: number[];
+  constructor(
+    optimizer: AnyOptimizer,
+    milestones: readonly number[],
+    readonly gamma = 0.1,
+  ) {
+    super(optimizer);
+    this.milestones = [...milestones].sort((a, b) => a - b);
+    this.apply();
+  }
+  protected lrAt(t: number, g: ParamGroup<BaseOptions>): number {
+    return g.initialLr * this.gamma ** this.milestones.filter((m) => m <= t).length;
+  }
+}
+
+/** lr₀·γ^t. */
+export class ExponentialLR extends LRScheduler {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly gamma: number,
+  ) {
+    super(optimizer);
+    this.apply();
+  }
+  protected lrAt(t: number, g: ParamGroup<BaseOptions>): number {
+    return g.initialLr * this.gamma ** t;
+  }
+}
+
+/** η_min + (lr₀ − η_min)·(1 + cos(π·t/T_max))/2. */
+export class CosineAnnealingLR extends LRScheduler {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly tMax: number,
+    readonly etaMin = 0,
+  ) {
+    super(optimizer);
+    positiveInt('CosineAnnealingLR', 'tMax', tMax);
+    this.apply();
+  }
+  protected lrAt(t: number, g: ParamGroup<BaseOptions>): number {
+    return this.etaMin + ((g.initialLr - this.etaMin) * (1 + Math.cos((Math.PI * t) / this.tMax))) / 2;
+  }
+}
+
+/** Linear warm-up: lr₀·(start + (end − start)·min(t, totalIters)/totalIters). PyTorch's LinearLR. */
+export class LinearLR extends LRScheduler {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly startFactor = 1 / 3,
+    readonly endFactor = 1,
+    readonly totalIters = 5,
+  ) {
+    super(optimizer);
+    if (!(startFactor > 0 && startFactor <= 1))
+      throw new ValueError(`LinearLR: startFactor must be in (0, 1], got ${startFactor}`);
+    if (!(endFactor >= 0 && endFactor <= 1))
+      throw new ValueError(`LinearLR: endFactor must be in [0, 1], got ${endFactor}`);
+    positiveInt('LinearLR', 'totalIters', totalIters);
+    this.apply();
+  }
+  protected lrAt(t: number, g: ParamGroup<BaseOptions>): number {
+    const f =
+      this.startFactor +
+      ((this.endFactor - this.startFactor) * Math.min(t, this.totalIters)) / this.totalIters;
+    return g.initialLr * f;
+  }
+}
+
+/** Options of OneCycleLR (PyTorch's defaults). */
+export interface OneCycleOptions {
+  totalSteps: number;
+  pctStart?: number;
+  divFactor?: number;
+  finalDivFactor?: number;
+  /** Cycle momentum (SGD `momentum` or Adam `betas[0]`) inversely to the learning rate (default true). */
+  cycleMomentum?: boolean;
+  baseMomentum?: number;
+  maxMomentum?: number;
+}
+
+/**
+ * The 1cycle policy with cosine annealing: from maxLr/divFactor up to maxLr over pctStart of the
+ * steps, then down to initial/finalDivFactor; momentum moves the opposite way. Step once per batch.
+ */
+export class OneCycleLR extends LRScheduler {
+  private readonly o: Required<OneCycleOptions>;
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly maxLr: number,
+    opts: OneCycleOptions,
+  ) {
+    super(optimizer);
+    this.o = {
+      pctStart: 0.3,
+      divFactor: 25,
+      finalDivFactor: 1e4,
+      cycleMomentum: true,
+      baseMomentum: 0.85,
+      maxMomentum: 0.95,
+      ...opts,
+    };
+    positiveInt('OneCycleLR', 'totalSteps', this.o.totalSteps);
+    if (!(this.o.pctStart > 0 && this.o.pctStart < 1))
+      throw new ValueError(`OneCycleLR: pctStart must be in (0, 1), got ${this.o.pctStart}`);
+    for (const g of optimizer.groups) g.initialLr = maxLr / this.o.divFactor;
+    this.apply();
+  }
+  private phase(t: number): { start: number; end: number; pct: number; up: boolean } {
+    const p1 = this.o.pctStart * this.o.totalSteps - 1;
+    const last = this.o.totalSteps - 1;
+    if (t <= p1) return { start: 0, end: p1, pct: t / p1, up: true };
+    return { start: p1, end: last, pct: (t - p1) / (last - p1), up: false };
+  }
+  private static cos(start: number, end: number, pct: number): number {
+    return end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
+  }
+  protected lrAt(t: number, g: ParamGroup<BaseOptions>): number {
+    if (t > this.o.totalSteps) {
+      throw new ValueError(`OneCycleLR: stepped ${t} times, more than totalSteps=${this.o.totalSteps}`);
+    }
+    const initial = g.initialLr;
+    const minLr = initial / this.o.finalDivFactor;
+    const ph = this.phase(t);
+    if (this.o.cycleMomentum) {
+      const m = ph.up
+        ? OneCycleLR.cos(this.o.maxMomentum, this.o.baseMomentum, ph.pct)
+        : OneCycleLR.cos(this.o.baseMomentum, this.o.maxMomentum, ph.pct);
+      const opts = g.options as BaseOptions & { momentum?: number; betas?: [number, number] };
+      if (opts.betas) opts.betas = [m, opts.betas[1]];
+      else if (opts.momentum !== undefined) opts.momentum = m;
+    }
+    return ph.up ? OneCycleLR.cos(initial, this.maxLr, ph.pct) : OneCycleLR.cos(this.maxLr, minLr, ph.pct);
+  }
+}
+
+/** Options of ReduceLROnPlateau (PyTorch's defaults). */
+export interface PlateauOptions {
+  mode?: 'min' | 'max';
+  factor?: number;
+  patience?: number;
+  threshold?: number;
+  thresholdMode?: 'rel' | 'abs';
+  cooldown?: number;
+  minLr?: number;
+  eps?: number;
+}
+
+/** Multiplies the learning rate by `factor` when a metric stops improving for `patience` epochs. */
+export class ReduceLROnPlateau {
+  private readonly o: Required<PlateauOptions>;
+  private best: number;
+  private badEpochs = 0;
+  private cooldownLeft = 0;
+
+  constructor(
+    readonly optimizer: AnyOptimizer,
+    opts: PlateauOptions = {},
+  ) {
+    this.o = {
+      mode: 'min',
+      factor: 0.1,
+      patience: 10,
+      threshold: 1e-4,
+      thresholdMode: 'rel',
+      cooldown: 0,
+      minLr: 0,
+      eps: 1e-8,
+      ...opts,
+    };
+    if (!(this.o.factor < 1 && this.o.factor > 0))
+      throw new ValueError(`ReduceLROnPlateau: factor must be in (0, 1), got ${this.o.factor}`);
+    if (this.o.mode !== 'min' && this.o.mode !== 'max')
+      throw new ValueError(`ReduceLROnPlateau: mode must be 'min' or 'max', got '${this.o.mode}'`);
+    this.best = this.o.mode === 'min' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  }
+
+  private better(a: number): boolean {
+    const { mode, threshold, thresholdMode } = this.o;
+    if (mode === 'min')
+      return thresholdMode === 'rel' ? a < this.best * (1 - threshold) : a < this.best - threshold;
+    return thresholdMode === 'rel' ? a > this.best * (1 + threshold) : a > this.best + threshold;
+  }
+
+  /** Records this epoch's metric; reduces the learning rates after `patience` epochs without improvement. */
+  step(metric: number): void {
+    if (this.better(metric)) {
+      this.best = metric;
+      this.badEpochs = 0;
+    } else this.badEpochs++;
+    if (this.cooldownLeft > 0) {
+      this.cooldownLeft--;
+      this.badEpochs = 0;
+    }
+    if (this.badEpochs > this.o.patience) {
+      for (const g of this.optimizer.groups) {
+        const next = Math.max(g.options.lr * this.o.factor, this.o.minLr);
+        if (g.options.lr - next > this.o.eps) g.options.lr = next;
+      }
+      this.cooldownLeft = this.o.cooldown;
+      this.badEpochs = 0;
+    }
+  }
+
+  getLastLr(): number[] {
+    return this.optimizer.groups.map((g) => g.options.lr);
+  }
+}
