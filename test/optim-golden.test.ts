@@ -108,9 +108,9 @@ function expectTrajectory(got: Step[], want: Step[]): void {
     expect(Math.abs(a - e) <= 1e-6 * Math.abs(e) + 1e-12, `${what}: got ${a}, PyTorch ${e}`).toBe(true);
   };
   want.forEach((w, t) => {
-    w.W.forEach((v, i) => close(got[t].W[i], v, `step ${t + 1} W[${i}]`));
-    w.b.forEach((v, i) => close(got[t].b[i], v, `step ${t + 1} b[${i}]`));
-    w.lrs.forEach((v, i) => close(got[t].lrs[i], v, `step ${t + 1} lr of group ${i}`));
+    for (const [i, v] of w.W.entries()) close(got[t].W[i], v, `step ${t + 1} W[${i}]`);
+    for (const [i, v] of w.b.entries()) close(got[t].b[i], v, `step ${t + 1} b[${i}]`);
+    for (const [i, v] of w.lrs.entries()) close(got[t].lrs[i], v, `step ${t + 1} lr of group ${i}`);
     close(got[t].loss, w.loss, `step ${t + 1} loss`);
     if (w.norm !== null) close(got[t].norm as number, w.norm, `step ${t + 1} clip norm`);
   });
