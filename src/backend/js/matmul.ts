@@ -1,7 +1,8 @@
 /**
  * Batched, strided matrix product of the js backend. Operands are read in place whatever their
  * layout (transposed views cost no copy): with unit column stride in b the i-p-j (axpy) order runs
- * along contiguous rows; otherwise the i-j-p (dot) order. Accumulation is in float64.
+ * along contiguous rows; otherwise the i-j-p (dot) order; both block four rows of a so each load of
+ * b feeds four accumulators. Accumulation is in float64.
  */
 import { contiguousStrides, sizeOf } from '../../util/shape.js';
 import type { DType, TypedArray, View } from '../types.js';
@@ -23,27 +24,83 @@ function gemm(
   k: number,
   n: number,
 ): void {
+  // Four rows of A at a time: each element of B read from memory serves four accumulators.
+  let i = 0;
   if (bcs === 1) {
-    const row = new Float64Array(n);
-    for (let i = 0; i < m; i++) {
-      row.fill(0);
-      const ai = ao + i * ars;
+    // i-p-j: rows of B are contiguous.
+    const r0 = new Float64Array(n);
+    const r1 = new Float64Array(n);
+    const r2 = new Float64Array(n);
+    const r3 = new Float64Array(n);
+    for (; i + 4 <= m; i += 4) {
+      r0.fill(0);
+      r1.fill(0);
+      r2.fill(0);
+      r3.fill(0);
       for (let p = 0; p < k; p++) {
-        const av = a[ai + p * acs];
+        const pa = ao + i * ars + p * acs;
+        const x0 = a[pa];
+        const x1 = a[pa + ars];
+        const x2 = a[pa + 2 * ars];
+        const x3 = a[pa + 3 * ars];
         const bi = bo + p * brs;
-        for (let j = 0; j < n; j++) row[j] += av * b[bi + j];
+        for (let j = 0; j < n; j++) {
+          const bv = b[bi + j];
+          r0[j] += x0 * bv;
+          r1[j] += x1 * bv;
+          r2[j] += x2 * bv;
+          r3[j] += x3 * bv;
+        }
       }
       const oi = oo + i * n;
-      for (let j = 0; j < n; j++) o[oi + j] = row[j];
+      for (let j = 0; j < n; j++) {
+        o[oi + j] = r0[j];
+        o[oi + n + j] = r1[j];
+        o[oi + 2 * n + j] = r2[j];
+        o[oi + 3 * n + j] = r3[j];
+      }
+    }
+    for (; i < m; i++) {
+      r0.fill(0);
+      for (let p = 0; p < k; p++) {
+        const x0 = a[ao + i * ars + p * acs];
+        const bi = bo + p * brs;
+        for (let j = 0; j < n; j++) r0[j] += x0 * b[bi + j];
+      }
+      const oi = oo + i * n;
+      for (let j = 0; j < n; j++) o[oi + j] = r0[j];
     }
     return;
   }
-  for (let i = 0; i < m; i++) {
-    const ai = ao + i * ars;
+  // i-j-p: dot products along columns of B.
+  for (; i + 4 <= m; i += 4) {
+    const a0 = ao + i * ars;
+    const oi = oo + i * n;
+    for (let j = 0; j < n; j++) {
+      let t0 = 0;
+      let t1 = 0;
+      let t2 = 0;
+      let t3 = 0;
+      let x = a0;
+      let y = bo + j * bcs;
+      for (let p = 0; p < k; p++, x += acs, y += brs) {
+        const bv = b[y];
+        t0 += a[x] * bv;
+        t1 += a[x + ars] * bv;
+        t2 += a[x + 2 * ars] * bv;
+        t3 += a[x + 3 * ars] * bv;
+      }
+      o[oi + j] = t0;
+      o[oi + n + j] = t1;
+      o[oi + 2 * n + j] = t2;
+      o[oi + 3 * n + j] = t3;
+    }
+  }
+  for (; i < m; i++) {
     const oi = oo + i * n;
     for (let j = 0; j < n; j++) {
       let t = 0;
-      let x = ai;
+      let x = ao + i * ars;
       let y = bo + j * bcs;
       for (let p = 0; p < k; p++, x += acs, y += brs) t += a[x] * b[y];
       o[oi + j] = t;
