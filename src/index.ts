@@ -32,3 +32,5 @@ export { defaultFloatDType, isFloat, promote, setDefaultDType } from './tensor/d
 export { type NestedArray, Tensor } from './tensor/tensor.js';
 export { AutogradError, AxisError, DTypeError, KeelError, ShapeError, ValueError } from './util/errors.js';
 export { defaultGenerator, Generator, manualSeed } from './util/random.js';
+export * as data from './data/index.js';
+export * as train from './train/index.js';

@@ -1,0 +1,120 @@
+/**
+ * Datasets: anything with a length and indexed access to a tuple of tensors. `TensorDataset` holds
+ * whole tensors whose first axis is the sample axis (the DataLoader slices batches out of them
+ * directly); `Subset` views some indices of another dataset; `randomSplit` makes disjoint subsets
+ * from a seeded permutation.
+ */
+import { indexSelect } from '../ops/indexing.js';
+import { select } from '../ops/shape.js';
+import { tensor } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { fmtShape, ShapeError, ValueError } from '../util/errors.js';
+import { defaultGenerator, type Generator } from '../util/random.js';
+
+/** A collection of samples; each sample is a tuple of tensors (e.g. [image, label]). */
+export interface Dataset {
+  readonly length: number;
+  /** Sample i (0 ≤ i < length). */
+  get(i: number): Tensor[];
+  /** The samples at `indices`, stacked along a new first axis (a fast path for loaders). */
+  batch?(indices: Int32Array): Tensor[];
+}
+
+/** Samples are rows of the given tensors (all with the same first dimension). */
+export class TensorDataset implements Dataset {
+  readonly tensors: Tensor[];
+  constructor(...tensors: Tensor[]) {
+    if (tensors.length === 0) throw new ValueError('TensorDataset: expected at least one tensor');
+    const n = tensors[0].shape[0];
+    for (const t of tensors) {
+      if (t.ndim === 0 || t.shape[0] !== n) {
+        throw new ShapeError(`TensorDataset: all tensors need the same first dimension, got ${tensors.map((u) => fmtShape(u.shape)).join(', ')}`);
+      }
+    }
+    this.tensors = tensors;
+  }
+  get length(): number {
+    return this.tensors[0].shape[0];
+  }
+  get(i: number): Tensor[] {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) {
+      throw new ValueError(`TensorDataset.get: index ${i} is out of range 0..${this.length - 1}`);
+    }
+    return this.tensors.map((t) => select(t, 0, i));
+  }
+  batch(indices: Int32Array): Tensor[] {
+    const idx = tensor(indices);
+    return this.tensors.map((t) => indexSelect(t, 0, idx));
+  }
+}
+
+/** The samples of `dataset` at `indices`. */
+export class Subset implements Dataset {
+  constructor(
+    readonly dataset: Dataset,
+    readonly indices: Int32Array,
+  ) {}
+  get length(): number {
+    return this.indices.length;
+  }
+  get(i: number): Tensor[] {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new ValueError(`Subset.get: index ${i} is out of range 0..${this.length - 1}`);
+    return this.dataset.get(this.indices[i]);
+  }
+  batch(indices: Int32Array): Tensor[] {
+    const mapped = indices.map((i) => this.indices[i]);
+    if (this.dataset.batch) return this.dataset.batch(mapped);
+    return collate(Array.from(mapped, (i) => this.dataset.get(i)));
+  }
+}
+
+/** Stacks a list of samples into batch tensors. */
+export function collate(samples: Tensor[][]): Tensor[] {
+  if (samples.length === 0) throw new ValueError('collate: empty batch');
+  return samples[0].map((first, j) => {
+    const rows = samples.map((s) => s[j].toTypedArray());
+    const Ctor = rows[0].constructor as new (n: number) => Float32Array;
+    const data = new Ctor(rows.length * first.size);
+    rows.forEach((r, i) => {
+      data.set(r, i * first.size);
+    });
+    return tensor(data, { shape: [samples.length, ...first.shape], dtype: first.dtype });
+  });
+}
+
+/** A uniformly random permutation of 0..n-1 (Fisher–Yates with the given generator). */
+export function randperm(n: number, generator: Generator = defaultGenerator()): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = generator.integer(0, i + 1);
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+/**
+ * Splits a dataset into disjoint random subsets of the given sizes — counts, or fractions adding up
+ * to 1 (remainders go to the first subsets, as PyTorch).
+ */
+export function randomSplit(dataset: Dataset, lengths: readonly number[], generator?: Generator): Subset[] {
+  const n = dataset.length;
+  let counts = [...lengths];
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (counts.every((f) => f >= 0 && f <= 1) && Math.abs(total - 1) < 1e-9 && total !== n) {
+    counts = counts.map((f) => Math.floor(f * n));
+    let rest = n - counts.reduce((a, b) => a + b, 0);
+    for (let i = 0; rest > 0; i = (i + 1) % counts.length, rest--) counts[i]++;
+  } else if (total !== n || counts.some((c) => !Number.isInteger(c) || c < 0)) {
+    throw new ValueError(`randomSplit: lengths [${lengths}] must be counts adding up to ${n} or fractions adding up to 1`);
+  }
+  const perm = randperm(n, generator);
+  let at = 0;
+  return counts.map((c) => {
+    const s = new Subset(dataset, perm.slice(at, at + c));
+    at += c;
+    return s;
+  });
+}

@@ -1,0 +1,179 @@
+/**
+ * The training loop. `fit` runs epochs over a DataLoader — forward, loss, backward, optional
+ * gradient clipping, optimizer step, per-batch scheduler — then evaluates on validation and test
+ * loaders under `noGrad` in eval mode, records an `EpochRecord` (losses, accuracies for integer
+ * labels, learning rate, throughput), and calls the callbacks, any of which may stop training.
+ * Progress goes to an optional sink (the CLI draws a bar); nothing here touches the platform.
+ */
+import { noGrad } from '../autograd/mode.js';
+import type { DataLoader } from '../data/loader.js';
+import { crossEntropy } from '../nn/functional/loss.js';
+import type { Module } from '../nn/module.js';
+import { clipGradNorm_ } from '../optim/clip.js';
+import type { BaseOptions, Optimizer } from '../optim/optimizer.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ValueError } from '../util/errors.js';
+import { correctCount } from './metrics.js';
+
+/** What one epoch produced. Accuracies are present when labels are int32. */
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  testLoss?: number;
+  testAccuracy?: number;
+  /** Learning rate of the first group during the epoch. */
+  lr: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+/** Per-batch information given to callbacks and the progress sink. */
+export interface BatchInfo {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  samples: number;
+}
+
+/** Hooks into the loop; `onEpochEnd` may return 'stop'. */
+export interface Callback {
+  onTrainBegin?(ctx: FitContext): void;
+  onBatchEnd?(info: BatchInfo, ctx: FitContext): void;
+  onEpochEnd?(record: EpochRecord, ctx: FitContext): undefined | 'stop';
+  onTrainEnd?(history: History, ctx: FitContext): void;
+}
+
+/** Receives progress (the CLI implements a bar or log lines). */
+export interface ProgressSink {
+  epochStart(epoch: number, epochs: number, batches: number): void;
+  batch(info: BatchInfo): void;
+  epochEnd(record: EpochRecord): void;
+}
+
+/** What callbacks can see. */
+export interface FitContext {
+  model: Module;
+  optimizer: Optimizer<BaseOptions>;
+  history: History;
+}
+
+/** The result of `fit`. */
+export interface History {
+  epochs: EpochRecord[];
+  stoppedEarly: boolean;
+}
+
+/** Options of `fit`. */
+export interface FitOptions {
+  model: Module;
+  optimizer: Optimizer<BaseOptions>;
+  train: DataLoader;
+  epochs: number;
+  /** Loss of (output, target); default cross-entropy from logits. */
+  loss?: (output: Tensor, target: Tensor) => Tensor;
+  validation?: DataLoader;
+  test?: DataLoader;
+  callbacks?: Callback[];
+  /** Called after every optimizer step (e.g. OneCycleLR.step). */
+  onStep?: () => void;
+  /** Clip the total gradient norm to this value before each step. */
+  clipGradNorm?: number;
+  progress?: ProgressSink;
+}
+
+/** Loss and accuracy of `model` over a loader, in eval mode without gradients. */
+export function evaluate(
+  model: Module,
+  loader: DataLoader,
+  loss: (o: Tensor, t: Tensor) => Tensor = crossEntropy,
+): { loss: number; accuracy?: number } {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      let total = 0;
+      let correct = 0;
+      let n = 0;
+      let classes = true;
+      for (const [x, y] of loader) {
+        const out = model.forward(x);
+        const b = x.shape[0];
+        total += loss(out, y).item() * b;
+        if (y.dtype === 'int32') correct += correctCount(out, y);
+        else classes = false;
+        n += b;
+      }
+      return classes ? { loss: total / n, accuracy: correct / n } : { loss: total / n };
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** Trains `model` and returns the per-epoch history. */
+export function fit(opts: FitOptions): History {
+  const { model, optimizer, train, epochs } = opts;
+  if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`fit: epochs must be a non-negative integer, got ${epochs}`);
+  const loss = opts.loss ?? crossEntropy;
+  const callbacks = opts.callbacks ?? [];
+  const history: History = { epochs: [], stoppedEarly: false };
+  const ctx: FitContext = { model, optimizer, history };
+  for (const c of callbacks) c.onTrainBegin?.(ctx);
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    model.train();
+    const t0 = performance.now();
+    const lr = optimizer.lr;
+    let total = 0;
+    let correct = 0;
+    let n = 0;
+    let classes = true;
+    let batch = 0;
+    opts.progress?.epochStart(epoch, epochs, train.length);
+    for (const [x, y] of train) {
+      optimizer.zeroGrad();
+      const out = model.forward(x);
+      const l = loss(out, y);
+      l.backward();
+      if (opts.clipGradNorm !== undefined) clipGradNorm_(model.parameters(), opts.clipGradNorm);
+      optimizer.step();
+      opts.onStep?.();
+      const b = x.shape[0];
+      const lv = l.item();
+      total += lv * b;
+      if (y.dtype === 'int32') correct += noGrad(() => correctCount(out.detach(), y));
+      else classes = false;
+      n += b;
+      batch++;
+      const info: BatchInfo = { epoch, batch, batches: train.length, loss: lv, samples: n };
+      opts.progress?.batch(info);
+      for (const c of callbacks) c.onBatchEnd?.(info, ctx);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const record: EpochRecord = { epoch, trainLoss: total / Math.max(n, 1), lr, seconds, samplesPerSecond: n / Math.max(seconds, 1e-9) };
+    if (classes) record.trainAccuracy = correct / Math.max(n, 1);
+    if (opts.validation) {
+      const v = evaluate(model, opts.validation, loss);
+      record.valLoss = v.loss;
+      if (v.accuracy !== undefined) record.valAccuracy = v.accuracy;
+    }
+    if (opts.test) {
+      const t = evaluate(model, opts.test, loss);
+      record.testLoss = t.loss;
+      if (t.accuracy !== undefined) record.testAccuracy = t.accuracy;
+    }
+    history.epochs.push(record);
+    opts.progress?.epochEnd(record);
+    let stop = false;
+    for (const c of callbacks) if (c.onEpochEnd?.(record, ctx) === 'stop') stop = true;
+    if (stop) {
+      history.stoppedEarly = epoch < epochs;
+      break;
+    }
+  }
+  for (const c of callbacks) c.onTrainEnd?.(history, ctx);
+  return history;
+}

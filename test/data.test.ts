@@ -1,0 +1,226 @@
+/**
+ * Data: loaders (batching, seeded shuffling, dropLast), splits, synthetic generators, the IDX
+ * parser, and Fashion-MNIST from disk — the real files (Debian package, installed by .ci/run), the
+ * missing-data message and corrupt/truncated files, and a verified download from a local server.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as k from '../src/index.js';
+import { data, Generator } from '../src/index.js';
+import * as fm from '../src/io/node/fashionMnist.js';
+
+describe('DataLoader', () => {
+  const ds = new data.TensorDataset(
+    k.arange(10, undefined, 1, { dtype: 'float32' }).reshape([10, 1]),
+    k.arange(10),
+  );
+  it('batches in order, with a smaller last batch unless dropLast', () => {
+    const sizes = [...new data.DataLoader(ds, { batchSize: 4 })].map(([x]) => x.shape[0]);
+    expect(sizes).toEqual([4, 4, 2]);
+    expect(new data.DataLoader(ds, { batchSize: 4, dropLast: true }).length).toBe(2);
+    const [first] = new data.DataLoader(ds, { batchSize: 3 });
+    expect(first[1].toArray()).toEqual([0, 1, 2]);
+  });
+  it('shuffles with a seeded generator: same seed, same order; every sample once per epoch', () => {
+    const order = (seed: number) =>
+      [...new data.DataLoader(ds, { batchSize: 3, shuffle: true, generator: new Generator(seed) })].flatMap(
+        ([, y]) => y.toArray() as number[],
+      );
+    expect(order(1)).toEqual(order(1));
+    expect(order(1)).not.toEqual(order(2));
+    expect([...order(1)].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+  it('randomSplit makes disjoint subsets by counts or fractions', () => {
+    const [a, b] = data.randomSplit(ds, [0.7, 0.3], new Generator(0));
+    expect([a.length, b.length]).toEqual([7, 3]);
+    const all = [...a.indices, ...b.indices].sort((x, y) => x - y);
+    expect(all).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(() => data.randomSplit(ds, [3, 3])).toThrow(
+      /must be counts adding up to 10 or fractions adding up to 1/,
+    );
+    const [batch] = new data.DataLoader(b, { batchSize: 3 });
+    expect(batch[1].toArray()).toEqual(Array.from(b.indices));
+  });
+  it('collates datasets without a batch fast path', () => {
+    const plain: data.Dataset = { length: 3, get: (i) => [k.full([2], i), k.tensor(i, { dtype: 'int32' })] };
+    const [[x, y]] = new data.DataLoader(plain, { batchSize: 3 });
+    expect(x.toArray()).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+    ]);
+    expect(y.toArray()).toEqual([0, 1, 2]);
+  });
+});
+
+describe('synthetic data', () => {
+  it('weight-decay data: y = 0.05 + Σ 0.01·xᵢ + ε', () => {
+    const d = data.weightDecayData({ d: 200, nTrain: 20, nTest: 100, seed: 1 });
+    expect(d.train.length).toBe(20);
+    expect(d.test.length).toBe(100);
+    const [X, y] = d.test.tensors;
+    const resid = k.sub(y, k.add(k.matmul(X, k.reshape(d.trueW, [200, 1])), 0.05));
+    expect(k.std(resid).item()).toBeCloseTo(0.01, 2);
+    expect(data.weightDecayData({ seed: 1 }).train.tensors[0].toArray()).toEqual(
+      d.train.tensors[0].toArray(),
+    );
+  });
+  it('polynomial data: features xⁱ/i!, labels from the cubic', () => {
+    const p = data.polynomialData({ seed: 3 });
+    expect(p.trainFeatures.shape).toEqual([100, 20]);
+    const f = p.trainFeatures.toArray() as number[][];
+    const x = f[0][1];
+    expect(f[0][0]).toBe(1);
+    expect(f[0][3]).toBeCloseTo(x ** 3 / 6, 5);
+    const clean = 5 + 1.2 * x - (3.4 * (x * x)) / 2 + 5.6 * (x ** 3 / 6);
+    expect(Math.abs((p.trainLabels.toArray() as number[][])[0][0] - clean)).toBeLessThan(0.5);
+  });
+  it('2-D sets have balanced labels and the right shapes', () => {
+    for (const s of [data.moons(100), data.circles(100), data.spirals(90, 3), data.xor(100)]) {
+      expect(s.X.shape[1]).toBe(2);
+      expect(s.y.dtype).toBe('int32');
+      expect(s.y.shape[0]).toBe(s.X.shape[0]);
+    }
+    expect(k.sum(data.moons(100).y).item()).toBe(50);
+    const xr = data.xor(200);
+    const [X, y] = [xr.X.toArray() as number[][], xr.y.toArray() as number[]];
+    expect(X.every(([a, b], i) => (a * b < 0 ? 1 : 0) === y[i])).toBe(true);
+  });
+});
+
+describe('IDX', () => {
+  const header = (dims: number[]) => {
+    const b = new Uint8Array(4 + 4 * dims.length);
+    b.set([0, 0, 8, dims.length]);
+    const v = new DataView(b.buffer);
+    dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
+    return b;
+  };
+  it('parses unsigned bytes', () => {
+    const b = new Uint8Array([...header([2, 3]), 1, 2, 3, 4, 5, 6]);
+    const r = data.parseIdx(b, 'x.idx');
+    expect(r.shape).toEqual([2, 3]);
+    expect(Array.from(r.data)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+  it('names the file and the problem', () => {
+    expect(() => data.parseIdx(new Uint8Array([...header([2, 3]), 1, 2]), 'x.idx')).toThrow(
+      'x.idx: expected 18 bytes (header + 2×3 values), got 14 — the file is truncated',
+    );
+    expect(() => data.parseIdx(new Uint8Array([1, 2, 8, 1]), 'y.idx')).toThrow(/y.idx: not an IDX file/);
+    expect(() => data.parseIdx(new Uint8Array([0, 0, 0x0d, 1, 0, 0, 0, 0]), 'z.idx')).toThrow(
+      /type 0xd is not supported/,
+    );
+  });
+});
+
+describe('Fashion-MNIST on disk', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env.KEEL_DATA = saved.KEEL_DATA;
+    process.env.XDG_CACHE_HOME = saved.XDG_CACHE_HOME;
+    if (saved.KEEL_DATA === undefined) delete process.env.KEEL_DATA;
+    if (saved.XDG_CACHE_HOME === undefined) delete process.env.XDG_CACHE_HOME;
+  });
+  const debian = fm.findFashionMnist();
+
+  it.runIf(debian !== null)(
+    'reads the real files: 60000/10000 images in [0, 1], labels 0..9, 10 classes',
+    () => {
+      const test = fm.readFashionMnist(debian as string, 'test');
+      expect(test.images.shape).toEqual([10000, 784]);
+      expect(test.labels.shape).toEqual([10000]);
+      expect(k.amax(test.images).item()).toBe(1);
+      expect(k.amin(test.images).item()).toBe(0);
+      const counts = Array.from({ length: 10 }, (_, c) => k.sum(k.eq(test.labels, c)).item());
+      expect(counts).toEqual(new Array(10).fill(1000));
+      expect(data.FASHION_MNIST_CLASSES[9]).toBe('Ankle boot');
+      expect(fm.readFashionMnist(debian as string, 'train', 100).images.shape).toEqual([100, 784]);
+    },
+  );
+
+  it('missing data: says where it looked and exactly how to get it', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'keel-empty-'));
+    process.env.KEEL_DATA = empty;
+    process.env.XDG_CACHE_HOME = empty;
+    await expect(fm.locateFashionMnist({ dir: empty })).rejects.toThrow(fm.DataNotFoundError);
+    try {
+      await fm.locateFashionMnist({ dir: empty });
+    } catch (e) {
+      const msg = (e as Error).message;
+      expect(msg).toContain('apt-get install dataset-fashion-mnist');
+      expect(msg).toContain('KEEL_DATA');
+      expect(msg).toContain('--download');
+    }
+  });
+
+  function fakeDir(mutate?: (name: string, raw: Uint8Array) => Uint8Array): string {
+    const dir = mkdtempSync(join(tmpdir(), 'keel-fm-'));
+    const make = (dims: number[], fill: number) => {
+      const n = dims.reduce((a, b) => a * b, 1);
+      const b = new Uint8Array(4 + 4 * dims.length + n);
+      b.set([0, 0, 8, dims.length]);
+      const v = new DataView(b.buffer);
+      dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
+      b.fill(fill, 4 + 4 * dims.length);
+      return b;
+    };
+    for (const split of ['train', 'test'] as const) {
+      const f = data.FASHION_MNIST_FILES[split];
+      const files: [string, Uint8Array][] = [
+        [f.images.name, gzipSync(make([3, 28, 28], 255))],
+        [f.labels.name, gzipSync(make([3], 7))],
+      ];
+      for (const [name, raw] of files) writeFileSync(join(dir, name), mutate ? mutate(name, raw) : raw);
+    }
+    return dir;
+  }
+
+  it('a truncated gzip file is named, not a crash', () => {
+    const dir = fakeDir((name, raw) =>
+      name.startsWith('t10k-images') ? raw.subarray(0, raw.length - 20) : raw,
+    );
+    expect(() => fm.readFashionMnist(dir, 'test')).toThrow(
+      /t10k-images-idx3-ubyte.gz: not a valid gzip file or truncated/,
+    );
+    expect(fm.readFashionMnist(dir, 'train').images.shape).toEqual([3, 784]);
+  });
+
+  it('a truncated IDX payload and mismatched counts are named', () => {
+    const dir = fakeDir((name, raw) =>
+      name.startsWith('train-images') ? gzipSync(Buffer.from(gunzipSync(raw).subarray(0, 100))) : raw,
+    );
+    expect(() => fm.readFashionMnist(dir, 'train')).toThrow(
+      /train-images-idx3-ubyte.gz: expected 2368 bytes.*truncated/,
+    );
+  });
+
+  it('downloads from a server, verifies SHA-256 and refuses wrong content', async () => {
+    const src = fakeDir();
+    const server = createServer((req, res) => {
+      try {
+        res.end(readFileSync(join(src, (req.url ?? '').slice(1))));
+      } catch {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const cache = mkdtempSync(join(tmpdir(), 'keel-cache-'));
+      // The fake files are not the real data: the hash check must refuse them.
+      await expect(fm.downloadFashionMnist(cache, `http://127.0.0.1:${port}/`)).rejects.toThrow(
+        /SHA-256 of the content is [0-9a-f]{64}, expected c59f468a/,
+      );
+      await expect(fm.downloadFashionMnist(cache, `http://127.0.0.1:${port}/missing/`)).rejects.toThrow(
+        /HTTP 404/,
+      );
+    } finally {
+      server.close();
+    }
+  });
+});

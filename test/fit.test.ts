@@ -1,0 +1,128 @@
+/**
+ * The training loop end to end, seeded and short: a small MLP learns the moons; histories carry
+ * losses and accuracies; callbacks stop early and restore the best weights, step schedulers and
+ * receive checkpoints; the same seed gives bit-identical losses.
+ */
+import { describe, expect, it } from 'vitest';
+import * as k from '../src/index.js';
+import { data, Generator, nn, optim, train } from '../src/index.js';
+
+function moonsRun(seed: number, epochs = 30) {
+  const g = new Generator(seed);
+  const tr = data.moons(400, 0.1, seed);
+  const te = data.moons(200, 0.1, seed + 100);
+  const model = new nn.Sequential(
+    new nn.Linear(2, 32, { generator: g }),
+    new nn.ReLU(),
+    new nn.Linear(32, 2, { generator: g }),
+  );
+  const opt = new optim.SGD(model.parameters(), { lr: 0.2, momentum: 0.9 });
+  const history = train.fit({
+    model,
+    optimizer: opt,
+    train: new data.DataLoader(new data.TensorDataset(tr.X, tr.y), {
+      batchSize: 32,
+      shuffle: true,
+      generator: g,
+    }),
+    test: new data.DataLoader(new data.TensorDataset(te.X, te.y), { batchSize: 100 }),
+    epochs,
+  });
+  return { model, history };
+}
+
+describe('fit', () => {
+  it('a small MLP learns the moons', () => {
+    const { history } = moonsRun(1);
+    const last = history.epochs.at(-1) as train.EpochRecord;
+    expect(history.epochs.length).toBe(30);
+    expect(last.testAccuracy).toBeGreaterThan(0.95);
+    expect(last.trainLoss).toBeLessThan(history.epochs[0].trainLoss / 3);
+    expect(last.samplesPerSecond).toBeGreaterThan(0);
+  });
+
+  it('same seed, bit-identical losses', () => {
+    const a = moonsRun(7, 3).history.epochs.map((e) => e.trainLoss);
+    const b = moonsRun(7, 3).history.epochs.map((e) => e.trainLoss);
+    expect(a).toEqual(b);
+  });
+
+  it('regression targets: losses without accuracy', () => {
+    const d = data.weightDecayData({ d: 5, nTrain: 50, nTest: 20 });
+    const model = new nn.Linear(5, 1);
+    const h = train.fit({
+      model,
+      optimizer: new optim.SGD(model.parameters(), { lr: 0.05 }),
+      train: new data.DataLoader(d.train, { batchSize: 10 }),
+      validation: new data.DataLoader(d.test, { batchSize: 20 }),
+      loss: nn.F.mseLoss,
+      epochs: 20,
+    });
+    expect(h.epochs[0].trainAccuracy).toBeUndefined();
+    expect(h.epochs.at(-1)?.valLoss).toBeLessThan(h.epochs[0].valLoss as number);
+  });
+
+  it('early stopping stops and restores the best weights', () => {
+    // Memorize 8 noisy points with a big model so validation loss rises.
+    const g = new Generator(3);
+    const X = k.randn([8, 20], { generator: g });
+    const y = k.randint(0, 2, [8], { generator: g });
+    const Xv = k.randn([64, 20], { generator: g });
+    const yv = k.randint(0, 2, [64], { generator: g });
+    const model = new nn.Sequential(
+      new nn.Linear(20, 128, { generator: g }),
+      new nn.ReLU(),
+      new nn.Linear(128, 2, { generator: g }),
+    );
+    const stopper = train.earlyStopping({ patience: 3 });
+    const h = train.fit({
+      model,
+      optimizer: new optim.Adam(model.parameters(), { lr: 0.01 }),
+      train: new data.DataLoader(new data.TensorDataset(X, y), { batchSize: 8 }),
+      validation: new data.DataLoader(new data.TensorDataset(Xv, yv), { batchSize: 64 }),
+      epochs: 200,
+      callbacks: [stopper],
+    });
+    expect(h.stoppedEarly).toBe(true);
+    expect(h.epochs.length).toBe(stopper.bestEpoch() + 3);
+    const best = h.epochs[stopper.bestEpoch() - 1].valLoss as number;
+    const now = train.evaluate(
+      model,
+      new data.DataLoader(new data.TensorDataset(Xv, yv), { batchSize: 64 }),
+    ).loss;
+    expect(now).toBeCloseTo(best, 5);
+  });
+
+  it('scheduler and checkpoint callbacks', () => {
+    const d = data.moons(64);
+    const model = new nn.Linear(2, 2);
+    const opt = new optim.SGD(model.parameters(), { lr: 1 });
+    const saved: number[] = [];
+    const h = train.fit({
+      model,
+      optimizer: opt,
+      train: new data.DataLoader(new data.TensorDataset(d.X, d.y), { batchSize: 16 }),
+      epochs: 4,
+      callbacks: [
+        train.schedulerStep(new optim.StepLR(opt, 1, 0.5)),
+        train.checkpoint((c) => saved.push(c.epoch), 2),
+      ],
+    });
+    expect(h.epochs.map((e) => e.lr)).toEqual([1, 0.5, 0.25, 0.125]);
+    expect(saved).toEqual([2, 4]);
+  });
+
+  it('names a missing monitored value', () => {
+    const d = data.moons(16);
+    const model = new nn.Linear(2, 2);
+    expect(() =>
+      train.fit({
+        model,
+        optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }),
+        train: new data.DataLoader(new data.TensorDataset(d.X, d.y), { batchSize: 16 }),
+        epochs: 1,
+        callbacks: [train.earlyStopping()],
+      }),
+    ).toThrow(/no 'valLoss' \(is a validation loader given\?\)/);
+  });
+});
