@@ -97,7 +97,7 @@ describe('IDX', () => {
     const b = new Uint8Array(4 + 4 * dims.length);
     b.set([0, 0, 8, dims.length]);
     const v = new DataView(b.buffer);
-    dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
+    for (const [i, d] of dims.entries()) v.setUint32(4 + 4 * i, d, false);
     return b;
   };
   it('parses unsigned bytes', () => {
@@ -164,7 +164,7 @@ describe('Fashion-MNIST on disk', () => {
       const b = new Uint8Array(4 + 4 * dims.length + n);
       b.set([0, 0, 8, dims.length]);
       const v = new DataView(b.buffer);
-      dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
+      for (const [i, d] of dims.entries()) v.setUint32(4 + 4 * i, d, false);
       b.fill(fill, 4 + 4 * dims.length);
       return b;
     };

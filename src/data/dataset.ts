@@ -28,7 +28,9 @@ export class TensorDataset implements Dataset {
     const n = tensors[0].shape[0];
     for (const t of tensors) {
       if (t.ndim === 0 || t.shape[0] !== n) {
-        throw new ShapeError(`TensorDataset: all tensors need the same first dimension, got ${tensors.map((u) => fmtShape(u.shape)).join(', ')}`);
+        throw new ShapeError(
+          `TensorDataset: all tensors need the same first dimension, got ${tensors.map((u) => fmtShape(u.shape)).join(', ')}`,
+        );
       }
     }
     this.tensors = tensors;
@@ -58,7 +60,8 @@ export class Subset implements Dataset {
     return this.indices.length;
   }
   get(i: number): Tensor[] {
-    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new ValueError(`Subset.get: index ${i} is out of range 0..${this.length - 1}`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.length)
+      throw new ValueError(`Subset.get: index ${i} is out of range 0..${this.length - 1}`);
     return this.dataset.get(this.indices[i]);
   }
   batch(indices: Int32Array): Tensor[] {
@@ -108,7 +111,9 @@ export function randomSplit(dataset: Dataset, lengths: readonly number[], genera
     let rest = n - counts.reduce((a, b) => a + b, 0);
     for (let i = 0; rest > 0; i = (i + 1) % counts.length, rest--) counts[i]++;
   } else if (total !== n || counts.some((c) => !Number.isInteger(c) || c < 0)) {
-    throw new ValueError(`randomSplit: lengths [${lengths}] must be counts adding up to ${n} or fractions adding up to 1`);
+    throw new ValueError(
+      `randomSplit: lengths [${lengths}] must be counts adding up to ${n} or fractions adding up to 1`,
+    );
   }
   const perm = randperm(n, generator);
   let at = 0;

@@ -69,11 +69,20 @@ export interface ImageSet {
 }
 
 /** Builds tensors from parsed IDX arrays, checking shapes and label range. */
-export function toImageSet(images: IdxArray, labels: IdxArray, names: [string, string], limit?: number): ImageSet {
-  if (images.shape.length !== 3) throw new DataFormatError(`${names[0]}: expected 3-D images, got shape [${images.shape}]`);
-  if (labels.shape.length !== 1) throw new DataFormatError(`${names[1]}: expected 1-D labels, got shape [${labels.shape}]`);
+export function toImageSet(
+  images: IdxArray,
+  labels: IdxArray,
+  names: [string, string],
+  limit?: number,
+): ImageSet {
+  if (images.shape.length !== 3)
+    throw new DataFormatError(`${names[0]}: expected 3-D images, got shape [${images.shape}]`);
+  if (labels.shape.length !== 1)
+    throw new DataFormatError(`${names[1]}: expected 1-D labels, got shape [${labels.shape}]`);
   if (images.shape[0] !== labels.shape[0]) {
-    throw new DataFormatError(`${names[0]} has ${images.shape[0]} images but ${names[1]} has ${labels.shape[0]} labels`);
+    throw new DataFormatError(
+      `${names[0]} has ${images.shape[0]} images but ${names[1]} has ${labels.shape[0]} labels`,
+    );
   }
   const n = Math.min(images.shape[0], limit ?? Number.POSITIVE_INFINITY);
   const pixels = images.shape[1] * images.shape[2];

@@ -16,15 +16,22 @@ export interface IdxArray {
 
 /** Parses IDX bytes; `name` is used in error messages. */
 export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
-  if (bytes.length < 4) throw new DataFormatError(`${name}: IDX file is too short (${bytes.length} bytes) to hold a header`);
+  if (bytes.length < 4)
+    throw new DataFormatError(`${name}: IDX file is too short (${bytes.length} bytes) to hold a header`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new DataFormatError(`${name}: not an IDX file (magic bytes ${bytes[0]}, ${bytes[1]}; expected 0, 0)`);
+    throw new DataFormatError(
+      `${name}: not an IDX file (magic bytes ${bytes[0]}, ${bytes[1]}; expected 0, 0)`,
+    );
   }
-  if (bytes[2] !== 0x08) throw new DataFormatError(`${name}: IDX element type 0x${bytes[2].toString(16)} is not supported (expected 0x08, unsigned bytes)`);
+  if (bytes[2] !== 0x08)
+    throw new DataFormatError(
+      `${name}: IDX element type 0x${bytes[2].toString(16)} is not supported (expected 0x08, unsigned bytes)`,
+    );
   const rank = bytes[3];
   if (rank < 1 || rank > 4) throw new DataFormatError(`${name}: IDX rank ${rank} is outside 1..4`);
   const headerSize = 4 + 4 * rank;
-  if (bytes.length < headerSize) throw new DataFormatError(`${name}: IDX header is truncated (${bytes.length} of ${headerSize} bytes)`);
+  if (bytes.length < headerSize)
+    throw new DataFormatError(`${name}: IDX header is truncated (${bytes.length} of ${headerSize} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
   const count = shape.reduce((a, b) => a * b, 1);

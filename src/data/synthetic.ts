@@ -4,8 +4,9 @@
  * section (features xⁱ/i!), and 2-D classification sets (moons, circles, spirals, xor).
  * Same seed, same data, on every platform.
  */
-import { matmul } from '../ops/matmul.js';
+
 import { add, mul } from '../ops/elementwise.js';
+import { matmul } from '../ops/matmul.js';
 import { randn, tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
@@ -13,11 +14,18 @@ import { defaultGenerator, Generator } from '../util/random.js';
 import { TensorDataset } from './dataset.js';
 
 function positiveInt(op: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new ValueError(`${op}: ${name} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new ValueError(`${op}: ${name} must be a positive integer, got ${v}`);
 }
 
 /** y = X·w + b + ε with X ~ N(0, 1) of shape [n, d] and ε ~ N(0, noise²) (D2L's synthetic_data). */
-export function linearData(w: Tensor, b: number, n: number, noise = 0.01, generator: Generator = defaultGenerator()): { X: Tensor; y: Tensor } {
+export function linearData(
+  w: Tensor,
+  b: number,
+  n: number,
+  noise = 0.01,
+  generator: Generator = defaultGenerator(),
+): { X: Tensor; y: Tensor } {
   positiveInt('linearData', 'n', n);
   const X = randn([n, w.size], { generator, dtype: w.dtype === 'float64' ? 'float64' : 'float32' });
   const clean = add(matmul(X, w.reshape([w.size, 1])), b);
@@ -34,7 +42,9 @@ export interface WeightDecayData {
 }
 
 /** D2L's high-dimensional linear regression: d = 200, 20 training and 100 test points by default. */
-export function weightDecayData(opts: { d?: number; nTrain?: number; nTest?: number; seed?: number } = {}): WeightDecayData {
+export function weightDecayData(
+  opts: { d?: number; nTrain?: number; nTest?: number; seed?: number } = {},
+): WeightDecayData {
   const { d = 200, nTrain = 20, nTest = 100, seed = 0 } = opts;
   positiveInt('weightDecayData', 'd', d);
   const g = new Generator(seed);
@@ -57,11 +67,28 @@ export interface PolynomialData {
 
 /** x ~ N(0, 1); y = Σ cᵢ·xⁱ/i! + ε, ε ~ N(0, noise²); default coefficients [5, 1.2, −3.4, 5.6] (a cubic). */
 export function polynomialData(
-  opts: { maxDegree?: number; nTrain?: number; nTest?: number; coefficients?: number[]; noise?: number; seed?: number } = {},
+  opts: {
+    maxDegree?: number;
+    nTrain?: number;
+    nTest?: number;
+    coefficients?: number[];
+    noise?: number;
+    seed?: number;
+  } = {},
 ): PolynomialData {
-  const { maxDegree = 20, nTrain = 100, nTest = 100, coefficients = [5, 1.2, -3.4, 5.6], noise = 0.1, seed = 0 } = opts;
+  const {
+    maxDegree = 20,
+    nTrain = 100,
+    nTest = 100,
+    coefficients = [5, 1.2, -3.4, 5.6],
+    noise = 0.1,
+    seed = 0,
+  } = opts;
   positiveInt('polynomialData', 'maxDegree', maxDegree);
-  if (coefficients.length > maxDegree) throw new ValueError(`polynomialData: ${coefficients.length} coefficients need maxDegree ≥ ${coefficients.length}`);
+  if (coefficients.length > maxDegree)
+    throw new ValueError(
+      `polynomialData: ${coefficients.length} coefficients need maxDegree ≥ ${coefficients.length}`,
+    );
   const g = new Generator(seed);
   const make = (n: number) => {
     const f = new Float32Array(n * maxDegree);
@@ -90,7 +117,12 @@ export interface Points2d {
   y: Tensor;
 }
 
-function points(n: number, fill: (i: number, out: Float32Array, g: Generator) => number, noise: number, seed: number): Points2d {
+function points(
+  n: number,
+  fill: (i: number, out: Float32Array, g: Generator) => number,
+  noise: number,
+  seed: number,
+): Points2d {
   const g = new Generator(seed);
   const X = new Float32Array(n * 2);
   const y = new Int32Array(n);
@@ -172,4 +204,3 @@ export function xor(n = 200, noise = 0, seed = 0): Points2d {
     seed,
   );
 }
-

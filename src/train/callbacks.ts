@@ -4,10 +4,9 @@
  * hands model and optimizer state to a save function (the CLI writes files).
  */
 import type { Module } from '../nn/module.js';
-import type { OptimizerState } from '../optim/optimizer.js';
-import type { BaseOptions } from '../optim/optimizer.js';
-import { ReduceLROnPlateau } from '../optim/schedulers.js';
+import type { BaseOptions, OptimizerState } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/schedulers.js';
+import { ReduceLROnPlateau } from '../optim/schedulers.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
@@ -18,7 +17,8 @@ export type Monitor = 'valLoss' | 'valAccuracy' | 'trainLoss' | 'testLoss' | 'te
 
 function read(record: EpochRecord, monitor: Monitor): number {
   const v = record[monitor];
-  if (v === undefined) throw new ValueError(`callback: the epoch record has no '${monitor}' (is a validation loader given?)`);
+  if (v === undefined)
+    throw new ValueError(`callback: the epoch record has no '${monitor}' (is a validation loader given?)`);
   return v;
 }
 
@@ -71,7 +71,10 @@ export function earlyStopping(opts: EarlyStoppingOptions = {}): Callback & { bes
 }
 
 /** Steps a scheduler after every epoch (ReduceLROnPlateau gets the monitored value). */
-export function schedulerStep(scheduler: LRScheduler | ReduceLROnPlateau, monitor: Monitor = 'valLoss'): Callback {
+export function schedulerStep(
+  scheduler: LRScheduler | ReduceLROnPlateau,
+  monitor: Monitor = 'valLoss',
+): Callback {
   return {
     onEpochEnd(record) {
       if (scheduler instanceof ReduceLROnPlateau) scheduler.step(read(record, monitor));
@@ -91,11 +94,17 @@ export interface Checkpoint {
 
 /** Calls `save` with the model and optimizer state every `every` epochs (default 1). */
 export function checkpoint(save: (c: Checkpoint) => void, every = 1): Callback {
-  if (!Number.isInteger(every) || every < 1) throw new ValueError(`checkpoint: every must be a positive integer, got ${every}`);
+  if (!Number.isInteger(every) || every < 1)
+    throw new ValueError(`checkpoint: every must be a positive integer, got ${every}`);
   return {
     onEpochEnd(record, ctx) {
       if (record.epoch % every === 0) {
-        save({ epoch: record.epoch, model: ctx.model.stateDict(), optimizer: ctx.optimizer.stateDict(), record });
+        save({
+          epoch: record.epoch,
+          model: ctx.model.stateDict(),
+          optimizer: ctx.optimizer.stateDict(),
+          record,
+        });
       }
       return undefined;
     },

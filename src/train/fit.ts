@@ -117,7 +117,8 @@ export function evaluate(
 /** Trains `model` and returns the per-epoch history. */
 export function fit(opts: FitOptions): History {
   const { model, optimizer, train, epochs } = opts;
-  if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`fit: epochs must be a non-negative integer, got ${epochs}`);
+  if (!Number.isInteger(epochs) || epochs < 0)
+    throw new ValueError(`fit: epochs must be a non-negative integer, got ${epochs}`);
   const loss = opts.loss ?? crossEntropy;
   const callbacks = opts.callbacks ?? [];
   const history: History = { epochs: [], stoppedEarly: false };
@@ -153,7 +154,13 @@ export function fit(opts: FitOptions): History {
       for (const c of callbacks) c.onBatchEnd?.(info, ctx);
     }
     const seconds = (performance.now() - t0) / 1000;
-    const record: EpochRecord = { epoch, trainLoss: total / Math.max(n, 1), lr, seconds, samplesPerSecond: n / Math.max(seconds, 1e-9) };
+    const record: EpochRecord = {
+      epoch,
+      trainLoss: total / Math.max(n, 1),
+      lr,
+      seconds,
+      samplesPerSecond: n / Math.max(seconds, 1e-9),
+    };
     if (classes) record.trainAccuracy = correct / Math.max(n, 1);
     if (opts.validation) {
       const v = evaluate(model, opts.validation, loss);

@@ -9,7 +9,13 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { FASHION_MNIST_FILES, type FileInfo, type ImageSet, type Split, toImageSet } from '../../data/fashionMnist.js';
+import {
+  FASHION_MNIST_FILES,
+  type FileInfo,
+  type ImageSet,
+  type Split,
+  toImageSet,
+} from '../../data/fashionMnist.js';
 import { DataFormatError, parseIdx } from '../../data/idx.js';
 import { KeelError } from '../../util/errors.js';
 
@@ -91,7 +97,11 @@ export interface FashionMnistOptions {
 }
 
 /** Downloads the four files into `dir`, verifying each file's content hash before keeping it. */
-export async function downloadFashionMnist(dir = cacheDir(), baseUrl = FASHION_MNIST_URL, log: (l: string) => void = () => {}): Promise<string> {
+export async function downloadFashionMnist(
+  dir = cacheDir(),
+  baseUrl = FASHION_MNIST_URL,
+  log: (l: string) => void = () => {},
+): Promise<string> {
   mkdirSync(dir, { recursive: true });
   for (const f of allFiles()) {
     const target = join(dir, f.name);
@@ -114,7 +124,9 @@ export async function downloadFashionMnist(dir = cacheDir(), baseUrl = FASHION_M
     }
     const hash = sha256(content);
     if (hash !== f.sha256) {
-      throw new DataFormatError(`${url}: SHA-256 of the content is ${hash}, expected ${f.sha256}; the file was not kept`);
+      throw new DataFormatError(
+        `${url}: SHA-256 of the content is ${hash}, expected ${f.sha256}; the file was not kept`,
+      );
     }
     const tmp = `${target}.part`;
     writeFileSync(tmp, body);
@@ -128,7 +140,10 @@ export async function downloadFashionMnist(dir = cacheDir(), baseUrl = FASHION_M
 export async function locateFashionMnist(opts: FashionMnistOptions = {}): Promise<string> {
   if (opts.dir) {
     const missing = allFiles().filter((f) => !existsSync(join(opts.dir as string, f.name)));
-    if (missing.length) throw new DataNotFoundError(`${opts.dir} lacks ${missing.map((f) => f.name).join(', ')}.\n${howToGet()}`);
+    if (missing.length)
+      throw new DataNotFoundError(
+        `${opts.dir} lacks ${missing.map((f) => f.name).join(', ')}.\n${howToGet()}`,
+      );
     return opts.dir;
   }
   const found = findFashionMnist();
@@ -148,7 +163,13 @@ export function readFashionMnist(dir: string, split: Split, limit?: number): Ima
 }
 
 /** Locates (or downloads) and reads both splits. */
-export async function loadFashionMnist(opts: FashionMnistOptions = {}): Promise<{ train: ImageSet; test: ImageSet; dir: string }> {
+export async function loadFashionMnist(
+  opts: FashionMnistOptions = {},
+): Promise<{ train: ImageSet; test: ImageSet; dir: string }> {
   const dir = await locateFashionMnist(opts);
-  return { train: readFashionMnist(dir, 'train', opts.limit), test: readFashionMnist(dir, 'test', opts.limit), dir };
+  return {
+    train: readFashionMnist(dir, 'train', opts.limit),
+    test: readFashionMnist(dir, 'test', opts.limit),
+    dir,
+  };
 }
