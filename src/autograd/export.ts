@@ -16,7 +16,10 @@ export interface GraphStats {
   savedBuffers: number;
   /** Bytes of all buffers kept for backward (each counted once). */
   savedBytes: number;
-  /** Bytes kept for backward that belong to non-leaf tensors (activations), excluding parameters and inputs. */
+  /**
+   * Bytes kept for backward beyond the parameters (leaves that require grad): activations, inputs,
+   * dropout masks — the memory training needs on top of prediction, growing with the batch.
+   */
   activationBytes: number;
 }
 
@@ -41,20 +44,16 @@ function walk(t: Tensor): GradNode[] {
 /** Memory statistics of the graph that produced `t` (all zero for a tensor made under `noGrad`). */
 export function graphStats(t: Tensor): GraphStats {
   const nodes = walk(t);
-  const buffers = new Map<ArrayBufferLike, { bytes: number; leaf: boolean }>();
-  for (const n of nodes) {
-    for (const s of n.savedTensors()) {
-      const buf = s.data.buffer;
-      const prev = buffers.get(buf);
-      const leaf = s.gradFn === null && (prev?.leaf ?? true);
-      buffers.set(buf, { bytes: s.data.byteLength, leaf });
-    }
-  }
+  // Buffers of leaves that require grad (parameters): kept whether or not we train.
+  const paramBuffers = new Set<ArrayBufferLike>();
+  for (const n of nodes) for (const e of n.next) if (e?.leaf) paramBuffers.add(e.leaf.data.buffer);
+  const buffers = new Map<ArrayBufferLike, number>();
+  for (const n of nodes) for (const s of n.savedTensors()) buffers.set(s.data.buffer, s.data.byteLength);
   let savedBytes = 0;
   let activationBytes = 0;
-  for (const b of buffers.values()) {
-    savedBytes += b.bytes;
-    if (!b.leaf) activationBytes += b.bytes;
+  for (const [buf, bytes] of buffers) {
+    savedBytes += bytes;
+    if (!paramBuffers.has(buf)) activationBytes += bytes;
   }
   return { nodes: nodes.length, savedBuffers: buffers.size, savedBytes, activationBytes };
 }

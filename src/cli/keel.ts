@@ -1,27 +1,123 @@
 #!/usr/bin/env node
 /**
- * The `keel` command line. Parses arguments with commander and dispatches to the subcommands;
- * every subcommand lives in its own file under cli/.
+ * The `keel` command line (commander): train, experiment, graph, demo. Each subcommand lives in
+ * cli/commands/. Errors print as one clear message (exit code 1), not a stack trace.
  */
-import { Command } from 'commander';
-import { runDemo } from './demo.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { EXPERIMENTS } from '../experiments/index.js';
+import { KeelError } from '../util/errors.js';
+import { demoCommand } from './commands/demo.js';
+import { experimentCommand, findExperiment } from './commands/experiment.js';
+import { graphCommand } from './commands/graph.js';
+import { loadConfig, trainCommand } from './commands/train.js';
+import type { Overrides } from './config.js';
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'`);
+  return n;
+};
+const num = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${v}'`);
+  return n;
+};
 
 const program = new Command();
 program
   .name('keel')
   .description('Deep learning in TypeScript that trains stably and generalizes')
-  .version('0.1.0');
+  .version('0.1.0')
+  .option('--out <dir>', 'where run directories are written', 'runs');
+
+const log = (line: string) => console.log(line);
+const outDir = () => program.opts<{ out: string }>().out;
+
+program
+  .command('train')
+  .description('train a model from a JSON config (flags override it); writes runs/<name>/')
+  .option('-c, --config <file>', 'run configuration (JSON)')
+  .option('--name <name>', 'run name')
+  .option('--seed <n>', 'random seed', int('--seed'))
+  .option('--epochs <n>', 'epochs', int('--epochs'))
+  .option('--lr <x>', 'learning rate', num('--lr'))
+  .option('--batch-size <n>', 'batch size', int('--batch-size'))
+  .option('--weight-decay <x>', 'weight decay λ', num('--weight-decay'))
+  .option('--dropout <p>', 'dropout probability for every hidden layer', num('--dropout'))
+  .addOption(
+    new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad']),
+  )
+  .option('--limit <n>', 'use only the first n samples of each split', int('--limit'))
+  .option('--download', 'download Fashion-MNIST if it is not found')
+  .option('--json', 'print the history as JSON on stdout')
+  .action(async (o: Overrides & { config?: string; json?: boolean }) => {
+    const config = loadConfig(o.config, o);
+    const r = await trainCommand(config, { out: outDir(), log: o.json ? (l) => console.error(l) : log });
+    if (o.json)
+      console.log(JSON.stringify({ config: r.config, history: r.history, report: r.report }, null, 2));
+  });
+
+program
+  .command('experiment')
+  .description(`run one of the chapter's experiments: ${EXPERIMENTS.map((e) => e.name).join(', ')}`)
+  .argument('<name>', 'experiment name')
+  .option('--seed <n>', 'random seed', int('--seed'), 0)
+  .option('--quick', 'the short version (fewer epochs and samples), as in the tests')
+  .option('--download', 'download Fashion-MNIST if it is not found')
+  .option('--json', 'print the result object as JSON on stdout')
+  .addHelpText(
+    'after',
+    `\nExperiments:\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(17)}${e.description}`).join('\n')}\n\nFashion-MNIST is read from $KEEL_DATA, ~/.cache/keel or /usr/share/datasets/fashion-mnist\n(Debian: apt-get install dataset-fashion-mnist), or fetched with --download.`,
+  )
+  .action(async (name: string, o: { seed: number; quick?: boolean; download?: boolean; json?: boolean }) => {
+    const e = findExperiment(name);
+    const r = await experimentCommand(e, {
+      out: outDir(),
+      seed: o.seed,
+      quick: Boolean(o.quick),
+      download: Boolean(o.download),
+      log: o.json ? (l) => console.error(l) : log,
+    });
+    if (o.json)
+      console.log(
+        JSON.stringify(
+          { name: e.name, checks: r.result.checks, result: r.result.result, report: r.report },
+          null,
+          2,
+        ),
+      );
+    if (r.result.checks.some((c) => !c.passed)) process.exitCode = 2;
+  });
+
+program
+  .command('graph')
+  .description('write the computational graph of a configured model as DOT, Mermaid and SVG')
+  .option('-c, --config <file>', 'run configuration (JSON)')
+  .option('--batch <n>', 'batch size of the traced pass (default: min(batchSize, 8))', int('--batch'))
+  .action(async (o: { config?: string; batch?: number }) => {
+    await graphCommand(loadConfig(o.config, {}), { out: outDir(), batch: o.batch, log });
+  });
 
 program
   .command('demo')
-  .description('a short tour: fit an MLP with autograd, gradcheck it, measure graph memory, export the graph')
-  .option('--out <dir>', 'where to write the graph files', 'runs/demo')
-  .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), 0)
-  .action((o: { out: string; seed: number }) => {
-    runDemo({ outDir: o.out, seed: o.seed, log: (l) => console.log(l) });
+  .description(
+    'a tour of the chapter: synthetic experiments always, Fashion-MNIST ones when the data is found',
+  )
+  .option('--seed <n>', 'random seed', int('--seed'), 0)
+  .option('--full', 'run the full Fashion-MNIST experiments (minutes) instead of short versions')
+  .option('--download', 'download Fashion-MNIST if it is not found')
+  .action(async (o: { seed: number; full?: boolean; download?: boolean }) => {
+    await demoCommand({
+      out: outDir(),
+      seed: o.seed,
+      full: Boolean(o.full),
+      download: Boolean(o.download),
+      log,
+    });
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  console.error(e instanceof Error ? `keel: ${e.message}` : e);
+  if (e instanceof KeelError) console.error(`keel: ${e.message}`);
+  else console.error(e);
   process.exit(1);
 });

@@ -7,6 +7,7 @@ import type { DType, TypedArray } from '../backend/types.js';
 import { scalarDType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { DTypeError, ValueError } from '../util/errors.js';
+import './install.js';
 
 /** A tensor operand or a JS scalar. */
 export type Operand = Tensor | number | boolean;

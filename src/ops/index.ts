@@ -2,12 +2,7 @@
  * The ops layer: every differentiable function of keel, plus the installation of Tensor methods
  * and of the few ops the autograd engine needs (accumulate, un-broadcast, cast).
  */
-import { installGradOps } from '../autograd/engine.js';
-import { add, cast } from './elementwise.js';
-import { sumToShape } from './reduce.js';
-import './methods.js';
-
-installGradOps({ add: (a, b) => add(a, b), sumToShape, cast });
+import './install.js';
 
 export * from './activation.js';
 export type { Operand } from './core.js';

@@ -34,8 +34,12 @@ export function cacheDir(): string {
   return join(base, 'keel', 'fashion-mnist');
 }
 
-/** Directories searched, in order. */
+/**
+ * Directories searched, in order: $KEEL_DATA (and its fashion-mnist/ subdirectory), the user cache,
+ * the Debian package's directory. $KEEL_DATA_PATH (directories separated by ':') replaces the list.
+ */
 export function searchDirs(): string[] {
+  if (process.env.KEEL_DATA_PATH !== undefined) return process.env.KEEL_DATA_PATH.split(':').filter(Boolean);
   const dirs: string[] = [];
   const env = process.env.KEEL_DATA;
   if (env) dirs.push(join(env, 'fashion-mnist'), env);

@@ -1,0 +1,197 @@
+/**
+ * Turns a validated RunConfig into the objects of a run: the model (MLP with the chosen activation,
+ * dropout, initialization, optional LayerNorm), the optimizer with its parameter groups and weight
+ * decay mode, the scheduler, and the data loaders (Fashion-MNIST or a synthetic 2-D set).
+ */
+
+import type { Dataset } from '../data/dataset.js';
+import { randomSplit, TensorDataset } from '../data/dataset.js';
+import type { ImageSet } from '../data/fashionMnist.js';
+import { DataLoader } from '../data/loader.js';
+import { circles, moons, type Points2d, spirals, xor } from '../data/synthetic.js';
+import { kaimingNormal_, normal_, xavierNormal_, zeros_ } from '../nn/init.js';
+import { ELU, GELU, LeakyReLU, PReLU, ReLU, Sigmoid, SiLU, Tanh } from '../nn/layers/activation.js';
+import { Flatten, Sequential } from '../nn/layers/containers.js';
+import { Linear } from '../nn/layers/linear.js';
+import { Dropout, LayerNorm } from '../nn/layers/regularization.js';
+import type { Module } from '../nn/module.js';
+import { decayGroups } from '../optim/groups.js';
+import type { BaseOptions, GroupSpec, Optimizer } from '../optim/optimizer.js';
+import { Adagrad, Adam, AdamW, RMSprop, SGD } from '../optim/optimizers.js';
+import {
+  CosineAnnealingLR,
+  ExponentialLR,
+  type LRScheduler,
+  OneCycleLR,
+  StepLR,
+} from '../optim/schedulers.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Generator } from '../util/random.js';
+import type { RunConfig } from './config.js';
+
+function activation(name: RunConfig['model']['activation']): Module {
+  switch (name) {
+    case 'relu':
+      return new ReLU();
+    case 'leaky_relu':
+      return new LeakyReLU();
+    case 'prelu':
+      return new PReLU();
+    case 'elu':
+      return new ELU();
+    case 'gelu':
+      return new GELU();
+    case 'silu':
+      return new SiLU();
+    case 'sigmoid':
+      return new Sigmoid();
+    case 'tanh':
+      return new Tanh();
+    default:
+      return name satisfies never;
+  }
+}
+
+/** The MLP described by `config.model` for `inputs` features and `classes` outputs. */
+export function buildModel(config: RunConfig, inputs: number, classes: number, g: Generator): Sequential {
+  const m = config.model;
+  const drops = Array.isArray(m.dropout) ? m.dropout : m.hidden.map(() => m.dropout as number);
+  const layers: Module[] = [new Flatten()];
+  let width = inputs;
+  const init = (l: Linear, last: boolean) => {
+    if (m.init === 'default') return;
+    if (m.init === 'normal') normal_(l.weight, 0, m.initStd, { generator: g });
+    else if (m.init === 'xavier') xavierNormal_(l.weight, 1, { generator: g });
+    else
+      kaimingNormal_(l.weight, {
+        nonlinearity: last ? 'linear' : m.activation === 'relu' ? 'relu' : 'leaky_relu',
+        generator: g,
+      });
+    zeros_(l.bias as Tensor);
+  };
+  m.hidden.forEach((h, i) => {
+    const l = new Linear(width, h, { generator: g });
+    init(l, false);
+    layers.push(l);
+    if (m.layerNorm) layers.push(new LayerNorm(h));
+    layers.push(activation(m.activation));
+    if ((drops[i] ?? 0) > 0) layers.push(new Dropout(drops[i], g));
+    width = h;
+  });
+  const out = new Linear(width, classes, { generator: g });
+  init(out, true);
+  layers.push(out);
+  return new Sequential(...layers);
+}
+
+/** The optimizer of `config.optimizer` over the model's parameters. */
+export function buildOptimizer(config: RunConfig, model: Module): Optimizer<BaseOptions> {
+  const o = config.optimizer;
+  const shared = { weightDecay: o.weightDecay, penalty: o.penalty, proximal: o.proximal };
+  const groups: GroupSpec<BaseOptions>[] =
+    o.groups === 'default'
+      ? decayGroups(model.namedParameters(), {
+          weightDecay: o.weightDecay,
+          shared: { penalty: o.penalty, proximal: o.proximal },
+        })
+      : [{ params: model.parameters(), name: 'all', ...shared }];
+  switch (o.name) {
+    case 'sgd':
+      return new SGD(groups, { lr: o.lr, momentum: o.momentum });
+    case 'adam':
+      return new Adam(groups, { lr: o.lr });
+    case 'adamw':
+      return new AdamW(groups, { lr: o.lr });
+    case 'rmsprop':
+      return new RMSprop(groups, { lr: o.lr, momentum: o.momentum });
+    case 'adagrad':
+      return new Adagrad(groups, { lr: o.lr });
+    default:
+      return o.name satisfies never;
+  }
+}
+
+/** The scheduler of `config.schedule` (null for 'none'); `perBatch` tells when to step it. */
+export function buildScheduler(
+  config: RunConfig,
+  optimizer: Optimizer<BaseOptions>,
+  batchesPerEpoch: number,
+): { scheduler: LRScheduler; perBatch: boolean } | null {
+  const s = config.schedule;
+  switch (s.name) {
+    case 'none':
+      return null;
+    case 'step':
+      return { scheduler: new StepLR(optimizer, s.stepSize, s.gamma), perBatch: false };
+    case 'exponential':
+      return { scheduler: new ExponentialLR(optimizer, s.gamma), perBatch: false };
+    case 'cosine':
+      return { scheduler: new CosineAnnealingLR(optimizer, config.epochs), perBatch: false };
+    case 'onecycle':
+      return {
+        scheduler: new OneCycleLR(optimizer, config.optimizer.lr, {
+          totalSteps: config.epochs * batchesPerEpoch,
+        }),
+        perBatch: true,
+      };
+    default:
+      return s.name satisfies never;
+  }
+}
+
+/** Loaders and shapes of a run's data. */
+export interface RunData {
+  train: DataLoader;
+  validation?: DataLoader;
+  test: DataLoader;
+  inputs: number;
+  classes: number;
+  description: string;
+}
+
+/** Builds loaders from Fashion-MNIST (when given) or the configured synthetic set. */
+export function buildData(config: RunConfig, fashion: { train: ImageSet; test: ImageSet } | null): RunData {
+  const d = config.data;
+  const g = new Generator(config.seed);
+  let trainSet: Dataset;
+  let testSet: Dataset;
+  let inputs = 2;
+  let classes = 2;
+  let description: string;
+  if (d.dataset === 'fashion-mnist') {
+    if (!fashion) throw new Error('buildData: Fashion-MNIST was not loaded');
+    trainSet = new TensorDataset(fashion.train.images, fashion.train.labels);
+    testSet = new TensorDataset(fashion.test.images, fashion.test.labels);
+    inputs = 784;
+    classes = 10;
+    description = `Fashion-MNIST (${trainSet.length} train, ${testSet.length} test)`;
+  } else {
+    const make: Record<string, (n: number, seed: number) => Points2d> = {
+      moons: (n, s) => moons(n, d.noise ?? 0.1, s),
+      circles: (n, s) => circles(n, d.noise ?? 0.05, 0.5, s),
+      spirals: (n, s) => spirals(n, 3, d.noise ?? 0.05, s),
+      xor: (n, s) => xor(n, d.noise ?? 0, s),
+    };
+    const tr = make[d.dataset](d.samples, config.seed);
+    const te = make[d.dataset](Math.max(10, Math.floor(d.samples / 2)), config.seed + 1);
+    classes = d.dataset === 'spirals' ? 3 : 2;
+    trainSet = new TensorDataset(tr.X, tr.y);
+    testSet = new TensorDataset(te.X, te.y);
+    description = `${d.dataset} (${trainSet.length} train, ${testSet.length} test points)`;
+  }
+  let validation: DataLoader | undefined;
+  if (d.validation > 0) {
+    const [tr, va] = randomSplit(trainSet, [1 - d.validation, d.validation], g);
+    trainSet = tr;
+    validation = new DataLoader(va, { batchSize: 1000 });
+    description += `, ${va.length} held out for validation`;
+  }
+  return {
+    train: new DataLoader(trainSet, { batchSize: d.batchSize, shuffle: true, generator: g }),
+    validation,
+    test: new DataLoader(testSet, { batchSize: 1000 }),
+    inputs,
+    classes,
+    description,
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The run configuration of `keel train` and `keel graph`: a JSON file validated with zod, with
+ * command-line flags applied on top. A bad field is reported with its path, what was given and
+ * what is allowed (`config.optimizer.lr: must be > 0, got -1`).
+ */
+import { z } from 'zod';
+import { KeelError } from '../util/errors.js';
+
+const prob = z.number().min(0).max(1);
+
+/** The schema; every field has a default, so `{}` is a valid config (a Fashion-MNIST MLP). */
+export const RunConfigSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[\w.-]+$/, 'must be letters, digits, _, . or -')
+      .default('run'),
+    seed: z.number().int().min(0).default(0),
+    epochs: z.number().int().min(1).default(10),
+    data: z
+      .object({
+        dataset: z.enum(['fashion-mnist', 'moons', 'circles', 'spirals', 'xor']).default('fashion-mnist'),
+        batchSize: z.number().int().min(1).default(256),
+        /** Keep only the first `limit` training and test samples (quick runs). */
+        limit: z.number().int().min(1).optional(),
+        /** Fraction of the training set held out for validation. */
+        validation: z.number().min(0).max(0.5).default(0),
+        /** Points of a synthetic 2-D set (train; the test set has half as many). */
+        samples: z.number().int().min(10).default(1000),
+        noise: z.number().min(0).optional(),
+        download: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    model: z
+      .object({
+        hidden: z.array(z.number().int().min(1)).default([256]),
+        activation: z
+          .enum(['relu', 'leaky_relu', 'prelu', 'elu', 'gelu', 'silu', 'sigmoid', 'tanh'])
+          .default('relu'),
+        /** One probability for every hidden layer, or one per hidden layer. */
+        dropout: z.union([prob, z.array(prob)]).default(0),
+        init: z.enum(['default', 'normal', 'xavier', 'kaiming']).default('default'),
+        /** Standard deviation for init 'normal'. */
+        initStd: z.number().positive().default(0.01),
+        layerNorm: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    optimizer: z
+      .object({
+        name: z.enum(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad']).default('sgd'),
+        lr: z.number().positive().default(0.1),
+        momentum: z.number().min(0).max(1).default(0),
+        weightDecay: z.number().min(0).default(0),
+        penalty: z.enum(['l2', 'l1']).default('l2'),
+        proximal: z.boolean().default(false),
+        /** 'default': decay weight matrices only (not biases or norm weights); 'all': one group. */
+        groups: z.enum(['default', 'all']).default('default'),
+      })
+      .strict()
+      .prefault({}),
+    schedule: z
+      .object({
+        name: z.enum(['none', 'step', 'cosine', 'exponential', 'onecycle']).default('none'),
+        stepSize: z.number().int().min(1).default(5),
+        gamma: z.number().positive().max(1).default(0.1),
+      })
+      .strict()
+      .prefault({}),
+    labelSmoothing: prob.default(0),
+    clipGradNorm: z.number().positive().optional(),
+  })
+  .strict();
+
+/** A validated run configuration. */
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+/** A configuration that failed validation; `message` lists every bad field. */
+export class ConfigError extends KeelError {}
+
+function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = obj;
+  for (const k of path)
+    cur = cur && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[k] : undefined;
+  return cur;
+}
+
+/** Validates raw JSON; throws ConfigError naming each bad field's path, value and what is allowed. */
+export function parseConfig(raw: unknown, source = 'config'): RunConfig {
+  const r = RunConfigSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((issue) => {
+    const path = [source, ...issue.path.map(String)].join('.');
+    const got = valueAt(raw, issue.path);
+    const shown = issue.code === 'unrecognized_keys' ? '' : `, got ${JSON.stringify(got)}`;
+    return `  ${path}: ${issue.message}${shown}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** Command-line flags that override the configuration. */
+export interface Overrides {
+  name?: string;
+  seed?: number;
+  epochs?: number;
+  lr?: number;
+  batchSize?: number;
+  weightDecay?: number;
+  dropout?: number;
+  optimizer?: string;
+  limit?: number;
+  download?: boolean;
+}
+
+/** Applies flags onto a raw configuration object (before validation, so flags are validated too). */
+export function applyOverrides(raw: Record<string, unknown>, o: Overrides): Record<string, unknown> {
+  const out = structuredClone(raw);
+  const section = (k: string) => {
+    const cur = out[k];
+    if (cur === undefined || cur === null || typeof cur !== 'object') out[k] = {};
+    return out[k] as Record<string, unknown>;
+  };
+  if (o.name !== undefined) out.name = o.name;
+  if (o.seed !== undefined) out.seed = o.seed;
+  if (o.epochs !== undefined) out.epochs = o.epochs;
+  if (o.lr !== undefined) section('optimizer').lr = o.lr;
+  if (o.weightDecay !== undefined) section('optimizer').weightDecay = o.weightDecay;
+  if (o.optimizer !== undefined) section('optimizer').name = o.optimizer;
+  if (o.batchSize !== undefined) section('data').batchSize = o.batchSize;
+  if (o.limit !== undefined) section('data').limit = o.limit;
+  if (o.download !== undefined) section('data').download = o.download;
+  if (o.dropout !== undefined) section('model').dropout = o.dropout;
+  return out;
+}

@@ -1,0 +1,25 @@
+/** The chapter's experiments, by name (`keel experiment <name>`). */
+import { bestMlp, dropoutExperiment, memory, mlp } from './fashion.js';
+import { stability } from './stability.js';
+import type { Experiment } from './types.js';
+import { underfitOverfit } from './underfitOverfit.js';
+import { weightDecay } from './weightDecay.js';
+
+export { fashionMlp } from './fashion.js';
+export * from './types.js';
+
+/** Every experiment, in the order of the chapter. */
+export const EXPERIMENTS: readonly Experiment[] = [
+  underfitOverfit,
+  weightDecay,
+  mlp,
+  dropoutExperiment,
+  stability,
+  memory,
+  bestMlp,
+];
+
+/** Looks an experiment up by name. */
+export function experimentByName(name: string): Experiment | undefined {
+  return EXPERIMENTS.find((e) => e.name === name);
+}

@@ -1,0 +1,57 @@
+/**
+ * What an experiment receives and returns. Experiments are platform-neutral: data files are
+ * loaded by the caller (the CLI) and passed in; results are plain objects, plots are Vega-Lite
+ * specs, and per-epoch metrics are streamed through `onMetrics` as they happen (so a crash loses
+ * nothing already computed).
+ */
+import type { ImageSet } from '../data/fashionMnist.js';
+import type { Plot } from '../report/plots.js';
+import type { ProgressSink } from '../train/fit.js';
+
+/** Inputs of an experiment run. */
+export interface ExperimentContext {
+  seed: number;
+  /** A short version (fewer epochs/points) with the same code path, for tests. */
+  quick: boolean;
+  /** Fashion-MNIST when available (null: experiments that need it throw, the demo skips them). */
+  fashion: { train: ImageSet; test: ImageSet } | null;
+  log: (line: string) => void;
+  /** Receives one JSON-able row per epoch or measurement. */
+  onMetrics: (row: Record<string, unknown>) => void;
+  progress?: ProgressSink;
+}
+
+/** One acceptance check with the published reference it stands for. */
+export interface Check {
+  name: string;
+  passed: boolean;
+  detail: string;
+}
+
+/** What an experiment produced. */
+export interface ExperimentResult {
+  name: string;
+  title: string;
+  /** Key numbers for the report's summary table. */
+  summary: [string, string][];
+  checks: Check[];
+  plots: Plot[];
+  tables?: { title: string; header: string[]; rows: (string | number)[][] }[];
+  /** The result object printed by `--json`. */
+  result: Record<string, unknown>;
+}
+
+/** An experiment: its name, a one-line description, whether it needs Fashion-MNIST, and its run. */
+export interface Experiment {
+  name: string;
+  description: string;
+  needsFashion: boolean;
+  run(ctx: ExperimentContext): ExperimentResult;
+}
+
+/** Formats a number for tables. */
+export function fmt(x: number, digits = 4): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  return a !== 0 && (a >= 1e5 || a < 1e-3) ? x.toExponential(2) : x.toFixed(digits);
+}

@@ -1,0 +1,59 @@
+/**
+ * The run report: one self-contained HTML page (no scripts, no network) with a summary table, the
+ * plots as inline SVG with captions, free-text findings and the configuration.
+ */
+
+/** What a report shows. */
+export interface ReportContent {
+  title: string;
+  subtitle?: string;
+  /** Key results as label → value rows. */
+  summary: [string, string][];
+  /** Findings, one paragraph each (e.g. which acceptance checks passed). */
+  findings?: string[];
+  /** Rendered plots: title, caption, SVG text. */
+  figures: { title: string; caption?: string; svg: string; file: string }[];
+  /** Extra tables: a title, a header row and rows. */
+  tables?: { title: string; header: string[]; rows: (string | number)[][] }[];
+  config?: unknown;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** The HTML text of a report. */
+export function renderReport(r: ReportContent): string {
+  const rows = r.summary.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n');
+  const findings = (r.findings ?? []).map((f) => `<li>${esc(f)}</li>`).join('\n');
+  const figures = r.figures
+    .map(
+      (f) =>
+        `<figure>${f.svg}<figcaption><b>${esc(f.title)}</b>${f.caption ? ` — ${esc(f.caption)}` : ''} <a href="${esc(f.file)}">(SVG)</a></figcaption></figure>`,
+    )
+    .join('\n');
+  const tables = (r.tables ?? [])
+    .map(
+      (t) =>
+        `<h2>${esc(t.title)}</h2><table class="grid"><tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${t.rows
+          .map((row) => `<tr>${row.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`)
+          .join('')}</table>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #1f2937; }
+h1 { margin-bottom: 0.2rem; } .sub { color: #6b7280; margin-top: 0; }
+table { border-collapse: collapse; margin: 1rem 0; } th, td { padding: 0.3rem 0.8rem; text-align: left; border-bottom: 1px solid #e5e7eb; }
+table.grid td, table.grid th { border: 1px solid #e5e7eb; }
+figure { display: inline-block; margin: 0.5rem; vertical-align: top; } figcaption { font-size: 0.9rem; max-width: 440px; }
+pre { background: #f9fafb; padding: 1rem; overflow-x: auto; }
+</style></head><body>
+<h1>${esc(r.title)}</h1>${r.subtitle ? `<p class="sub">${esc(r.subtitle)}</p>` : ''}
+<table>${rows}</table>
+${findings ? `<h2>Findings</h2><ul>${findings}</ul>` : ''}
+${figures ? `<h2>Plots</h2>${figures}` : ''}
+${tables}
+${r.config !== undefined ? `<h2>Configuration</h2><pre>${esc(JSON.stringify(r.config, null, 2))}</pre>` : ''}
+</body></html>
+`;
+}

@@ -1,0 +1,142 @@
+/**
+ * The CLI's commands through their functions: train writes runs/<name>/ (config, streamed metrics,
+ * report with SVG plots), bad configs are rejected with the field's path, graph writes DOT/Mermaid/
+ * SVG, experiment writes its report and result, and the demo without Fashion-MNIST says how to get
+ * it and runs the synthetic experiments.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { demoCommand } from '../src/cli/commands/demo.js';
+import { experimentCommand, findExperiment } from '../src/cli/commands/experiment.js';
+import { graphCommand } from '../src/cli/commands/graph.js';
+import { loadConfig, trainCommand } from '../src/cli/commands/train.js';
+import { ConfigError } from '../src/cli/config.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'keel-cli-'));
+const quiet = () => {};
+
+describe('keel train', () => {
+  it('trains from a config with flag overrides and writes the run directory', async () => {
+    const out = tmp();
+    const cfgPath = join(out, 'run.json');
+    writeFileSync(
+      cfgPath,
+      JSON.stringify({
+        name: 'moons',
+        data: { dataset: 'moons', samples: 400, batchSize: 32, validation: 0.2 },
+        model: { hidden: [16] },
+        optimizer: { name: 'adam', lr: 0.01 },
+      }),
+    );
+    const config = loadConfig(cfgPath, { epochs: 5, weightDecay: 0.01 });
+    expect(config.epochs).toBe(5);
+    expect(config.optimizer.weightDecay).toBe(0.01);
+    const r = await trainCommand(config, { out, log: quiet, tty: false });
+    const dir = join(out, 'moons');
+    const metrics = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(metrics.length).toBe(5);
+    expect(metrics[4].valAccuracy).toBeGreaterThan(0.8);
+    expect(metrics[0].gradNorms.length).toBe(4);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).optimizer.name).toBe('adam');
+    const html = readFileSync(r.report, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('Gradient norm per layer');
+    for (const f of ['moons-loss.svg', 'moons-accuracy.svg', 'moons-grad-norms.svg'])
+      expect(existsSync(join(dir, f))).toBe(true);
+  });
+
+  it('rejects bad configs with the path of each bad field and what is allowed', () => {
+    const out = tmp();
+    const p = join(out, 'bad.json');
+    writeFileSync(
+      p,
+      JSON.stringify({ optimizer: { lr: -1, name: 'lbfgs' }, model: { dropout: [0.5, 2] }, typo: 1 }),
+    );
+    expect(() => loadConfig(p, {})).toThrow(ConfigError);
+    try {
+      loadConfig(p, {});
+    } catch (e) {
+      const m = (e as Error).message;
+      expect(m).toContain(`${p}.optimizer.lr: Too small: expected number to be >0, got -1`);
+      expect(m).toMatch(
+        /optimizer\.name: Invalid option: expected one of "sgd"\|"adam"\|"adamw"\|"rmsprop"\|"adagrad", got "lbfgs"/,
+      );
+      expect(m).toContain('model.dropout.1');
+      expect(m).toContain('Unrecognized key: "typo"');
+    }
+    writeFileSync(p, '{ not json');
+    expect(() => loadConfig(p, {})).toThrow(/is not valid JSON/);
+    expect(() => loadConfig(join(out, 'missing.json'), {})).toThrow(/cannot read config file/);
+    expect(() => loadConfig(undefined, { lr: 0 })).toThrow(/config.optimizer.lr/);
+  });
+});
+
+describe('keel graph', () => {
+  it('writes DOT, Mermaid and SVG of the configured model', async () => {
+    const out = tmp();
+    const r = await graphCommand(loadConfig(undefined, { name: 'g' }), { out, batch: 4, log: quiet });
+    expect(readFileSync(r.dot, 'utf8')).toContain('matmul → [4,256]');
+    expect(readFileSync(r.dot, 'utf8')).toContain('0.weight'.replace('0.', '1.'));
+    expect(readFileSync(r.mermaid, 'utf8').startsWith('flowchart BT')).toBe(true);
+    expect(readFileSync(r.svg, 'utf8')).toContain('<svg');
+  });
+});
+
+describe('keel experiment', () => {
+  it('writes report, metrics and result for an experiment', async () => {
+    const out = tmp();
+    const { result, report } = await experimentCommand(findExperiment('memory'), {
+      out,
+      seed: 0,
+      quick: true,
+      download: false,
+      log: quiet,
+      tty: false,
+    });
+    expect(result.checks.every((c) => c.passed)).toBe(true);
+    expect(readFileSync(report, 'utf8')).toContain('Memory: training vs prediction');
+    const saved = JSON.parse(readFileSync(join(out, 'memory', 'result.json'), 'utf8'));
+    expect(saved.name).toBe('memory');
+    expect(
+      readFileSync(join(out, 'memory', 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n').length,
+    ).toBeGreaterThan(3);
+    expect(() => findExperiment('nope')).toThrow(
+      /unknown experiment 'nope' \(available: underfit-overfit, weight-decay/,
+    );
+  });
+});
+
+describe('keel demo', () => {
+  const saved = process.env.KEEL_DATA_PATH;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.KEEL_DATA_PATH;
+    else process.env.KEEL_DATA_PATH = saved;
+  });
+  it('without Fashion-MNIST: says how to get it, runs the synthetic experiments, prints the report path', async () => {
+    process.env.KEEL_DATA_PATH = tmp();
+    const out = tmp();
+    const lines: string[] = [];
+    const r = await demoCommand({
+      out,
+      seed: 0,
+      full: false,
+      download: false,
+      log: (l) => lines.push(l),
+      tty: false,
+    });
+    const text = lines.join('\n');
+    expect(text).toContain('apt-get install dataset-fashion-mnist');
+    expect(text).toContain('Skipping the Fashion-MNIST experiments');
+    expect(r.skipped).toEqual(['mlp', 'dropout']);
+    expect(r.passed).toBe(r.total);
+    expect(lines[lines.length - 1]).toContain(`Report: ${r.report}`);
+    expect(readFileSync(r.report, 'utf8')).toContain('underfit-overfit');
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * Short seeded versions of every experiment of the chapter, through the same code as
+ * `keel experiment` (ctx.quick), asserting the direction of each effect. The synthetic ones run in
+ * full (they take about a second); the Fashion-MNIST ones use subsets and few epochs and run when the
+ * data is installed (.ci/run installs Debian's dataset-fashion-mnist).
+ */
+import { describe, expect, it } from 'vitest';
+import { EXPERIMENTS, type ExperimentResult } from '../src/experiments/index.js';
+import { findFashionMnist, readFashionMnist } from '../src/io/node/fashionMnist.js';
+
+const dir = findFashionMnist();
+const fashion = dir
+  ? { train: readFashionMnist(dir, 'train', 10000), test: readFashionMnist(dir, 'test', 2000) }
+  : null;
+
+function run(name: string): ExperimentResult & { rows: Record<string, unknown>[] } {
+  const e = EXPERIMENTS.find((x) => x.name === name);
+  if (!e) throw new Error(name);
+  const rows: Record<string, unknown>[] = [];
+  const r = e.run({ seed: 0, quick: true, fashion, log: () => {}, onMetrics: (row) => rows.push(row) });
+  return { ...r, rows };
+}
+
+const passed = (r: ExperimentResult, prefix: string) => {
+  const c = r.checks.find((x) => x.name.startsWith(prefix));
+  if (!c) throw new Error(`no check starting with '${prefix}' in ${r.name}`);
+  return c.passed;
+};
+
+describe('experiments (short, seeded)', () => {
+  it('lists every experiment of the issue', () => {
+    expect(EXPERIMENTS.map((e) => e.name)).toEqual([
+      'underfit-overfit',
+      'weight-decay',
+      'mlp',
+      'dropout',
+      'stability',
+      'memory',
+      'best-mlp',
+    ]);
+  });
+
+  it('underfit-overfit: degree 3 recovers the cubic, degree 1 underfits, degree 20 overfits', () => {
+    const r = run('underfit-overfit');
+    expect(
+      r.checks.every((c) => c.passed),
+      JSON.stringify(r.checks),
+    ).toBe(true);
+    const w = (r.result.cubic as { weights: number[] }).weights;
+    expect(w[3]).toBeCloseTo(5.6, 0);
+    expect(r.rows.length).toBeGreaterThan(10);
+  });
+
+  it('weight-decay: λ = 3 shrinks ‖w‖ below 0.6 and lowers the test loss; L1 makes exact zeros', () => {
+    const r = run('weight-decay');
+    expect(
+      r.checks.every((c) => c.passed),
+      JSON.stringify(r.checks),
+    ).toBe(true);
+    const sweep = r.result.sweep as { lambda: number; wNorm: number }[];
+    for (let i = 1; i < sweep.length; i++) expect(sweep[i].wNorm).toBeLessThan(sweep[i - 1].wNorm);
+  });
+
+  it('stability: vanishing, exploding, symmetry and clipping are detected as described', () => {
+    const r = run('stability');
+    expect(
+      r.checks.every((c) => c.passed),
+      JSON.stringify(r.checks.filter((c) => !c.passed)),
+    ).toBe(true);
+    expect(r.plots.length).toBe(5);
+  });
+
+  it('memory: training keeps activations, prediction none; linear in batch and depth', () => {
+    const r = run('memory');
+    expect(
+      r.checks.every((c) => c.passed),
+      JSON.stringify(r.checks),
+    ).toBe(true);
+  });
+
+  describe.runIf(fashion !== null)('Fashion-MNIST (subsets)', () => {
+    it('mlp learns well above chance in 3 epochs on 10k images', () => {
+      const r = run('mlp');
+      expect(r.result.testAccuracy as number).toBeGreaterThan(0.6);
+      expect(passed(r, 'test accuracy')).toBe(true);
+    }, 300_000);
+    it('dropout trains with dropout 0.2/0.5 and without', () => {
+      const r = run('dropout');
+      // chance is 0.1; lr 0.5 from N(0, 0.01) starts slowly, 3 epochs on 10k images reach about 0.5
+      expect((r.result.withDropout as { testAccuracy: number }).testAccuracy).toBeGreaterThan(0.4);
+      expect((r.result.withoutDropout as { testAccuracy: number }).testAccuracy).toBeGreaterThan(0.4);
+    }, 300_000);
+    it('best-mlp runs its regularized recipe end to end', () => {
+      const r = run('best-mlp');
+      expect(r.result.testAccuracy as number).toBeGreaterThan(0.6);
+    }, 300_000);
+  });
+});
