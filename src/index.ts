@@ -4,6 +4,7 @@
  * `nn` (modules, losses, initializers) and `optim` (optimizers, schedulers, clipping) namespaces.
  */
 
+export { AnomalyError, detectAnomaly } from './autograd/anomaly.js';
 export {
   type BackwardObserver,
   type BackwardOptions,
@@ -25,6 +26,7 @@ export { type Edge, GradNode } from './autograd/node.js';
 export { getBackend, registerBackend, setBackend } from './backend/registry.js';
 export type { Backend, DType, TypedArray, View } from './backend/types.js';
 export * as data from './data/index.js';
+export * as diagnostics from './diagnostics/index.js';
 export * as nn from './nn/index.js';
 export * from './ops/index.js';
 export * as optim from './optim/index.js';

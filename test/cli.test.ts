@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoCommand } from '../src/cli/commands/demo.js';
+import { diagnoseCommand } from '../src/cli/commands/diagnose.js';
 import { experimentCommand, findExperiment } from '../src/cli/commands/experiment.js';
 import { graphCommand } from '../src/cli/commands/graph.js';
 import { loadConfig, trainCommand } from '../src/cli/commands/train.js';
@@ -39,13 +40,17 @@ describe('keel train', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(metrics.length).toBe(5);
-    expect(metrics[4].valAccuracy).toBeGreaterThan(0.8);
-    expect(metrics[0].gradNorms.length).toBe(4);
+    const epochs = metrics.filter((m) => m.type === 'epoch');
+    expect(epochs.length).toBe(5);
+    expect(epochs[4].valAccuracy).toBeGreaterThan(0.8);
+    expect(epochs[0].gradNorms.length).toBe(4);
+    expect(metrics.filter((m) => m.type === 'diagnostics').length).toBeGreaterThan(0);
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).optimizer.name).toBe('adam');
     const html = readFileSync(r.report, 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('Gradient norm per layer');
+    expect(html).toContain('Per-layer gradient norms (sampled steps)');
+    expect(html).toContain('Layer outputs at the last sampled step');
     for (const f of ['moons-loss.svg', 'moons-accuracy.svg', 'moons-grad-norms.svg'])
       expect(existsSync(join(dir, f))).toBe(true);
   });
@@ -138,5 +143,36 @@ describe('keel demo', () => {
     expect(r.passed).toBe(r.total);
     expect(lines[lines.length - 1]).toContain(`Report: ${r.report}`);
     expect(readFileSync(r.report, 'utf8')).toContain('underfit-overfit');
+  });
+});
+
+describe('keel diagnose', () => {
+  it('prints a health table and names the vanishing layers of a deep sigmoid net', async () => {
+    const lines: string[] = [];
+    const config = loadConfig(undefined, {});
+    config.data = { ...config.data, dataset: 'spirals', samples: 300 };
+    config.model = {
+      ...config.model,
+      hidden: new Array(9).fill(32),
+      activation: 'sigmoid',
+      init: 'normal',
+      initStd: 1,
+    };
+    const r = await diagnoseCommand(config, { steps: 3, log: (l) => lines.push(l) });
+    const text = lines.join('\n');
+    expect(text).toContain('‖grad‖');
+    expect(text).toContain('2 (Sigmoid)');
+    expect(r.samples.length).toBe(3);
+    expect(r.alarms.map((a) => a.kind)).toContain('vanishing');
+    expect(r.alarms.find((a) => a.kind === 'vanishing')?.where[0]).toBe('1.weight');
+  });
+  it('a healthy run says so', async () => {
+    const lines: string[] = [];
+    const config = loadConfig(undefined, {});
+    config.data = { ...config.data, dataset: 'moons', samples: 200, batchSize: 32 };
+    config.model = { ...config.model, hidden: [16] };
+    const r = await diagnoseCommand(config, { steps: 5, log: (l) => lines.push(l) });
+    expect(r.alarms).toEqual([]);
+    expect(lines.at(-1)).toBe('healthy: no alarm in 5 steps');
   });
 });

@@ -12,6 +12,7 @@ import { onesLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import { AutogradError, fmtShape, ShapeError } from '../util/errors.js';
 import { sameShape } from '../util/shape.js';
+import { checkBackward, inBackwardOf, isAnomalyEnabled } from './anomaly.js';
 import { withGradMode } from './mode.js';
 import type { GradNode } from './node.js';
 
@@ -153,7 +154,19 @@ function run(s: Sweep): void {
         );
       }
       const needs = node.next.map((e) => e !== null);
-      const grads = node.rule(g, node.savedTensors(), node.ctx as never, needs);
+      const saved = node.savedTensors();
+      const grads = inBackwardOf(
+        node.op,
+        node.next.map((e) => e?.shape ?? []),
+        () => node.rule(g, saved, node.ctx as never, needs),
+      );
+      if (isAnomalyEnabled())
+        checkBackward(
+          node.op,
+          g,
+          grads,
+          node.next.map((e) => e?.shape ?? []),
+        );
       for (const fn of observers) fn(node, g, grads);
       if (!s.retainGraph && node.saved && node.saved.length > 0) {
         node.saved = null;

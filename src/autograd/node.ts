@@ -9,6 +9,7 @@
 import type { DType } from '../backend/types.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkForward, isAnomalyEnabled } from './anomaly.js';
 import { isGradEnabled } from './mode.js';
 
 /**
@@ -79,6 +80,7 @@ export function record<C>(
   ctx: C,
   rule: BackwardRule<C>,
 ): Tensor {
+  if (isAnomalyEnabled()) checkForward(op, out, inputs);
   if (!isGradEnabled() || !isFloat(out.dtype)) return out;
   let any = false;
   for (const t of inputs) if (t.requiresGrad) any = true;

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXPERIMENTS } from '../experiments/index.js';
 import { KeelError } from '../util/errors.js';
 import { demoCommand } from './commands/demo.js';
+import { diagnoseCommand } from './commands/diagnose.js';
 import { experimentCommand, findExperiment } from './commands/experiment.js';
 import { graphCommand } from './commands/graph.js';
 import { loadConfig, trainCommand } from './commands/train.js';
@@ -50,12 +51,27 @@ program
   .option('--limit <n>', 'use only the first n samples of each split', int('--limit'))
   .option('--download', 'download Fashion-MNIST if it is not found')
   .option('--json', 'print the history as JSON on stdout')
-  .action(async (o: Overrides & { config?: string; json?: boolean }) => {
-    const config = loadConfig(o.config, o);
-    const r = await trainCommand(config, { out: outDir(), log: o.json ? (l) => console.error(l) : log });
-    if (o.json)
-      console.log(JSON.stringify({ config: r.config, history: r.history, report: r.report }, null, 2));
-  });
+  .option('--no-diagnostics', 'do not watch gradients and activations')
+  .option(
+    '--diagnostics-every <n>',
+    'diagnostics sampling period in steps (default 25)',
+    int('--diagnostics-every'),
+  )
+  .action(
+    async (
+      o: Overrides & { config?: string; json?: boolean; diagnostics: boolean; diagnosticsEvery?: number },
+    ) => {
+      const config = loadConfig(o.config, o);
+      const r = await trainCommand(config, {
+        out: outDir(),
+        log: o.json ? (l) => console.error(l) : log,
+        diagnostics: o.diagnostics,
+        diagnosticsEvery: o.diagnosticsEvery,
+      });
+      if (o.json)
+        console.log(JSON.stringify({ config: r.config, history: r.history, report: r.report }, null, 2));
+    },
+  );
 
 program
   .command('experiment')
@@ -96,6 +112,16 @@ program
   .option('--batch <n>', 'batch size of the traced pass (default: min(batchSize, 8))', int('--batch'))
   .action(async (o: { config?: string; batch?: number }) => {
     await graphCommand(loadConfig(o.config, {}), { out: outDir(), batch: o.batch, log });
+  });
+
+program
+  .command('diagnose')
+  .description('train a few steps with diagnostics on every step and print a health table and alarms')
+  .option('-c, --config <file>', 'run configuration (JSON)')
+  .option('--steps <n>', 'training steps', int('--steps'), 20)
+  .action(async (o: { config?: string; steps: number }) => {
+    const r = await diagnoseCommand(loadConfig(o.config, {}), { steps: o.steps, log });
+    if (r.alarms.length) process.exitCode = 2;
   });
 
 program

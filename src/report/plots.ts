@@ -126,3 +126,28 @@ export function curvePlots(
     );
   return plots;
 }
+
+/** Histograms of values per series (e.g. activations per layer), one small panel per series. */
+export function histogramPlot(
+  values: { series: string; value: number }[],
+  o: { id: string; title: string; xTitle: string; caption?: string },
+): Plot {
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: o.title,
+    data: { values: values.filter((v) => Number.isFinite(v.value)) },
+    facet: { field: 'series', type: 'nominal', title: null },
+    columns: 3,
+    spec: {
+      width: 180,
+      height: 110,
+      mark: { type: 'bar', tooltip: true },
+      encoding: {
+        x: { field: 'value', type: 'quantitative', bin: { maxbins: 30 }, title: o.xTitle },
+        y: { aggregate: 'count', type: 'quantitative', title: 'count' },
+      },
+    },
+    resolve: { scale: { x: 'independent', y: 'independent' } },
+  };
+  return { id: o.id, title: o.title, caption: o.caption, spec };
+}

@@ -42,6 +42,10 @@ export interface BatchInfo {
 /** Hooks into the loop; `onEpochEnd` may return 'stop'. */
 export interface Callback {
   onTrainBegin?(ctx: FitContext): void;
+  /** Before the forward pass of a batch (diagnostics switch on activation sampling here). */
+  onBatchBegin?(info: { epoch: number; batch: number }, ctx: FitContext): void;
+  /** After backward, before clipping and the optimizer step: gradients are in `.grad`. */
+  onBackward?(loss: number, ctx: FitContext): void;
   onBatchEnd?(info: BatchInfo, ctx: FitContext): void;
   onEpochEnd?(record: EpochRecord, ctx: FitContext): undefined | 'stop';
   onTrainEnd?(history: History, ctx: FitContext): void;
@@ -135,15 +139,17 @@ export function fit(opts: FitOptions): History {
     let batch = 0;
     opts.progress?.epochStart(epoch, epochs, train.length);
     for (const [x, y] of train) {
+      for (const c of callbacks) c.onBatchBegin?.({ epoch, batch: batch + 1 }, ctx);
       optimizer.zeroGrad();
       const out = model.forward(x);
       const l = loss(out, y);
       l.backward();
+      const lv = l.item();
+      for (const c of callbacks) c.onBackward?.(lv, ctx);
       if (opts.clipGradNorm !== undefined) clipGradNorm_(model.parameters(), opts.clipGradNorm);
       optimizer.step();
       opts.onStep?.();
       const b = x.shape[0];
-      const lv = l.item();
       total += lv * b;
       if (y.dtype === 'int32') correct += noGrad(() => correctCount(out.detach(), y));
       else classes = false;

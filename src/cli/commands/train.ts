@@ -5,6 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ImageSet } from '../../data/fashionMnist.js';
+import { formatAlarm } from '../../diagnostics/alarms.js';
+import { Diagnostics } from '../../diagnostics/monitor.js';
+import { diagnosticsPlots, sampleRow } from '../../diagnostics/report.js';
 import { crossEntropy } from '../../nn/functional/loss.js';
 import { curvePlots, linePlot, type Point } from '../../report/plots.js';
 import { gradNormTracker } from '../../train/callbacks.js';
@@ -48,7 +51,13 @@ export interface TrainResult {
 /** Runs `keel train`. */
 export async function trainCommand(
   config: RunConfig,
-  opts: { out: string; log: (l: string) => void; tty?: boolean },
+  opts: {
+    out: string;
+    log: (l: string) => void;
+    tty?: boolean;
+    diagnostics?: boolean;
+    diagnosticsEvery?: number;
+  },
 ): Promise<TrainResult> {
   const { log } = opts;
   let fashion: { train: ImageSet; test: ImageSet } | null = null;
@@ -65,11 +74,25 @@ export async function trainCommand(
   log(`training ${config.name}: ${data.description}`);
   log(model.toString());
   const grads = gradNormTracker();
+  const diag =
+    opts.diagnostics === false
+      ? null
+      : new Diagnostics(model, {
+          every: opts.diagnosticsEvery,
+          onAlarm: (a) => {
+            log(formatAlarm(a));
+            run.appendMetrics({ type: 'alarm', ...a });
+          },
+        });
   const callbacks: Callback[] = [
     grads,
+    ...(diag ? [diag.callback()] : []),
     {
       onEpochEnd(r) {
+        for (const s of diag?.samples.filter((x) => x.epoch === r.epoch) ?? [])
+          run.appendMetrics(sampleRow(s));
         run.appendMetrics({
+          type: 'epoch',
           ...r,
           gradNorms: grads.rows.filter((x) => x.epoch === r.epoch).map(({ name, norm }) => ({ name, norm })),
         });
@@ -112,6 +135,7 @@ export async function trainCommand(
       yTitle: '‖∂L/∂W‖',
       logY: true,
     }),
+    ...(diag ? diagnosticsPlots(diag, config.name) : []),
   ];
   const summary: [string, string][] = [
     ['data', data.description],
@@ -126,8 +150,22 @@ export async function trainCommand(
         (history.epochs.reduce((s, e) => s + e.seconds, 0) / history.epochs.length).toFixed(2),
       ],
     );
+  if (diag) {
+    const list = diag.alarms.map((a) => `${a.kind} (${a.where.join(', ')})`).join('; ');
+    summary.push(['diagnostics alarms', list || 'none']);
+  }
+  const findings = diag?.alarms.map(
+    (a) =>
+      `${a.kind} at ${a.where.join(', ')} (epoch ${a.epoch}, step ${a.step}): ${a.message}. Try: ${a.suggestion}`,
+  );
   const report = await run.writeReport(
-    { title: `keel train: ${config.name}`, subtitle: model.toString().split('\n')[0], summary, config },
+    {
+      title: `keel train: ${config.name}`,
+      subtitle: model.toString().split('\n')[0],
+      summary,
+      findings,
+      config,
+    },
     plots,
   );
   log(`report: ${report}`);
