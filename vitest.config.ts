@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Node engine flags (relaxed SIMD on Node 20) before any kernel compiles, as keel/node does.
+    setupFiles: ['./test/setup.ts'],
     testTimeout: 60_000,
   },
 });

@@ -23,7 +23,13 @@ export {
 } from './autograd/gradcheck.js';
 export { enableGrad, isGradEnabled, noGrad } from './autograd/mode.js';
 export { type Edge, GradNode } from './autograd/node.js';
-export { getBackend, registerBackend, setBackend } from './backend/registry.js';
+export {
+  availableBackends,
+  backendByName,
+  getBackend,
+  registerBackend,
+  setBackend,
+} from './backend/registry.js';
 export type { Backend, DType, TypedArray, View } from './backend/types.js';
 export * as data from './data/index.js';
 export * as diagnostics from './diagnostics/index.js';

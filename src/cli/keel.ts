@@ -3,7 +3,9 @@
  * The `keel` command line (commander): train, experiment, graph, demo. Each subcommand lives in
  * cli/commands/. Errors print as one clear message (exit code 1), not a stack trace.
  */
+import '../io/node/engine.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { setBackend } from '../backend/registry.js';
 import { EXPERIMENTS } from '../experiments/index.js';
 import { KeelError } from '../util/errors.js';
 import { demoCommand } from './commands/demo.js';
@@ -29,7 +31,16 @@ program
   .name('keel')
   .description('Deep learning in TypeScript that trains stably and generalizes')
   .version('0.1.0')
-  .option('--out <dir>', 'where run directories are written', 'runs');
+  .option('--out <dir>', 'where run directories are written', 'runs')
+  .addOption(
+    new Option('--backend <name>', 'kernel backend (default: wasm where WebAssembly SIMD runs, else js)')
+      .choices(['js', 'wasm'])
+      .env('KEEL_BACKEND'),
+  )
+  .hook('preAction', () => {
+    const b = program.opts<{ backend?: string }>().backend;
+    if (b) setBackend(b);
+  });
 
 const log = (line: string) => console.log(line);
 const outDir = () => program.opts<{ out: string }>().out;

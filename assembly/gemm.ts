@@ -1,0 +1,179 @@
+// keel's WebAssembly GEMM kernel (AssemblyScript, SIMD128).
+// C[M×N] (row-major, contiguous, stride ldc) = A·B with A and B read through arbitrary strides, so
+// transposed operands need no copy: they are packed straight from their layout. GotoBLAS/BLIS loop
+// order: for each KC-deep slice of K, pack the B slice into 8-column panels, then for each MC-tall
+// block of A pack 4-row panels and run the 4×8 micro-kernel (8 v128 accumulators — what V8 keeps in
+// registers) over every panel pair, accumulating into C.
+// The FMA build (relaxed SIMD) is produced from the same source with `--enable relaxed-simd` and
+// the MADD flag: f32x4.relaxed_madd instead of mul + add.
+
+const KC: i32 = 256;
+const MC: i32 = 64;
+
+// @ts-ignore: decorator
+@inline
+function fma(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+/** Packs B[k0..k0+kc, 0..N] into panels of 8 columns: panel j holds kc rows of 8 floats (zero-padded). */
+function packB(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, n: i32, dst: usize): void {
+  const panels = (n + 7) >> 3;
+  for (let jp = 0; jp < panels; jp++) {
+    const j0 = jp << 3;
+    const cols = min(8, n - j0);
+    const out = dst + <usize>(jp * kc * 8) * 4;
+    for (let p = 0; p < kc; p++) {
+      const row = b + <usize>((k0 + p) * brs) * 4;
+      const o = out + <usize>(p * 8) * 4;
+      if (cols == 8 && bcs == 1) {
+        v128.store(o, v128.load(row + <usize>j0 * 4));
+        v128.store(o + 16, v128.load(row + <usize>(j0 + 4) * 4));
+      } else {
+        for (let jj = 0; jj < 8; jj++) {
+          store<f32>(o + <usize>jj * 4, jj < cols ? load<f32>(row + <usize>((j0 + jj) * bcs) * 4) : 0);
+        }
+      }
+    }
+  }
+}
+
+/** Packs A[i0..i0+mc, k0..k0+kc] into panels of 4 rows: panel i holds kc columns of 4 floats. */
+function packA(a: usize, ars: i32, acs: i32, i0: i32, mc: i32, k0: i32, kc: i32, dst: usize): void {
+  const panels = (mc + 3) >> 2;
+  for (let ip = 0; ip < panels; ip++) {
+    const r0 = ip << 2;
+    const rows = min(4, mc - r0);
+    const out = dst + <usize>(ip * kc * 4) * 4;
+    for (let ii = 0; ii < 4; ii++) {
+      if (ii < rows) {
+        let src = a + <usize>((i0 + r0 + ii) * ars + k0 * acs) * 4;
+        const step = <usize>acs * 4;
+        for (let p = 0; p < kc; p++) {
+          store<f32>(out + <usize>(p * 4 + ii) * 4, load<f32>(src));
+          src += step;
+        }
+      } else {
+        for (let p = 0; p < kc; p++) store<f32>(out + <usize>(p * 4 + ii) * 4, 0);
+      }
+    }
+  }
+}
+
+/** The 4×8 micro-kernel: C tile (+)= packedA panel · packedB panel over kc. */
+function kernel4x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  // One k step per iteration: unrolling (by 4 or 8, with or without an always-false guard between
+  // steps) measured slower here (21–28 vs 34–41 GFLOP/s at 256×784×256), V8 then spills.
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb + 16);
+    const a0 = v128.load32_splat(pa);
+    const a1 = v128.load32_splat(pa + 4);
+    const a2 = v128.load32_splat(pa + 8);
+    const a3 = v128.load32_splat(pa + 12);
+    c00 = fma(a0, b0, c00);
+    c01 = fma(a0, b1, c01);
+    c10 = fma(a1, b0, c10);
+    c11 = fma(a1, b1, c11);
+    c20 = fma(a2, b0, c20);
+    c21 = fma(a2, b1, c21);
+    c30 = fma(a3, b0, c30);
+    c31 = fma(a3, b1, c31);
+    pa += 16;
+    pb += 32;
+  }
+  const ld = <usize>ldc * 4;
+  if (rows == 4 && cols == 8) {
+    if (accumulate) {
+      c00 = f32x4.add(c00, v128.load(c));
+      c01 = f32x4.add(c01, v128.load(c + 16));
+      c10 = f32x4.add(c10, v128.load(c + ld));
+      c11 = f32x4.add(c11, v128.load(c + ld + 16));
+      c20 = f32x4.add(c20, v128.load(c + 2 * ld));
+      c21 = f32x4.add(c21, v128.load(c + 2 * ld + 16));
+      c30 = f32x4.add(c30, v128.load(c + 3 * ld));
+      c31 = f32x4.add(c31, v128.load(c + 3 * ld + 16));
+    }
+    v128.store(c, c00);
+    v128.store(c + 16, c01);
+    v128.store(c + ld, c10);
+    v128.store(c + ld + 16, c11);
+    v128.store(c + 2 * ld, c20);
+    v128.store(c + 2 * ld + 16, c21);
+    v128.store(c + 3 * ld, c30);
+    v128.store(c + 3 * ld + 16, c31);
+    return;
+  }
+  // Edge tile: go through a scratch tile and write the valid part.
+  const t = scratch;
+  v128.store(t, c00);
+  v128.store(t + 16, c01);
+  v128.store(t + 32, c10);
+  v128.store(t + 48, c11);
+  v128.store(t + 64, c20);
+  v128.store(t + 80, c21);
+  v128.store(t + 96, c30);
+  v128.store(t + 112, c31);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const dst = c + <usize>i * ld + <usize>j * 4;
+      const v = load<f32>(t + <usize>(i * 8 + j) * 4);
+      store<f32>(dst, accumulate ? load<f32>(dst) + v : v);
+    }
+  }
+}
+
+let scratch: usize = 0;
+
+/** Bytes of scratch space `gemm` needs for packing (call before allocating). */
+export function workspaceBytes(m: i32, n: i32, k: i32): i32 {
+  const kc = min(KC, max(k, 1));
+  const npad = ((n + 7) >> 3) << 3;
+  return (kc * npad + kc * MC + 32) * 4;
+}
+
+/**
+ * C = A·B. a/b/c are byte addresses in this memory; strides are in elements. `work` points to
+ * workspaceBytes(m, n, k) bytes of scratch.
+ */
+export function gemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32, c: usize, ldc: i32, m: i32, n: i32, k: i32, work: usize): void {
+  const kcMax = min(KC, max(k, 1));
+  const npad = ((n + 7) >> 3) << 3;
+  const pb = work;
+  const pa = pb + <usize>(kcMax * npad) * 4;
+  scratch = pa + <usize>(kcMax * MC) * 4;
+  if (k == 0) {
+    for (let i = 0; i < m; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
+    return;
+  }
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const kc = min(KC, k - k0);
+    packB(b, brs, bcs, k0, kc, n, pb);
+    for (let i0 = 0; i0 < m; i0 += MC) {
+      const mc = min(MC, m - i0);
+      packA(a, ars, acs, i0, mc, k0, kc, pa);
+      for (let ip = 0; ip < mc; ip += 4) {
+        const rows = min(4, mc - ip);
+        const apanel = pa + <usize>((ip >> 2) * kc * 4) * 4;
+        for (let j0 = 0; j0 < n; j0 += 8) {
+          const cols = min(8, n - j0);
+          kernel4x8(apanel, pb + <usize>((j0 >> 3) * kc * 8) * 4, kc, c + <usize>((i0 + ip) * ldc + j0) * 4, ldc, rows, cols, k0 > 0);
+        }
+      }
+    }
+  }
+}
+
+/** First byte free for the host to use. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}

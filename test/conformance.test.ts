@@ -1,0 +1,179 @@
+/**
+ * Backend conformance: every kernel of every available backend against the js reference, on
+ * contiguous, transposed, sliced and broadcast views. Tolerances: element-wise, reductions and index
+ * kernels must match exactly (they fall back to or reimplement js); float32 matmul within
+ * 1e-5·Σₚ|aᵢₚ·bₚⱼ| per element (different summation order and fused multiply-add).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Backend, BinaryOp, UnaryOp, View } from '../src/backend/types.js';
+import * as k from '../src/index.js';
+import { availableBackends, backendByName, Generator, type Tensor, tensor } from '../src/index.js';
+
+const js = backendByName('js') as Backend;
+const others = availableBackends().filter((n) => n !== 'js');
+const g = new Generator(42);
+const rnd = (shape: number[], dtype: 'float32' | 'float64' = 'float32') =>
+  k.rand(shape, { generator: g, dtype }).mul(4).sub(2);
+
+const unaryOps: UnaryOp[] = [
+  'copy',
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'abs',
+  'sign',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'erf',
+];
+const binaryOps: BinaryOp[] = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'eq',
+  'ne',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+];
+
+function bcast(t: Tensor, shape: number[]): View {
+  const e = k.expand(t, shape);
+  return { data: e.data, shape: e.shape, strides: e.strides, offset: e.offset };
+}
+
+function matmulBound(a: Tensor, b: Tensor): Float64Array {
+  const p = k.matmul(k.abs(k.cast(a, 'float64')), k.abs(k.cast(b, 'float64')));
+  return p.toTypedArray() as Float64Array;
+}
+
+describe.each(others)('backend %s conforms to js', (name) => {
+  const be = backendByName(name) as Backend;
+
+  it('has a name and every kernel', () => {
+    expect(be.name).toBe(name);
+    for (const key of Object.keys(js) as (keyof Backend)[]) expect(typeof be[key]).toBe(typeof js[key]);
+  });
+
+  it('unary kernels, float32 and float64, on strided views', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = k.transpose(rnd([5, 7], dtype)).abs();
+      for (const op of unaryOps)
+        expect(Array.from(be.unary(op, x, dtype)), op).toEqual(Array.from(js.unary(op, x, dtype)));
+    }
+  });
+
+  it('binary kernels with broadcasting', () => {
+    const a = rnd([4, 1, 3]);
+    const b = rnd([2, 1]).abs();
+    const shape = [4, 2, 3];
+    for (const op of binaryOps) {
+      const dt = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(op) ? 'bool' : 'float32';
+      expect(Array.from(be.binary(op, bcast(a, shape), bcast(b, shape), shape, dt)), op).toEqual(
+        Array.from(js.binary(op, bcast(a, shape), bcast(b, shape), shape, dt)),
+      );
+    }
+  });
+
+  it('where, reductions, argmax/argmin, index kernels, copyInto', () => {
+    const x = rnd([3, 4, 5]);
+    const c = k.gt(rnd([4, 5]), 0);
+    const shape = [3, 4, 5];
+    expect(Array.from(be.where(bcast(c, shape), x, bcast(k.zeros([1]), shape), shape, 'float32'))).toEqual(
+      Array.from(js.where(bcast(c, shape), x, bcast(k.zeros([1]), shape), shape, 'float32')),
+    );
+    for (const op of ['sum', 'max', 'min'] as const) {
+      for (const axes of [[0], [1, 2], [0, 1, 2]])
+        expect(Array.from(be.reduce(op, k.permute(x, [2, 0, 1]), axes, 'float32'))).toEqual(
+          Array.from(js.reduce(op, k.permute(x, [2, 0, 1]), axes, 'float32')),
+        );
+    }
+    for (const op of ['argmax', 'argmin'] as const)
+      expect(Array.from(be.argReduce(op, x, 1))).toEqual(Array.from(js.argReduce(op, x, 1)));
+    const idx = tensor([0, 2, 1, 1, 0, 2], { dtype: 'int32' }).reshape([2, 3]);
+    const src = rnd([2, 3]);
+    const base = rnd([2, 3]);
+    expect(Array.from(be.gather(base, 1, idx, 'float32'))).toEqual(
+      Array.from(js.gather(base, 1, idx, 'float32')),
+    );
+    expect(Array.from(be.scatterAdd([2, 3], 1, idx, src, 'float32'))).toEqual(
+      Array.from(js.scatterAdd([2, 3], 1, idx, src, 'float32')),
+    );
+    const sel = new Int32Array([2, 0, 2]);
+    expect(Array.from(be.indexSelect(x, 1, sel, 'float32'))).toEqual(
+      Array.from(js.indexSelect(x, 1, sel, 'float32')),
+    );
+    expect(Array.from(be.indexAdd([3, 4, 5], 1, sel, rnd([3, 3, 5]), 'float32')).length).toBe(60);
+    const d1 = k.zeros([4, 5]);
+    const d2 = k.zeros([4, 5]);
+    be.copyInto(d1, k.transpose(rnd([5, 4])));
+    js.copyInto(d2, k.transpose(k.tensor(d1)));
+    expect(d1.shape).toEqual(d2.shape);
+  });
+
+  const layouts: [string, (t: Tensor) => Tensor, (t: Tensor) => Tensor, boolean, boolean][] = [
+    ['A·B', (t) => t, (t) => t, false, false],
+    ['A·Bᵀ', (t) => t, k.transpose, false, true],
+    ['Aᵀ·B', k.transpose, (t) => t, true, false],
+    ['Aᵀ·Bᵀ', k.transpose, k.transpose, true, true],
+  ];
+  const sizes = [
+    [1, 1, 1],
+    [3, 5, 7],
+    [4, 8, 8],
+    [9, 17, 13],
+    [64, 300, 70],
+    [256, 784, 256],
+    [5, 0, 3],
+  ];
+  for (const [label, fa, fb, ta, tb] of layouts) {
+    it(`float32 matmul ${label} at several sizes (edges, k = 0)`, () => {
+      for (const [m, kk, n] of sizes) {
+        const a = fa(rnd(ta ? [kk, m] : [m, kk]));
+        const b = fb(rnd(tb ? [n, kk] : [kk, n]));
+        const got = be.matmul(a, b, [m, n], 'float32');
+        const want = js.matmul(a, b, [m, n], 'float32');
+        const bound = matmulBound(a, b);
+        for (let i = 0; i < want.length; i++) {
+          expect(
+            Math.abs(got[i] - want[i]) <= 1e-5 * bound[i] + 1e-30,
+            `${label} ${m}×${kk}×${n} element ${i}: ${got[i]} vs ${want[i]}`,
+          ).toBe(true);
+        }
+      }
+    });
+  }
+
+  it('batched matmul with broadcast batch axes, and float64 (falls back to js exactly)', () => {
+    const a = rnd([2, 1, 6, 5]);
+    const b = rnd([3, 5, 4]);
+    const shape = [2, 3, 6, 4];
+    const av = {
+      data: a.data,
+      shape: [2, 3, 6, 5],
+      strides: [a.strides[0], 0, a.strides[2], a.strides[3]],
+      offset: 0,
+    };
+    const bv = { data: b.data, shape: [2, 3, 5, 4], strides: [0, ...b.strides], offset: 0 };
+    const got = be.matmul(av, bv, shape, 'float32');
+    const want = js.matmul(av, bv, shape, 'float32');
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5);
+    const a64 = rnd([7, 9], 'float64');
+    const b64 = rnd([9, 3], 'float64');
+    expect(Array.from(be.matmul(a64, b64, [7, 3], 'float64'))).toEqual(
+      Array.from(js.matmul(a64, b64, [7, 3], 'float64')),
+    );
+  });
+});
+
+it('the wasm backend is the default where WebAssembly SIMD runs', () => {
+  expect(availableBackends()).toContain('wasm');
+  expect(k.getBackend()).toBe('wasm');
+});
