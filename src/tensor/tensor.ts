@@ -6,6 +6,7 @@
  */
 
 import type { GradNode } from '../autograd/node.js';
+import { backend } from '../backend/registry.js';
 import type { DType, TypedArray, View } from '../backend/types.js';
 import { AutogradError, DTypeError, fmtShape, ValueError } from '../util/errors.js';
 import { contiguousStrides, sizeOf } from '../util/shape.js';
@@ -94,22 +95,14 @@ export class Tensor implements View {
   /** Elements in row-major order as a new contiguous typed array of this dtype. */
   toTypedArray(): TypedArray {
     const n = this.size;
-    const Ctor = this.data.constructor as new (n: number) => TypedArray;
-    const out = new Ctor(n);
     if (this.isContiguous()) {
+      const Ctor = this.data.constructor as new (n: number) => TypedArray;
+      const out = new Ctor(n);
       out.set(this.data.subarray(this.offset, this.offset + n));
       return out;
     }
-    let i = 0;
-    const walk = (dim: number, off: number): void => {
-      if (dim === this.shape.length) {
-        out[i++] = this.data[off];
-        return;
-      }
-      for (let j = 0; j < this.shape[dim]; j++) walk(dim + 1, off + j * this.strides[dim]);
-    };
-    walk(0, this.offset);
-    return out;
+    // Strided: the backend's copy kernel walks runs of the innermost axis.
+    return backend().unary('copy', this, this.dtype);
   }
 
   /** Elements as nested JS arrays (numbers, or booleans for bool tensors); a 0-d tensor gives a scalar. */

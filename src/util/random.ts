@@ -108,6 +108,15 @@ export class Generator {
     return low + Math.floor(this.random() * span);
   }
 
+  /**
+   * Fills `out` with `keep` where a draw falls at or above probability `p`, else `drop` — one 32-bit
+   * draw per element (resolution 2⁻³²), the fast path of dropout masks.
+   */
+  fillMask(out: Float32Array | Float64Array, p: number, keep: number, drop: number): void {
+    const threshold = p * TWO_POW_32;
+    for (let i = 0; i < out.length; i++) out[i] = this.nextUint32() < threshold ? drop : keep;
+  }
+
   /** Fills `out` with uniform draws in [low, high). */
   fillUniform(out: Float32Array | Float64Array, low = 0, high = 1): void {
     const span = high - low;

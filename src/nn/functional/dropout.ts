@@ -20,8 +20,8 @@ function checkP(op: string, p: number): void {
 /** A mask of `shape` holding `keepValue` with probability 1 − p and `dropValue` otherwise. */
 function mask(x: Tensor, p: number, keepValue: number, dropValue: number, g: Generator): Tensor {
   if (!isFloat(x.dtype)) throw new DTypeError(`dropout: expected a float tensor, got ${x.dtype}`);
-  const data = allocate(x.dtype, x.size);
-  for (let i = 0; i < data.length; i++) data[i] = g.random() < p ? dropValue : keepValue;
+  const data = allocate(x.dtype, x.size) as Float32Array | Float64Array;
+  g.fillMask(data, p, keepValue, dropValue);
   return new TensorClass(data, [...x.shape], x.dtype);
 }
 
