@@ -27,7 +27,7 @@ import { linspace, randn } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fit } from '../train/fit.js';
 import { Generator } from '../util/random.js';
-import { type Check, type Experiment, type ExperimentContext, type ExperimentResult, fmt } from './types.js';
+import { type Check, type Experiment, type ExperimentResult, fmt } from './types.js';
 
 type InitName = 'N(0,1)' | 'N(0,0.01)' | 'xavier' | 'kaiming';
 type Act = 'sigmoid' | 'relu';

@@ -8,7 +8,6 @@
  */
 
 import { noGrad } from '../autograd/mode.js';
-import { TensorDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import { weightDecayData } from '../data/synthetic.js';
 import { l2Penalty, mseLoss } from '../nn/functional/loss.js';

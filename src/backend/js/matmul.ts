@@ -108,40 +108,53 @@ function gemm(
   }
 }
 
-export function matmul(a: View, b: View, outShape: readonly number[], outDtype: DType): TypedArray {
+/** The dimensions and per-matrix strides of a batched product, as backends need them. */
+export interface MatmulPlan {
+  m: number;
+  n: number;
+  k: number;
+  ars: number;
+  acs: number;
+  brs: number;
+  bcs: number;
+}
+
+/**
+ * Calls `fn(aOffset, bOffset, cOffset)` for every matrix of a batched product whose batch axes are
+ * already broadcast (stride 0); the output is contiguous. Shared by every backend's matmul.
+ */
+export function forEachMatrix(
+  a: View,
+  b: View,
+  outShape: readonly number[],
+  fn: (plan: MatmulPlan, aOff: number, bOff: number, cOff: number) => void,
+): void {
   const r = outShape.length;
-  const m = outShape[r - 2];
-  const n = outShape[r - 1];
-  const k = a.shape[r - 1];
-  const out = allocate(outDtype, sizeOf(outShape));
-  if (out.length === 0) return out;
-  const batch = outShape.slice(0, r - 2);
+  const plan: MatmulPlan = {
+    m: outShape[r - 2],
+    n: outShape[r - 1],
+    k: a.shape[r - 1],
+    ars: a.strides[r - 2],
+    acs: a.strides[r - 1],
+    brs: b.strides[r - 2],
+    bcs: b.strides[r - 1],
+  };
   const os = contiguousStrides(outShape);
-  const [ars, acs] = [a.strides[r - 2], a.strides[r - 1]];
-  const [brs, bcs] = [b.strides[r - 2], b.strides[r - 1]];
   forEachRun(
-    batch,
+    outShape.slice(0, r - 2),
     [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2), os.slice(0, r - 2)],
     [a.offset, b.offset, 0],
     (p, count, s) => {
-      for (let q = 0; q < count; q++) {
-        gemm(
-          a.data,
-          p[0] + q * s[0],
-          ars,
-          acs,
-          b.data,
-          p[1] + q * s[1],
-          brs,
-          bcs,
-          out,
-          p[2] + q * s[2],
-          m,
-          k,
-          n,
-        );
-      }
+      for (let q = 0; q < count; q++) fn(plan, p[0] + q * s[0], p[1] + q * s[1], p[2] + q * s[2]);
     },
   );
+}
+
+export function matmul(a: View, b: View, outShape: readonly number[], outDtype: DType): TypedArray {
+  const out = allocate(outDtype, sizeOf(outShape));
+  if (out.length === 0) return out;
+  forEachMatrix(a, b, outShape, (p, ao, bo, co) => {
+    gemm(a.data, ao, p.ars, p.acs, b.data, bo, p.brs, p.bcs, out, co, p.m, p.k, p.n);
+  });
   return out;
 }

@@ -54,7 +54,7 @@ export async function demoCommand(
     }
     const quick = o.full ? false : e.needsFashion || e.name === 'stability';
     log(
-      `\n== ${e.name}${quick ? ' (short version; the full one: keel experiment ' + e.name + ')' : ''}: ${e.description}`,
+      `\n== ${e.name}${quick ? ` (short version; the full one: keel experiment ${e.name})` : ''}: ${e.description}`,
     );
     const { result, report } = await experimentCommand(e, {
       out: join(o.out, 'demo'),
