@@ -4,6 +4,7 @@
  * kernels must match exactly (they fall back to or reimplement js); float32 matmul within
  * 1e-5·Σₚ|aᵢₚ·bₚⱼ| per element (different summation order and fused multiply-add).
  */
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { Backend, BinaryOp, UnaryOp, View } from '../src/backend/types.js';
 import * as k from '../src/index.js';
@@ -176,4 +177,15 @@ describe.each(others)('backend %s conforms to js', (name) => {
 it('the wasm backend is the default where WebAssembly SIMD runs', () => {
   expect(availableBackends()).toContain('wasm');
   expect(k.getBackend()).toBe('wasm');
+});
+
+it('large float32 products are split across worker threads (keel/node installs them) and still match js', () => {
+  const wasm = backendByName('wasm') as Backend & { gemm: { threads: number } };
+  if (availableParallelism() > 1 && !process.env.KEEL_THREADS) expect(wasm.gemm.threads).toBeGreaterThan(1);
+  const a = rnd([301, 517]);
+  const b = k.transpose(rnd([263, 517]));
+  const got = wasm.matmul(a, b, [301, 263], 'float32');
+  const want = js.matmul(a, b, [301, 263], 'float32');
+  const bound = matmulBound(a, b);
+  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]) <= 1e-5 * bound[i]).toBe(true);
 });

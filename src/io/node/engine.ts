@@ -1,10 +1,31 @@
 /**
  * Node engine settings that must precede the first WebAssembly compile: on Node 20 (V8 11.3)
  * relaxed SIMD — the fused multiply-add GEMM — sits behind a V8 flag that NODE_OPTIONS refuses but
- * `v8.setFlagsFromString` accepts; newer Node ships it on. Imported for its effect by keel/node and
- * the CLI.
+ * `v8.setFlagsFromString` accepts (newer Node ships it on); and worker threads for the GEMM
+ * (worker_threads over a shared WebAssembly.Memory): as many threads as cores, at most 4, or
+ * $KEEL_THREADS. Imported for its effect by keel/node and the CLI.
  */
+import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { GEMM_WORKER_LOOP, installGemmThreads } from '../../backend/wasm/threads.js';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
+const requested = process.env.KEEL_THREADS
+  ? Number(process.env.KEEL_THREADS)
+  : Math.min(availableParallelism(), 4);
+const threads = Number.isInteger(requested) && requested >= 1 ? requested : 1;
+
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { bytes, memory, ctrl } = workerData;
+const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+${GEMM_WORKER_LOOP}`;
+
+installGemmThreads((bytes, memory, ctrl) => {
+  const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { bytes, memory, ctrl } });
+  // Helpers never keep the process alive: they block on Atomics.wait until the next request.
+  w.unref();
+}, threads - 1);

@@ -1,0 +1,42 @@
+/**
+ * Worker threads for the GEMM, behind a platform hook. The backend stays platform-neutral: a
+ * platform layer (io/node for Node) installs a `GemmThreadSpawner` that starts a worker running
+ * `GEMM_WORKER_LOOP` over a shared `WebAssembly.Memory`. Work is handed over through a shared
+ * Int32Array: word 0 is the request sequence number, word 1 the last finished one, words 2..13 the
+ * `gemm` arguments. The caller blocks with Atomics until its helper is done (Node allows
+ * Atomics.wait on the main thread). Without a spawner or SharedArrayBuffer, GEMM runs on one thread.
+ */
+
+/** Starts one helper thread; `ctrl` is its control block. */
+export type GemmThreadSpawner = (bytes: Uint8Array, memory: WebAssembly.Memory, ctrl: Int32Array) => void;
+
+let spawner: GemmThreadSpawner | null = null;
+let helpers = 0;
+
+/**
+ * Installs a way to start worker threads and how many helpers to use (threads − 1). Must be called
+ * before the wasm backend is first used.
+ */
+export function installGemmThreads(spawn: GemmThreadSpawner, helperCount: number): void {
+  spawner = spawn;
+  helpers = Math.max(0, Math.floor(helperCount));
+}
+
+/** The installed spawner and helper count (0 when threads are off). */
+export function gemmThreads(): { spawn: GemmThreadSpawner | null; helpers: number } {
+  return { spawn: typeof SharedArrayBuffer === 'function' ? spawner : null, helpers: spawner ? helpers : 0 };
+}
+
+/**
+ * The body of a helper: given `ex` (the instance's exports) and `ctrl`, wait for requests and run
+ * them forever. Platform layers wrap it with their own way of receiving bytes, memory and ctrl.
+ */
+export const GEMM_WORKER_LOOP = `
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, 0, seen);
+  seen = Atomics.load(ctrl, 0);
+  ex.gemm(ctrl[2], ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11], ctrl[12], ctrl[13]);
+  Atomics.store(ctrl, 1, seen);
+  Atomics.notify(ctrl, 1);
+}`;
