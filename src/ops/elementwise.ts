@@ -85,7 +85,7 @@ export function sign(x: Tensor): Tensor {
 export function relu(x: Tensor): Tensor {
   const y = unaryKernel('relu', x);
   // d relu(x) = [x > 0]·dx
-  return record('relu', y, [x], [y], null, (g, [y]) => [mul(g, cast(gt(y, 0), g.dtype))]);
+  return record('relu', y, [x], [y], null, (g, [y]) => [where(gt(y, 0), g, 0)]);
 }
 
 /** 1 / (1 + e^-x), computed without overflow for any x. */

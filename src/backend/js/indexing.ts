@@ -61,6 +61,11 @@ export function scatterAdd(
   return out;
 }
 
+function isRowMajor(x: View): boolean {
+  const cs = contiguousStrides(x.shape);
+  return x.shape.every((d, i) => d === 1 || x.strides[i] === cs[i]);
+}
+
 function without<T>(xs: readonly T[], axis: number): T[] {
   return xs.filter((_, i) => i !== axis);
 }
@@ -71,9 +76,22 @@ export function indexSelect(x: View, axis: number, index: Int32Array, outDtype: 
   const os = contiguousStrides(outShape);
   const size = x.shape[axis];
   const shape = without(x.shape, axis);
+  // Fast path (a batch of rows from a row-major dataset): each selected row is one contiguous block.
+  const rowSize = sizeOf(shape);
+  const rowsContiguous =
+    axis === 0 &&
+    x.shape.length > 0 &&
+    x.strides[0] === rowSize &&
+    isRowMajor(x) &&
+    x.data.constructor === out.constructor;
   for (let j = 0; j < index.length; j++) {
     const k = index[j];
     if (k < 0 || k >= size) badIndex('indexSelect', k, axis, size);
+    if (rowsContiguous) {
+      const start = x.offset + k * rowSize;
+      out.set(x.data.subarray(start, start + rowSize), j * rowSize);
+      continue;
+    }
     copyInto(
       { data: out, shape, strides: without(os, axis), offset: j * os[axis] },
       { data: x.data, shape, strides: without(x.strides, axis), offset: x.offset + k * x.strides[axis] },
