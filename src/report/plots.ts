@@ -29,16 +29,15 @@ export interface LinePlotOptions {
   yTitle: string;
   caption?: string;
   logY?: boolean;
+  /** A symmetric-log x axis (shows 0, as λ = 0 in weight-decay sweeps). */
   logX?: boolean;
   /** Draw points as well as lines (default true). */
   points?: boolean;
 }
 
-/** A multi-series line chart. Non-finite or (on a log axis) non-positive values are left out. */
+/** A multi-series line chart. Non-finite values, and non-positive ones on a log y axis, are left out. */
 export function linePlot(points: Point[], o: LinePlotOptions): Plot {
-  const values = points.filter(
-    (p) => Number.isFinite(p.y) && Number.isFinite(p.x) && (!o.logY || p.y > 0) && (!o.logX || p.x > 0),
-  );
+  const values = points.filter((p) => Number.isFinite(p.y) && Number.isFinite(p.x) && (!o.logY || p.y > 0));
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: o.title,
