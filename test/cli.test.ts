@@ -85,8 +85,8 @@ describe('keel graph', () => {
   it('writes DOT, Mermaid and SVG of the configured model', async () => {
     const out = tmp();
     const r = await graphCommand(loadConfig(undefined, { name: 'g' }), { out, batch: 4, log: quiet });
-    expect(readFileSync(r.dot, 'utf8')).toContain('matmul → [4,256]');
-    expect(readFileSync(r.dot, 'utf8')).toContain('0.weight'.replace('0.', '1.'));
+    expect(readFileSync(r.dot, 'utf8')).toContain('linear → [4,256]');
+    expect(readFileSync(r.dot, 'utf8')).toContain('1.weight [256,784] float32');
     expect(readFileSync(r.mermaid, 'utf8').startsWith('flowchart BT')).toBe(true);
     expect(readFileSync(r.svg, 'utf8')).toContain('<svg');
   });

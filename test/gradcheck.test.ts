@@ -116,6 +116,17 @@ const primitives: { [K in Primitive]: Case[] } = {
     c('matmul transposed operands', (a, b) => k.matmul(k.transpose(a), k.transpose(b)), r([4, 3]), r([2, 4])),
     c('matmul size-1 dims', k.matmul, r([1, 1, 4]), r([4, 1])),
   ],
+  linear: [
+    c('linear 2-D with bias', (x, w, b) => k.linear(x, w, b), r([5, 4]), r([3, 4]), r([3])),
+    c('linear batched, no bias', (x, w) => k.linear(x, w), r([2, 3, 4]), r([5, 4])),
+    c(
+      'linear on a transposed input',
+      (x, w, b) => k.linear(k.transpose(x), w, b),
+      r([4, 5]),
+      r([3, 4]),
+      r([3]),
+    ),
+  ],
   reshape: [
     c('reshape', (x) => k.reshape(x, [4, -1]), r([2, 3, 2])),
     c('reshape non-contiguous', (x) => k.reshape(k.transpose(x), [-1]), r([3, 4])),

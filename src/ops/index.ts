@@ -8,6 +8,7 @@ export * from './activation.js';
 export type { Operand } from './core.js';
 export * from './elementwise.js';
 export * from './indexing.js';
+export * from './linear.js';
 export * from './matmul.js';
 export { PRIMITIVES, type Primitive } from './primitives.js';
 export * from './reduce.js';

@@ -26,6 +26,7 @@ export const PRIMITIVES = [
   'amax',
   'amin',
   'matmul',
+  'linear',
   'reshape',
   'permute',
   'expand',

@@ -1,0 +1,51 @@
+// Resident memory across epochs of the dropout MLP on Fashion-MNIST (issue 4: from epoch 2 to
+// epoch 10 it must grow by less than 10%), with no dispose/tidy anywhere.
+// Run: npm run build && node bench/memory.mjs [epochs]
+import '../dist/io/node/engine.js';
+import * as k from '../dist/index.js';
+import { findFashionMnist, readFashionMnist } from '../dist/io/node/index.js';
+
+const epochs = Number(process.argv[2] ?? 10);
+const dir = findFashionMnist();
+const N = 60000;
+const set = dir
+  ? readFashionMnist(dir, 'train')
+  : { images: k.rand([N, 784]), labels: k.randint(0, 10, [N]) };
+const g = new k.Generator(0);
+const { nn, optim, data, train } = k;
+const model = new nn.Sequential(
+  new nn.Linear(784, 256, { generator: g }),
+  new nn.ReLU(),
+  new nn.Dropout(0.2, g),
+  new nn.Linear(256, 256, { generator: g }),
+  new nn.ReLU(),
+  new nn.Dropout(0.5, g),
+  new nn.Linear(256, 10, { generator: g }),
+);
+const rss = [];
+train.fit({
+  model,
+  optimizer: new optim.SGD(model.parameters(), { lr: 0.5 }),
+  train: new data.DataLoader(new data.TensorDataset(set.images, set.labels), {
+    batchSize: 256,
+    shuffle: true,
+    generator: g,
+  }),
+  epochs,
+  callbacks: [
+    {
+      onEpochEnd(r) {
+        const m = process.memoryUsage();
+        rss.push(m.rss);
+        console.log(
+          `epoch ${r.epoch}: rss ${(m.rss / 2 ** 20).toFixed(1)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB, wasm+buffers ${(m.arrayBuffers / 2 ** 20).toFixed(1)} MiB, ${r.seconds.toFixed(2)} s`,
+        );
+        return undefined;
+      },
+    },
+  ],
+});
+const growth = rss.at(-1) / rss[1] - 1;
+console.log(
+  `backend ${k.getBackend()}: RSS growth from epoch 2 to epoch ${epochs}: ${(growth * 100).toFixed(1)}% (target < 10%)`,
+);
