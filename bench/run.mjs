@@ -27,7 +27,11 @@ const GEMMS = [
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function timeIt(fn, minSeconds = quick ? 0.2 : 0.6) {
-  fn();
+  // Warm up first: V8 compiles wasm with a baseline tier and optimizes hot functions later (also
+  // in the GEMM helper threads), and JS JIT-compiles; peers get the same treatment.
+  const warm = performance.now();
+  do fn();
+  while (performance.now() - warm < minSeconds * 1000);
   let reps = 1;
   for (;;) {
     const t0 = performance.now();
