@@ -161,7 +161,7 @@ export async function trainCommand(
   const report = await run.writeReport(
     {
       title: `keel train: ${config.name}`,
-      subtitle: model.toString().split('\n')[0],
+      subtitle: model.layers.map((m) => `${m.constructor.name}(${m.extraRepr()})`).join(' → '),
       summary,
       findings,
       config,
