@@ -52,6 +52,16 @@ export class WasmGemm {
     private readonly helpers: Int32Array[],
   ) {}
 
+  private cachedView: Float32Array | null = null;
+  private base = -1;
+
+  /** A float view of the linear memory, made anew only when the memory has grown. */
+  private view(): Float32Array {
+    const buf = this.ex.memory.buffer;
+    if (!this.cachedView || this.cachedView.buffer !== buf) this.cachedView = new Float32Array(buf);
+    return this.cachedView;
+  }
+
   /** Number of threads a large product uses. */
   get threads(): number {
     return this.helpers.length + 1;
@@ -112,7 +122,8 @@ export class WasmGemm {
   ): void {
     const aSpan = m > 0 && k > 0 ? (m - 1) * ars + (k - 1) * acs + 1 : 0;
     const bSpan = k > 0 && n > 0 ? (k - 1) * brs + (n - 1) * bcs + 1 : 0;
-    const base = this.ex.heapBase();
+    if (this.base < 0) this.base = this.ex.heapBase();
+    const base = this.base;
     const aPtr = base;
     const bPtr = align(aPtr + aSpan * 4);
     const cPtr = align(bPtr + bSpan * 4);
@@ -122,7 +133,7 @@ export class WasmGemm {
     const end = wPtr + ws * parts;
     const mem = this.ex.memory;
     if (mem.buffer.byteLength < end) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
-    const f = new Float32Array(mem.buffer);
+    const f = this.view();
     f.set(a.subarray(aOff, aOff + aSpan), aPtr / 4);
     f.set(b.subarray(bOff, bOff + bSpan), bPtr / 4);
     if (parts === 1) {
@@ -162,7 +173,7 @@ export class WasmGemm {
         while (Atomics.load(ctrl, 1) !== seq) Atomics.wait(ctrl, 1, seq - 1, 10);
       }
     }
-    const out = mem.buffer === f.buffer ? f : new Float32Array(mem.buffer);
+    const out = this.view();
     c.set(out.subarray(cPtr / 4, cPtr / 4 + m * n), cOff);
   }
 }
