@@ -12,6 +12,7 @@ import {
   type DecayOptions,
   type LrOptions,
   type ParamState,
+  scaleByLearningRate,
   softThreshold,
   type Transform,
 } from './transforms.js';
@@ -138,7 +139,9 @@ export abstract class Optimizer<O extends BaseOptions> {
   step(): void {
     for (const group of this.groups) {
       const o = group.options;
-      const chain = this.chain(o);
+      const chain = this.chain(o).filter((t) => !t.isNoop?.(o));
+      // Plain SGD (no momentum, no decay): w ← w − lr·g in one pass, straight from the gradient.
+      const plain = chain.length === 1 && chain[0] === scaleByLearningRate;
       for (const p of group.params) {
         if (!p.grad) continue;
         let s = this.state.get(p);
@@ -147,13 +150,24 @@ export abstract class Optimizer<O extends BaseOptions> {
           this.state.set(p, s);
         }
         s.step++;
-        const u = Float64Array.from(p.grad.toTypedArray());
-        for (const t of chain) t.apply(u, p.data, p.offset, s, o);
+        const g = p.grad.isContiguous()
+          ? p.grad.data.subarray(p.grad.offset, p.grad.offset + p.grad.size)
+          : p.grad.toTypedArray();
         const w = p.data;
         const off = p.offset;
-        for (let i = 0; i < u.length; i++) w[off + i] += u[i];
+        if (plain) {
+          const lr = o.lr;
+          for (let i = 0; i < g.length; i++) w[off + i] -= lr * g[i];
+        } else {
+          // The update vector is scratch state reused across steps (no allocation per step).
+          let u = s.scratch;
+          if (!u || u.length !== g.length) u = s.scratch = new Float64Array(g.length);
+          u.set(g);
+          for (const t of chain) t.apply(u, w, off, s, o);
+          for (let i = 0; i < u.length; i++) w[off + i] += u[i];
+        }
         if (o.penalty === 'l1' && o.proximal && o.weightDecay > 0)
-          softThreshold(w, off, u.length, o.lr * o.weightDecay);
+          softThreshold(w, off, g.length, o.lr * o.weightDecay);
       }
     }
   }

@@ -13,12 +13,16 @@ import type { TypedArray } from '../backend/types.js';
 export interface ParamState {
   step: number;
   buffers: Record<string, Float64Array>;
+  /** Reused update vector (not part of the saved state). */
+  scratch?: Float64Array;
 }
 
 /** One transformation of the update; `o` holds the group's hyper-parameters. */
 export interface Transform<O> {
   readonly name: string;
   apply(u: Float64Array, w: TypedArray, wOffset: number, s: ParamState, o: O): void;
+  /** True when, with these options, `apply` would leave `u` and the state untouched (skipped). */
+  isNoop?(o: O): boolean;
 }
 
 function buffer(s: ParamState, name: string, n: number, init = 0): [Float64Array, boolean] {
@@ -42,6 +46,7 @@ export interface DecayOptions {
 /** u += λ·w (L2) or λ·sign(w) (L1, when not proximal). Its position in the chain decides coupled vs decoupled. */
 export const addDecayedWeights: Transform<DecayOptions> = {
   name: 'addDecayedWeights',
+  isNoop: (o) => o.weightDecay === 0 || (o.penalty === 'l1' && o.proximal),
   apply(u, w, off, _s, o) {
     const lambda = o.weightDecay;
     if (lambda === 0) return;
@@ -63,6 +68,7 @@ export interface MomentumOptions {
 /** PyTorch's SGD momentum: b ← μb + (1−τ)u (b = u on the first step); u ← b, or u + μb with Nesterov. */
 export const trace: Transform<MomentumOptions> = {
   name: 'trace',
+  isNoop: (o) => o.momentum === 0,
   apply(u, _w, _off, s, o) {
     if (o.momentum === 0) return;
     const [b, fresh] = buffer(s, 'momentumBuffer', u.length);
