@@ -1,5 +1,6 @@
 /** The chapter's experiments, by name (`keel experiment <name>`). */
-import { bestMlp, dropoutExperiment, memory, mlp } from './fashion.js';
+import { bestMlp, dropoutExperiment, mlp } from './fashion.js';
+import { memory } from './memory.js';
 import { stability } from './stability.js';
 import type { Experiment } from './types.js';
 import { underfitOverfit } from './underfitOverfit.js';
