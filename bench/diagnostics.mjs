@@ -3,7 +3,8 @@
 // data of the same shape when the data set is absent) for one epoch with and without
 // `Diagnostics`, alternating, and reports the median time of each and the ratio.
 // Run: npm run bench:diagnostics  (after npm run build)
-import { data, diagnostics, Generator, nn, optim, randint, randn, train } from '../dist/index.js';
+import { fashionMlp } from '../dist/experiments/index.js';
+import { data, diagnostics, Generator, optim, randint, randn, train } from '../dist/index.js';
 import { findFashionMnist, readFashionMnist } from '../dist/io/node/index.js';
 
 const N = 12800;
@@ -15,15 +16,7 @@ const repeats = Number(process.env.REPEATS ?? 5);
 
 function epoch(withDiagnostics) {
   const g = new Generator(0);
-  const model = new nn.Sequential(
-    new nn.Linear(784, 256, { generator: g }),
-    new nn.ReLU(),
-    new nn.Dropout(0.2, g),
-    new nn.Linear(256, 256, { generator: g }),
-    new nn.ReLU(),
-    new nn.Dropout(0.5, g),
-    new nn.Linear(256, 10, { generator: g }),
-  );
+  const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
   const loader = new data.DataLoader(new data.TensorDataset(set.images, set.labels), {
     batchSize: 256,
     shuffle: true,

@@ -2,6 +2,7 @@
 // epoch 10 it must grow by less than 10%), with no dispose/tidy anywhere.
 // Run: npm run build && node bench/memory.mjs [epochs]
 import '../dist/io/node/engine.js';
+import { fashionMlp } from '../dist/experiments/index.js';
 import * as k from '../dist/index.js';
 import { findFashionMnist, readFashionMnist } from '../dist/io/node/index.js';
 
@@ -12,16 +13,8 @@ const set = dir
   ? readFashionMnist(dir, 'train')
   : { images: k.rand([N, 784]), labels: k.randint(0, 10, [N]) };
 const g = new k.Generator(0);
-const { nn, optim, data, train } = k;
-const model = new nn.Sequential(
-  new nn.Linear(784, 256, { generator: g }),
-  new nn.ReLU(),
-  new nn.Dropout(0.2, g),
-  new nn.Linear(256, 256, { generator: g }),
-  new nn.ReLU(),
-  new nn.Dropout(0.5, g),
-  new nn.Linear(256, 10, { generator: g }),
-);
+const { optim, data, train } = k;
+const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
 const rss = [];
 train.fit({
   model,

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../dist/io/node/engine.js';
+import { fashionMlp } from '../dist/experiments/index.js';
 import * as k from '../dist/index.js';
 import { findFashionMnist, readFashionMnist } from '../dist/io/node/index.js';
 
@@ -67,16 +68,8 @@ function keelAutograd32(backend) {
 function keelMlp(backend, fashion) {
   k.setBackend(backend);
   const g = new k.Generator(0);
-  const { nn, optim, data, train } = k;
-  const model = new nn.Sequential(
-    new nn.Linear(784, 256, { generator: g }),
-    new nn.ReLU(),
-    new nn.Dropout(0.2, g),
-    new nn.Linear(256, 256, { generator: g }),
-    new nn.ReLU(),
-    new nn.Dropout(0.5, g),
-    new nn.Linear(256, 10, { generator: g }),
-  );
+  const { optim, data, train } = k;
+  const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
   const loader = new data.DataLoader(new data.TensorDataset(fashion.train.images, fashion.train.labels), {
     batchSize: 256,
     shuffle: true,
