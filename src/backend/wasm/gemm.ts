@@ -170,6 +170,8 @@ export class WasmGemm {
       }
       this.ex.gemm(aPtr, ars, acs, bPtr, brs, bcs, cPtr, n, Math.min(rows, m), n, k, wPtr);
       for (const [ctrl, seq] of pending) {
+        // The halves take about the same time: spin first, sleep only if the helper lags.
+        for (let i = 0; i < 20000 && Atomics.load(ctrl, 1) !== seq; i++);
         while (Atomics.load(ctrl, 1) !== seq) Atomics.wait(ctrl, 1, seq - 1, 10);
       }
     }

@@ -34,7 +34,10 @@ export function gemmThreads(): { spawn: GemmThreadSpawner | null; helpers: numbe
 export const GEMM_WORKER_LOOP = `
 let seen = 0;
 for (;;) {
-  Atomics.wait(ctrl, 0, seen);
+  // Spin briefly before sleeping: training issues products back to back, and a futex wake-up
+  // costs tens of microseconds.
+  for (let i = 0; i < 20000 && Atomics.load(ctrl, 0) === seen; i++);
+  if (Atomics.load(ctrl, 0) === seen) Atomics.wait(ctrl, 0, seen);
   seen = Atomics.load(ctrl, 0);
   ex.gemm(ctrl[2], ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11], ctrl[12], ctrl[13]);
   Atomics.store(ctrl, 1, seen);
