@@ -67,7 +67,8 @@ describe('keel train', () => {
       loadConfig(p, {});
     } catch (e) {
       const m = (e as Error).message;
-      expect(m).toContain(`${p}.optimizer.lr: Too small: expected number to be >0, got -1`);
+      expect(m).toContain(`invalid configuration in ${p} (flags included):`);
+      expect(m).toContain('config.optimizer.lr: Too small: expected number to be >0, got -1');
       expect(m).toMatch(
         /optimizer\.name: Invalid option: expected one of "sgd"\|"adam"\|"adamw"\|"rmsprop"\|"adagrad", got "lbfgs"/,
       );

@@ -86,17 +86,22 @@ function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-/** Validates raw JSON; throws ConfigError naming each bad field's path, value and what is allowed. */
-export function parseConfig(raw: unknown, source = 'config'): RunConfig {
+/**
+ * Validates raw JSON; throws ConfigError naming each bad field's path (`config.optimizer.lr`), the
+ * value given and what is allowed. `source` (a file name) heads the message.
+ */
+export function parseConfig(raw: unknown, source?: string): RunConfig {
   const r = RunConfigSchema.safeParse(raw);
   if (r.success) return r.data;
   const lines = r.error.issues.map((issue) => {
-    const path = [source, ...issue.path.map(String)].join('.');
+    const path = ['config', ...issue.path.map(String)].join('.');
     const got = valueAt(raw, issue.path);
     const shown = issue.code === 'unrecognized_keys' ? '' : `, got ${JSON.stringify(got)}`;
     return `  ${path}: ${issue.message}${shown}`;
   });
-  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  throw new ConfigError(
+    `invalid configuration${source ? ` in ${source}` : ''} (flags included):\n${lines.join('\n')}`,
+  );
 }
 
 /** Command-line flags that override the configuration. */

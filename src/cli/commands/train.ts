@@ -37,7 +37,7 @@ export function loadConfig(path: string | undefined, overrides: Overrides): RunC
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
       throw new ConfigError(`config file ${path} must hold a JSON object`);
   }
-  return parseConfig(applyOverrides(raw, overrides), path ?? 'config');
+  return parseConfig(applyOverrides(raw, overrides), path);
 }
 
 /** Result of a training run. */
