@@ -91,7 +91,6 @@ export function checkForward(op: string, out: Tensor, inputs: readonly Tensor[])
 
 /** @internal Runs a backward rule so that non-finite values inside it are attributed to `op`'s backward. */
 export function inBackwardOf<T>(op: string, shapes: readonly (readonly number[])[], fn: () => T): T {
-  if (depth === 0) return fn();
   const prev = inBackward;
   inBackward = { op, shapes: shapes.map((s) => [...s]) };
   try {

@@ -155,11 +155,15 @@ function run(s: Sweep): void {
       }
       const needs = node.next.map((e) => e !== null);
       const saved = node.savedTensors();
-      const grads = inBackwardOf(
-        node.op,
-        node.next.map((e) => e?.shape ?? []),
-        () => node.rule(g, saved, node.ctx as never, needs),
-      );
+      const call = () => node.rule(g, saved, node.ctx as never, needs);
+      // Anomaly bookkeeping (input shapes, attribution of ops inside the rule) only when it is on.
+      const grads = isAnomalyEnabled()
+        ? inBackwardOf(
+            node.op,
+            node.next.map((e) => e?.shape ?? []),
+            call,
+          )
+        : call();
       if (isAnomalyEnabled())
         checkBackward(
           node.op,

@@ -114,19 +114,17 @@ export function checkpoint(save: (c: Checkpoint) => void, every = 1): Callback {
 /** Per-parameter gradient norms of the last batch of each epoch, for plots of gradient flow. */
 export function gradNormTracker(): Callback & { rows: { epoch: number; name: string; norm: number }[] } {
   const rows: { epoch: number; name: string; norm: number }[] = [];
-  let last: { name: string; norm: number }[] = [];
   return {
     rows,
-    onBatchEnd(_info, ctx) {
-      last = ctx.model.namedParameters().map(([name, p]) => {
+    // The last batch's gradients stay in .grad until the next epoch's first zeroGrad (evaluation
+    // does not touch them), so they are read once per epoch rather than after every batch.
+    onEpochEnd(record, ctx) {
+      for (const [name, p] of ctx.model.namedParameters()) {
         const g = p.grad ? p.grad.toTypedArray() : new Float32Array(0);
         let s = 0;
         for (let i = 0; i < g.length; i++) s += g[i] * g[i];
-        return { name, norm: Math.sqrt(s) };
-      });
-    },
-    onEpochEnd(record) {
-      for (const r of last) rows.push({ epoch: record.epoch, ...r });
+        rows.push({ epoch: record.epoch, name, norm: Math.sqrt(s) });
+      }
       return undefined;
     },
   };
