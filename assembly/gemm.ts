@@ -1,9 +1,10 @@
 // keel's WebAssembly GEMM kernel (AssemblyScript, SIMD128).
 // C[M×N] (row-major, contiguous, stride ldc) = A·B with A and B read through arbitrary strides, so
 // transposed operands need no copy: they are packed straight from their layout. GotoBLAS/BLIS loop
-// order: for each KC-deep slice of K, pack the B slice into 8-column panels, then for each MC-tall
-// block of A pack 4-row panels and run the 4×8 micro-kernel (8 v128 accumulators — what V8 keeps in
-// registers) over every panel pair, accumulating into C.
+// order: B is packed once into 8-column panels per KC-deep slice of K (shared by all threads); then
+// for each slice and each MC-tall block of A rows, pack 4-row panels of A and run the 4×8
+// micro-kernel (8 v128 accumulators — what V8 keeps in registers) over every panel pair,
+// accumulating into C. Threads take row blocks of C (gemmRows) after one packB.
 // The FMA build (relaxed SIMD) is produced from the same source with `--enable relaxed-simd` and
 // the MADD flag: f32x4.relaxed_madd instead of mul + add.
 
@@ -18,7 +19,7 @@ function fma(a: v128, b: v128, c: v128): v128 {
 }
 
 /** Packs B[k0..k0+kc, 0..N] into panels of 8 columns: panel j holds kc rows of 8 floats (zero-padded). */
-function packB(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, n: i32, dst: usize): void {
+function packBSlice(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, n: i32, dst: usize): void {
   const panels = (n + 7) >> 3;
   for (let jp = 0; jp < panels; jp++) {
     const j0 = jp << 3;
@@ -134,43 +135,70 @@ function kernel4x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i32,
 
 let scratch: usize = 0;
 
-/** Bytes of scratch space `gemm` needs for packing (call before allocating). */
+/** Floats of B packed whole (every KC slice, N padded to 8): what `packB` writes. */
+export function packedBFloats(n: i32, k: i32): i32 {
+  return max(k, 1) * (((n + 7) >> 3) << 3);
+}
+
+/** Bytes of per-thread scratch `gemmRows` needs: one packed MC×KC block of A plus a tile. */
+export function rowsWorkspaceBytes(): i32 {
+  return (KC * MC + 32) * 4;
+}
+
+/** Bytes of scratch space `gemm` needs (packed B, then the per-thread scratch). */
 export function workspaceBytes(m: i32, n: i32, k: i32): i32 {
-  const kc = min(KC, max(k, 1));
-  const npad = ((n + 7) >> 3) << 3;
-  return (kc * npad + kc * MC + 32) * 4;
+  return packedBFloats(n, k) * 4 + rowsWorkspaceBytes();
 }
 
 /**
- * C = A·B. a/b/c are byte addresses in this memory; strides are in elements. `work` points to
- * workspaceBytes(m, n, k) bytes of scratch.
+ * Packs all of B (k × n) for `gemmRows`: KC-deep slices one after another, each as 8-column panels.
+ * Threads share one packed B; each then packs only its own rows of A.
  */
-export function gemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32, c: usize, ldc: i32, m: i32, n: i32, k: i32, work: usize): void {
-  const kcMax = min(KC, max(k, 1));
+export function packB(b: usize, brs: i32, bcs: i32, n: i32, k: i32, dst: usize): void {
   const npad = ((n + 7) >> 3) << 3;
-  const pb = work;
-  const pa = pb + <usize>(kcMax * npad) * 4;
-  scratch = pa + <usize>(kcMax * MC) * 4;
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const kc = min(KC, k - k0);
+    packBSlice(b, brs, bcs, k0, kc, n, dst + <usize>(k0 * npad) * 4);
+  }
+}
+
+/**
+ * Rows i0..i1 of C = A·B with B already packed by `packB`. `work` points to rowsWorkspaceBytes()
+ * bytes of this thread's own scratch. Threads split C by row blocks and call this concurrently.
+ */
+export function gemmRows(a: usize, ars: i32, acs: i32, pb: usize, c: usize, ldc: i32, i0: i32, i1: i32, n: i32, k: i32, work: usize): void {
+  const npad = ((n + 7) >> 3) << 3;
+  const pa = work;
+  scratch = pa + <usize>(KC * MC) * 4;
   if (k == 0) {
-    for (let i = 0; i < m; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
+    for (let i = i0; i < i1; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
     return;
   }
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = min(KC, k - k0);
-    packB(b, brs, bcs, k0, kc, n, pb);
-    for (let i0 = 0; i0 < m; i0 += MC) {
-      const mc = min(MC, m - i0);
-      packA(a, ars, acs, i0, mc, k0, kc, pa);
+    const pbs = pb + <usize>(k0 * npad) * 4;
+    for (let r0 = i0; r0 < i1; r0 += MC) {
+      const mc = min(MC, i1 - r0);
+      packA(a, ars, acs, r0, mc, k0, kc, pa);
       for (let ip = 0; ip < mc; ip += 4) {
         const rows = min(4, mc - ip);
         const apanel = pa + <usize>((ip >> 2) * kc * 4) * 4;
         for (let j0 = 0; j0 < n; j0 += 8) {
           const cols = min(8, n - j0);
-          kernel4x8(apanel, pb + <usize>((j0 >> 3) * kc * 8) * 4, kc, c + <usize>((i0 + ip) * ldc + j0) * 4, ldc, rows, cols, k0 > 0);
+          kernel4x8(apanel, pbs + <usize>((j0 >> 3) * kc * 8) * 4, kc, c + <usize>((r0 + ip) * ldc + j0) * 4, ldc, rows, cols, k0 > 0);
         }
       }
     }
   }
+}
+
+/**
+ * C = A·B on one thread. a/b/c are byte addresses in this memory; strides are in elements. `work`
+ * points to workspaceBytes(m, n, k) bytes of scratch.
+ */
+export function gemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32, c: usize, ldc: i32, m: i32, n: i32, k: i32, work: usize): void {
+  packB(b, brs, bcs, n, k, work);
+  gemmRows(a, ars, acs, work, c, ldc, 0, m, n, k, work + <usize>packedBFloats(n, k) * 4);
 }
 
 /** First byte free for the host to use. */

@@ -30,6 +30,7 @@ const unaryOps: UnaryOp[] = [
   'erf',
 ];
 const binaryOps: BinaryOp[] = [
+  'reluGrad',
   'add',
   'sub',
   'mul',
@@ -80,6 +81,74 @@ describe.each(others)('backend %s conforms to js', (name) => {
       expect(Array.from(be.binary(op, bcast(a, shape), bcast(b, shape), shape, dt)), op).toEqual(
         Array.from(js.binary(op, bcast(a, shape), bcast(b, shape), shape, dt)),
       );
+    }
+  });
+
+  // Sizes above the wasm kernels' copy threshold, in every layout they plan for (and some they
+  // hand back to js): contiguous, transposed, a slice, row/column/scalar broadcast, 3-D broadcast.
+  const big = rnd([40, 30]);
+  const bigLayouts: [string, () => [View, View, number[]]][] = [
+    ['contiguous', () => [big, rnd([40, 30]), [40, 30]]],
+    ['transposed a', () => [k.transpose(rnd([30, 40])), big, [40, 30]]],
+    [
+      'sliced a, transposed b',
+      () => [k.narrow(rnd([40, 33]), 1, 2, 30), k.transpose(rnd([30, 40])), [40, 30]],
+    ],
+    ['row broadcast b', () => [big, bcast(rnd([30]), [40, 30]), [40, 30]]],
+    ['column broadcast a', () => [bcast(rnd([40, 1]), [40, 30]), big, [40, 30]]],
+    ['scalar b', () => [big, bcast(rnd([]), [40, 30]), [40, 30]]],
+    [
+      '3-D broadcast',
+      () => [bcast(rnd([6, 1, 30]), [6, 20, 30]), bcast(rnd([20, 1]), [6, 20, 30]), [6, 20, 30]],
+    ],
+    ['odd length', () => [rnd([1031]), rnd([1031]), [1031]]],
+  ];
+  it('float32 element-wise kernels at sizes the wasm kernels take, bit for bit', () => {
+    // Special values too: NaN, ±0, ±inf must come out as in js (relu(−0) = +0, max with NaN = NaN).
+    const special = k.tensor(
+      Array.from({ length: 1200 }, (_, i) => [Number.NaN, -0, 0, Infinity, -Infinity, 1.5, -2.5][i % 7]),
+    );
+    const shuffled = k.tensor(Array.from({ length: 1200 }, (_, i) => [-1, 0, Number.NaN, 3, -0][i % 5]));
+    const layouts: [string, () => [View, View, number[]]][] = [
+      ...bigLayouts,
+      ['special values', () => [special, shuffled, [1200]]],
+    ];
+    for (const [label, make] of layouts) {
+      const [a, b, shape] = make();
+      for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'reluGrad'] as const)
+        expect(Array.from(be.binary(op, a, b, shape, 'float32')), `${op} ${label}`).toEqual(
+          Array.from(js.binary(op, a, b, shape, 'float32')),
+        );
+      for (const op of ['copy', 'neg', 'abs', 'sqrt', 'relu'] as const) {
+        const x = { ...a, shape, strides: a.strides } as View;
+        expect(Array.from(be.unary(op, x, 'float32')), `${op} ${label}`).toEqual(
+          Array.from(js.unary(op, x, 'float32')),
+        );
+      }
+    }
+  });
+
+  it('dropout draws the same masks from the same stream, small and large, contiguous and strided', () => {
+    for (const [x, p] of [
+      [rnd([3, 5]), 0.5],
+      [rnd([256, 70]), 0.2],
+      [k.transpose(rnd([70, 256])), 0.5],
+      [rnd([1000], 'float64'), 0.3],
+      [rnd([700]), 1],
+      [rnd([700]), 0],
+    ] as const) {
+      const g1 = new Generator(9);
+      const g2 = new Generator(9);
+      const scale = p === 1 ? 0 : 1 / (1 - p);
+      const [o1, m1] = be.dropout(x, p, scale, g1);
+      const [o2, m2] = js.dropout(x, p, scale, g2);
+      expect(Array.from(o1)).toEqual(Array.from(o2));
+      expect(Array.from(m1)).toEqual(Array.from(m2));
+      expect(g1.getState()).toEqual(g2.getState());
+      // The kept fraction is 1 − p within 4 standard errors (p = 1 keeps none, p = 0 all).
+      const kept = Array.from(m1).filter((v) => v !== 0).length / m1.length;
+      const se = Math.sqrt((p * (1 - p)) / m1.length);
+      expect(Math.abs(kept - (p === 1 ? 0 : 1 - p))).toBeLessThanOrEqual(4 * se + 1e-12);
     }
   });
 

@@ -32,6 +32,7 @@ const c = (name: string, fn: (...xs: Tensor[]) => Tensor, ...inputs: Tensor[]): 
 // Constants used inside checked functions are drawn once, outside them.
 const cond34 = k.gt(r([3, 4]), 0);
 const cond22 = k.gt(r([2, 2]), 0);
+const y34 = k.relu(r([3, 4]));
 const w423 = r([4, 2, 3]);
 const w234 = r([2, 3, 4]);
 const w22 = r([2, 2]);
@@ -73,6 +74,11 @@ const primitives: { [K in Primitive]: Case[] } = {
   abs: unary('abs', k.abs),
   sign: unary('sign', (x) => k.mul(k.sign(x), x)),
   relu: unary('relu', k.relu),
+  // reluGrad is linear in g; y's values pick where g passes (its own gradient is 0).
+  reluGrad: [
+    c('reluGrad [3,4]∘[3,4]', (g) => k.reluGrad(g, y34), r([3, 4])),
+    c('reluGrad [4]∘[3,4] broadcast g', (g) => k.reluGrad(g, y34), r([4])),
+  ],
   sigmoid: unary('sigmoid', k.sigmoid),
   tanh: unary('tanh', k.tanh),
   erf: unary('erf', k.erf),
@@ -90,6 +96,11 @@ const primitives: { [K in Primitive]: Case[] } = {
   pow: binary('pow', k.pow, pos),
   maximum: binary('maximum', k.maximum),
   minimum: binary('minimum', k.minimum),
+  // The mask is drawn from a fresh generator per call, so every evaluation sees the same mask.
+  dropout: [
+    c('dropout p=0.5 [3,4]', (x) => k.dropoutMasked(x, 0.5, 2, new Generator(3)), r([3, 4])),
+    c('dropout p=0.2 0-d', (x) => k.dropoutMasked(x, 0.2, 1.25, new Generator(4)), r([])),
+  ],
   where: [
     c('where broadcast', (a, b) => k.where(cond34, a, b), r([3, 4]), r([4])),
     c('where 0-d branch', (a, b) => k.where(cond22, a, b), r([]), r([2, 1])),

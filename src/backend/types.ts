@@ -11,6 +11,14 @@ export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 /** Storage of one dtype: float32 → Float32Array, float64 → Float64Array, int32 → Int32Array, bool → Uint8Array (0/1). */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
+/** The random stream a kernel may draw from: xoshiro128** state (4 uint32 words), read and written back. */
+export interface RandomState {
+  getState(): number[];
+  setState(state: readonly number[]): void;
+  /** Fills `out` with `keep` where a 32-bit draw is at or above p·2³², else `drop`. */
+  fillMask(out: Float32Array | Float64Array, p: number, keep: number, drop: number): void;
+}
+
 /** A strided window onto a buffer. `strides` and `offset` are in elements. */
 export interface View {
   readonly data: TypedArray;
@@ -33,8 +41,12 @@ export type UnaryOp =
   | 'tanh'
   | 'erf';
 
-/** Element-wise binary kernels; comparisons write 0/1 into a bool buffer. */
+/**
+ * Element-wise binary kernels; comparisons write 0/1 into a bool buffer. `reluGrad` is relu's
+ * backward fused into one pass: out = b > 0 ? a : 0 (a the incoming gradient, b relu's output).
+ */
 export type BinaryOp =
+  | 'reluGrad'
   | 'add'
   | 'sub'
   | 'mul'
@@ -86,6 +98,12 @@ export interface Backend {
   ): TypedArray;
   /** Writes `src` (already broadcast to dst.shape) into the strided destination `dst`. */
   copyInto(dst: View, src: View): void;
+  /**
+   * Inverted dropout in one pass: mask[i] = (draw < p·2³² ? 0 : scale), out[i] = x[i]·mask[i], one
+   * 32-bit draw per element of x in row-major order from `rng`. Returns [out, mask], both contiguous
+   * in x's (float) dtype; every backend gives the same draws, so the same seed gives the same masks.
+   */
+  dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray];
 }
 
 /** Allocates a zeroed buffer of a dtype. */

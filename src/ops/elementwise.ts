@@ -84,8 +84,23 @@ export function sign(x: Tensor): Tensor {
 /** max(x, 0) */
 export function relu(x: Tensor): Tensor {
   const y = unaryKernel('relu', x);
-  // d relu(x) = [x > 0]·dx
-  return record('relu', y, [x], [y], null, (g, [y]) => [where(gt(y, 0), g, 0)]);
+  // d relu(x) = [x > 0]·dx = [relu(x) > 0]·dx, one fused pass (reluGrad)
+  return record('relu', y, [x], [y], null, (g, [y]) => [reluGrad(g, y)]);
+}
+
+/**
+ * relu's backward as one pass: g where y > 0, else 0 (also where y is NaN). The same values as
+ * where(gt(y, 0), g, 0), without the bool mask; differentiable in g (it is linear in g).
+ */
+export function reluGrad(g: Tensor, y: Tensor): Tensor {
+  if (!isFloat(g.dtype) || g.dtype !== y.dtype)
+    throw new DTypeError(`reluGrad: expected float tensors of one dtype, got ${g.dtype} and ${y.dtype}`);
+  const out = binaryKernel('reluGrad', g, y, g.dtype);
+  // d reluGrad(g, y) = [y > 0]·dg   (0 with respect to y, almost everywhere)
+  return record('reluGrad', out, [g, y], [y], null, (gg, [y], _c, needs) => [
+    needs[0] ? reluGrad(gg, y) : null,
+    needs[1] ? mul(gg, 0) : null,
+  ]);
 }
 
 /** 1 / (1 + e^-x), computed without overflow for any x. */

@@ -49,7 +49,7 @@ export class Generator {
 
   /** The full state, for checkpoints. */
   getState(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3, this.spare];
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0, this.spare];
   }
 
   /** Restores a state returned by `getState`. */
@@ -114,7 +114,26 @@ export class Generator {
    */
   fillMask(out: Float32Array | Float64Array, p: number, keep: number, drop: number): void {
     const threshold = p * TWO_POW_32;
-    for (let i = 0; i < out.length; i++) out[i] = this.nextUint32() < threshold ? drop : keep;
+    // nextUint32 inlined with the state in locals: this loop makes every dropout mask.
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    for (let i = 0; i < out.length; i++) {
+      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = r < threshold ? drop : keep;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
   }
 
   /** Fills `out` with uniform draws in [low, high). */

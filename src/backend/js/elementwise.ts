@@ -74,6 +74,9 @@ const toBool: UnaryLoop = (x, xi, xs, o, oi, n) => {
 };
 
 const binaryLoops: { [K in BinaryOp]: BinaryLoop } = {
+  reluGrad: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let i = 0; i < n; i++, ai += as, bi += bs) o[oi + i] = b[bi] > 0 ? a[ai] : 0;
+  },
   add: (a, ai, as, b, bi, bs, o, oi, n) => {
     for (let i = 0; i < n; i++, ai += as, bi += bs) o[oi + i] = a[ai] + b[bi];
   },

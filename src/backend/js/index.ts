@@ -4,6 +4,7 @@
  * backends are tested against.
  */
 import type { Backend } from '../types.js';
+import { dropout } from './dropout.js';
 import { binary, copyInto, unary, where } from './elementwise.js';
 import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
@@ -22,4 +23,5 @@ export const jsBackend: Backend = {
   indexSelect,
   indexAdd,
   copyInto,
+  dropout,
 };

@@ -10,7 +10,8 @@
 import { GEMM_RELAXED, GEMM_SHARED_RELAXED, GEMM_SHARED_SIMD, GEMM_SIMD } from './binary.generated.js';
 import { gemmThreads } from './threads.js';
 
-interface GemmExports {
+/** What the kernel module exports (assembly/index.ts). */
+export interface GemmExports {
   memory: WebAssembly.Memory;
   gemm(
     a: number,
@@ -27,7 +28,45 @@ interface GemmExports {
     work: number,
   ): void;
   workspaceBytes(m: number, n: number, k: number): number;
+  packB(b: number, brs: number, bcs: number, n: number, k: number, dst: number): void;
+  packedBFloats(n: number, k: number): number;
+  rowsWorkspaceBytes(): number;
+  gemmRows(
+    a: number,
+    ars: number,
+    acs: number,
+    pb: number,
+    c: number,
+    ldc: number,
+    i0: number,
+    i1: number,
+    n: number,
+    k: number,
+    work: number,
+  ): void;
   heapBase(): number;
+  binary(
+    op: number,
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    o: number,
+    rows: number,
+    cols: number,
+  ): void;
+  unary(op: number, x: number, xrs: number, xcs: number, o: number, rows: number, cols: number): void;
+  dropout(
+    x: number,
+    n: number,
+    threshold: number,
+    scale: number,
+    out: number,
+    mask: number,
+    state: number,
+  ): void;
 }
 
 /** Which build was loaded. */
@@ -46,7 +85,8 @@ const THREAD_MIN_WORK = 1 << 21;
 /** A loaded GEMM instance with its memory (and helper threads, when installed). */
 export class WasmGemm {
   private constructor(
-    private readonly ex: GemmExports,
+    /** The module's exports: `gemm` and the element-wise kernels (kernels.ts). */
+    readonly ex: GemmExports,
     readonly flavour: GemmFlavour,
     /** Control blocks of the helper threads (empty: single-threaded). */
     private readonly helpers: Int32Array[],
@@ -60,6 +100,19 @@ export class WasmGemm {
     const buf = this.ex.memory.buffer;
     if (!this.cachedView || this.cachedView.buffer !== buf) this.cachedView = new Float32Array(buf);
     return this.cachedView;
+  }
+
+  /** First byte of linear memory free for operands (above the module's own data). */
+  get heapStart(): number {
+    if (this.base < 0) this.base = this.ex.heapBase();
+    return this.base;
+  }
+
+  /** Grows the linear memory to at least `end` bytes; returns a float view of all of it. */
+  ensure(end: number): Float32Array {
+    const mem = this.ex.memory;
+    if (mem.buffer.byteLength < end) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
+    return this.view();
   }
 
   /** Number of threads a large product uses. */
@@ -82,8 +135,11 @@ export class WasmGemm {
         if (WebAssembly.validate(shared)) {
           const memory = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true });
           const instance = new WebAssembly.Instance(new WebAssembly.Module(shared), { env: { memory } });
-          const ctrls = Array.from({ length: helpers }, () => {
-            const ctrl = new Int32Array(new SharedArrayBuffer(64));
+          // One shared block: word 0 is the row-block counter all threads draw from; helper h's
+          // control words start at byte 64·(h + 1) (threads.ts).
+          const sab = new SharedArrayBuffer(64 * (helpers + 1));
+          const ctrls = Array.from({ length: helpers }, (_, h) => {
+            const ctrl = new Int32Array(sab, 64 * (h + 1), 16);
             spawn(shared, memory, ctrl);
             return ctrl;
           });
@@ -122,55 +178,54 @@ export class WasmGemm {
   ): void {
     const aSpan = m > 0 && k > 0 ? (m - 1) * ars + (k - 1) * acs + 1 : 0;
     const bSpan = k > 0 && n > 0 ? (k - 1) * brs + (n - 1) * bcs + 1 : 0;
-    if (this.base < 0) this.base = this.ex.heapBase();
-    const base = this.base;
-    const aPtr = base;
+    const ex = this.ex;
+    const aPtr = this.heapStart;
     const bPtr = align(aPtr + aSpan * 4);
     const cPtr = align(bPtr + bSpan * 4);
     const parts = m * n * k >= THREAD_MIN_WORK && m >= 8 ? this.helpers.length + 1 : 1;
-    const ws = align(this.ex.workspaceBytes(m, n, k) + 64);
-    const wPtr = align(cPtr + m * n * 4);
-    const end = wPtr + ws * parts;
-    const mem = this.ex.memory;
-    if (mem.buffer.byteLength < end) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
-    const f = this.view();
+    const pbPtr = align(cPtr + m * n * 4);
+    const ws = align(ex.rowsWorkspaceBytes());
+    const wPtr = align(pbPtr + ex.packedBFloats(n, k) * 4);
+    const f = this.ensure(wPtr + ws * parts);
     f.set(a.subarray(aOff, aOff + aSpan), aPtr / 4);
     f.set(b.subarray(bOff, bOff + bSpan), bPtr / 4);
+    ex.packB(bPtr, brs, bcs, n, k, pbPtr);
     if (parts === 1) {
-      this.ex.gemm(aPtr, ars, acs, bPtr, brs, bcs, cPtr, n, m, n, k, wPtr);
+      ex.gemmRows(aPtr, ars, acs, pbPtr, cPtr, n, 0, m, n, k, wPtr);
     } else {
-      // Rows split in multiples of 4 (the micro-kernel's height); helper h takes block h + 1.
-      const rows = Math.ceil(m / parts / 4) * 4;
-      const pending: [Int32Array, number][] = [];
+      // Row blocks (multiples of 4, the micro-kernel's height) are drawn from a shared counter, so a
+      // thread that starts late or runs slow takes fewer blocks; about four blocks per thread.
+      const block = Math.max(4, Math.ceil(m / (parts * 4) / 4) * 4);
+      const counter = this.counter;
+      Atomics.store(counter, 0, 0);
+      const seqs: number[] = [];
       for (let h = 0; h < this.helpers.length; h++) {
-        const r0 = rows * (h + 1);
-        if (r0 >= m) break;
         const ctrl = this.helpers[h];
         const seq = Atomics.load(ctrl, 0) + 1;
-        ctrl.set(
-          [
-            aPtr + r0 * ars * 4,
-            ars,
-            acs,
-            bPtr,
-            brs,
-            bcs,
-            cPtr + r0 * n * 4,
-            n,
-            Math.min(rows, m - r0),
-            n,
-            k,
-            wPtr + ws * (h + 1),
-          ],
-          2,
-        );
+        ctrl[2] = aPtr;
+        ctrl[3] = ars;
+        ctrl[4] = acs;
+        ctrl[5] = pbPtr;
+        ctrl[6] = cPtr;
+        ctrl[7] = n;
+        ctrl[8] = m;
+        ctrl[9] = n;
+        ctrl[10] = k;
+        ctrl[11] = wPtr + ws * (h + 1);
+        ctrl[12] = block;
         Atomics.store(ctrl, 0, seq);
         Atomics.notify(ctrl, 0);
-        pending.push([ctrl, seq]);
+        seqs.push(seq);
       }
-      this.ex.gemm(aPtr, ars, acs, bPtr, brs, bcs, cPtr, n, Math.min(rows, m), n, k, wPtr);
-      for (const [ctrl, seq] of pending) {
-        // The halves take about the same time: spin first, sleep only if the helper lags.
+      for (;;) {
+        const i0 = Atomics.add(counter, 0, block);
+        if (i0 >= m) break;
+        ex.gemmRows(aPtr, ars, acs, pbPtr, cPtr, n, i0, Math.min(i0 + block, m), n, k, wPtr);
+      }
+      for (let h = 0; h < seqs.length; h++) {
+        const ctrl = this.helpers[h];
+        const seq = seqs[h];
+        // Helpers finish their last block about when this thread does: spin first, then sleep.
         for (let i = 0; i < 20000 && Atomics.load(ctrl, 1) !== seq; i++);
         while (Atomics.load(ctrl, 1) !== seq) Atomics.wait(ctrl, 1, seq - 1, 10);
       }
@@ -178,8 +233,16 @@ export class WasmGemm {
     const out = this.view();
     c.set(out.subarray(cPtr / 4, cPtr / 4 + m * n), cOff);
   }
+
+  /** The shared row-block counter (word 0 of the control block's buffer). */
+  private get counter(): Int32Array {
+    if (!this.counterView) this.counterView = new Int32Array(this.helpers[0].buffer, 0, 1);
+    return this.counterView;
+  }
+  private counterView: Int32Array | null = null;
 }
 
-function align(p: number): number {
+/** Rounds a byte address up to 16 (one v128). */
+export function align(p: number): number {
   return (p + 15) & ~15;
 }

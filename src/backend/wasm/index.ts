@@ -1,19 +1,23 @@
 /**
  * The `wasm` backend: the js backend with the kernels that dominate MLP training replaced by
- * WebAssembly SIMD versions — today the float32 matrix product (packed 4×8 micro-kernel, every
- * operand layout read in place); everything else, and float64, falls back to js kernel by kernel.
- * Created only where WebAssembly SIMD is available.
+ * WebAssembly SIMD versions — the float32 matrix product (packed 4×8 micro-kernel, every operand
+ * layout read in place), float32 element-wise ops (add, sub, mul, div, maximum, minimum, relu and
+ * its fused backward, neg, abs, sqrt, strided copies) and fused inverted dropout; everything else,
+ * float64, and shapes a kernel does not cover fall back to js kernel by kernel. Created only where
+ * WebAssembly SIMD is available.
  */
 import { sizeOf } from '../../util/shape.js';
 import { jsBackend } from '../js/index.js';
 import { forEachMatrix } from '../js/matmul.js';
 import type { Backend, DType, TypedArray, View } from '../types.js';
+import { wasmElementwise } from './elementwise.js';
 import { WasmGemm } from './gemm.js';
 
 /** Creates the wasm backend, or null when this engine lacks WebAssembly SIMD. */
 export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
   const gemm = WasmGemm.load();
   if (!gemm) return null;
+  const ew = wasmElementwise(gemm);
   const matmul = (a: View, b: View, outShape: readonly number[], outDtype: DType): TypedArray => {
     if (!(a.data instanceof Float32Array) || !(b.data instanceof Float32Array) || outDtype !== 'float32') {
       return jsBackend.matmul(a, b, outShape, outDtype);
@@ -27,5 +31,14 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
     });
     return out;
   };
-  return { ...jsBackend, name: 'wasm', matmul, gemm };
+  return {
+    ...jsBackend,
+    name: 'wasm',
+    matmul,
+    unary: (op, x, outDtype) => ew.unary(op, x, outDtype) ?? jsBackend.unary(op, x, outDtype),
+    binary: (op, a, b, outShape, outDtype) =>
+      ew.binary(op, a, b, outShape, outDtype) ?? jsBackend.binary(op, a, b, outShape, outDtype),
+    dropout: (x, p, scale, rng) => ew.dropout(x, p, scale, rng) ?? jsBackend.dropout(x, p, scale, rng),
+    gemm,
+  };
 }

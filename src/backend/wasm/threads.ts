@@ -2,8 +2,9 @@
  * Worker threads for the GEMM, behind a platform hook. The backend stays platform-neutral: a
  * platform layer (io/node for Node) installs a `GemmThreadSpawner` that starts a worker running
  * `GEMM_WORKER_LOOP` over a shared `WebAssembly.Memory`. Work is handed over through a shared
- * Int32Array: word 0 is the request sequence number, word 1 the last finished one, words 2..13 the
- * `gemm` arguments. The caller blocks with Atomics until its helper is done (Node allows
+ * Int32Array: word 0 is the request sequence number, word 1 the last finished one, words 2..12 the
+ * `gemmRows` arguments and the row-block size; every thread draws row blocks from one counter,
+ * word 0 of the buffer the control blocks live in (B is packed once, before, by the caller). The caller blocks with Atomics until its helper is done (Node allows
  * Atomics.wait on the main thread). Without a spawner or SharedArrayBuffer, GEMM runs on one thread.
  */
 
@@ -33,13 +34,19 @@ export function gemmThreads(): { spawn: GemmThreadSpawner | null; helpers: numbe
  */
 export const GEMM_WORKER_LOOP = `
 let seen = 0;
+const counter = new Int32Array(ctrl.buffer, 0, 1);
 for (;;) {
   // Spin briefly before sleeping: training issues products back to back, and a futex wake-up
   // costs tens of microseconds.
   for (let i = 0; i < 20000 && Atomics.load(ctrl, 0) === seen; i++);
   if (Atomics.load(ctrl, 0) === seen) Atomics.wait(ctrl, 0, seen);
   seen = Atomics.load(ctrl, 0);
-  ex.gemm(ctrl[2], ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11], ctrl[12], ctrl[13]);
+  const m = ctrl[8], block = ctrl[12];
+  for (;;) {
+    const i0 = Atomics.add(counter, 0, block);
+    if (i0 >= m) break;
+    ex.gemmRows(ctrl[2], ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], i0, Math.min(i0 + block, m), ctrl[9], ctrl[10], ctrl[11]);
+  }
   Atomics.store(ctrl, 1, seen);
   Atomics.notify(ctrl, 1);
 }`;

@@ -6,6 +6,7 @@
  */
 
 import { allocate } from '../../backend/types.js';
+import { dropoutMasked } from '../../ops/dropout.js';
 import { add, mul } from '../../ops/elementwise.js';
 import { isFloat } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -30,7 +31,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generat
   checkP('dropout', p);
   if (!training || p === 0) return x;
   const scale = p === 1 ? 0 : 1 / (1 - p);
-  return mul(x, mask(x, p, scale, 0, generator ?? defaultGenerator()));
+  return dropoutMasked(x, p, scale, generator ?? defaultGenerator());
 }
 
 const SELU_ALPHA_PRIME = -1.7580993408473766; // −λα of SELU

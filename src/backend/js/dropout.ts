@@ -1,0 +1,23 @@
+/**
+ * The js backend's inverted-dropout kernel: the mask from the random stream (one 32-bit draw per
+ * element, row-major), then out = x·mask. Two passes over plain arrays; the wasm backend fuses them
+ * into one and must give the same mask from the same stream.
+ */
+import { sizeOf } from '../../util/shape.js';
+import type { RandomState, TypedArray, View } from '../types.js';
+import { allocate } from '../types.js';
+import { forEachRun } from './iter.js';
+
+export function dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray] {
+  const dtype = x.data instanceof Float64Array ? 'float64' : 'float32';
+  const n = sizeOf(x.shape);
+  const mask = allocate(dtype, n) as Float32Array | Float64Array;
+  rng.fillMask(mask, p, scale, 0);
+  const out = allocate(dtype, n);
+  const xd = x.data;
+  let o = 0;
+  forEachRun(x.shape, [x.strides], [x.offset], (pos, len, s) => {
+    for (let i = 0, xi = pos[0]; i < len; i++, xi += s[0], o++) out[o] = xd[xi] * mask[o];
+  });
+  return [out, mask];
+}

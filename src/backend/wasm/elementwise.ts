@@ -1,0 +1,127 @@
+/**
+ * The wasm backend's element-wise kernels (assembly/elementwise.ts) for float32: unary and binary
+ * ops on views that collapse to at most two dimensions with non-negative strides, and fused inverted
+ * dropout. Tensors live in JS typed arrays, so each call copies the spans its operands cover into
+ * linear memory and slices the result out (memcpy speed, a few µs per 256 KB); below `MIN_SIZE`
+ * elements the js kernel is cheaper and runs instead. Results equal the js backend's bit for bit.
+ */
+import { sizeOf } from '../../util/shape.js';
+import { collapse } from '../js/iter.js';
+import type { BinaryOp, DType, RandomState, TypedArray, UnaryOp, View } from '../types.js';
+import { align, type WasmGemm } from './gemm.js';
+
+/** Op codes of assembly/elementwise.ts. */
+const BINARY: Partial<Record<BinaryOp, number>> = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  maximum: 4,
+  minimum: 5,
+  reluGrad: 6,
+};
+const UNARY: Partial<Record<UnaryOp, number>> = { copy: 0, neg: 1, abs: 2, sqrt: 3, relu: 4 };
+
+/** Below this many output elements the js loop beats copying in and out. */
+const MIN_SIZE = 512;
+
+/** A view reduced to rows × cols with row and column strides (elements) and its span. */
+interface Plan2 {
+  rows: number;
+  cols: number;
+  /** [rowStride, colStride] per operand. */
+  strides: [number, number][];
+}
+
+/** Collapses `shape` for all operands to ≤ 2 dims with non-negative strides, else null. */
+function plan2(shape: readonly number[], strides: readonly (readonly number[])[]): Plan2 | null {
+  const c = collapse(shape, strides);
+  const nd = c.shape.length;
+  if (nd > 2) return null;
+  for (const s of c.strides) for (const v of s) if (v < 0) return null;
+  if (nd === 0) return { rows: 1, cols: 1, strides: strides.map(() => [0, 0]) };
+  if (nd === 1) return { rows: 1, cols: c.shape[0], strides: c.strides.map((s) => [0, s[0]]) };
+  return { rows: c.shape[0], cols: c.shape[1], strides: c.strides.map((s) => [s[0], s[1]]) };
+}
+
+function span(p: Plan2, k: number): number {
+  const [rs, cs] = p.strides[k];
+  return 1 + (p.rows - 1) * rs + (p.cols - 1) * cs;
+}
+
+/** The float32 element-wise kernels bound to one wasm instance; null means "use js". */
+export function wasmElementwise(m: WasmGemm) {
+  const ex = m.ex;
+  const f32 = (t: TypedArray): t is Float32Array => t instanceof Float32Array;
+
+  function unary(op: UnaryOp, x: View, outDtype: DType): TypedArray | null {
+    const code = UNARY[op];
+    if (code === undefined || outDtype !== 'float32' || !f32(x.data)) return null;
+    const n = sizeOf(x.shape);
+    if (n < MIN_SIZE) return null;
+    const p = plan2(x.shape, [x.strides]);
+    if (!p) return null;
+    const sx = span(p, 0);
+    const px = m.heapStart;
+    const po = align(px + sx * 4);
+    const f = m.ensure(po + n * 4);
+    f.set(x.data.subarray(x.offset, x.offset + sx), px >> 2);
+    ex.unary(code, px, p.strides[0][0], p.strides[0][1], po, p.rows, p.cols);
+    return f.slice(po >> 2, (po >> 2) + n);
+  }
+
+  function binary(
+    op: BinaryOp,
+    a: View,
+    b: View,
+    outShape: readonly number[],
+    outDtype: DType,
+  ): TypedArray | null {
+    const code = BINARY[op];
+    if (code === undefined || outDtype !== 'float32' || !f32(a.data) || !f32(b.data)) return null;
+    const n = sizeOf(outShape);
+    if (n < MIN_SIZE) return null;
+    const p = plan2(outShape, [a.strides, b.strides]);
+    if (!p) return null;
+    const sa = span(p, 0);
+    const sb = span(p, 1);
+    const pa = m.heapStart;
+    const pb = align(pa + sa * 4);
+    const po = align(pb + sb * 4);
+    const f = m.ensure(po + n * 4);
+    f.set(a.data.subarray(a.offset, a.offset + sa), pa >> 2);
+    f.set(b.data.subarray(b.offset, b.offset + sb), pb >> 2);
+    const [ars, acs] = p.strides[0];
+    const [brs, bcs] = p.strides[1];
+    ex.binary(code, pa, ars, acs, pb, brs, bcs, po, p.rows, p.cols);
+    return f.slice(po >> 2, (po >> 2) + n);
+  }
+
+  function dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray] | null {
+    if (!f32(x.data)) return null;
+    const n = sizeOf(x.shape);
+    const pl = plan2(x.shape, [x.strides]);
+    // The kernel reads x contiguously: only views that are one contiguous run qualify.
+    if (
+      n < MIN_SIZE ||
+      !pl ||
+      (pl.rows > 1 && pl.strides[0][0] !== pl.cols) ||
+      (pl.cols > 1 && pl.strides[0][1] !== 1)
+    )
+      return null;
+    const pstate = m.heapStart;
+    const px = pstate + 16;
+    const pout = align(px + n * 4);
+    const pmask = align(pout + n * 4);
+    const f = m.ensure(pmask + n * 4);
+    f.set(x.data.subarray(x.offset, x.offset + n), px >> 2);
+    const state = rng.getState();
+    const words = new Uint32Array(f.buffer, pstate, 4);
+    for (let i = 0; i < 4; i++) words[i] = state[i];
+    ex.dropout(px, n, p * 4294967296, scale, pout, pmask, pstate);
+    rng.setState([words[0], words[1], words[2], words[3], state[4]]);
+    return [f.slice(pout >> 2, (pout >> 2) + n), f.slice(pmask >> 2, (pmask >> 2) + n)];
+  }
+
+  return { unary, binary, dropout };
+}
