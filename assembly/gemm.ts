@@ -18,6 +18,20 @@ function fma(a: v128, b: v128, c: v128): v128 {
   return f32x4.add(c, f32x4.mul(a, b));
 }
 
+// @ts-ignore: decorator
+@inline
+function transpose4(v0: v128, v1: v128, v2: v128, v3: v128, dst: usize, step: usize): void {
+  // Stores column q of the 4×4 block [v0; v1; v2; v3] at dst + q·step.
+  const a = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
+  const b = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+  const c = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+  const d = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
+  v128.store(dst + step, v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+  v128.store(dst + 2 * step, v128.shuffle<f32>(c, d, 0, 1, 4, 5));
+  v128.store(dst + 3 * step, v128.shuffle<f32>(c, d, 2, 3, 6, 7));
+}
+
 /** Packs B[k0..k0+kc, 0..N] into panels of 8 columns: panel j holds kc rows of 8 floats (zero-padded). */
 function packBSlice(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, n: i32, dst: usize): void {
   const panels = (n + 7) >> 3;
@@ -25,16 +39,29 @@ function packBSlice(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, n: i32, dst:
     const j0 = jp << 3;
     const cols = min(8, n - j0);
     const out = dst + <usize>(jp * kc * 8) * 4;
-    for (let p = 0; p < kc; p++) {
+    let p = 0;
+    if (cols == 8 && bcs == 1) {
+      for (; p < kc; p++) {
+        const row = b + <usize>((k0 + p) * brs + j0) * 4;
+        const o = out + <usize>(p * 8) * 4;
+        v128.store(o, v128.load(row));
+        v128.store(o + 16, v128.load(row + 16));
+      }
+    } else if (cols == 8 && brs == 1) {
+      // B transposed (x·Wᵀ): each column of the panel is contiguous in memory; 4×4 transposes.
+      for (; p + 4 <= kc; p += 4) {
+        for (let jh = 0; jh < 8; jh += 4) {
+          const src = b + <usize>((k0 + p) + (j0 + jh) * bcs) * 4;
+          const cs = <usize>bcs * 4;
+          transpose4(v128.load(src), v128.load(src + cs), v128.load(src + 2 * cs), v128.load(src + 3 * cs), out + <usize>(p * 8 + jh) * 4, 32);
+        }
+      }
+    }
+    for (; p < kc; p++) {
       const row = b + <usize>((k0 + p) * brs) * 4;
       const o = out + <usize>(p * 8) * 4;
-      if (cols == 8 && bcs == 1) {
-        v128.store(o, v128.load(row + <usize>j0 * 4));
-        v128.store(o + 16, v128.load(row + <usize>(j0 + 4) * 4));
-      } else {
-        for (let jj = 0; jj < 8; jj++) {
-          store<f32>(o + <usize>jj * 4, jj < cols ? load<f32>(row + <usize>((j0 + jj) * bcs) * 4) : 0);
-        }
+      for (let jj = 0; jj < 8; jj++) {
+        store<f32>(o + <usize>jj * 4, jj < cols ? load<f32>(row + <usize>((j0 + jj) * bcs) * 4) : 0);
       }
     }
   }
@@ -47,16 +74,31 @@ function packA(a: usize, ars: i32, acs: i32, i0: i32, mc: i32, k0: i32, kc: i32,
     const r0 = ip << 2;
     const rows = min(4, mc - r0);
     const out = dst + <usize>(ip * kc * 4) * 4;
+    const first = a + <usize>((i0 + r0) * ars + k0 * acs) * 4;
+    if (rows == 4 && ars == 1) {
+      // A transposed (gᵀ·x): the panel's 4 rows are adjacent at every k.
+      const step = <usize>acs * 4;
+      for (let p = 0; p < kc; p++) v128.store(out + <usize>(p * 16), v128.load(first + <usize>p * step));
+      continue;
+    }
+    let p0 = 0;
+    if (rows == 4 && acs == 1) {
+      const rs = <usize>ars * 4;
+      for (; p0 + 4 <= kc; p0 += 4) {
+        const src = first + <usize>p0 * 4;
+        transpose4(v128.load(src), v128.load(src + rs), v128.load(src + 2 * rs), v128.load(src + 3 * rs), out + <usize>(p0 * 16), 16);
+      }
+    }
     for (let ii = 0; ii < 4; ii++) {
       if (ii < rows) {
-        let src = a + <usize>((i0 + r0 + ii) * ars + k0 * acs) * 4;
         const step = <usize>acs * 4;
-        for (let p = 0; p < kc; p++) {
+        let src = first + <usize>(ii * ars) * 4 + <usize>p0 * step;
+        for (let p = p0; p < kc; p++) {
           store<f32>(out + <usize>(p * 4 + ii) * 4, load<f32>(src));
           src += step;
         }
       } else {
-        for (let p = 0; p < kc; p++) store<f32>(out + <usize>(p * 4 + ii) * 4, 0);
+        for (let p = p0; p < kc; p++) store<f32>(out + <usize>(p * 4 + ii) * 4, 0);
       }
     }
   }
