@@ -156,8 +156,8 @@ export abstract class Optimizer<O extends BaseOptions> {
         const w = p.data;
         const off = p.offset;
         if (plain) {
-          const lr = o.lr;
-          for (let i = 0; i < g.length; i++) w[off + i] -= lr * g[i];
+          if (w instanceof Float32Array && g instanceof Float32Array) sgdF32(w, off, g, o.lr);
+          else sgdAny(w, off, g, o.lr);
         } else {
           // The update vector is scratch state reused across steps (no allocation per step).
           let u = s.scratch;
@@ -244,4 +244,19 @@ export abstract class Optimizer<O extends BaseOptions> {
       }
     });
   }
+}
+
+// Plain SGD, w ← w − lr·g (float64 arithmetic, rounded once into w). Two copies of one loop so the
+// float32 case stays monomorphic for the JIT (about 2× faster than one loop seeing every dtype).
+function sgdF32(w: Float32Array, off: number, g: Float32Array, lr: number): void {
+  for (let i = 0; i < g.length; i++) w[off + i] -= lr * g[i];
+}
+
+function sgdAny(
+  w: ArrayLike<number> & { [i: number]: number },
+  off: number,
+  g: ArrayLike<number>,
+  lr: number,
+): void {
+  for (let i = 0; i < g.length; i++) w[off + i] -= lr * g[i];
 }

@@ -16,9 +16,53 @@ function outStridesOver(shape: readonly number[], axes: readonly number[]): numb
   return shape.map((_, i) => (axes.includes(i) ? 0 : ks[j++]));
 }
 
+/**
+ * Sums of a contiguous float32 tensor over a leading or a trailing block of axes (bias gradients,
+ * means, row sums): monomorphic loops in the same order as the general walk, so the same bits.
+ * Returns false when the case does not apply.
+ */
+function sumF32Blocks(x: View, axes: readonly number[], acc: Float64Array): boolean {
+  const xd = x.data;
+  if (!(xd instanceof Float32Array)) return false;
+  const nd = x.shape.length;
+  const cs = contiguousStrides(x.shape);
+  for (let d = 0; d < nd; d++) if (x.shape[d] > 1 && x.strides[d] !== cs[d]) return false;
+  const leading = axes.every((a, i) => a === i);
+  const trailing = axes.every((a, i) => a === nd - axes.length + i);
+  if (!leading && !trailing) return false;
+  const split = leading ? axes.length : nd - axes.length;
+  const rows = sizeOf(x.shape.slice(0, split));
+  const cols = sizeOf(x.shape.slice(split));
+  if (leading) colSums(xd, x.offset, rows, cols, acc);
+  else rowSums(xd, x.offset, rows, cols, acc);
+  return true;
+}
+
+function colSums(x: Float32Array, off: number, rows: number, cols: number, acc: Float64Array): void {
+  for (let i = 0; i < rows; i++) {
+    const o = off + i * cols;
+    for (let j = 0; j < cols; j++) acc[j] += x[o + j];
+  }
+}
+
+function rowSums(x: Float32Array, off: number, rows: number, cols: number, acc: Float64Array): void {
+  for (let i = 0; i < rows; i++) {
+    const o = off + i * cols;
+    let t = 0;
+    for (let j = 0; j < cols; j++) t += x[o + j];
+    acc[i] += t;
+  }
+}
+
 export function reduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): TypedArray {
   const outSize = sizeOf(x.shape.filter((_, i) => !axes.includes(i)));
   const acc = new Float64Array(outSize);
+  if (op === 'sum' && sizeOf(x.shape) > 0 && sumF32Blocks(x, axes, acc)) {
+    if (outDtype === 'float64') return acc;
+    const out = allocate(outDtype, outSize);
+    out.set(acc);
+    return out;
+  }
   const init = op === 'sum' ? 0 : op === 'max' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   acc.fill(init);
   const xd = x.data;
