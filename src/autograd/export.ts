@@ -45,10 +45,11 @@ function walk(t: Tensor): GradNode[] {
 export function graphStats(t: Tensor): GraphStats {
   const nodes = walk(t);
   // Buffers of leaves that require grad (parameters): kept whether or not we train.
-  const paramBuffers = new Set<ArrayBufferLike>();
-  for (const n of nodes) for (const e of n.next) if (e?.leaf) paramBuffers.add(e.leaf.data.buffer);
-  const buffers = new Map<ArrayBufferLike, number>();
-  for (const n of nodes) for (const s of n.savedTensors()) buffers.set(s.data.buffer, s.data.byteLength);
+  const paramBuffers = new Set<object>();
+  for (const n of nodes) for (const e of n.next) if (e?.leaf) paramBuffers.add(e.leaf.data);
+  // Keyed by the typed array (views share it; small arrays may share one ArrayBuffer slab).
+  const buffers = new Map<object, number>();
+  for (const n of nodes) for (const s of n.savedTensors()) buffers.set(s.data, s.data.byteLength);
   let savedBytes = 0;
   let activationBytes = 0;
   for (const [buf, bytes] of buffers) {
@@ -85,7 +86,7 @@ function draw(t: Tensor): Drawn {
     root: { id: 'out', label: `${t.name ?? 'output'} ${describe(t)}` },
   };
   const leafIds = new Map<Tensor, string>();
-  const savedIds = new Map<ArrayBufferLike, string>();
+  const savedIds = new Map<object, string>();
   for (const n of nodes) {
     const id = `op${n.id}`;
     d.ops.push({ id, label: `${n.op} → ${fmtShape(n.shape)}` });
@@ -103,10 +104,10 @@ function draw(t: Tensor): Drawn {
       }
     });
     for (const s of n.savedTensors()) {
-      let sid = savedIds.get(s.data.buffer);
+      let sid = savedIds.get(s.data);
       if (!sid) {
         sid = `saved${savedIds.size}`;
-        savedIds.set(s.data.buffer, sid);
+        savedIds.set(s.data, sid);
         d.saved.push({ id: sid, label: `saved ${describe(s)} (${s.data.byteLength} B)` });
       }
       d.edges.push({ from: sid, to: id, dashed: true });

@@ -106,8 +106,39 @@ export interface Backend {
   dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray];
 }
 
-/** Allocates a zeroed buffer of a dtype. */
+/** Arrays of at most this many bytes are carved from shared slabs (below: V8 allocates on-heap). */
+const SLAB_MAX_BYTES = 4096;
+const SLAB_MIN_BYTES = 65;
+const SLAB_BYTES = 1 << 16;
+let slab = new ArrayBuffer(0);
+let slabUsed = SLAB_BYTES; // full: the first small array opens a slab
+
+/**
+ * Allocates a zeroed buffer of a dtype. A fresh ArrayBuffer costs about a microsecond whatever its
+ * size (backing store, zeroing, GC bookkeeping), which dominates ops on small tensors; so arrays of
+ * 65 B to 4 KB are views carved from 64 KB zeroed slabs, never reused (a slab is freed by the GC
+ * once none of its arrays is reachable, so a long-lived small array keeps at most 64 KB alive).
+ */
 export function allocate(dtype: DType, size: number): TypedArray {
+  const bytes = size * bytesPerElement(dtype);
+  if (bytes >= SLAB_MIN_BYTES && bytes <= SLAB_MAX_BYTES) {
+    if (slabUsed + bytes > SLAB_BYTES) {
+      slab = new ArrayBuffer(SLAB_BYTES);
+      slabUsed = 0;
+    }
+    const at = slabUsed;
+    slabUsed += (bytes + 15) & ~15;
+    switch (dtype) {
+      case 'float32':
+        return new Float32Array(slab, at, size);
+      case 'float64':
+        return new Float64Array(slab, at, size);
+      case 'int32':
+        return new Int32Array(slab, at, size);
+      case 'bool':
+        return new Uint8Array(slab, at, size);
+    }
+  }
   switch (dtype) {
     case 'float32':
       return new Float32Array(size);

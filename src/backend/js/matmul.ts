@@ -28,10 +28,10 @@ function gemm(
   let i = 0;
   if (bcs === 1) {
     // i-p-j: rows of B are contiguous.
-    const r0 = new Float64Array(n);
-    const r1 = new Float64Array(n);
-    const r2 = new Float64Array(n);
-    const r3 = new Float64Array(n);
+    const r0 = allocate('float64', n) as Float64Array;
+    const r1 = allocate('float64', n) as Float64Array;
+    const r2 = allocate('float64', n) as Float64Array;
+    const r3 = allocate('float64', n) as Float64Array;
     for (; i + 4 <= m; i += 4) {
       r0.fill(0);
       r1.fill(0);

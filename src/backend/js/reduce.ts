@@ -18,23 +18,36 @@ function outStridesOver(shape: readonly number[], axes: readonly number[]): numb
 
 /**
  * Sums of a contiguous float32 tensor over a leading or a trailing block of axes (bias gradients,
- * means, row sums): monomorphic loops in the same order as the general walk, so the same bits.
+ * means, row sums): monomorphic loops; column sums in the general walk's order, row sums with four
+ * partial sums (float64 either way, so the float32 result rarely differs in the last bit).
  * Returns false when the case does not apply.
  */
 function sumF32Blocks(x: View, axes: readonly number[], acc: Float64Array): boolean {
   const xd = x.data;
   if (!(xd instanceof Float32Array)) return false;
-  const nd = x.shape.length;
-  const cs = contiguousStrides(x.shape);
-  for (let d = 0; d < nd; d++) if (x.shape[d] > 1 && x.strides[d] !== cs[d]) return false;
-  const leading = axes.every((a, i) => a === i);
-  const trailing = axes.every((a, i) => a === nd - axes.length + i);
+  const shape = x.shape;
+  const nd = shape.length;
+  const na = axes.length;
+  // Contiguous (size-1 dims may have any stride)?
+  let expect = 1;
+  for (let d = nd - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && x.strides[d] !== expect) return false;
+    expect *= shape[d];
+  }
+  let leading = true;
+  let trailing = true;
+  for (let i = 0; i < na; i++) {
+    if (axes[i] !== i) leading = false;
+    if (axes[i] !== nd - na + i) trailing = false;
+  }
   if (!leading && !trailing) return false;
-  const split = leading ? axes.length : nd - axes.length;
-  const rows = sizeOf(x.shape.slice(0, split));
-  const cols = sizeOf(x.shape.slice(split));
-  if (leading) colSums(xd, x.offset, rows, cols, acc);
-  else rowSums(xd, x.offset, rows, cols, acc);
+  // A full reduction is one row (a sequential sum), as in the general walk.
+  const split = trailing ? nd - na : na;
+  let rows = 1;
+  for (let d = 0; d < split; d++) rows *= shape[d];
+  const cols = expect / rows;
+  if (trailing) rowSums(xd, x.offset, rows, cols, acc);
+  else colSums(xd, x.offset, rows, cols, acc);
   return true;
 }
 
@@ -48,15 +61,26 @@ function colSums(x: Float32Array, off: number, rows: number, cols: number, acc: 
 function rowSums(x: Float32Array, off: number, rows: number, cols: number, acc: Float64Array): void {
   for (let i = 0; i < rows; i++) {
     const o = off + i * cols;
-    let t = 0;
-    for (let j = 0; j < cols; j++) t += x[o + j];
-    acc[i] += t;
+    // Four interleaved partial sums: a sequential sum waits on each add's latency.
+    let t0 = 0;
+    let t1 = 0;
+    let t2 = 0;
+    let t3 = 0;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      t0 += x[o + j];
+      t1 += x[o + j + 1];
+      t2 += x[o + j + 2];
+      t3 += x[o + j + 3];
+    }
+    for (; j < cols; j++) t0 += x[o + j];
+    acc[i] += t0 + t1 + (t2 + t3);
   }
 }
 
 export function reduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): TypedArray {
   const outSize = sizeOf(x.shape.filter((_, i) => !axes.includes(i)));
-  const acc = new Float64Array(outSize);
+  const acc = allocate('float64', outSize) as Float64Array;
   if (op === 'sum' && sizeOf(x.shape) > 0 && sumF32Blocks(x, axes, acc)) {
     if (outDtype === 'float64') return acc;
     const out = allocate(outDtype, outSize);

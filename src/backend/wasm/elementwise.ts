@@ -7,7 +7,15 @@
  */
 import { sizeOf } from '../../util/shape.js';
 import { collapse } from '../js/iter.js';
-import type { BinaryOp, DType, RandomState, TypedArray, UnaryOp, View } from '../types.js';
+import {
+  allocate,
+  type BinaryOp,
+  type DType,
+  type RandomState,
+  type TypedArray,
+  type UnaryOp,
+  type View,
+} from '../types.js';
 import { align, type WasmGemm } from './gemm.js';
 
 /** Op codes of assembly/elementwise.ts. */
@@ -44,6 +52,14 @@ function plan2(shape: readonly number[], strides: readonly (readonly number[])[]
   return { rows: c.shape[0], cols: c.shape[1], strides: c.strides.map((s) => [s[0], s[1]]) };
 }
 
+/** n floats at byte address `at` as a new array (slab-allocated when small, see allocate). */
+function copyOut(f: Float32Array, at: number, n: number): Float32Array {
+  if (n * 4 > 4096) return f.slice(at >> 2, (at >> 2) + n);
+  const out = allocate('float32', n) as Float32Array;
+  out.set(f.subarray(at >> 2, (at >> 2) + n));
+  return out;
+}
+
 function span(p: Plan2, k: number): number {
   const [rs, cs] = p.strides[k];
   return 1 + (p.rows - 1) * rs + (p.cols - 1) * cs;
@@ -67,7 +83,7 @@ export function wasmElementwise(m: WasmGemm) {
     const f = m.ensure(po + n * 4);
     f.set(x.data.subarray(x.offset, x.offset + sx), px >> 2);
     ex.unary(code, px, p.strides[0][0], p.strides[0][1], po, p.rows, p.cols);
-    return f.slice(po >> 2, (po >> 2) + n);
+    return copyOut(f, po, n);
   }
 
   function binary(
@@ -94,7 +110,7 @@ export function wasmElementwise(m: WasmGemm) {
     const [ars, acs] = p.strides[0];
     const [brs, bcs] = p.strides[1];
     ex.binary(code, pa, ars, acs, pb, brs, bcs, po, p.rows, p.cols);
-    return f.slice(po >> 2, (po >> 2) + n);
+    return copyOut(f, po, n);
   }
 
   function dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray] | null {
@@ -120,7 +136,7 @@ export function wasmElementwise(m: WasmGemm) {
     for (let i = 0; i < 4; i++) words[i] = state[i];
     ex.dropout(px, n, p * 4294967296, scale, pout, pmask, pstate);
     rng.setState([words[0], words[1], words[2], words[3], state[4]]);
-    return [f.slice(pout >> 2, (pout >> 2) + n), f.slice(pmask >> 2, (pmask >> 2) + n)];
+    return [copyOut(f, pout, n), copyOut(f, pmask, n)];
   }
 
   return { unary, binary, dropout };

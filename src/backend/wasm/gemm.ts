@@ -93,6 +93,7 @@ export class WasmGemm {
   ) {}
 
   private cachedView: Float32Array | null = null;
+  private ws = -1;
   private base = -1;
 
   /** A float view of the linear memory, made anew only when the memory has grown. */
@@ -184,11 +185,13 @@ export class WasmGemm {
     const cPtr = align(bPtr + bSpan * 4);
     const parts = m * n * k >= THREAD_MIN_WORK && m >= 8 ? this.helpers.length + 1 : 1;
     const pbPtr = align(cPtr + m * n * 4);
-    const ws = align(ex.rowsWorkspaceBytes());
-    const wPtr = align(pbPtr + ex.packedBFloats(n, k) * 4);
+    if (this.ws < 0) this.ws = align(ex.rowsWorkspaceBytes());
+    const ws = this.ws;
+    // packedBFloats(n, k): every KC slice of B with n padded to a multiple of 8.
+    const wPtr = align(pbPtr + Math.max(k, 1) * (((n + 7) >> 3) << 3) * 4);
     const f = this.ensure(wPtr + ws * parts);
-    f.set(a.subarray(aOff, aOff + aSpan), aPtr / 4);
-    f.set(b.subarray(bOff, bOff + bSpan), bPtr / 4);
+    f.set(aOff === 0 && aSpan === a.length ? a : a.subarray(aOff, aOff + aSpan), aPtr >> 2);
+    f.set(bOff === 0 && bSpan === b.length ? b : b.subarray(bOff, bOff + bSpan), bPtr >> 2);
     ex.packB(bPtr, brs, bcs, n, k, pbPtr);
     if (parts === 1) {
       ex.gemmRows(aPtr, ars, acs, pbPtr, cPtr, n, 0, m, n, k, wPtr);
@@ -231,7 +234,7 @@ export class WasmGemm {
       }
     }
     const out = this.view();
-    c.set(out.subarray(cPtr / 4, cPtr / 4 + m * n), cOff);
+    c.set(out.subarray(cPtr >> 2, (cPtr >> 2) + m * n), cOff);
   }
 
   /** The shared row-block counter (word 0 of the control block's buffer). */

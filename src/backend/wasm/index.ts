@@ -9,7 +9,7 @@
 import { sizeOf } from '../../util/shape.js';
 import { jsBackend } from '../js/index.js';
 import { forEachMatrix } from '../js/matmul.js';
-import type { Backend, DType, TypedArray, View } from '../types.js';
+import { allocate, type Backend, type DType, type TypedArray, type View } from '../types.js';
 import { wasmElementwise } from './elementwise.js';
 import { WasmGemm } from './gemm.js';
 
@@ -22,10 +22,31 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
     if (!(a.data instanceof Float32Array) || !(b.data instanceof Float32Array) || outDtype !== 'float32') {
       return jsBackend.matmul(a, b, outShape, outDtype);
     }
-    const out = new Float32Array(sizeOf(outShape));
+    const out = allocate('float32', sizeOf(outShape)) as Float32Array;
     if (out.length === 0) return out;
     const ad = a.data;
     const bd = b.data as Float32Array;
+    if (outShape.length === 2) {
+      // One matrix: no batch walk.
+      const [ars, acs] = a.strides;
+      const [brs, bcs] = b.strides;
+      gemm.multiply(
+        ad,
+        a.offset,
+        ars,
+        acs,
+        bd,
+        b.offset,
+        brs,
+        bcs,
+        out,
+        0,
+        outShape[0],
+        outShape[1],
+        a.shape[1],
+      );
+      return out;
+    }
     forEachMatrix(a, b, outShape, (p, ao, bo, co) => {
       gemm.multiply(ad, ao, p.ars, p.acs, bd, bo, p.brs, p.bcs, out, co, p.m, p.n, p.k);
     });
