@@ -196,38 +196,38 @@ export function unary(op: i32, x: usize, xrs: i32, xcs: i32, o: usize, rows: i32
   }
 }
 
-// @ts-ignore: decorator
-@inline
-function rotl(x: u32, k: u32): u32 {
-  return (x << k) | (x >>> (32 - k));
-}
-
 /**
- * Inverted dropout of n contiguous floats: one xoshiro128** draw r per element (the stream of
- * keel's Generator, state: 4 u32 at `state`, updated); dropped where r < threshold (= p·2³²).
- * mask[i] = dropped ? 0 : scale and out[i] = x[i]·mask[i], exactly as mask-then-multiply.
+ * Inverted dropout of n contiguous floats with the mask stream of keel's `fillMaskLanes`: four
+ * xoshiro128** generators, one per SIMD lane (state: 16 u32 at `lanes`, word w of lane j at 4w + j),
+ * element i drawn by lane i mod 4. Dropped where the draw r < threshold (unsigned; `dropAll` when
+ * p·2³² rounds up to 2³²): mask[i] = dropped ? 0 : scale and out[i] = x[i]·mask[i]. Works in whole
+ * vectors: x, out and mask must have room for n rounded up to a multiple of 4.
  */
-export function dropout(x: usize, n: i32, threshold: f64, scale: f32, out: usize, mask: usize, state: usize): void {
-  let s0 = load<u32>(state);
-  let s1 = load<u32>(state, 4);
-  let s2 = load<u32>(state, 8);
-  let s3 = load<u32>(state, 12);
-  for (let i = 0; i < n; i++) {
-    const r = rotl(s1 * 5, 7) * 9;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl(s3, 11);
-    const m: f32 = <f64>r < threshold ? 0 : scale;
+export function dropout(x: usize, n: i32, threshold: u32, dropAll: bool, scale: f32, out: usize, mask: usize, lanes: usize): void {
+  let s0 = v128.load(lanes);
+  let s1 = v128.load(lanes, 16);
+  let s2 = v128.load(lanes, 32);
+  let s3 = v128.load(lanes, 48);
+  const t5 = i32x4.splat(5);
+  const t9 = i32x4.splat(9);
+  const thr = i32x4.splat(threshold);
+  const all = i32x4.splat(dropAll ? -1 : 0);
+  const keep = f32x4.splat(scale);
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < n; i += 4) {
+    const m5 = i32x4.mul(s1, t5);
+    const r = i32x4.mul(v128.or(i32x4.shl(m5, 7), i32x4.shr_u(m5, 25)), t9);
+    const t = i32x4.shl(s1, 9);
+    s2 = v128.xor(s2, s0);
+    s3 = v128.xor(s3, s1);
+    s1 = v128.xor(s1, s2);
+    s0 = v128.xor(s0, s3);
+    s2 = v128.xor(s2, t);
+    s3 = v128.or(i32x4.shl(s3, 11), i32x4.shr_u(s3, 21));
+    const dropped = v128.or(i32x4.lt_u(r, thr), all);
+    const m = v128.bitselect(zero, keep, dropped);
     const q = <usize>i << 2;
-    store<f32>(mask + q, m);
-    store<f32>(out + q, load<f32>(x + q) * m);
+    v128.store(mask + q, m);
+    v128.store(out + q, f32x4.mul(v128.load(x + q), m));
   }
-  store<u32>(state, s0);
-  store<u32>(state, s1, 4);
-  store<u32>(state, s2, 8);
-  store<u32>(state, s3, 12);
 }

@@ -11,12 +11,10 @@ export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 /** Storage of one dtype: float32 → Float32Array, float64 → Float64Array, int32 → Int32Array, bool → Uint8Array (0/1). */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
-/** The random stream a kernel may draw from: xoshiro128** state (4 uint32 words), read and written back. */
+/** Where a kernel gets random bits: the generator hands out the state of a 4-lane mask stream. */
 export interface RandomState {
-  getState(): number[];
-  setState(state: readonly number[]): void;
-  /** Fills `out` with `keep` where a 32-bit draw is at or above p·2³², else `drop`. */
-  fillMask(out: Float32Array | Float64Array, p: number, keep: number, drop: number): void;
+  /** 16 uint32 words, word w of lane j at 4w + j (see util/random.ts `fillMaskLanes`). */
+  maskLanes(): Uint32Array;
 }
 
 /** A strided window onto a buffer. `strides` and `offset` are in elements. */
@@ -99,9 +97,9 @@ export interface Backend {
   /** Writes `src` (already broadcast to dst.shape) into the strided destination `dst`. */
   copyInto(dst: View, src: View): void;
   /**
-   * Inverted dropout in one pass: mask[i] = (draw < p·2³² ? 0 : scale), out[i] = x[i]·mask[i], one
-   * 32-bit draw per element of x in row-major order from `rng`. Returns [out, mask], both contiguous
-   * in x's (float) dtype; every backend gives the same draws, so the same seed gives the same masks.
+   * Inverted dropout in one pass: mask[i] = (draw < p·2³² ? 0 : scale), out[i] = x[i]·mask[i], with
+   * the draws of `fillMaskLanes` from `rng.maskLanes()` (x in row-major order). Returns [out, mask],
+   * both contiguous in x's (float) dtype; every backend gives the same masks from the same seed.
    */
   dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray];
 }

@@ -109,31 +109,25 @@ export class Generator {
   }
 
   /**
-   * Fills `out` with `keep` where a draw falls at or above probability `p`, else `drop` — one 32-bit
-   * draw per element (resolution 2⁻³²), the fast path of dropout masks.
+   * The state of a 4-lane mask stream (16 uint32 words: word w of lane j at index 4w + j), drawn
+   * from this generator (16 draws). See `fillMaskLanes`.
+   */
+  maskLanes(): Uint32Array {
+    const lanes = new Uint32Array(16);
+    for (let j = 0; j < 4; j++) {
+      for (let w = 0; w < 4; w++) lanes[4 * w + j] = this.nextUint32();
+      if ((lanes[j] | lanes[4 + j] | lanes[8 + j] | lanes[12 + j]) === 0) lanes[j] = 1;
+    }
+    return lanes;
+  }
+
+  /**
+   * Fills `out` with `drop` with probability `p` and `keep` otherwise — the masks of dropout. The
+   * draws come from four interleaved xoshiro128** lanes seeded by this generator (`maskLanes`),
+   * element i from lane i mod 4, so SIMD kernels produce the same mask (fillMaskLanes is the spec).
    */
   fillMask(out: Float32Array | Float64Array, p: number, keep: number, drop: number): void {
-    const threshold = p * TWO_POW_32;
-    // nextUint32 inlined with the state in locals: this loop makes every dropout mask.
-    let s0 = this.s0;
-    let s1 = this.s1;
-    let s2 = this.s2;
-    let s3 = this.s3;
-    for (let i = 0; i < out.length; i++) {
-      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      out[i] = r < threshold ? drop : keep;
-    }
-    this.s0 = s0;
-    this.s1 = s1;
-    this.s2 = s2;
-    this.s3 = s3;
+    fillMaskLanes(this.maskLanes(), out, p, keep, drop);
   }
 
   /** Fills `out` with uniform draws in [low, high). */
@@ -145,6 +139,39 @@ export class Generator {
   /** Fills `out` with normal draws of the given mean and standard deviation. */
   fillNormal(out: Float32Array | Float64Array, mean = 0, std = 1): void {
     for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+  }
+}
+
+/**
+ * The mask stream of dropout: lane j (state words lanes[j], lanes[4 + j], lanes[8 + j],
+ * lanes[12 + j]) is a xoshiro128** generator; element i takes the next 32-bit draw r of lane
+ * i mod 4 and becomes `drop` when r < p·2³² (resolution 2⁻³²), else `keep`. `lanes` is not modified.
+ */
+export function fillMaskLanes(
+  lanes: Uint32Array,
+  out: Float32Array | Float64Array,
+  p: number,
+  keep: number,
+  drop: number,
+): void {
+  const threshold = p * TWO_POW_32;
+  const n = out.length;
+  for (let j = 0; j < 4; j++) {
+    let s0 = lanes[j];
+    let s1 = lanes[4 + j];
+    let s2 = lanes[8 + j];
+    let s3 = lanes[12 + j];
+    for (let i = j; i < n; i += 4) {
+      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = r < threshold ? drop : keep;
+    }
   }
 }
 

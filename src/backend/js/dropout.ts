@@ -3,6 +3,7 @@
  * element, row-major), then out = x·mask. Two passes over plain arrays; the wasm backend fuses them
  * into one and must give the same mask from the same stream.
  */
+import { fillMaskLanes } from '../../util/random.js';
 import { sizeOf } from '../../util/shape.js';
 import type { RandomState, TypedArray, View } from '../types.js';
 import { allocate } from '../types.js';
@@ -12,7 +13,7 @@ export function dropout(x: View, p: number, scale: number, rng: RandomState): [T
   const dtype = x.data instanceof Float64Array ? 'float64' : 'float32';
   const n = sizeOf(x.shape);
   const mask = allocate(dtype, n) as Float32Array | Float64Array;
-  rng.fillMask(mask, p, scale, 0);
+  fillMaskLanes(rng.maskLanes(), mask, p, scale, 0);
   const out = allocate(dtype, n);
   const xd = x.data;
   let o = 0;

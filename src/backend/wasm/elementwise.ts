@@ -125,17 +125,17 @@ export function wasmElementwise(m: WasmGemm) {
       (pl.cols > 1 && pl.strides[0][1] !== 1)
     )
       return null;
-    const pstate = m.heapStart;
-    const px = pstate + 16;
-    const pout = align(px + n * 4);
-    const pmask = align(pout + n * 4);
-    const f = m.ensure(pmask + n * 4);
+    const padded = (n + 3) & ~3;
+    const plane = m.heapStart;
+    const px = plane + 64;
+    const pout = align(px + padded * 4);
+    const pmask = align(pout + padded * 4);
+    const f = m.ensure(pmask + padded * 4);
     f.set(x.data.subarray(x.offset, x.offset + n), px >> 2);
-    const state = rng.getState();
-    const words = new Uint32Array(f.buffer, pstate, 4);
-    for (let i = 0; i < 4; i++) words[i] = state[i];
-    ex.dropout(px, n, p * 4294967296, scale, pout, pmask, pstate);
-    rng.setState([words[0], words[1], words[2], words[3], state[4]]);
+    new Uint32Array(f.buffer, plane, 16).set(rng.maskLanes());
+    // r < p·2³² for an integer r ⟺ r < ⌈p·2³²⌉; at 2³² every draw is dropped.
+    const t = Math.ceil(p * 4294967296);
+    ex.dropout(px, n, t >= 4294967296 ? 0 : t, t >= 4294967296 ? 1 : 0, scale, pout, pmask, plane);
     return [copyOut(f, pout, n), copyOut(f, pmask, n)];
   }
 

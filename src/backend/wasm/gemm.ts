@@ -62,10 +62,11 @@ export interface GemmExports {
     x: number,
     n: number,
     threshold: number,
+    dropAll: number,
     scale: number,
     out: number,
     mask: number,
-    state: number,
+    lanes: number,
   ): void;
 }
 
