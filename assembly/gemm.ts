@@ -205,15 +205,16 @@ export function packB(b: usize, brs: i32, bcs: i32, n: i32, k: i32, dst: usize):
 }
 
 /**
- * Rows i0..i1 of C = A·B with B already packed by `packB`. `work` points to rowsWorkspaceBytes()
- * bytes of this thread's own scratch. Threads split C by row blocks and call this concurrently.
+ * Rows i0..i1 of C = A·B (C += A·B when `init`: C holds initial values, e.g. a bias) with B already
+ * packed by `packB`. `work` points to rowsWorkspaceBytes() bytes of this thread's own scratch.
+ * Threads split C by row blocks and call this concurrently.
  */
-export function gemmRows(a: usize, ars: i32, acs: i32, pb: usize, c: usize, ldc: i32, i0: i32, i1: i32, n: i32, k: i32, work: usize): void {
+export function gemmRows(a: usize, ars: i32, acs: i32, pb: usize, c: usize, ldc: i32, i0: i32, i1: i32, n: i32, k: i32, work: usize, init: bool): void {
   const npad = ((n + 7) >> 3) << 3;
   const pa = work;
   scratch = pa + <usize>(KC * MC) * 4;
   if (k == 0) {
-    for (let i = i0; i < i1; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
+    if (!init) for (let i = i0; i < i1; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
     return;
   }
   for (let k0 = 0; k0 < k; k0 += KC) {
@@ -227,7 +228,7 @@ export function gemmRows(a: usize, ars: i32, acs: i32, pb: usize, c: usize, ldc:
         const apanel = pa + <usize>((ip >> 2) * kc * 4) * 4;
         for (let j0 = 0; j0 < n; j0 += 8) {
           const cols = min(8, n - j0);
-          kernel4x8(apanel, pbs + <usize>((j0 >> 3) * kc * 8) * 4, kc, c + <usize>((r0 + ip) * ldc + j0) * 4, ldc, rows, cols, k0 > 0);
+          kernel4x8(apanel, pbs + <usize>((j0 >> 3) * kc * 8) * 4, kc, c + <usize>((r0 + ip) * ldc + j0) * 4, ldc, rows, cols, init || k0 > 0);
         }
       }
     }
@@ -240,7 +241,7 @@ export function gemmRows(a: usize, ars: i32, acs: i32, pb: usize, c: usize, ldc:
  */
 export function gemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32, c: usize, ldc: i32, m: i32, n: i32, k: i32, work: usize): void {
   packB(b, brs, bcs, n, k, work);
-  gemmRows(a, ars, acs, work, c, ldc, 0, m, n, k, work + <usize>packedBFloats(n, k) * 4);
+  gemmRows(a, ars, acs, work, c, ldc, 0, m, n, k, work + <usize>packedBFloats(n, k) * 4, false);
 }
 
 /** First byte free for the host to use. */

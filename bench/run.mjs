@@ -2,14 +2,15 @@
 // on Fashion-MNIST (seconds per epoch, median of epochs 2..N, and test accuracy), the chapter's
 // weight-decay run (µs per step), and a 32³ matmul with autograd. Peers: keel-js, keel-wasm,
 // TensorFlow.js cpu and wasm (devDependencies), PyTorch CPU via Debian's python3-torch when it imports.
-// Prints a table with keel/peer ratios and writes bench/results/latest.json.
+// keel runs in fresh child processes (bench/keel_peer.mjs: js, wasm on 1 thread, wasm threaded), as
+// PyTorch runs in its own; TF.js runs in this one. Prints a table with keel/peer ratios and writes
+// bench/results/latest.json.
 // Usage: npm run bench [-- --json] [-- --epochs N] [-- --quick]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../dist/io/node/engine.js';
-import { fashionMlp } from '../dist/experiments/index.js';
 import * as k from '../dist/index.js';
 import { findFashionMnist, readFashionMnist } from '../dist/io/node/index.js';
 
@@ -44,87 +45,16 @@ function timeIt(fn, minSeconds = quick ? 0.2 : 0.6) {
 }
 
 // ---------------------------------------------------------------- keel
-function keelGemm(backend, [m, kk, n]) {
-  k.setBackend(backend);
-  const a = k.randn([m, kk]);
-  const b = k.randn([kk, n]);
-  if (backend === 'js' && m * kk * n > 3e7) return null; // minutes at ~2 GFLOP/s: skipped
-  return (2 * m * kk * n) / timeIt(() => k.matmul(a, b)) / 1e9;
-}
-
-function keelAutograd32(backend) {
-  k.setBackend(backend);
-  const a = k.randn([32, 32], { requiresGrad: true });
-  const b = k.randn([32, 32], { requiresGrad: true });
-  return (
-    timeIt(() => {
-      k.sum(k.matmul(a, b)).backward();
-      a.grad = null;
-      b.grad = null;
-    }) * 1e6
-  );
-}
-
-function keelMlp(backend, fashion) {
-  k.setBackend(backend);
-  const g = new k.Generator(0);
-  const { optim, data, train } = k;
-  const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
-  const loader = new data.DataLoader(new data.TensorDataset(fashion.train.images, fashion.train.labels), {
-    batchSize: 256,
-    shuffle: true,
-    generator: g,
+/** Runs bench/keel_peer.mjs in a fresh process and returns its JSON (progress goes to stderr). */
+function keelPeer(spec, env = {}) {
+  const res = spawnSync(process.execPath, [join(here, 'keel_peer.mjs'), JSON.stringify({ ...spec, quick })], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', asJson ? 'inherit' : 'inherit'],
+    maxBuffer: 1 << 24,
   });
-  const h = train.fit({
-    model,
-    optimizer: new optim.SGD(model.parameters(), { lr: 0.5 }),
-    train: loader,
-    test: new data.DataLoader(new data.TensorDataset(fashion.test.images, fashion.test.labels), {
-      batchSize: 1000,
-    }),
-    epochs,
-    callbacks: [
-      {
-        onEpochEnd: (r) =>
-          void log(
-            `    keel-${backend} epoch ${r.epoch}: ${r.seconds.toFixed(2)} s, test acc ${r.testAccuracy?.toFixed(4)}`,
-          ),
-      },
-    ],
-  });
-  const secs = h.epochs.map((e) => e.seconds);
-  return { epochSeconds: secs, seconds: median(secs.slice(1)), testAccuracy: h.epochs.at(-1).testAccuracy };
-}
-
-function keelWeightDecay(backend) {
-  k.setBackend(backend);
-  const d = k.data.weightDecayData({ d: 200, nTrain: 20, nTest: 100, seed: 0 });
-  const out = {};
-  for (const lambda of [0, 3]) {
-    const g = new k.Generator(1);
-    const w = k.randn([200, 1], { generator: g }).requiresGrad_();
-    const b = k.zeros([1]).requiresGrad_();
-    const opt = new k.optim.SGD([w, b], { lr: 0.003 });
-    const loader = new k.data.DataLoader(d.train, { batchSize: 5, shuffle: true, generator: g });
-    let steps = 0;
-    const t0 = performance.now();
-    for (let e = 0; e < 100; e++) {
-      for (const [X, y] of loader) {
-        opt.zeroGrad();
-        k.add(
-          k.mul(k.mean(k.square(k.sub(k.add(k.matmul(X, w), b), y))), 0.5),
-          k.mul(k.nn.F.l2Penalty(w), lambda),
-        ).backward();
-        opt.step();
-        steps++;
-      }
-    }
-    out[lambda] = {
-      microsecondsPerStep: ((performance.now() - t0) / steps) * 1000,
-      wNorm: Math.sqrt(k.sum(k.square(w)).item()),
-    };
-  }
-  return out;
+  if (res.status !== 0) throw new Error(`keel_peer ${JSON.stringify(spec)} failed with status ${res.status}`);
+  return JSON.parse(res.stdout);
 }
 
 // ---------------------------------------------------------------- TensorFlow.js
@@ -205,22 +135,41 @@ const fashion = fashionDir
   ? { train: readFashionMnist(fashionDir, 'train'), test: readFashionMnist(fashionDir, 'test') }
   : null;
 const backends = k.availableBackends();
+// keel configurations, each measured in its own process: js, wasm on one thread, wasm with the
+// default helper threads (one per core, at most 4).
+const configs = backends.flatMap((b) =>
+  b === 'wasm'
+    ? [
+        { name: 'keel-wasm-1thr', backend: 'wasm', env: { KEEL_THREADS: '1' } },
+        { name: 'keel-wasm', backend: 'wasm', env: {} },
+      ]
+    : [{ name: `keel-${b}`, backend: b, env: {} }],
+);
 const results = {
   date: new Date().toISOString(),
   node: process.version,
   backends,
   wasmFlavour: k.backendByName('wasm')?.gemm?.flavour ?? null,
-  gemm: {},
-  autograd32us: {},
-  mlp: {},
-  weightDecay: {},
+  protocol:
+    'each framework in its own process; GEMM: best rate after warm-up; MLP: median epoch 2..N; weight-decay: the (λ=0, λ=3) sequence twice, λ=3 of pass 2 (steady) and of pass 1 (cold)',
+  keel: {},
   peers: {},
 };
 
-log('GEMM (GFLOP/s)…');
-for (const b of backends) {
-  results.gemm[`keel-${b}`] = Object.fromEntries(GEMMS.map((s) => [s.join('x'), keelGemm(b, s)]));
-  results.autograd32us[`keel-${b}`] = keelAutograd32(b);
+log('keel (GEMM, 32³ autograd, weight-decay run, dropout MLP), one process per configuration…');
+for (const c of configs) {
+  const wasmDefault = c.name === 'keel-wasm';
+  results.keel[c.name] = keelPeer(
+    {
+      backend: c.backend,
+      gemm: GEMMS,
+      autograd32: true,
+      weightDecayPasses: c.name === 'keel-wasm-1thr' ? 0 : 2,
+      mlpEpochs: fashion && (wasmDefault || (c.backend === 'js' && !quick)) ? epochs : 0,
+      fashion: fashionDir,
+    },
+    c.env,
+  );
 }
 log('TensorFlow.js…');
 for (const b of ['cpu', 'wasm']) {
@@ -236,24 +185,19 @@ try {
 } catch (e) {
   results.peers.pytorch = { skipped: String(e.message ?? e) };
 }
-log('weight-decay run…');
-for (const b of backends) results.weightDecay[`keel-${b}`] = keelWeightDecay(b);
-if (fashion) {
-  log(`dropout MLP, ${epochs} epochs…`);
-  for (const b of backends.filter((x) => x !== 'js' || !quick))
-    results.mlp[`keel-${b}`] = keelMlp(b, fashion);
-}
-k.setBackend(backends.includes('wasm') ? 'wasm' : 'js');
 
 // ---------------------------------------------------------------- table
-const fmt = (v, d = 1) => (v === null || v === undefined ? '—' : v.toFixed(d));
+const fmt = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d));
 const rows = [];
 const torch1 = results.peers.pytorch?.oneThread;
 const torch2 = results.peers.pytorch?.twoThreads;
+const names = configs.map((c) => c.name);
+const kr = (name) => results.keel[name] ?? {};
+const wdStep = (passes, pass) => passes?.[pass]?.['3']?.microsecondsPerStep;
 for (const s of GEMMS.map((x) => x.join('x'))) {
   rows.push([
     `GEMM ${s} GFLOP/s`,
-    ...backends.map((b) => fmt(results.gemm[`keel-${b}`][s])),
+    ...names.map((n) => fmt(kr(n).gemm?.[s])),
     fmt(results.peers['tfjs-cpu']?.gemm?.[s]),
     fmt(results.peers['tfjs-wasm']?.gemm?.[s]),
     fmt(torch1?.gemm?.[s]),
@@ -264,48 +208,46 @@ const best = (xs) => Math.min(...xs.filter((x) => typeof x === 'number'));
 const torchMlp = [torch1?.mlp, torch2?.mlp].filter(Boolean).map((m) => median(m.epochSeconds.slice(1)));
 rows.push([
   'dropout MLP s/epoch',
-  ...backends.map((b) => fmt(results.mlp[`keel-${b}`]?.seconds, 2)),
+  ...names.map((n) => fmt(kr(n).mlp?.seconds, 2)),
   '—',
   fmt(results.peers['tfjs-wasm']?.mlp?.seconds, 2),
   fmt(torch1?.mlp ? median(torch1.mlp.epochSeconds.slice(1)) : null, 2),
   fmt(torch2?.mlp ? median(torch2.mlp.epochSeconds.slice(1)) : null, 2),
 ]);
-rows.push([
-  'weight-decay run µs/step (λ=3)',
-  ...backends.map((b) => fmt(results.weightDecay[`keel-${b}`][3].microsecondsPerStep, 0)),
-  '—',
-  '—',
-  fmt(torch1?.weightDecay?.['3']?.microsecondsPerStep, 0),
-  fmt(torch2?.weightDecay?.['3']?.microsecondsPerStep, 0),
-]);
-rows.push([
-  '32³ matmul + backward µs',
-  ...backends.map((b) => fmt(results.autograd32us[`keel-${b}`], 1)),
-  '—',
-  '—',
-  '—',
-  '—',
-]);
-const head = [
-  '',
-  ...backends.map((b) => `keel-${b}`),
-  'tfjs-cpu',
-  'tfjs-wasm',
-  'torch 1 thr',
-  'torch OMP1×BLAS2',
-];
-const wasmMlp = results.mlp['keel-wasm']?.seconds;
+for (const [label, pass] of [
+  ['weight-decay µs/step (λ=3, steady)', 1],
+  ['weight-decay µs/step (λ=3, cold)', 0],
+]) {
+  rows.push([
+    label,
+    ...names.map((n) => fmt(wdStep(kr(n).weightDecay, pass), 0)),
+    '—',
+    '—',
+    fmt(wdStep(torch1?.weightDecay, pass), 0),
+    fmt(wdStep(torch2?.weightDecay, pass), 0),
+  ]);
+}
+rows.push(['32³ matmul + backward µs', ...names.map((n) => fmt(kr(n).autograd32us, 1)), '—', '—', '—', '—']);
+const head = ['', ...names, 'tfjs-cpu', 'tfjs-wasm', 'torch 1 thr', 'torch OMP1×BLAS2'];
+const wasmMlp = kr('keel-wasm').mlp?.seconds;
+const g = (name, s) => kr(name).gemm?.[s];
 results.ratios = {
+  gemm256x784x256_keelWasm1thr_GFLOPs: g('keel-wasm-1thr', '256x784x256') ?? null,
+  gemm256x784x256_keelWasm_GFLOPs: g('keel-wasm', '256x784x256') ?? null,
   gemm256x784x256_keelWasm_over_torch1:
-    results.gemm['keel-wasm']?.['256x784x256'] && torch1?.gemm
-      ? results.gemm['keel-wasm']['256x784x256'] / torch1.gemm['256x784x256']
+    g('keel-wasm', '256x784x256') && torch1?.gemm
+      ? g('keel-wasm', '256x784x256') / torch1.gemm['256x784x256']
       : null,
   mlpEpoch_keelWasm_over_bestTorch: wasmMlp && torchMlp.length ? wasmMlp / best(torchMlp) : null,
   mlpEpoch_tfjsWasm_over_keelWasm:
     wasmMlp && results.peers['tfjs-wasm']?.mlp ? results.peers['tfjs-wasm'].mlp.seconds / wasmMlp : null,
-  weightDecayStep_keelWasm_over_torch: torch1?.weightDecay
-    ? results.weightDecay['keel-wasm']?.[3].microsecondsPerStep / torch1.weightDecay['3'].microsecondsPerStep
+  weightDecayStep_keelWasm_over_torch1_steady: torch1?.weightDecay
+    ? wdStep(kr('keel-wasm').weightDecay, 1) / wdStep(torch1.weightDecay, 1)
     : null,
+  weightDecayStep_keelWasm_over_torch1_cold: torch1?.weightDecay
+    ? wdStep(kr('keel-wasm').weightDecay, 0) / wdStep(torch1.weightDecay, 0)
+    : null,
+  autograd32_keelWasm_us: kr('keel-wasm').autograd32us ?? null,
 };
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -221,6 +221,33 @@ describe.each(others)('backend %s conforms to js', (name) => {
     });
   }
 
+  it('matmul with a bias epilogue (contiguous and strided bias, threaded sizes, batched) matches js', () => {
+    for (const [m, kk, n] of [
+      [3, 5, 7],
+      [64, 300, 70],
+      [256, 784, 256],
+    ]) {
+      const a = rnd([m, kk]);
+      const b = k.transpose(rnd([n, kk]));
+      for (const bias of [rnd([n]), k.narrow(k.transpose(rnd([n, 3])), 0, 1, 1).reshape([n])]) {
+        const got = be.matmul(a, b, [m, n], 'float32', bias);
+        const want = js.matmul(a, b, [m, n], 'float32', bias);
+        const bound = matmulBound(a, b);
+        for (let i = 0; i < want.length; i++)
+          expect(Math.abs(got[i] - want[i]) <= 1e-5 * (bound[i] + 4), `${m}×${kk}×${n} element ${i}`).toBe(
+            true,
+          );
+      }
+    }
+    const a = rnd([2, 6, 5]);
+    const b = rnd([2, 5, 4]);
+    const bias = rnd([4]);
+    const got = be.matmul(a, b, [2, 6, 4], 'float32', bias);
+    const plain = js.matmul(a, b, [2, 6, 4], 'float32');
+    for (let i = 0; i < got.length; i++)
+      expect(Math.abs(got[i] - (plain[i] + bias.data[i % 4]))).toBeLessThan(1e-5);
+  });
+
   it('batched matmul with broadcast batch axes, and float64 (falls back to js exactly)', () => {
     const a = rnd([2, 1, 6, 5]);
     const b = rnd([3, 5, 4]);

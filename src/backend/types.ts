@@ -78,8 +78,10 @@ export interface Backend {
   /**
    * Batched matrix product. a: [...batch, m, k], b: [...batch, k, n], both of rank `outShape.length`
    * with batch dimensions already broadcast (stride 0). Any strides: transposed operands are read in place.
+   * `bias` (shape [n], same dtype) is added to every row — the linear layer's bias as the product's
+   * epilogue, instead of a separate broadcast add.
    */
-  matmul(a: View, b: View, outShape: readonly number[], outDtype: DType): TypedArray;
+  matmul(a: View, b: View, outShape: readonly number[], outDtype: DType, bias?: View): TypedArray;
   /** out[..., j, ...] = x[..., index[..., j, ...], ...] along `axis`; out has index.shape. */
   gather(x: View, axis: number, index: View, outDtype: DType): TypedArray;
   /** zeros(outShape) then out[..., index[..., j, ...], ...] += src[..., j, ...] along `axis`. */

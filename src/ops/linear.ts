@@ -11,7 +11,6 @@ import { backend } from '../backend/registry.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmtShape, ShapeError } from '../util/errors.js';
-import { broadcastStrides, contiguousStrides } from '../util/shape.js';
 import { fromKernel, viewOf } from './core.js';
 import { add } from './elementwise.js';
 import { matmul } from './matmul.js';
@@ -41,17 +40,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const x2 = reshape(x.detach(), [rows, inF]);
   const wT = viewOf(weight, [inF, out], [weight.strides[1], weight.strides[0]], weight.offset);
   const be = backend();
-  let data = be.matmul(x2, wT, [rows, out], x.dtype);
-  if (bias) {
-    const yv = { data, shape: [rows, out], strides: contiguousStrides([rows, out]), offset: 0 };
-    const bv = {
-      data: bias.data,
-      shape: [rows, out],
-      strides: broadcastStrides(bias.shape, bias.strides, [rows, out]),
-      offset: bias.offset,
-    };
-    data = be.binary('add', yv, bv, [rows, out], x.dtype);
-  }
+  // The bias is the product's epilogue (Backend.matmul adds it to every row).
+  const data = be.matmul(x2, wT, [rows, out], x.dtype, bias ?? undefined);
   const y = fromKernel(data, [...x.shape.slice(0, -1), out], x.dtype);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   // d(x·Wᵀ + b) = g·W (for x), gᵀ·x (for W), Σ_rows g (for b)

@@ -150,11 +150,27 @@ export function forEachMatrix(
   );
 }
 
-export function matmul(a: View, b: View, outShape: readonly number[], outDtype: DType): TypedArray {
+export function matmul(
+  a: View,
+  b: View,
+  outShape: readonly number[],
+  outDtype: DType,
+  bias?: View,
+): TypedArray {
   const out = allocate(outDtype, sizeOf(outShape));
   if (out.length === 0) return out;
   forEachMatrix(a, b, outShape, (p, ao, bo, co) => {
     gemm(a.data, ao, p.ars, p.acs, b.data, bo, p.brs, p.bcs, out, co, p.m, p.k, p.n);
   });
+  if (bias) addRows(out, outShape[outShape.length - 1], bias);
   return out;
+}
+
+/** out[r, j] += bias[j] for every row r of a contiguous buffer with rows of n. */
+export function addRows(out: TypedArray, n: number, bias: View): void {
+  const bd = bias.data;
+  const bs = bias.strides[0] ?? 0;
+  for (let r = 0; r < out.length; r += n) {
+    for (let j = 0, bi = bias.offset; j < n; j++, bi += bs) out[r + j] += bd[bi];
+  }
 }

@@ -43,6 +43,7 @@ export interface GemmExports {
     n: number,
     k: number,
     work: number,
+    init: number,
   ): void;
   heapBase(): number;
   binary(
@@ -160,7 +161,7 @@ export class WasmGemm {
   }
 
   /**
-   * C[m×n] = A·B for float32 data. A is read from `a` starting at `aOff` with strides (ars, acs), B
+   * C[m×n] = A·B (+ bias in every row, when given) for float32 data. A is read from `a` starting at `aOff` with strides (ars, acs), B
    * likewise; the result is written row-major into `c` at `cOff`.
    */
   multiply(
@@ -177,6 +178,7 @@ export class WasmGemm {
     m: number,
     n: number,
     k: number,
+    bias: Float32Array | null = null,
   ): void {
     const aSpan = m > 0 && k > 0 ? (m - 1) * ars + (k - 1) * acs + 1 : 0;
     const bSpan = k > 0 && n > 0 ? (k - 1) * brs + (n - 1) * bcs + 1 : 0;
@@ -194,8 +196,11 @@ export class WasmGemm {
     f.set(aOff === 0 && aSpan === a.length ? a : a.subarray(aOff, aOff + aSpan), aPtr >> 2);
     f.set(bOff === 0 && bSpan === b.length ? b : b.subarray(bOff, bOff + bSpan), bPtr >> 2);
     ex.packB(bPtr, brs, bcs, n, k, pbPtr);
+    // A bias (n floats) starts every row of C; the product then accumulates onto it.
+    const init = bias ? 1 : 0;
+    if (bias) for (let i = 0, at = cPtr >> 2; i < m; i++, at += n) f.set(bias, at);
     if (parts === 1) {
-      ex.gemmRows(aPtr, ars, acs, pbPtr, cPtr, n, 0, m, n, k, wPtr);
+      ex.gemmRows(aPtr, ars, acs, pbPtr, cPtr, n, 0, m, n, k, wPtr, init);
     } else {
       // Row blocks (multiples of 4, the micro-kernel's height) are drawn from a shared counter, so a
       // thread that starts late or runs slow takes fewer blocks; about four blocks per thread.
@@ -217,6 +222,7 @@ export class WasmGemm {
         ctrl[10] = k;
         ctrl[11] = wPtr + ws * (h + 1);
         ctrl[12] = block;
+        ctrl[13] = init;
         Atomics.store(ctrl, 0, seq);
         Atomics.notify(ctrl, 0);
         seqs.push(seq);
@@ -224,7 +230,7 @@ export class WasmGemm {
       for (;;) {
         const i0 = Atomics.add(counter, 0, block);
         if (i0 >= m) break;
-        ex.gemmRows(aPtr, ars, acs, pbPtr, cPtr, n, i0, Math.min(i0 + block, m), n, k, wPtr);
+        ex.gemmRows(aPtr, ars, acs, pbPtr, cPtr, n, i0, Math.min(i0 + block, m), n, k, wPtr, init);
       }
       for (let h = 0; h < seqs.length; h++) {
         const ctrl = this.helpers[h];

@@ -8,47 +8,80 @@
  */
 import { sizeOf } from '../../util/shape.js';
 import { jsBackend } from '../js/index.js';
-import { forEachMatrix } from '../js/matmul.js';
+import { addRows, forEachMatrix } from '../js/matmul.js';
 import { allocate, type Backend, type DType, type TypedArray, type View } from '../types.js';
 import { wasmElementwise } from './elementwise.js';
 import { WasmGemm } from './gemm.js';
+
+/** The float32 product into `out` (no bias), for the rare float32 × float32 + non-float32-bias case. */
+function jsMatmulInto(
+  a: View,
+  b: View,
+  outShape: readonly number[],
+  out: Float32Array,
+  gemm: WasmGemm,
+): void {
+  forEachMatrix(a, b, outShape, (p, ao, bo, co) => {
+    gemm.multiply(
+      a.data as Float32Array,
+      ao,
+      p.ars,
+      p.acs,
+      b.data as Float32Array,
+      bo,
+      p.brs,
+      p.bcs,
+      out,
+      co,
+      p.m,
+      p.n,
+      p.k,
+    );
+  });
+}
 
 /** Creates the wasm backend, or null when this engine lacks WebAssembly SIMD. */
 export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
   const gemm = WasmGemm.load();
   if (!gemm) return null;
   const ew = wasmElementwise(gemm);
-  const matmul = (a: View, b: View, outShape: readonly number[], outDtype: DType): TypedArray => {
+  const matmul = (
+    a: View,
+    b: View,
+    outShape: readonly number[],
+    outDtype: DType,
+    bias?: View,
+  ): TypedArray => {
     if (!(a.data instanceof Float32Array) || !(b.data instanceof Float32Array) || outDtype !== 'float32') {
-      return jsBackend.matmul(a, b, outShape, outDtype);
+      return jsBackend.matmul(a, b, outShape, outDtype, bias);
     }
     const out = allocate('float32', sizeOf(outShape)) as Float32Array;
     if (out.length === 0) return out;
     const ad = a.data;
     const bd = b.data as Float32Array;
-    if (outShape.length === 2) {
+    const r = outShape.length;
+    const n = outShape[r - 1];
+    let bv: Float32Array | null = null;
+    if (bias) {
+      if (!(bias.data instanceof Float32Array)) {
+        jsMatmulInto(a, b, outShape, out, gemm);
+        addRows(out, n, bias);
+        return out;
+      }
+      bv =
+        bias.strides[0] === 1 || n <= 1
+          ? bias.data.subarray(bias.offset, bias.offset + n)
+          : Float32Array.from({ length: n }, (_, j) => bias.data[bias.offset + j * bias.strides[0]]);
+    }
+    if (r === 2) {
       // One matrix: no batch walk.
       const [ars, acs] = a.strides;
       const [brs, bcs] = b.strides;
-      gemm.multiply(
-        ad,
-        a.offset,
-        ars,
-        acs,
-        bd,
-        b.offset,
-        brs,
-        bcs,
-        out,
-        0,
-        outShape[0],
-        outShape[1],
-        a.shape[1],
-      );
+      gemm.multiply(ad, a.offset, ars, acs, bd, b.offset, brs, bcs, out, 0, outShape[0], n, a.shape[1], bv);
       return out;
     }
     forEachMatrix(a, b, outShape, (p, ao, bo, co) => {
-      gemm.multiply(ad, ao, p.ars, p.acs, bd, bo, p.brs, p.bcs, out, co, p.m, p.n, p.k);
+      gemm.multiply(ad, ao, p.ars, p.acs, bd, bo, p.brs, p.bcs, out, co, p.m, p.n, p.k, bv);
     });
     return out;
   };

@@ -2,7 +2,7 @@
  * Worker threads for the GEMM, behind a platform hook. The backend stays platform-neutral: a
  * platform layer (io/node for Node) installs a `GemmThreadSpawner` that starts a worker running
  * `GEMM_WORKER_LOOP` over a shared `WebAssembly.Memory`. Work is handed over through a shared
- * Int32Array: word 0 is the request sequence number, word 1 the last finished one, words 2..12 the
+ * Int32Array: word 0 is the request sequence number, word 1 the last finished one, words 2..13 the
  * `gemmRows` arguments and the row-block size; every thread draws row blocks from one counter,
  * word 0 of the buffer the control blocks live in (B is packed once, before, by the caller). The caller blocks with Atomics until its helper is done (Node allows
  * Atomics.wait on the main thread). Without a spawner or SharedArrayBuffer, GEMM runs on one thread.
@@ -45,7 +45,7 @@ for (;;) {
   for (;;) {
     const i0 = Atomics.add(counter, 0, block);
     if (i0 >= m) break;
-    ex.gemmRows(ctrl[2], ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], i0, Math.min(i0 + block, m), ctrl[9], ctrl[10], ctrl[11]);
+    ex.gemmRows(ctrl[2], ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], i0, Math.min(i0 + block, m), ctrl[9], ctrl[10], ctrl[11], ctrl[13]);
   }
   Atomics.store(ctrl, 1, seen);
   Atomics.notify(ctrl, 1);
