@@ -248,3 +248,42 @@ export function gemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32,
 export function heapBase(): usize {
   return (__heap_base + 15) & ~15;
 }
+
+/**
+ * C = A·B without packing, for products too small to pay for it (matrix-vector products, a few
+ * hundred multiply-adds): one dot product per output, four lanes at a time where A's rows and B's
+ * columns are both contiguous, scalar otherwise; Aᵀ·v as a sum of A's columns. C is contiguous.
+ */
+export function gemmSmall(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32, c: usize, m: i32, n: i32, k: i32): void {
+  if (n == 1 && ars == 1 && acs != 1) {
+    // Aᵀ·v (A's columns contiguous): c += A[:, p]·b[p] for each p, four rows at a time.
+    memory.fill(c, 0, <usize>m * 4);
+    for (let p = 0; p < k; p++) {
+      const col = a + <usize>(p * acs) * 4;
+      const bp = load<f32>(b + <usize>(p * brs) * 4);
+      const bv = f32x4.splat(bp);
+      let i = 0;
+      for (; i + 4 <= m; i += 4) {
+        const q = <usize>i << 2;
+        v128.store(c + q, fma(v128.load(col + q), bv, v128.load(c + q)));
+      }
+      for (; i < m; i++) store<f32>(c + (<usize>i << 2), load<f32>(c + (<usize>i << 2)) + load<f32>(col + (<usize>i << 2)) * bp);
+    }
+    return;
+  }
+  const vec = acs == 1 && brs == 1;
+  for (let i = 0; i < m; i++) {
+    const ra = a + <usize>(i * ars) * 4;
+    for (let j = 0; j < n; j++) {
+      const cb = b + <usize>(j * bcs) * 4;
+      let p = 0;
+      let acc = f32x4.splat(0);
+      if (vec) {
+        for (; p + 4 <= k; p += 4) acc = fma(v128.load(ra + (<usize>p << 2)), v128.load(cb + (<usize>p << 2)), acc);
+      }
+      let s: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+      for (; p < k; p++) s += load<f32>(ra + <usize>(p * acs) * 4) * load<f32>(cb + <usize>(p * brs) * 4);
+      store<f32>(c + <usize>(i * n + j) * 4, s);
+    }
+  }
+}

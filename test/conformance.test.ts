@@ -202,6 +202,12 @@ describe.each(others)('backend %s conforms to js', (name) => {
     [64, 300, 70],
     [256, 784, 256],
     [5, 0, 3],
+    // Matrix-vector and tiny products (the unpacked kernel): n = 1 or 2, contiguous or transposed.
+    [200, 5, 1],
+    [5, 200, 1],
+    [37, 64, 2],
+    [16, 16, 16],
+    [7, 3, 1],
   ];
   for (const [label, fa, fb, ta, tb] of layouts) {
     it(`float32 matmul ${label} at several sizes (edges, k = 0)`, () => {

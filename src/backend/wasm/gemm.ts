@@ -45,6 +45,18 @@ export interface GemmExports {
     work: number,
     init: number,
   ): void;
+  gemmSmall(
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+  ): void;
   heapBase(): number;
   binary(
     op: number,
@@ -80,6 +92,9 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
+
+/** Products with at most this many multiply-adds skip packing (gemmSmall). */
+const SMALL_WORK = 4096;
 
 /** Products with at least this many multiply-adds are split across threads. */
 const THREAD_MIN_WORK = 1 << 21;
@@ -186,6 +201,17 @@ export class WasmGemm {
     const aPtr = this.heapStart;
     const bPtr = align(aPtr + aSpan * 4);
     const cPtr = align(bPtr + bSpan * 4);
+    if (n <= 2 || (m * n * k <= SMALL_WORK && acs === 1 && brs === 1)) {
+      // Matrix-vector, or tiny with contiguous dot products: no packing (which pads n to 8 columns).
+      const f = this.ensure(cPtr + m * n * 4);
+      f.set(aOff === 0 && aSpan === a.length ? a : a.subarray(aOff, aOff + aSpan), aPtr >> 2);
+      f.set(bOff === 0 && bSpan === b.length ? b : b.subarray(bOff, bOff + bSpan), bPtr >> 2);
+      ex.gemmSmall(aPtr, ars, acs, bPtr, brs, bcs, cPtr, m, n, k);
+      c.set(f.subarray(cPtr >> 2, (cPtr >> 2) + m * n), cOff);
+      if (bias)
+        for (let i = 0, at = cOff; i < m; i++, at += n) for (let j = 0; j < n; j++) c[at + j] += bias[j];
+      return;
+    }
     const parts = m * n * k >= THREAD_MIN_WORK && m >= 8 ? this.helpers.length + 1 : 1;
     const pbPtr = align(cPtr + m * n * 4);
     if (this.ws < 0) this.ws = align(ex.rowsWorkspaceBytes());
