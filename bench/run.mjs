@@ -166,16 +166,14 @@ const results = {
 log('keel (GEMM, 32³ autograd, weight-decay run, dropout MLP), one process per configuration…');
 for (const c of configs) {
   const wasmDefault = c.name === 'keel-wasm';
-  results.keel[c.name] = keelPeer(
-    {
-      backend: c.backend,
-      gemm: GEMMS,
-      autograd32: true,
-      weightDecayPasses: c.name === 'keel-wasm-1thr' ? 0 : 2,
-    },
-    c.env,
-  );
-  // The MLP in a process of its own, so the JIT state left by the small workloads never touches it.
+  results.keel[c.name] = keelPeer({ backend: c.backend, gemm: GEMMS, autograd32: true }, c.env);
+  // The weight-decay run and the MLP in processes of their own, so the heap and JIT state left by
+  // one workload never touch another.
+  if (c.name !== 'keel-wasm-1thr')
+    results.keel[c.name].weightDecay = keelPeer(
+      { backend: c.backend, weightDecayPasses: 2 },
+      c.env,
+    ).weightDecay;
   if (fashion && (wasmDefault || (c.backend === 'js' && !quick)))
     results.keel[c.name].mlp = keelPeer(
       { backend: c.backend, mlpEpochs: epochs, fashion: fashionDir },
