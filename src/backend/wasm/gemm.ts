@@ -219,21 +219,15 @@ export class WasmGemm {
     // packedBFloats(n, k): every KC slice of B with n padded to a multiple of 8.
     const wPtr = align(pbPtr + Math.max(k, 1) * (((n + 7) >> 3) << 3) * 4);
     const f = this.ensure(wPtr + ws * parts);
-    f.set(aOff === 0 && aSpan === a.length ? a : a.subarray(aOff, aOff + aSpan), aPtr >> 2);
-    f.set(bOff === 0 && bSpan === b.length ? b : b.subarray(bOff, bOff + bSpan), bPtr >> 2);
-    ex.packB(bPtr, brs, bcs, n, k, pbPtr);
-    // A bias (n floats) starts every row of C; the product then accumulates onto it.
     const init = bias ? 1 : 0;
-    if (bias) for (let i = 0, at = cPtr >> 2; i < m; i++, at += n) f.set(bias, at);
-    if (parts === 1) {
-      ex.gemmRows(aPtr, ars, acs, pbPtr, cPtr, n, 0, m, n, k, wPtr, init);
-    } else {
-      // Row blocks (multiples of 4, the micro-kernel's height) are drawn from a shared counter, so a
-      // thread that starts late or runs slow takes fewer blocks; about four blocks per thread.
-      const block = Math.max(4, Math.ceil(m / (parts * 4) / 4) * 4);
-      const counter = this.counter;
-      Atomics.store(counter, 0, 0);
-      const seqs: number[] = [];
+    // Threads: the helpers are called before the operands are copied in, so their wake-up (about
+    // 0.1 ms) overlaps the copies; they start on row blocks once word 14 of their control block
+    // says the data is ready. Row blocks (multiples of 4, the micro-kernel's height) are drawn from
+    // a shared counter, so a thread that starts late or runs slow takes fewer; about four each.
+    const block = Math.max(4, Math.ceil(m / (parts * 4) / 4) * 4);
+    const seqs: number[] = [];
+    if (parts > 1) {
+      Atomics.store(this.counter, 0, 0);
       for (let h = 0; h < this.helpers.length; h++) {
         const ctrl = this.helpers[h];
         const seq = Atomics.load(ctrl, 0) + 1;
@@ -249,10 +243,22 @@ export class WasmGemm {
         ctrl[11] = wPtr + ws * (h + 1);
         ctrl[12] = block;
         ctrl[13] = init;
+        Atomics.store(ctrl, 14, 0);
         Atomics.store(ctrl, 0, seq);
         Atomics.notify(ctrl, 0);
         seqs.push(seq);
       }
+    }
+    f.set(aOff === 0 && aSpan === a.length ? a : a.subarray(aOff, aOff + aSpan), aPtr >> 2);
+    f.set(bOff === 0 && bSpan === b.length ? b : b.subarray(bOff, bOff + bSpan), bPtr >> 2);
+    ex.packB(bPtr, brs, bcs, n, k, pbPtr);
+    // A bias (n floats) starts every row of C; the product then accumulates onto it.
+    if (bias) for (let i = 0, at = cPtr >> 2; i < m; i++, at += n) f.set(bias, at);
+    if (parts === 1) {
+      ex.gemmRows(aPtr, ars, acs, pbPtr, cPtr, n, 0, m, n, k, wPtr, init);
+    } else {
+      for (let h = 0; h < seqs.length; h++) Atomics.store(this.helpers[h], 14, seqs[h]);
+      const counter = this.counter;
       for (;;) {
         const i0 = Atomics.add(counter, 0, block);
         if (i0 >= m) break;

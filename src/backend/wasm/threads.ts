@@ -3,7 +3,8 @@
  * platform layer (io/node for Node) installs a `GemmThreadSpawner` that starts a worker running
  * `GEMM_WORKER_LOOP` over a shared `WebAssembly.Memory`. Work is handed over through a shared
  * Int32Array: word 0 is the request sequence number, word 1 the last finished one, words 2..13 the
- * `gemmRows` arguments and the row-block size; every thread draws row blocks from one counter,
+ * `gemmRows` arguments and the row-block size, word 14 the request whose operands are in place
+ * (helpers are called first, so they wake while the caller copies); every thread draws row blocks from one counter,
  * word 0 of the buffer the control blocks live in (B is packed once, before, by the caller). The caller blocks with Atomics until its helper is done (Node allows
  * Atomics.wait on the main thread). Without a spawner or SharedArrayBuffer, GEMM runs on one thread.
  */
@@ -43,6 +44,8 @@ for (;;) {
   while (Atomics.load(ctrl, 0) === seen && performance.now() < until);
   if (Atomics.load(ctrl, 0) === seen) Atomics.wait(ctrl, 0, seen);
   seen = Atomics.load(ctrl, 0);
+  // The caller copies the operands in after calling us: wait until it says they are ready.
+  while (Atomics.load(ctrl, 14) !== seen);
   const m = ctrl[8], block = ctrl[12];
   for (;;) {
     const i0 = Atomics.add(counter, 0, block);
