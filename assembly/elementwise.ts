@@ -231,3 +231,22 @@ export function dropout(x: usize, n: i32, threshold: u32, dropAll: bool, scale: 
     v128.store(out + q, f32x4.mul(v128.load(x + q), m));
   }
 }
+
+/**
+ * Plain SGD on float32 parameters: w[i] ← w[i] − lr·g[i], computed in float64 and rounded once
+ * (as the js optimizer does, so the same bits), two lanes of f64 at a time.
+ */
+export function sgd(w: usize, g: usize, n: i32, lr: f64): void {
+  const vlr = f64x2.splat(lr);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const q = <usize>i << 2;
+    const wv = f64x2.promote_low_f32x4(v128.load64_zero(w + q));
+    const gv = f64x2.promote_low_f32x4(v128.load64_zero(g + q));
+    v128.store64_lane(w + q, f32x4.demote_f64x2_zero(f64x2.sub(wv, f64x2.mul(vlr, gv))), 0);
+  }
+  for (; i < n; i++) {
+    const q = <usize>i << 2;
+    store<f32>(w + q, <f32>(<f64>load<f32>(w + q) - lr * <f64>load<f32>(g + q)));
+  }
+}

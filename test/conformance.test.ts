@@ -152,6 +152,26 @@ describe.each(others)('backend %s conforms to js', (name) => {
     }
   });
 
+  it('plain SGD updates in place with the same bits (float32 large and small, float64, offsets)', () => {
+    for (const [n, off, dtype] of [
+      [5000, 0, 'float32'],
+      [5003, 7, 'float32'],
+      [100, 3, 'float32'],
+      [5000, 2, 'float64'],
+    ] as const) {
+      const w0 = rnd([n + off + 4], dtype).toTypedArray() as Float32Array | Float64Array;
+      const g = rnd([n], dtype).toTypedArray() as Float32Array | Float64Array;
+      const w1 = w0.slice();
+      const w2 = w0.slice();
+      be.sgd(w1, off, g, 0.37);
+      js.sgd(w2, off, g, 0.37);
+      expect(Array.from(w1)).toEqual(Array.from(w2));
+      if (off > 0) expect(w1[off - 1]).toBe(w0[off - 1]);
+      expect(w1[off]).toBe(dtype === 'float32' ? Math.fround(w0[off] - 0.37 * g[0]) : w0[off] - 0.37 * g[0]);
+      expect(w1[off + n]).toBe(w0[off + n]);
+    }
+  });
+
   it('where, reductions, argmax/argmin, index kernels, copyInto', () => {
     const x = rnd([3, 4, 5]);
     const c = k.gt(rnd([4, 5]), 0);

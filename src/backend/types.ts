@@ -104,6 +104,11 @@ export interface Backend {
    * both contiguous in x's (float) dtype; every backend gives the same masks from the same seed.
    */
   dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray];
+  /**
+   * Plain SGD in place: w[off + i] ← w[off + i] − lr·g[i] for i < g.length, in float64 arithmetic
+   * rounded once into w (every backend gives the same bits).
+   */
+  sgd(w: Float32Array | Float64Array, off: number, g: ArrayLike<number>, lr: number): void;
 }
 
 /** Arrays of at most this many bytes are carved from shared slabs (below: V8 allocates on-heap). */

@@ -5,6 +5,7 @@
  * Works on tensors only (never imports nn), so it tests without modules.
  */
 
+import { backend } from '../backend/registry.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
@@ -155,9 +156,8 @@ export abstract class Optimizer<O extends BaseOptions> {
           : p.grad.toTypedArray();
         const w = p.data;
         const off = p.offset;
-        if (plain) {
-          if (w instanceof Float32Array && g instanceof Float32Array) sgdF32(w, off, g, o.lr);
-          else sgdAny(w, off, g, o.lr);
+        if (plain && (w instanceof Float32Array || w instanceof Float64Array)) {
+          backend().sgd(w, off, g, o.lr);
         } else {
           // The update vector is scratch state reused across steps (no allocation per step).
           let u = s.scratch;
@@ -244,19 +244,4 @@ export abstract class Optimizer<O extends BaseOptions> {
       }
     });
   }
-}
-
-// Plain SGD, w ← w − lr·g (float64 arithmetic, rounded once into w). Two copies of one loop so the
-// float32 case stays monomorphic for the JIT (about 2× faster than one loop seeing every dtype).
-function sgdF32(w: Float32Array, off: number, g: Float32Array, lr: number): void {
-  for (let i = 0; i < g.length; i++) w[off + i] -= lr * g[i];
-}
-
-function sgdAny(
-  w: ArrayLike<number> & { [i: number]: number },
-  off: number,
-  g: ArrayLike<number>,
-  lr: number,
-): void {
-  for (let i = 0; i < g.length; i++) w[off + i] -= lr * g[i];
 }

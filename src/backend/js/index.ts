@@ -9,6 +9,7 @@ import { binary, copyInto, unary, where } from './elementwise.js';
 import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
 import { argReduce, reduce } from './reduce.js';
+import { sgd } from './sgd.js';
 
 export const jsBackend: Backend = {
   name: 'js',
@@ -24,4 +25,5 @@ export const jsBackend: Backend = {
   indexAdd,
   copyInto,
   dropout,
+  sgd,
 };

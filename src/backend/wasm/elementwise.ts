@@ -30,6 +30,9 @@ const BINARY: Partial<Record<BinaryOp, number>> = {
 };
 const UNARY: Partial<Record<UnaryOp, number>> = { copy: 0, neg: 1, abs: 2, sqrt: 3, relu: 4 };
 
+/** Parameters smaller than this are updated by the js loop (copying in and out costs more). */
+const SGD_MIN_SIZE = 4096;
+
 /** Below this many output elements the js loop beats copying in and out. */
 const MIN_SIZE = 512;
 
@@ -139,5 +142,19 @@ export function wasmElementwise(m: WasmGemm) {
     return [copyOut(f, pout, n), copyOut(f, pmask, n)];
   }
 
-  return { unary, binary, dropout };
+  function sgd(w: Float32Array | Float64Array, off: number, g: ArrayLike<number>, lr: number): boolean {
+    const n = g.length;
+    if (!(w instanceof Float32Array) || !(g instanceof Float32Array) || n < SGD_MIN_SIZE) return false;
+    const pw = m.heapStart;
+    const pg = align(pw + n * 4);
+    const f = m.ensure(pg + n * 4);
+    const wv = w.subarray(off, off + n);
+    f.set(wv, pw >> 2);
+    f.set(g, pg >> 2);
+    ex.sgd(pw, pg, n, lr);
+    wv.set(f.subarray(pw >> 2, (pw >> 2) + n));
+    return true;
+  }
+
+  return { unary, binary, dropout, sgd };
 }

@@ -71,6 +71,7 @@ export interface GemmExports {
     cols: number,
   ): void;
   unary(op: number, x: number, xrs: number, xcs: number, o: number, rows: number, cols: number): void;
+  sgd(w: number, g: number, n: number, lr: number): void;
   dropout(
     x: number,
     n: number,

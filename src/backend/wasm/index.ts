@@ -93,6 +93,9 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
     binary: (op, a, b, outShape, outDtype) =>
       ew.binary(op, a, b, outShape, outDtype) ?? jsBackend.binary(op, a, b, outShape, outDtype),
     dropout: (x, p, scale, rng) => ew.dropout(x, p, scale, rng) ?? jsBackend.dropout(x, p, scale, rng),
+    sgd: (w, off, g, lr) => {
+      if (!ew.sgd(w, off, g, lr)) jsBackend.sgd(w, off, g, lr);
+    },
     gemm,
   };
 }
