@@ -118,10 +118,36 @@ const binaryLoops: { [K in BinaryOp]: BinaryLoop } = {
   },
 };
 
+/**
+ * How a view walks `shape` in row-major order: 1 when it is contiguous over it (size-1 dims aside),
+ * 0 when every stride is 0 (one broadcast value), -1 otherwise. Lets small ops skip the general
+ * run walk, whose bookkeeping costs more than their arithmetic.
+ */
+function runKind(v: View, shape: readonly number[]): number {
+  let zero = true;
+  let contiguous = true;
+  let expect = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const len = shape[d];
+    if (len === 1) continue;
+    const st = v.strides[d];
+    if (st !== 0) zero = false;
+    if (st !== expect) contiguous = false;
+    expect *= len;
+  }
+  return contiguous ? 1 : zero ? 0 : -1;
+}
+
 export function unary(op: UnaryOp, x: View, outDtype: DType): TypedArray {
-  const out = allocate(outDtype, sizeOf(x.shape));
+  const n = sizeOf(x.shape);
+  const out = allocate(outDtype, n);
   const loop = op === 'copy' && outDtype === 'bool' ? toBool : unaryLoops[op];
   const xd = x.data;
+  const kind = runKind(x, x.shape);
+  if (kind >= 0) {
+    loop(xd, x.offset, kind, out, 0, n);
+    return out;
+  }
   forEachRun(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], (p, n, s) => {
     loop(xd, p[0], s[0], out, p[1], n);
   });
@@ -135,10 +161,17 @@ export function binary(
   outShape: readonly number[],
   outDtype: DType,
 ): TypedArray {
-  const out = allocate(outDtype, sizeOf(outShape));
+  const n = sizeOf(outShape);
+  const out = allocate(outDtype, n);
   const loop = binaryLoops[op];
   const ad = a.data;
   const bd = b.data;
+  const ka = runKind(a, outShape);
+  const kb = runKind(b, outShape);
+  if (ka >= 0 && kb >= 0) {
+    loop(ad, a.offset, ka, bd, b.offset, kb, out, 0, n);
+    return out;
+  }
   forEachRun(
     outShape,
     [a.strides, b.strides, contiguousStrides(outShape)],
