@@ -1,6 +1,6 @@
 // keel's side of bench/run.mjs, run in a fresh Node process per configuration (as PyTorch runs in
 // its own Python process), so one framework's heap, JIT state or threads never slow another.
-// Usage: node bench/keel_peer.mjs '<json: {backend, gemm, autograd32, weightDecayPasses, mlpEpochs, fashion, quick}>'
+// Usage: node bench/keel_peer.mjs '<json: {backend, gemm, autograd32, weightDecayPasses, weightDecayEpochs, mlpEpochs, fashion, quick}>'
 // Prints one JSON object. Threads: KEEL_THREADS in the environment (keel/node's engine reads it).
 import '../dist/io/node/engine.js';
 import { fashionMlp } from '../dist/experiments/index.js';
@@ -99,7 +99,7 @@ function keelWeightDecay(passes) {
       const loader = new k.data.DataLoader(d.train, { batchSize: 5, shuffle: true, generator: g });
       let steps = 0;
       const t0 = performance.now();
-      for (let e = 0; e < 100; e++) {
+      for (let e = 0; e < (args.weightDecayEpochs ?? 100); e++) {
         for (const [X, y] of loader) {
           opt.zeroGrad();
           k.add(
