@@ -6,34 +6,12 @@ import '../dist/io/node/engine.js';
 import { fashionMlp } from '../dist/experiments/index.js';
 import * as k from '../dist/index.js';
 import { readFashionMnist } from '../dist/io/node/index.js';
+import { median, timeIt as timeItFor } from './timing.mjs';
 
 const args = JSON.parse(process.argv[2]);
 const quick = Boolean(args.quick);
 const log = (...a) => console.error(...a);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function timeIt(fn, minSeconds = quick ? 0.2 : 0.6) {
-  // Warm up first: V8 compiles wasm with a baseline tier and optimizes hot functions later (also
-  // in the GEMM helper threads), and JS JIT-compiles; peers get the same treatment. Then the best
-  // of three timed rounds, as torch_bench.py does (this 2-core VM's speed drifts by ±30%).
-  const warm = performance.now();
-  do fn();
-  while (performance.now() - warm < minSeconds * 1000);
-  let reps = 1;
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 3; ) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    const dt = (performance.now() - t0) / 1000;
-    if (dt < minSeconds / 3) {
-      reps *= 2;
-      continue;
-    }
-    best = Math.min(best, dt / reps);
-    round++;
-  }
-  return best;
-}
+const timeIt = (fn) => timeItFor(fn, quick ? 0.2 : 0.6);
 
 function keelGemm(backend, [m, kk, n]) {
   const a = k.randn([m, kk]);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import '../dist/io/node/engine.js';
 import * as k from '../dist/index.js';
 import { findFashionMnist, readFashionMnist } from '../dist/io/node/index.js';
+import { median, timeIt as timeItFor } from './timing.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -26,30 +27,7 @@ const GEMMS = [
   [256, 256, 256],
   [1024, 1024, 1024],
 ];
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function timeIt(fn, minSeconds = quick ? 0.2 : 0.6) {
-  // Warm up first: V8 compiles wasm with a baseline tier and optimizes hot functions later (also
-  // in the GEMM helper threads), and JS JIT-compiles; peers get the same treatment. Then the best
-  // of three timed rounds, as torch_bench.py does (this 2-core VM's speed drifts by ±30%).
-  const warm = performance.now();
-  do fn();
-  while (performance.now() - warm < minSeconds * 1000);
-  let reps = 1;
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 3; ) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    const dt = (performance.now() - t0) / 1000;
-    if (dt < minSeconds / 3) {
-      reps *= 2;
-      continue;
-    }
-    best = Math.min(best, dt / reps);
-    round++;
-  }
-  return best;
-}
+const timeIt = (fn) => timeItFor(fn, quick ? 0.2 : 0.6);
 
 // ---------------------------------------------------------------- keel
 /** Runs bench/keel_peer.mjs in a fresh process and returns its JSON (progress goes to stderr). */
@@ -57,7 +35,7 @@ function keelPeer(spec, env = {}) {
   const res = spawnSync(process.execPath, [join(here, 'keel_peer.mjs'), JSON.stringify({ ...spec, quick })], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', asJson ? 'inherit' : 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 24,
   });
   if (res.status !== 0) throw new Error(`keel_peer ${JSON.stringify(spec)} failed with status ${res.status}`);

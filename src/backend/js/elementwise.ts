@@ -7,7 +7,7 @@ import { contiguousStrides, sizeOf } from '../../util/shape.js';
 import { erf } from '../../util/special.js';
 import type { BinaryOp, DType, TypedArray, UnaryOp, View } from '../types.js';
 import { allocate } from '../types.js';
-import { forEachRun } from './iter.js';
+import { forEachRun, runKind } from './iter.js';
 
 type Arr = TypedArray;
 type UnaryLoop = (x: Arr, xi: number, xs: number, o: Arr, oi: number, n: number) => void;
@@ -117,26 +117,6 @@ const binaryLoops: { [K in BinaryOp]: BinaryLoop } = {
     for (let i = 0; i < n; i++, ai += as, bi += bs) o[oi + i] = a[ai] >= b[bi] ? 1 : 0;
   },
 };
-
-/**
- * How a view walks `shape` in row-major order: 1 when it is contiguous over it (size-1 dims aside),
- * 0 when every stride is 0 (one broadcast value), -1 otherwise. Lets small ops skip the general
- * run walk, whose bookkeeping costs more than their arithmetic.
- */
-function runKind(v: View, shape: readonly number[]): number {
-  let zero = true;
-  let contiguous = true;
-  let expect = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    const len = shape[d];
-    if (len === 1) continue;
-    const st = v.strides[d];
-    if (st !== 0) zero = false;
-    if (st !== expect) contiguous = false;
-    expect *= len;
-  }
-  return contiguous ? 1 : zero ? 0 : -1;
-}
 
 export function unary(op: UnaryOp, x: View, outDtype: DType): TypedArray {
   const n = sizeOf(x.shape);

@@ -3,6 +3,7 @@
  * and visits the index space as runs along the innermost dimension, so kernels call their inner loop
  * once per run rather than once per element.
  */
+import type { View } from '../types.js';
 
 /** Shape and per-operand strides after dropping size-1 dimensions and merging contiguous ones. */
 export interface Collapsed {
@@ -67,4 +68,24 @@ export function forEachRun(
     }
     if (d < 0) return;
   }
+}
+
+/**
+ * How a view walks `shape` in row-major order: 1 when it is contiguous over it (size-1 dims aside),
+ * 0 when every stride is 0 (one broadcast value), -1 otherwise. Lets small ops skip the general
+ * run walk, whose bookkeeping costs more than their arithmetic.
+ */
+export function runKind(v: View, shape: readonly number[]): number {
+  let zero = true;
+  let contiguous = true;
+  let expect = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const len = shape[d];
+    if (len === 1) continue;
+    const st = v.strides[d];
+    if (st !== 0) zero = false;
+    if (st !== expect) contiguous = false;
+    expect *= len;
+  }
+  return contiguous ? 1 : zero ? 0 : -1;
 }

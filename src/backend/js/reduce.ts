@@ -6,7 +6,7 @@
 import { contiguousStrides, sizeOf } from '../../util/shape.js';
 import type { DType, ReduceOp, TypedArray, View } from '../types.js';
 import { allocate } from '../types.js';
-import { forEachRun } from './iter.js';
+import { forEachRun, runKind } from './iter.js';
 
 /** Strides of the reduced output placed over the input's index space: 0 along reduced axes. */
 function outStridesOver(shape: readonly number[], axes: readonly number[]): number[] {
@@ -28,12 +28,7 @@ function sumF32Blocks(x: View, axes: readonly number[], acc: Float64Array): bool
   const shape = x.shape;
   const nd = shape.length;
   const na = axes.length;
-  // Contiguous (size-1 dims may have any stride)?
-  let expect = 1;
-  for (let d = nd - 1; d >= 0; d--) {
-    if (shape[d] !== 1 && x.strides[d] !== expect) return false;
-    expect *= shape[d];
-  }
+  if (runKind(x, shape) !== 1) return false;
   let leading = true;
   let trailing = true;
   for (let i = 0; i < na; i++) {
@@ -45,7 +40,7 @@ function sumF32Blocks(x: View, axes: readonly number[], acc: Float64Array): bool
   const split = trailing ? nd - na : na;
   let rows = 1;
   for (let d = 0; d < split; d++) rows *= shape[d];
-  const cols = expect / rows;
+  const cols = sizeOf(shape) / rows;
   if (trailing) rowSums(xd, x.offset, rows, cols, acc);
   else colSums(xd, x.offset, rows, cols, acc);
   return true;

@@ -6,7 +6,7 @@
  * elements the js kernel is cheaper and runs instead. Results equal the js backend's bit for bit.
  */
 import { sizeOf } from '../../util/shape.js';
-import { collapse } from '../js/iter.js';
+import { collapse, runKind } from '../js/iter.js';
 import {
   allocate,
   type BinaryOp,
@@ -119,15 +119,8 @@ export function wasmElementwise(m: WasmGemm) {
   function dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray] | null {
     if (!f32(x.data)) return null;
     const n = sizeOf(x.shape);
-    const pl = plan2(x.shape, [x.strides]);
-    // The kernel reads x contiguously: only views that are one contiguous run qualify.
-    if (
-      n < MIN_SIZE ||
-      !pl ||
-      (pl.rows > 1 && pl.strides[0][0] !== pl.cols) ||
-      (pl.cols > 1 && pl.strides[0][1] !== 1)
-    )
-      return null;
+    // The kernel reads x contiguously: only contiguous views qualify.
+    if (n < MIN_SIZE || runKind(x, x.shape) !== 1) return null;
     const padded = (n + 3) & ~3;
     const plane = m.heapStart;
     const px = plane + 64;

@@ -205,8 +205,8 @@ export class WasmGemm {
     if (n <= 2 || (m * n * k <= SMALL_WORK && acs === 1 && brs === 1)) {
       // Matrix-vector, or tiny with contiguous dot products: no packing (which pads n to 8 columns).
       const f = this.ensure(cPtr + m * n * 4);
-      f.set(aOff === 0 && aSpan === a.length ? a : a.subarray(aOff, aOff + aSpan), aPtr >> 2);
-      f.set(bOff === 0 && bSpan === b.length ? b : b.subarray(bOff, bOff + bSpan), bPtr >> 2);
+      copyIn(f, a, aOff, aSpan, aPtr);
+      copyIn(f, b, bOff, bSpan, bPtr);
       ex.gemmSmall(aPtr, ars, acs, bPtr, brs, bcs, cPtr, m, n, k);
       c.set(f.subarray(cPtr >> 2, (cPtr >> 2) + m * n), cOff);
       if (bias)
@@ -250,8 +250,8 @@ export class WasmGemm {
         seqs.push(seq);
       }
     }
-    f.set(aOff === 0 && aSpan === a.length ? a : a.subarray(aOff, aOff + aSpan), aPtr >> 2);
-    f.set(bOff === 0 && bSpan === b.length ? b : b.subarray(bOff, bOff + bSpan), bPtr >> 2);
+    copyIn(f, a, aOff, aSpan, aPtr);
+    copyIn(f, b, bOff, bSpan, bPtr);
     ex.packB(bPtr, brs, bcs, n, k, pbPtr);
     // A bias (n floats) starts every row of C; the product then accumulates onto it.
     if (bias) for (let i = 0, at = cPtr >> 2; i < m; i++, at += n) f.set(bias, at);
@@ -283,6 +283,11 @@ export class WasmGemm {
     return this.counterView;
   }
   private counterView: Int32Array | null = null;
+}
+
+/** Copies `span` floats of `src` from `off` into linear memory at byte address `at`. */
+function copyIn(f: Float32Array, src: Float32Array, off: number, span: number, at: number): void {
+  f.set(off === 0 && span === src.length ? src : src.subarray(off, off + span), at >> 2);
 }
 
 /** Rounds a byte address up to 16 (one v128). */

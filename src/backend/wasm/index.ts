@@ -8,37 +8,10 @@
  */
 import { sizeOf } from '../../util/shape.js';
 import { jsBackend } from '../js/index.js';
-import { addRows, forEachMatrix } from '../js/matmul.js';
+import { forEachMatrix } from '../js/matmul.js';
 import { allocate, type Backend, type DType, type TypedArray, type View } from '../types.js';
 import { wasmElementwise } from './elementwise.js';
 import { WasmGemm } from './gemm.js';
-
-/** The float32 product into `out` (no bias), for the rare float32 × float32 + non-float32-bias case. */
-function jsMatmulInto(
-  a: View,
-  b: View,
-  outShape: readonly number[],
-  out: Float32Array,
-  gemm: WasmGemm,
-): void {
-  forEachMatrix(a, b, outShape, (p, ao, bo, co) => {
-    gemm.multiply(
-      a.data as Float32Array,
-      ao,
-      p.ars,
-      p.acs,
-      b.data as Float32Array,
-      bo,
-      p.brs,
-      p.bcs,
-      out,
-      co,
-      p.m,
-      p.n,
-      p.k,
-    );
-  });
-}
 
 /** Creates the wasm backend, or null when this engine lacks WebAssembly SIMD. */
 export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
@@ -63,13 +36,9 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
     const n = outShape[r - 1];
     let bv: Float32Array | null = null;
     if (bias) {
-      if (!(bias.data instanceof Float32Array)) {
-        jsMatmulInto(a, b, outShape, out, gemm);
-        addRows(out, n, bias);
-        return out;
-      }
+      // The epilogue wants n contiguous floats: a contiguous float32 bias as is, any other copied.
       bv =
-        bias.strides[0] === 1 || n <= 1
+        bias.data instanceof Float32Array && (bias.strides[0] === 1 || n <= 1)
           ? bias.data.subarray(bias.offset, bias.offset + n)
           : Float32Array.from({ length: n }, (_, j) => bias.data[bias.offset + j * bias.strides[0]]);
     }
