@@ -1,8 +1,8 @@
 /**
  * Backend conformance: every kernel of every available backend against the js reference, on
- * contiguous, transposed, sliced and broadcast views. Tolerances: element-wise, reductions and index
- * kernels must match exactly (they fall back to or reimplement js); float32 matmul within
- * 1e-5·Σₚ|aᵢₚ·bₚⱼ| per element (different summation order and fused multiply-add).
+ * contiguous, transposed, sliced and broadcast views. Tolerances: element-wise, reductions, index
+ * kernels and the fused softmax cross-entropy must match exactly (they fall back to or reimplement
+ * js); float32 matmul within 1e-5·Σₚ|aᵢₚ·bₚⱼ| per element (different summation order and FMA).
  */
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
@@ -169,6 +169,23 @@ describe.each(others)('backend %s conforms to js', (name) => {
       if (off > 0) expect(w1[off - 1]).toBe(w0[off - 1]);
       expect(w1[off]).toBe(dtype === 'float32' ? Math.fround(w0[off] - 0.37 * g[0]) : w0[off] - 0.37 * g[0]);
       expect(w1[off + n]).toBe(w0[off + n]);
+    }
+  });
+
+  it('softmax cross-entropy and its gradient (contiguous and transposed logits), exactly', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const xc = rnd([6, 9], dtype);
+      const t = tensor([0, 8, 3, 3, 5, 1], { dtype: 'int32' });
+      for (const x of [xc, k.transpose(rnd([9, 6], dtype))]) {
+        const [l1, p1] = be.softmaxCrossEntropy(x, t, dtype);
+        const [l2, p2] = js.softmaxCrossEntropy(x, t, dtype);
+        expect(Array.from(l1)).toEqual(Array.from(l2));
+        expect(Array.from(p1)).toEqual(Array.from(p2));
+        for (const g of [rnd([6], dtype), bcast(rnd([1], dtype), [6])]) {
+          const d1 = be.softmaxCrossEntropyGrad(p1, t, g, 0.25, dtype);
+          expect(Array.from(d1)).toEqual(Array.from(js.softmaxCrossEntropyGrad(p2, t, g, 0.25, dtype)));
+        }
+      }
     }
   });
 

@@ -56,6 +56,96 @@ describe.each(availableBackends())('fused ops on %s', (name) => {
   });
 });
 
+describe.each(availableBackends())('softmax cross-entropy on %s', (name) => {
+  // The composite it replaces: −log softmax(x)[t] through logSoftmax, gather and the reduction.
+  const composite = (x: k.Tensor, t: k.Tensor, reduction: 'mean' | 'sum' | 'none') => {
+    const l = k.neg(k.reshape(k.gather(k.logSoftmax(x, 1), 1, k.unsqueeze(t, 1)), [-1]));
+    return reduction === 'none' ? l : reduction === 'sum' ? k.sum(l) : k.div(k.sum(l), x.shape[0]);
+  };
+  // float32: the fused op rounds once from float64, the composite after every kernel.
+  const tol = { float32: 2e-6, float64: 1e-13 };
+  const close = (a: ArrayLike<number>, b: ArrayLike<number>, rel: number) => {
+    expect(a.length).toBe(b.length);
+    const scale = Math.max(1, ...Array.from(b, Math.abs).filter(Number.isFinite));
+    for (let i = 0; i < a.length; i++) {
+      if (!Number.isFinite(b[i])) expect(a[i]).toBe(b[i]);
+      else expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(rel * scale);
+    }
+  };
+
+  it.each([
+    [3, 5],
+    [256, 10],
+    [64, 70],
+  ])('equals the composite forward and backward at [%i, %i] in float32 and float64', (n, c) => {
+    k.setBackend(name);
+    try {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const t = k.tensor(
+          Array.from({ length: n }, (_, i) => (i * 7) % c),
+          { dtype: 'int32' },
+        );
+        for (const reduction of ['mean', 'sum', 'none'] as const) {
+          const x = k.mul(k.randn([n, c], { generator: new Generator(n + c), dtype }), 4).requiresGrad_();
+          const x2 = x.detach().requiresGrad_();
+          const y = nn.F.crossEntropy(x, t, { reduction });
+          const y2 = composite(x2, t, reduction);
+          expect(y.gradFn?.op).toBe('crossEntropy');
+          close(y.toTypedArray(), y2.toTypedArray(), tol[dtype]);
+          const w = k.randn(y.shape, { generator: new Generator(5), dtype });
+          k.sum(k.mul(y, w)).backward();
+          k.sum(k.mul(y2, w)).backward();
+          close(x.grad?.toTypedArray() ?? [], x2.grad?.toTypedArray() ?? [], tol[dtype]);
+        }
+      }
+    } finally {
+      k.setBackend('wasm');
+    }
+  });
+
+  it('matches the composite at ±inf, NaN and huge logits', () => {
+    k.setBackend(name);
+    try {
+      const rows = [
+        [1000, -1000, 0],
+        [Infinity, 1, 2],
+        [-Infinity, 1, 2],
+        [Number.NaN, 1, 2],
+        [1, 2, 3],
+      ];
+      const x = k.tensor(rows);
+      for (const target of [
+        [0, 0, 0, 0, 2],
+        [1, 1, 1, 1, 1],
+      ]) {
+        const t = k.tensor(target, { dtype: 'int32' });
+        close(
+          nn.F.crossEntropy(x, t, { reduction: 'none' }).toTypedArray(),
+          composite(x, t, 'none').toTypedArray(),
+          tol.float32,
+        );
+      }
+    } finally {
+      k.setBackend('wasm');
+    }
+  });
+
+  it('names a target outside 0..C−1', () => {
+    k.setBackend(name);
+    try {
+      const x = k.zeros([2, 3]);
+      expect(() => nn.F.crossEntropy(x, k.tensor([0, 3], { dtype: 'int32' }))).toThrow(
+        'crossEntropy: target 3 of sample 1 is out of range for 3 classes (allowed 0..2)',
+      );
+      expect(() => nn.F.crossEntropy(x, k.tensor([-1, 0], { dtype: 'int32' }))).toThrow(
+        /target -1 of sample 0/,
+      );
+    } finally {
+      k.setBackend('wasm');
+    }
+  });
+});
+
 it('dropout draws the same masks on every backend from the same seed', () => {
   const outs = availableBackends().map((name) => {
     k.setBackend(name);

@@ -101,6 +101,11 @@ const primitives: { [K in Primitive]: Case[] } = {
     c('dropout p=0.5 [3,4]', (x) => k.dropoutMasked(x, 0.5, 2, new Generator(3)), r([3, 4])),
     c('dropout p=0.2 0-d', (x) => k.dropoutMasked(x, 0.2, 1.25, new Generator(4)), r([])),
   ],
+  crossEntropy: [
+    c('crossEntropy mean', (x) => k.softmaxCrossEntropy(x, labels), r([5, 3])),
+    c('crossEntropy sum, large logits', (x) => k.softmaxCrossEntropy(k.mul(x, 30), labels, 'sum'), r([5, 3])),
+    c('crossEntropy none', (x) => k.softmaxCrossEntropy(x, labels, 'none'), r([5, 3])),
+  ],
   where: [
     c('where broadcast', (a, b) => k.where(cond34, a, b), r([3, 4]), r([4])),
     c('where 0-d branch', (a, b) => k.where(cond22, a, b), r([]), r([2, 1])),
@@ -295,6 +300,7 @@ describe('second derivatives (createGraph) against finite differences of the gra
     ['pow', (x) => k.pow(x, k.mul(x, 0.5)), () => pos([3])],
     ['matmul', (x) => k.matmul(x, x), () => r([2, 2])],
     ['softmax', (x) => k.softmax(x), () => r([4])],
+    ['crossEntropy', (x) => k.mul(k.softmaxCrossEntropy(x, labels), x), () => r([5, 3])],
     ['logsumexp', (x) => k.logsumexp(x), () => r([4])],
     ['abs·x', (x) => k.mul(k.abs(x), x), () => r([3])],
     ['relu·x', (x) => k.mul(k.relu(x), x), () => r([3])],

@@ -109,6 +109,25 @@ export interface Backend {
    * rounded once into w (every backend gives the same bits).
    */
   sgd(w: Float32Array | Float64Array, off: number, g: ArrayLike<number>, lr: number): void;
+  /**
+   * Softmax cross-entropy of each row of x [N, C] at int32 class targets t [N]:
+   * loss[i] = lse[i] − x[i, t[i]] with lse[i] = log Σⱼ exp(x[i, j]) (shifted by the row's maximum
+   * when finite), in float64. Returns [loss as outDtype, softmax(x) as float64 N×C row-major].
+   * Throws on a target outside 0..C−1.
+   */
+  softmaxCrossEntropy(x: View, target: View, outDtype: DType): [TypedArray, Float64Array];
+  /**
+   * The gradient of `softmaxCrossEntropy` with respect to x, from its softmax: out[i, j] =
+   * factor·g[i]·(probs[i, j] − [j = t[i]]) in float64, rounded once to outDtype (g is [N]; stride 0
+   * for a reduced loss).
+   */
+  softmaxCrossEntropyGrad(
+    probs: Float64Array,
+    target: View,
+    g: View,
+    factor: number,
+    outDtype: DType,
+  ): TypedArray;
 }
 
 /** Arrays of at most this many bytes are carved from shared slabs (below: V8 allocates on-heap). */

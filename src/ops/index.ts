@@ -6,6 +6,7 @@ import './install.js';
 
 export * from './activation.js';
 export type { Operand } from './core.js';
+export * from './crossentropy.js';
 export * from './dropout.js';
 export * from './elementwise.js';
 export * from './indexing.js';

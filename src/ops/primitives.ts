@@ -24,6 +24,7 @@ export const PRIMITIVES = [
   'minimum',
   'where',
   'dropout',
+  'crossEntropy',
   'sum',
   'amax',
   'amin',

@@ -4,6 +4,7 @@
  * backends are tested against.
  */
 import type { Backend } from '../types.js';
+import { softmaxCrossEntropy, softmaxCrossEntropyGrad } from './crossentropy.js';
 import { dropout } from './dropout.js';
 import { binary, copyInto, unary, where } from './elementwise.js';
 import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.js';
@@ -26,4 +27,6 @@ export const jsBackend: Backend = {
   copyInto,
   dropout,
   sgd,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyGrad,
 };

@@ -1,11 +1,13 @@
 /**
  * Loss functions with PyTorch's definitions and `reduction` ('mean' default, 'sum', 'none'), plus
- * the textbook penalties. Cross-entropy works from logits through logSoftmax (stable at any scale);
+ * the textbook penalties. Cross-entropy works from logits through logSoftmax (stable at any scale;
+ * at plain class targets one fused primitive, ops/crossentropy.ts);
  * it supports class-index or probability targets, label smoothing, class weights and per-sample
  * weights (for importance weighting under distribution shift). BCE-with-logits uses the stable
  * form max(x,0) − x·y + log(1 + e^(−|x|)).
  */
 import { logSoftmax } from '../../ops/activation.js';
+import { softmaxCrossEntropy } from '../../ops/crossentropy.js';
 import { abs, add, div, exp, log, lt, maximum, mul, neg, square, sub, where } from '../../ops/elementwise.js';
 import { gather, indexSelect } from '../../ops/indexing.js';
 import { sum } from '../../ops/reduce.js';
@@ -147,6 +149,11 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
     );
   }
   checkReduction('crossEntropy', reduction);
+  if (target.dtype === 'int32' && eps === 0 && !opts.weight && !sw) {
+    // The common case as one fused primitive (same values as the composite below).
+    checkTarget('crossEntropy', logits, target);
+    return softmaxCrossEntropy(logits, target, reduction);
+  }
   const logp = logSoftmax(logits, 1);
   const wrow = opts.weight ? reshape(opts.weight, [1, c]) : null;
   if (target.dtype !== 'int32') {
