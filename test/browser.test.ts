@@ -1,7 +1,8 @@
 /**
  * The same core in a browser: the package entry bundled by Vite, loaded into headless Chromium
  * (Debian's, driven by playwright-core), runs ops, autograd, gradcheck and a short training on the
- * wasm backend (single-threaded there). Skipped where /usr/bin/chromium is absent; .ci/run installs it.
+ * wasm backend, and splits large products across Workers on a cross-origin-isolated page (keel/web).
+ * Skipped where /usr/bin/chromium is absent; .ci/run installs it.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -23,9 +24,12 @@ describe.runIf(existsSync(CHROMIUM))('keel in headless Chromium', () => {
       configFile: false,
       build: {
         lib: {
-          entry: new URL('../src/index.ts', import.meta.url).pathname,
+          entry: {
+            keel: new URL('../src/index.ts', import.meta.url).pathname,
+            'keel-web': new URL('../src/io/web/index.ts', import.meta.url).pathname,
+          },
           formats: ['es'],
-          fileName: () => 'keel.js',
+          fileName: (_format, name) => `${name}.js`,
         },
         outDir: out,
         emptyOutDir: true,
@@ -34,9 +38,15 @@ describe.runIf(existsSync(CHROMIUM))('keel in headless Chromium', () => {
     });
     const page = '<!doctype html><meta charset="utf-8"><title>keel</title><body>keel</body>';
     server = createServer((req, res) => {
-      if (req.url === '/keel.js') {
+      // Cross-origin isolated on /isolated (SharedArrayBuffer, so worker threads); plain elsewhere.
+      if (req.url?.startsWith('/isolated')) {
+        res.setHeader('cross-origin-opener-policy', 'same-origin');
+        res.setHeader('cross-origin-embedder-policy', 'require-corp');
+      }
+      const file = req.url?.match(/^\/(?:isolated\/)?([\w.-]+\.js)$/)?.[1];
+      if (file && existsSync(join(out, file))) {
         res.setHeader('content-type', 'text/javascript');
-        res.end(readFileSync(join(out, 'keel.js')));
+        res.end(readFileSync(join(out, file)));
       } else {
         res.setHeader('content-type', 'text/html');
         res.end(page);
@@ -47,8 +57,8 @@ describe.runIf(existsSync(CHROMIUM))('keel in headless Chromium', () => {
   }, 120_000);
   afterAll(() => server?.close());
 
-  it('runs ops, autograd, gradcheck and a short training on the wasm backend', async () => {
-    const browser = await chromium.launch({
+  const launch = () =>
+    chromium.launch({
       executablePath: CHROMIUM,
       args: [
         '--headless',
@@ -59,6 +69,9 @@ describe.runIf(existsSync(CHROMIUM))('keel in headless Chromium', () => {
         '--no-first-run',
       ],
     });
+
+  it('runs ops, autograd, gradcheck and a short training on the wasm backend', async () => {
+    const browser = await launch();
     try {
       const page = await browser.newPage();
       await page.goto(url);
@@ -106,6 +119,61 @@ describe.runIf(existsSync(CHROMIUM))('keel in headless Chromium', () => {
       expect(result.last).toBeLessThan(result.first / 3);
       expect(result.accuracy).toBeGreaterThan(0.9);
       expect(result.bigShape).toEqual([64, 80]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+
+  it('splits large products across Workers on a cross-origin-isolated page (keel/web), same results', async () => {
+    const browser = await launch();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${url}isolated/`);
+      const script = `(async () => {
+        const web = await import('${url}isolated/keel-web.js');
+        const k = await import('${url}isolated/keel.js');
+        const isolated = self.crossOriginIsolated;
+        const threads = web.enableWasmThreads(2);
+        const wasm = k.backendByName('wasm');
+        const a = k.randn([301, 517], { generator: new k.Generator(1) });
+        const b = k.transpose(k.randn([263, 517], { generator: new k.Generator(2) }));
+        k.matmul(a, b); // starts the helper; products run on one thread until it is up
+        for (let i = 0; i < 200 && wasm.gemm.readyHelpers < 1; i++) await new Promise((r) => setTimeout(r, 25));
+        const before = wasm.gemm.helperBlocks;
+        const got = k.matmul(a, b).toTypedArray();
+        for (let i = 0; i < 20 && wasm.gemm.helperBlocks === before; i++) k.matmul(a, b);
+        const helperBlocks = wasm.gemm.helperBlocks - before;
+        k.setBackend('js');
+        const want = k.matmul(a, b).toTypedArray();
+        const bound = k.matmul(k.abs(a), k.abs(b)).toTypedArray();
+        k.setBackend('wasm');
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1e-5 * bound[i]));
+        return { isolated, threads, gemmThreads: wasm.gemm.threads, ready: wasm.gemm.readyHelpers, helperBlocks, worst, unavailable: web.wasmThreadsUnavailable() };
+      })()`;
+      const r = (await page.evaluate(script)) as {
+        isolated: boolean;
+        threads: number;
+        gemmThreads: number;
+        ready: number;
+        helperBlocks: number;
+        worst: number;
+        unavailable: string | null;
+      };
+      expect(r.isolated).toBe(true);
+      expect(r.unavailable).toBeNull();
+      expect(r.threads).toBe(2);
+      expect(r.gemmThreads).toBe(2);
+      expect(r.ready).toBe(1);
+      expect(r.helperBlocks).toBeGreaterThan(0);
+      expect(r.worst).toBeLessThanOrEqual(1);
+      // Without isolation there is no SharedArrayBuffer: one thread, and the reason says why.
+      await page.goto(url);
+      const plain = (await page.evaluate(
+        `import('${url}keel-web.js').then((web) => [web.enableWasmThreads(2), web.wasmThreadsUnavailable()])`,
+      )) as [number, string];
+      expect(plain[0]).toBe(1);
+      expect(plain[1]).toMatch(/cross-origin-isolated/);
     } finally {
       await browser.close();
     }

@@ -8,7 +8,7 @@
  * nobody calls dispose.
  */
 import { GEMM_RELAXED, GEMM_SHARED_RELAXED, GEMM_SHARED_SIMD, GEMM_SIMD } from './binary.generated.js';
-import { gemmThreads } from './threads.js';
+import { CTRL_WORDS, gemmThreads } from './threads.js';
 
 /** What the kernel module exports (assembly/index.ts). */
 export interface GemmExports {
@@ -155,10 +155,11 @@ export class WasmGemm {
           const memory = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true });
           const instance = new WebAssembly.Instance(new WebAssembly.Module(shared), { env: { memory } });
           // One shared block: word 0 is the row-block counter all threads draw from; helper h's
-          // control words start at byte 64·(h + 1) (threads.ts).
-          const sab = new SharedArrayBuffer(64 * (helpers + 1));
+          // control words follow, CTRL_WORDS each (threads.ts).
+          const bytes = 4 * CTRL_WORDS;
+          const sab = new SharedArrayBuffer(bytes * (helpers + 1));
           const ctrls = Array.from({ length: helpers }, (_, h) => {
-            const ctrl = new Int32Array(sab, 64 * (h + 1), 16);
+            const ctrl = new Int32Array(sab, bytes * (h + 1), CTRL_WORDS);
             spawn(shared, memory, ctrl);
             return ctrl;
           });
@@ -213,7 +214,9 @@ export class WasmGemm {
         for (let i = 0, at = cOff; i < m; i++, at += n) for (let j = 0; j < n; j++) c[at + j] += bias[j];
       return;
     }
-    const parts = m * n * k >= THREAD_MIN_WORK && m >= 8 ? this.helpers.length + 1 : 1;
+    // Helpers that are running (word 15; a worker still starting is left out of this product).
+    const active = m * n * k >= THREAD_MIN_WORK && m >= 8 ? this.runningHelpers() : NO_HELPERS;
+    const parts = active.length + 1;
     const pbPtr = align(cPtr + m * n * 4);
     if (this.ws < 0) this.ws = align(ex.rowsWorkspaceBytes());
     const ws = this.ws;
@@ -229,8 +232,8 @@ export class WasmGemm {
     const seqs: number[] = [];
     if (parts > 1) {
       Atomics.store(this.counter, 0, 0);
-      for (let h = 0; h < this.helpers.length; h++) {
-        const ctrl = this.helpers[h];
+      for (let h = 0; h < active.length; h++) {
+        const ctrl = active[h];
         const seq = Atomics.load(ctrl, 0) + 1;
         ctrl[2] = aPtr;
         ctrl[3] = ars;
@@ -258,7 +261,7 @@ export class WasmGemm {
     if (parts === 1) {
       ex.gemmRows(aPtr, ars, acs, pbPtr, cPtr, n, 0, m, n, k, wPtr, init);
     } else {
-      for (let h = 0; h < seqs.length; h++) Atomics.store(this.helpers[h], 14, seqs[h]);
+      for (let h = 0; h < seqs.length; h++) Atomics.store(active[h], 14, seqs[h]);
       const counter = this.counter;
       for (;;) {
         const i0 = Atomics.add(counter, 0, block);
@@ -266,15 +269,35 @@ export class WasmGemm {
         ex.gemmRows(aPtr, ars, acs, pbPtr, cPtr, n, i0, Math.min(i0 + block, m), n, k, wPtr, init);
       }
       for (let h = 0; h < seqs.length; h++) {
-        const ctrl = this.helpers[h];
+        const ctrl = active[h];
         const seq = seqs[h];
-        // Helpers finish their last block about when this thread does: spin first, then sleep.
+        // Helpers finish their last block about when this thread does: spin first, then sleep
+        // (a browser's main thread may not block: it spins on).
         for (let i = 0; i < 20000 && Atomics.load(ctrl, 1) !== seq; i++);
-        while (Atomics.load(ctrl, 1) !== seq) Atomics.wait(ctrl, 1, seq - 1, 10);
+        if (canBlock()) while (Atomics.load(ctrl, 1) !== seq) Atomics.wait(ctrl, 1, seq - 1, 10);
+        else while (Atomics.load(ctrl, 1) !== seq);
       }
     }
     const out = this.view();
     c.set(out.subarray(cPtr >> 2, (cPtr >> 2) + m * n), cOff);
+  }
+
+  /** Helpers whose worker is running (it set word 15 of its control block). */
+  private runningHelpers(): Int32Array[] {
+    if (this.running.length < this.helpers.length)
+      this.running = this.helpers.filter((c) => Atomics.load(c, 15) === 1);
+    return this.running;
+  }
+  private running: Int32Array[] = [];
+
+  /** Helper threads started and running (they may still be starting just after load). */
+  get readyHelpers(): number {
+    return this.runningHelpers().length;
+  }
+
+  /** Row blocks computed by helper threads so far (for tests and benchmarks). */
+  get helperBlocks(): number {
+    return this.helpers.reduce((s, c) => s + Atomics.load(c, 16), 0);
   }
 
   /** The shared row-block counter (word 0 of the control block's buffer). */
@@ -283,6 +306,22 @@ export class WasmGemm {
     return this.counterView;
   }
   private counterView: Int32Array | null = null;
+}
+
+const NO_HELPERS: Int32Array[] = [];
+
+let blocking: boolean | null = null;
+/** Whether this thread may block in Atomics.wait (false on a browser's main thread). */
+function canBlock(): boolean {
+  if (blocking === null) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); // value differs: returns at once
+      blocking = true;
+    } catch {
+      blocking = false;
+    }
+  }
+  return blocking;
 }
 
 /** Copies `span` floats of `src` from `off` into linear memory at byte address `at`. */
