@@ -136,8 +136,9 @@ function run(s: Sweep): void {
   });
   const deps = dependencies(rootNodes);
   const ready = [...new Set(rootNodes)].filter((n) => deps.get(n) === 0);
-  const captureByNode = new Map<GradNode, Tensor>();
-  if (s.capture) for (const t of s.capture.keys()) if (t.gradFn) captureByNode.set(t.gradFn, t);
+  const captureByNode = s.capture ? new Map<GradNode, Tensor>() : null;
+  if (s.capture && captureByNode)
+    for (const t of s.capture.keys()) if (t.gradFn) captureByNode.set(t.gradFn, t);
   const o = gradOps();
   withGradMode(s.createGraph, () => {
     while (ready.length) {
@@ -146,38 +147,38 @@ function run(s: Sweep): void {
       pending.delete(node);
       if (!g) continue;
       if (node.retained) node.retained.grad = s.createGraph ? g : g.detach();
-      const captured = captureByNode.get(node);
+      const captured = captureByNode?.get(node);
       if (captured && s.capture) s.capture.set(captured, g);
       if (node.freed) {
         throw new AutogradError(
           `backward: trying to run backward through the graph a second time at '${node.op}': its saved tensors were freed after the first backward; pass { retainGraph: true } to the first call`,
         );
       }
-      const needs = node.next.map((e) => e !== null);
       const saved = node.savedTensors();
-      const call = () => node.rule(g, saved, node.ctx as never, needs);
+      const anomaly = isAnomalyEnabled();
       // Anomaly bookkeeping (input shapes, attribution of ops inside the rule) only when it is on.
-      const grads = isAnomalyEnabled()
+      const grads = anomaly
         ? inBackwardOf(
             node.op,
             node.next.map((e) => e?.shape ?? []),
-            call,
+            () => node.rule(g, saved, node.ctx as never, node.needs),
           )
-        : call();
-      if (isAnomalyEnabled())
+        : node.rule(g, saved, node.ctx as never, node.needs);
+      if (anomaly)
         checkBackward(
           node.op,
           g,
           grads,
           node.next.map((e) => e?.shape ?? []),
         );
-      for (const fn of observers) fn(node, g, grads);
+      if (observers.size > 0) for (const fn of observers) fn(node, g, grads);
       if (!s.retainGraph && node.saved && node.saved.length > 0) {
         node.saved = null;
         node.freed = true;
       }
-      node.next.forEach((e, i) => {
-        if (!e) return;
+      for (let i = 0; i < node.next.length; i++) {
+        const e = node.next[i];
+        if (!e) continue;
         let gi = grads[i];
         if (gi) {
           if (!sameShape(gi.shape, e.shape)) gi = o.sumToShape(gi, e.shape);
@@ -190,7 +191,7 @@ function run(s: Sweep): void {
           deps.set(e.node, left);
           if (left === 0) ready.push(e.node);
         }
-      });
+      }
     }
   });
 }

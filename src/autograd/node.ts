@@ -43,6 +43,8 @@ export class GradNode {
   retained: Tensor | null = null;
   /** True once backward ran without `retainGraph`: saved tensors are released. */
   freed = false;
+  /** Which inputs need a gradient (those with an edge): the rule's `needs` argument. */
+  readonly needs: readonly boolean[];
 
   constructor(
     readonly op: string,
@@ -52,7 +54,11 @@ export class GradNode {
     readonly rule: BackwardRule<never>,
     readonly shape: readonly number[],
     readonly dtype: DType,
-  ) {}
+  ) {
+    const needs = new Array<boolean>(next.length);
+    for (let i = 0; i < next.length; i++) needs[i] = next[i] !== null;
+    this.needs = needs;
+  }
 
   /** Tensors kept for backward, in recording order (empty once freed). */
   savedTensors(): readonly Tensor[] {
@@ -83,16 +89,10 @@ export function record<C>(
   if (isAnomalyEnabled()) checkForward(op, out, inputs);
   if (!isGradEnabled() || !isFloat(out.dtype)) return out;
   let any = false;
-  for (const t of inputs) if (t.requiresGrad) any = true;
+  for (let i = 0; i < inputs.length; i++) if (inputs[i].requiresGrad) any = true;
   if (!any) return out;
-  out.gradFn = new GradNode(
-    op,
-    inputs.map(edgeOf),
-    saved,
-    ctx,
-    rule as BackwardRule<never>,
-    out.shape,
-    out.dtype,
-  );
+  const next = new Array<Edge | null>(inputs.length);
+  for (let i = 0; i < inputs.length; i++) next[i] = edgeOf(inputs[i]);
+  out.gradFn = new GradNode(op, next, saved, ctx, rule as BackwardRule<never>, out.shape, out.dtype);
   return out;
 }

@@ -13,6 +13,31 @@ import { copyAs, fromKernel, viewOf } from './core.js';
 import { reshape, transpose } from './shape.js';
 
 function matmulNd(a: Tensor, b: Tensor): Tensor {
+  const y = a.ndim === 2 && b.ndim === 2 ? matmul2d(a, b) : matmulBatched(a, b);
+  // d(A·B) = dY·Bᵀ (for A) and Aᵀ·dY (for B); broadcast batch axes are summed by the engine
+  return record('matmul', y, [a, b], [a, b], null, (g, [a, b], _c, needs) => [
+    needs[0] ? matmulNd(g, transpose(b)) : null,
+    needs[1] ? matmulNd(transpose(a), g) : null,
+  ]);
+}
+
+function resultDType(a: Tensor, b: Tensor) {
+  const dtype = promote(a.dtype, b.dtype);
+  return isFloat(dtype) ? dtype : defaultFloatDType();
+}
+
+/** Two matrices: the views go to the backend as they are (the common case, without batch logic). */
+function matmul2d(a: Tensor, b: Tensor): Tensor {
+  const m = a.shape[0];
+  const n = b.shape[1];
+  if (a.shape[1] !== b.shape[0])
+    throw new ShapeError(`matmul: cannot multiply ${fmtShape(a.shape)} by ${fmtShape(b.shape)}`);
+  const dtype = resultDType(a, b);
+  const shape = [m, n];
+  return fromKernel(backend().matmul(a, b, shape, dtype), shape, dtype);
+}
+
+function matmulBatched(a: Tensor, b: Tensor): Tensor {
   const [m, k] = a.shape.slice(-2);
   const [k2, n] = b.shape.slice(-2);
   if (k !== k2) throw new ShapeError(`matmul: cannot multiply ${fmtShape(a.shape)} by ${fmtShape(b.shape)}`);
@@ -24,17 +49,11 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
       `matmul: cannot multiply ${fmtShape(a.shape)} by ${fmtShape(b.shape)} (batch axes do not broadcast)`,
     );
   }
-  let dtype = promote(a.dtype, b.dtype);
-  if (!isFloat(dtype)) dtype = defaultFloatDType();
+  const dtype = resultDType(a, b);
   const av = viewOf(a, [...batch, m, k], broadcastStrides(a.shape, a.strides, [...batch, m, k]), a.offset);
   const bv = viewOf(b, [...batch, k, n], broadcastStrides(b.shape, b.strides, [...batch, k, n]), b.offset);
   const shape = [...batch, m, n];
-  const y = fromKernel(backend().matmul(av, bv, shape, dtype), shape, dtype);
-  // d(A·B) = dY·Bᵀ (for A) and Aᵀ·dY (for B); broadcast batch axes are summed by the engine
-  return record('matmul', y, [a, b], [a, b], null, (g, [a, b], _c, needs) => [
-    needs[0] ? matmulNd(g, transpose(b)) : null,
-    needs[1] ? matmulNd(transpose(a), g) : null,
-  ]);
+  return fromKernel(backend().matmul(av, bv, shape, dtype), shape, dtype);
 }
 
 /** Matrix product (PyTorch `matmul` rules): `matmul: cannot multiply [2,3] by [4,5]` on a mismatch. */

@@ -36,18 +36,18 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
       `permute: expected ${x.ndim} axes for a tensor of shape ${fmtShape(x.shape)}, got [${dims}]`,
     );
   }
-  const p = dims.map((d) => normAxis('permute', d, x.ndim));
-  if (new Set(p).size !== p.length) throw new AxisError(`permute: axes must be distinct, got [${dims}]`);
-  const y = viewOf(
-    x,
-    p.map((d) => x.shape[d]),
-    p.map((d) => x.strides[d]),
-    x.offset,
-  );
-  const inverse = new Array<number>(p.length);
-  p.forEach((d, i) => {
+  const nd = dims.length;
+  const shape = new Array<number>(nd);
+  const strides = new Array<number>(nd);
+  const inverse = new Array<number>(nd).fill(-1);
+  for (let i = 0; i < nd; i++) {
+    const d = normAxis('permute', dims[i], nd);
+    if (inverse[d] !== -1) throw new AxisError(`permute: axes must be distinct, got [${dims}]`);
     inverse[d] = i;
-  });
+    shape[i] = x.shape[d];
+    strides[i] = x.strides[d];
+  }
+  const y = new Tensor(x.data, shape, x.dtype, strides, x.offset);
   // d permute(x, p) = permute(dy, p⁻¹)
   return record('permute', y, [x], [], inverse, (g, _s, inv) => [permute(g, inv)]);
 }
@@ -200,7 +200,8 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 /** Swaps two axes (defaults: the last two). A view. */
 export function transpose(x: Tensor, a = -2, b = -1): Tensor {
   if (x.ndim < 2) return x;
-  const dims = x.shape.map((_, i) => i);
+  const dims = new Array<number>(x.ndim);
+  for (let d = 0; d < x.ndim; d++) dims[d] = d;
   const i = normAxis('transpose', a, x.ndim);
   const j = normAxis('transpose', b, x.ndim);
   [dims[i], dims[j]] = [dims[j], dims[i]];

@@ -82,8 +82,16 @@ export function normAxis(op: string, axis: number, ndim: number): number {
  * Returns sorted, non-negative axes.
  */
 export function normAxes(op: string, axes: number | readonly number[] | undefined, ndim: number): number[] {
-  if (axes === undefined) return Array.from({ length: ndim }, (_, i) => i);
-  const list = typeof axes === 'number' ? [axes] : axes;
+  if (axes === undefined) {
+    const all = new Array<number>(ndim);
+    for (let i = 0; i < ndim; i++) all[i] = i;
+    return all;
+  }
+  if (typeof axes === 'number') {
+    const a = normAxis(op, axes, ndim); // checked even for a 0-d tensor, which has no axes
+    return ndim === 0 ? [] : [a];
+  }
+  const list = axes;
   const out = list.map((a) => normAxis(op, a, ndim));
   const seen = new Set<number>();
   for (const a of out) {
