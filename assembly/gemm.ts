@@ -244,6 +244,14 @@ export function gemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32,
   gemmRows(a, ars, acs, work, c, ldc, 0, m, n, k, work + <usize>packedBFloats(n, k) * 4, false);
 }
 
+/** Writes `n` copies of `value` from byte address `dst` (a broadcast operand made dense). */
+export function fill32(dst: usize, n: i32, value: f32): void {
+  const v = f32x4.splat(value);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v);
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), value);
+}
+
 /** First byte free for the host to use. */
 export function heapBase(): usize {
   return (__heap_base + 15) & ~15;

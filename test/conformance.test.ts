@@ -291,6 +291,28 @@ describe.each(others)('backend %s conforms to js', (name) => {
       expect(Math.abs(got[i] - (plain[i] + bias.data[i % 4]))).toBeLessThan(1e-5);
   });
 
+  it('matmul with an operand broadcast from one element (the gradient of a sum) matches js', () => {
+    for (const [m, kk, n] of [
+      [32, 32, 32],
+      [5, 3, 2],
+      [70, 40, 33],
+    ]) {
+      const one = rnd([1, 1]);
+      const a = rnd([m, kk]);
+      const b = rnd([kk, n]);
+      for (const [x, y] of [
+        [bcast(one, [m, kk]), b],
+        [a, bcast(one, [kk, n])],
+        [k.transpose(rnd([kk, m])), bcast(one, [kk, n])],
+      ]) {
+        const got = be.matmul(x, y, [m, n], 'float32');
+        const want = js.matmul(x, y, [m, n], 'float32');
+        for (let i = 0; i < want.length; i++)
+          expect(Math.abs(got[i] - want[i]) <= 1e-5 * (Math.abs(want[i]) + kk * 4)).toBe(true);
+      }
+    }
+  });
+
   it('batched matmul with broadcast batch axes, and float64 (falls back to js exactly)', () => {
     const a = rnd([2, 1, 6, 5]);
     const b = rnd([3, 5, 4]);

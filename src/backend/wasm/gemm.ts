@@ -58,6 +58,7 @@ export interface GemmExports {
     k: number,
   ): void;
   heapBase(): number;
+  fill32(dst: number, n: number, value: number): void;
   binary(
     op: number,
     a: number,
@@ -116,8 +117,16 @@ export class WasmGemm {
 
   /** A float view of the linear memory, made anew only when the memory has grown. */
   private view(): Float32Array {
+    return this.cachedView ?? this.refresh();
+  }
+
+  /** Bytes of linear memory the cached view covers (only `ensure` grows the memory). */
+  private capacity = 0;
+
+  private refresh(): Float32Array {
     const buf = this.ex.memory.buffer;
-    if (!this.cachedView || this.cachedView.buffer !== buf) this.cachedView = new Float32Array(buf);
+    this.capacity = buf.byteLength;
+    this.cachedView = new Float32Array(buf);
     return this.cachedView;
   }
 
@@ -129,9 +138,10 @@ export class WasmGemm {
 
   /** Grows the linear memory to at least `end` bytes; returns a float view of all of it. */
   ensure(end: number): Float32Array {
+    if (end <= this.capacity && this.cachedView) return this.cachedView;
     const mem = this.ex.memory;
     if (mem.buffer.byteLength < end) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
-    return this.view();
+    return this.refresh();
   }
 
   /** Number of threads a large product uses. */
@@ -197,6 +207,18 @@ export class WasmGemm {
     k: number,
     bias: Float32Array | null = null,
   ): void {
+    // An operand broadcast from one element (e.g. the gradient of a sum, expanded) is filled in
+    // densely, so packing takes its vector paths instead of element-by-element gathers.
+    const aFill = ars === 0 && acs === 0 && m * k > 1;
+    const bFill = brs === 0 && bcs === 0 && k * n > 1;
+    if (aFill) {
+      ars = k;
+      acs = 1;
+    }
+    if (bFill) {
+      brs = n;
+      bcs = 1;
+    }
     const aSpan = m > 0 && k > 0 ? (m - 1) * ars + (k - 1) * acs + 1 : 0;
     const bSpan = k > 0 && n > 0 ? (k - 1) * brs + (n - 1) * bcs + 1 : 0;
     const ex = this.ex;
@@ -206,8 +228,8 @@ export class WasmGemm {
     if (n <= 2 || (m * n * k <= SMALL_WORK && acs === 1 && brs === 1)) {
       // Matrix-vector, or tiny with contiguous dot products: no packing (which pads n to 8 columns).
       const f = this.ensure(cPtr + m * n * 4);
-      copyIn(f, a, aOff, aSpan, aPtr);
-      copyIn(f, b, bOff, bSpan, bPtr);
+      this.copyIn(f, a, aOff, aSpan, aPtr, aFill);
+      this.copyIn(f, b, bOff, bSpan, bPtr, bFill);
       ex.gemmSmall(aPtr, ars, acs, bPtr, brs, bcs, cPtr, m, n, k);
       c.set(f.subarray(cPtr >> 2, (cPtr >> 2) + m * n), cOff);
       if (bias)
@@ -253,8 +275,8 @@ export class WasmGemm {
         seqs.push(seq);
       }
     }
-    copyIn(f, a, aOff, aSpan, aPtr);
-    copyIn(f, b, bOff, bSpan, bPtr);
+    this.copyIn(f, a, aOff, aSpan, aPtr, aFill);
+    this.copyIn(f, b, bOff, bSpan, bPtr, bFill);
     ex.packB(bPtr, brs, bcs, n, k, pbPtr);
     // A bias (n floats) starts every row of C; the product then accumulates onto it.
     if (bias) for (let i = 0, at = cPtr >> 2; i < m; i++, at += n) f.set(bias, at);
@@ -300,6 +322,22 @@ export class WasmGemm {
     return this.helpers.reduce((s, c) => s + Atomics.load(c, 16), 0);
   }
 
+  /**
+   * Copies `span` floats of `src` from `off` into linear memory at byte address `at`; with `fill`,
+   * writes `span` copies of src[off] instead (a broadcast operand made dense).
+   */
+  private copyIn(
+    f: Float32Array,
+    src: Float32Array,
+    off: number,
+    span: number,
+    at: number,
+    fill: boolean,
+  ): void {
+    if (fill) this.ex.fill32(at, span, src[off]);
+    else f.set(off === 0 && span === src.length ? src : src.subarray(off, off + span), at >> 2);
+  }
+
   /** The shared row-block counter (word 0 of the control block's buffer). */
   private get counter(): Int32Array {
     if (!this.counterView) this.counterView = new Int32Array(this.helpers[0].buffer, 0, 1);
@@ -322,11 +360,6 @@ function canBlock(): boolean {
     }
   }
   return blocking;
-}
-
-/** Copies `span` floats of `src` from `off` into linear memory at byte address `at`. */
-function copyIn(f: Float32Array, src: Float32Array, off: number, span: number, at: number): void {
-  f.set(off === 0 && span === src.length ? src : src.subarray(off, off + span), at >> 2);
 }
 
 /** Rounds a byte address up to 16 (one v128). */
