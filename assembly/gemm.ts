@@ -187,11 +187,6 @@ export function rowsWorkspaceBytes(): i32 {
   return (KC * MC + 32) * 4;
 }
 
-/** Bytes of scratch space `gemm` needs (packed B, then the per-thread scratch). */
-export function workspaceBytes(m: i32, n: i32, k: i32): i32 {
-  return packedBFloats(n, k) * 4 + rowsWorkspaceBytes();
-}
-
 /**
  * Packs all of B (k × n) for `gemmRows`: KC-deep slices one after another, each as 8-column panels.
  * Threads share one packed B; each then packs only its own rows of A.
@@ -233,15 +228,6 @@ export function gemmRows(a: usize, ars: i32, acs: i32, pb: usize, c: usize, ldc:
       }
     }
   }
-}
-
-/**
- * C = A·B on one thread. a/b/c are byte addresses in this memory; strides are in elements. `work`
- * points to workspaceBytes(m, n, k) bytes of scratch.
- */
-export function gemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32, c: usize, ldc: i32, m: i32, n: i32, k: i32, work: usize): void {
-  packB(b, brs, bcs, n, k, work);
-  gemmRows(a, ars, acs, work, c, ldc, 0, m, n, k, work + <usize>packedBFloats(n, k) * 4, false);
 }
 
 /** Writes `n` copies of `value` from byte address `dst` (a broadcast operand made dense). */

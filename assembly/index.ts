@@ -1,4 +1,4 @@
 // The one WebAssembly module of keel's wasm backend: the GEMM and the element-wise kernels share a
 // linear memory (and, in the shared builds, the worker threads' memory).
-export { fill32, gemm, gemmRows, gemmSmall, heapBase, packB, packedBFloats, rowsWorkspaceBytes, workspaceBytes } from './gemm';
+export { fill32, gemmRows, gemmSmall, heapBase, packB, packedBFloats, rowsWorkspaceBytes } from './gemm';
 export { binary, dropout, sgd, unary } from './elementwise';

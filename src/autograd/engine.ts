@@ -136,9 +136,11 @@ function run(s: Sweep): void {
   });
   const deps = dependencies(rootNodes);
   const ready = [...new Set(rootNodes)].filter((n) => deps.get(n) === 0);
-  const captureByNode = s.capture ? new Map<GradNode, Tensor>() : null;
-  if (s.capture && captureByNode)
+  let captureByNode: Map<GradNode, Tensor> | null = null;
+  if (s.capture) {
+    captureByNode = new Map();
     for (const t of s.capture.keys()) if (t.gradFn) captureByNode.set(t.gradFn, t);
+  }
   const o = gradOps();
   withGradMode(s.createGraph, () => {
     while (ready.length) {

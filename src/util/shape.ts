@@ -91,11 +91,10 @@ export function normAxes(op: string, axes: number | readonly number[] | undefine
     const a = normAxis(op, axes, ndim); // checked even for a 0-d tensor, which has no axes
     return ndim === 0 ? [] : [a];
   }
-  const list = axes;
-  const out = list.map((a) => normAxis(op, a, ndim));
+  const out = axes.map((a) => normAxis(op, a, ndim));
   const seen = new Set<number>();
   for (const a of out) {
-    if (seen.has(a)) throw new AxisError(`${op}: axis ${a} appears twice in ${JSON.stringify(list)}`);
+    if (seen.has(a)) throw new AxisError(`${op}: axis ${a} appears twice in ${JSON.stringify(axes)}`);
     seen.add(a);
   }
   if (ndim === 0) return [];

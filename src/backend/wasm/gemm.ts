@@ -13,21 +13,6 @@ import { CTRL_WORDS, gemmThreads } from './threads.js';
 /** What the kernel module exports (assembly/index.ts). */
 export interface GemmExports {
   memory: WebAssembly.Memory;
-  gemm(
-    a: number,
-    ars: number,
-    acs: number,
-    b: number,
-    brs: number,
-    bcs: number,
-    c: number,
-    ldc: number,
-    m: number,
-    n: number,
-    k: number,
-    work: number,
-  ): void;
-  workspaceBytes(m: number, n: number, k: number): number;
   packB(b: number, brs: number, bcs: number, n: number, k: number, dst: number): void;
   packedBFloats(n: number, k: number): number;
   rowsWorkspaceBytes(): number;
@@ -242,8 +227,7 @@ export class WasmGemm {
     const pbPtr = align(cPtr + m * n * 4);
     if (this.ws < 0) this.ws = align(ex.rowsWorkspaceBytes());
     const ws = this.ws;
-    // packedBFloats(n, k): every KC slice of B with n padded to a multiple of 8.
-    const wPtr = align(pbPtr + Math.max(k, 1) * (((n + 7) >> 3) << 3) * 4);
+    const wPtr = align(pbPtr + ex.packedBFloats(n, k) * 4);
     const f = this.ensure(wPtr + ws * parts);
     const init = bias ? 1 : 0;
     // Threads: the helpers are called before the operands are copied in, so their wake-up (about

@@ -150,8 +150,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   }
   checkReduction('crossEntropy', reduction);
   if (target.dtype === 'int32' && eps === 0 && !opts.weight && !sw) {
-    // The common case as one fused primitive (same values as the composite below).
-    checkTarget('crossEntropy', logits, target);
+    // The common case as one fused primitive (same values as the composite below; it checks the
+    // target as checkTarget does).
     return softmaxCrossEntropy(logits, target, reduction);
   }
   const logp = logSoftmax(logits, 1);
