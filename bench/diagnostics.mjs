@@ -14,7 +14,7 @@ const set = dir
   : { images: randn([N, 784]), labels: randint(0, 10, [N]) };
 const repeats = Number(process.env.REPEATS ?? 5);
 
-function epoch(withDiagnostics) {
+async function epoch(withDiagnostics) {
   const g = new Generator(0);
   const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
   const loader = new data.DataLoader(new data.TensorDataset(set.images, set.labels), {
@@ -26,7 +26,7 @@ function epoch(withDiagnostics) {
     ? new diagnostics.Diagnostics(model, process.env.EVERY ? { every: Number(process.env.EVERY) } : {})
     : null;
   const t0 = performance.now();
-  train.fit({
+  await train.fit({
     model,
     optimizer: new optim.SGD(model.parameters(), { lr: 0.5 }),
     train: loader,
@@ -37,12 +37,12 @@ function epoch(withDiagnostics) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-epoch(false); // warm-up
+await epoch(false); // warm-up
 const plain = [];
 const watched = [];
 for (let i = 0; i < repeats; i++) {
-  plain.push(epoch(false));
-  watched.push(epoch(true));
+  plain.push(await epoch(false));
+  watched.push(await epoch(true));
 }
 const result = {
   data: dir ? `Fashion-MNIST, first ${N} images` : `random data [${N}, 784]`,

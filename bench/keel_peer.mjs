@@ -32,7 +32,7 @@ function keelAutograd32() {
   );
 }
 
-function keelMlp(backend, fashion, epochs) {
+async function keelMlp(backend, fashion, epochs) {
   const g = new k.Generator(0);
   const { optim, data, train } = k;
   const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
@@ -41,7 +41,7 @@ function keelMlp(backend, fashion, epochs) {
     shuffle: true,
     generator: g,
   });
-  const h = train.fit({
+  const h = await train.fit({
     model,
     optimizer: new optim.SGD(model.parameters(), { lr: 0.5 }),
     train: loader,
@@ -108,6 +108,6 @@ if (args.mlpEpochs && args.fashion) {
     train: readFashionMnist(args.fashion, 'train'),
     test: readFashionMnist(args.fashion, 'test'),
   };
-  out.mlp = keelMlp(args.backend, fashion, args.mlpEpochs);
+  out.mlp = await keelMlp(args.backend, fashion, args.mlpEpochs);
 }
 console.log(JSON.stringify(out));

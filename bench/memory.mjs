@@ -16,7 +16,7 @@ const g = new k.Generator(0);
 const { optim, data, train } = k;
 const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
 const rss = [];
-train.fit({
+await train.fit({
   model,
   optimizer: new optim.SGD(model.parameters(), { lr: 0.5 }),
   train: new data.DataLoader(new data.TensorDataset(set.images, set.labels), {

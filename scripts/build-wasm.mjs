@@ -38,4 +38,6 @@ export const GEMM_SHARED_SIMD = '${out.sharedSimd}';
 export const GEMM_SHARED_RELAXED = '${out.sharedRelaxed}';
 `;
 writeFileSync(join(root, 'src', 'backend', 'wasm', 'binary.generated.ts'), ts);
-console.log(`wasm kernels: ${Object.entries(out).map(([n, b]) => `${n} ${Buffer.from(b, 'base64').length} B`).join(', ')}`);
+// Sizes only on request: `npm start` should print the demo, not the build.
+if (process.argv.includes('--verbose'))
+  console.log(`wasm kernels: ${Object.entries(out).map(([n, b]) => `${n} ${Buffer.from(b, 'base64').length} B`).join(', ')}`);

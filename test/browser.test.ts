@@ -84,7 +84,7 @@ describe.runIf(existsSync(CHROMIUM))('keel in headless Chromium', () => {
         const d = k.data.moons(400, 0.1, 1);
         const g = new k.Generator(1);
         const model = new k.nn.Sequential(new k.nn.Linear(2, 32, { generator: g }), new k.nn.ReLU(), new k.nn.Linear(32, 2, { generator: g }));
-        const h = k.train.fit({
+        const h = await k.train.fit({
           model,
           optimizer: new k.optim.Adam(model.parameters(), { lr: 0.02 }),
           train: new k.data.DataLoader(new k.data.TensorDataset(d.X, d.y), { batchSize: 32, shuffle: true, generator: g }),

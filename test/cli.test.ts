@@ -14,6 +14,7 @@ import { experimentCommand, findExperiment } from '../src/cli/commands/experimen
 import { graphCommand } from '../src/cli/commands/graph.js';
 import { loadConfig, trainCommand } from '../src/cli/commands/train.js';
 import { ConfigError } from '../src/cli/config.js';
+import { RunAbortedError } from '../src/cli/runEnd.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'keel-cli-'));
 const quiet = () => {};
@@ -79,6 +80,45 @@ describe('keel train', () => {
     expect(() => loadConfig(p, {})).toThrow(/is not valid JSON/);
     expect(() => loadConfig(join(out, 'missing.json'), {})).toThrow(/cannot read config file/);
     expect(() => loadConfig(undefined, { lr: 0 })).toThrow(/config.optimizer.lr/);
+    writeFileSync(p, JSON.stringify({ model: { hidden: [64, 32], dropout: [0.1, 0.2, 0.5] } }));
+    expect(() => loadConfig(p, {})).toThrow(
+      'config.model.dropout: 3 probabilities for 2 hidden layers: give one per hidden layer, or one number for all, got [0.1,0.2,0.5]',
+    );
+  });
+
+  it('an error in the middle of training still writes the report of what ran, marked as failed', async () => {
+    const out = tmp();
+    const config = loadConfig(undefined, { name: 'crash', epochs: 5 });
+    config.data = { ...config.data, dataset: 'moons', samples: 200, batchSize: 50 };
+    let err: unknown;
+    try {
+      await trainCommand(config, {
+        out,
+        log: quiet,
+        tty: false,
+        callbacks: [
+          {
+            onEpochEnd(r) {
+              if (r.epoch === 2) throw new Error('the disk is full');
+              return undefined;
+            },
+          },
+        ],
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RunAbortedError);
+    const e = err as RunAbortedError;
+    expect(e.end).toMatchObject({ kind: 'failed', error: 'the disk is full', epochs: 2 });
+    const html = readFileSync(e.report, 'utf8');
+    expect(html).toContain(
+      'Failed: the disk is full. This report shows what ran before the error (2 epochs finished).',
+    );
+    expect(html).toContain('<svg');
+    expect(readFileSync(join(out, 'crash', 'metrics.jsonl'), 'utf8')).toContain(
+      '"type":"end","kind":"failed"',
+    );
   });
 });
 
@@ -120,24 +160,27 @@ describe('keel experiment', () => {
 });
 
 describe('keel demo', () => {
-  const saved = process.env.KEEL_DATA_PATH;
+  const saved = process.env.KEEL_DATA;
   afterEach(() => {
-    if (saved === undefined) delete process.env.KEEL_DATA_PATH;
-    else process.env.KEEL_DATA_PATH = saved;
+    if (saved === undefined) delete process.env.KEEL_DATA;
+    else process.env.KEEL_DATA = saved;
   });
   it('without Fashion-MNIST: says how to get it, runs the synthetic experiments, prints the report path', async () => {
-    process.env.KEEL_DATA_PATH = tmp();
+    const empty = tmp();
+    process.env.KEEL_DATA = empty;
     const out = tmp();
     const lines: string[] = [];
     const r = await demoCommand({
       out,
       seed: 0,
+      quick: true,
       full: false,
       download: false,
       log: (l) => lines.push(l),
       tty: false,
     });
     const text = lines.join('\n');
+    expect(text).toContain(`KEEL_DATA=${empty}: ${empty} lacks train-images-idx3-ubyte[.gz]`);
     expect(text).toContain('apt-get install dataset-fashion-mnist');
     expect(text).toContain('Skipping the Fashion-MNIST experiments');
     expect(r.skipped).toEqual(['mlp', 'dropout']);

@@ -3,7 +3,7 @@
  * parser, and Fashion-MNIST from disk — the real files (Debian package, installed by .ci/run), the
  * missing-data message and corrupt/truncated files, and a verified download from a local server.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +178,45 @@ describe('Fashion-MNIST on disk', () => {
     }
     return dir;
   }
+
+  it('KEEL_DATA is the one place looked at; files may be gzipped or not', async () => {
+    const dir = fakeDir();
+    process.env.KEEL_DATA = dir;
+    expect(fm.searchDirs()).toEqual([dir]);
+    expect(fm.findFashionMnist()).toBe(dir);
+    // Unzip one file: a mix of .gz and plain files is read the same.
+    const name = data.FASHION_MNIST_FILES.test.images.name;
+    writeFileSync(join(dir, name.replace(/\.gz$/, '')), gunzipSync(readFileSync(join(dir, name))));
+    rmSync(join(dir, name));
+    expect(fm.readFashionMnist(dir, 'test').images.shape).toEqual([3, 784]);
+    // Incomplete: named, with no fallback to another copy.
+    rmSync(join(dir, data.FASHION_MNIST_FILES.train.labels.name));
+    expect(fm.findFashionMnist()).toBeNull();
+    await expect(fm.locateFashionMnist()).rejects.toThrow(
+      `KEEL_DATA=${dir}: ${dir} lacks train-labels-idx1-ubyte[.gz] (with KEEL_DATA set nothing else is looked at`,
+    );
+    // Its fashion-mnist/ subdirectory is used when there is one.
+    const parent = mkdtempSync(join(tmpdir(), 'keel-parent-'));
+    mkdirSync(join(parent, 'fashion-mnist'));
+    process.env.KEEL_DATA = parent;
+    expect(fm.searchDirs()).toEqual([join(parent, 'fashion-mnist')]);
+  });
+
+  it('a download that cannot connect says the machine seems offline and how to install by hand', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'keel-cache-'));
+    // A port nothing listens on: the connection is refused, as on a machine without a network.
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const err = await fm.downloadFashionMnist(cache, `http://127.0.0.1:${port}/`).catch((e) => e as Error);
+    expect(err).toBeInstanceOf(fm.DataNotFoundError);
+    expect((err as Error).message).toContain(
+      `failed: this machine seems to be offline or cannot reach 127.0.0.1:${port} (ECONNREFUSED)`,
+    );
+    expect((err as Error).message).toContain(`Install the files by hand instead: copy the four files`);
+    expect((err as Error).message).toContain('apt-get install dataset-fashion-mnist');
+  });
 
   it('a truncated gzip file is named, not a crash', () => {
     const dir = fakeDir((name, raw) =>

@@ -56,7 +56,7 @@ function trainWith(
 const kinds = (d: diagnostics.Diagnostics) => [...new Set(d.alarms.map((a) => a.kind))].sort();
 
 describe('diagnostics', () => {
-  it('a healthy network trains with no alarm', () => {
+  it('a healthy network trains with no alarm', async () => {
     const g = new Generator(2);
     const model = new nn.Sequential(
       new nn.Linear(2, 32, { generator: g }),
@@ -68,7 +68,13 @@ describe('diagnostics', () => {
       new data.TensorDataset(data.moons(128, 0.1, 9).X, data.moons(128, 0.1, 9).y),
       { batchSize: 128 },
     );
-    const h = trainWith(model, new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }), 10, d, val);
+    const h = await trainWith(
+      model,
+      new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }),
+      10,
+      d,
+      val,
+    );
     expect(d.alarms).toEqual([]);
     expect(h.epochs.at(-1)?.valAccuracy).toBeGreaterThan(0.85);
     expect(d.samples.length).toBeGreaterThan(5);
@@ -78,14 +84,14 @@ describe('diagnostics', () => {
     expect(d.samples[1].params['0.weight'].updateRatio).toBeGreaterThan(0);
   });
 
-  it('vanishing: deep sigmoid net with N(0,1) init names the earliest layers', () => {
+  it('vanishing: deep sigmoid net with N(0,1) init names the earliest layers', async () => {
     const model = deep(
       () => new nn.Sigmoid(),
       (w, g) => nn.init.normal_(w, 0, 1, { generator: g }),
       10,
     );
     const d = new diagnostics.Diagnostics(model);
-    trainWith(model, new optim.SGD(model.parameters(), { lr: 0.01 }), 1, d);
+    await trainWith(model, new optim.SGD(model.parameters(), { lr: 0.01 }), 1, d);
     const v = d.alarms.filter((a) => a.kind === 'vanishing');
     expect(v.length).toBe(1);
     expect(v[0].where[0]).toBe('0.weight');
@@ -93,7 +99,7 @@ describe('diagnostics', () => {
     expect(kinds(d)).not.toContain('exploding');
   });
 
-  it('exploding: a huge learning rate', () => {
+  it('exploding: a huge learning rate', async () => {
     const g = new Generator(4);
     const model = new nn.Sequential(
       new nn.Linear(2, 64, { generator: g }),
@@ -103,12 +109,12 @@ describe('diagnostics', () => {
       new nn.Linear(64, 2, { generator: g }),
     );
     const d = new diagnostics.Diagnostics(model, { every: 1 });
-    trainWith(model, new optim.SGD(model.parameters(), { lr: 50 }), 2, d);
+    await trainWith(model, new optim.SGD(model.parameters(), { lr: 50 }), 2, d);
     expect(kinds(d)).toContain('exploding');
     expect(d.alarms.find((a) => a.kind === 'exploding')?.suggestion).toMatch(/learning rate/);
   });
 
-  it('non-finite: anomaly mode names the log op and its input shape', () => {
+  it('non-finite: anomaly mode names the log op and its input shape', async () => {
     const x = k.tensor([[1, -2, 3]], { requiresGrad: true });
     expect(() => diagnostics.detectAnomaly(() => k.sum(k.log(k.mul(x, 2))))).toThrow(
       diagnostics.AnomalyError,
@@ -128,18 +134,18 @@ describe('diagnostics', () => {
     expect(Number.isNaN(k.sum(k.log(x)).item())).toBe(true);
   });
 
-  it('non-finite in backward: sqrt at 0 has an infinite derivative', () => {
+  it('non-finite in backward: sqrt at 0 has an infinite derivative', async () => {
     const x = k.tensor([0, 4], { requiresGrad: true });
     expect(() => diagnostics.detectAnomaly(() => k.sum(k.sqrt(x)).backward())).toThrow(
       /backward of 'sqrt' produced a gradient with 1 Inf of 2 values/,
     );
   });
 
-  it('non-finite loss during training raises a non-finite alarm', () => {
+  it('non-finite loss during training raises a non-finite alarm', async () => {
     const g = new Generator(1);
     const model = new nn.Sequential(new nn.Linear(2, 2, { generator: g }));
     const d = new diagnostics.Diagnostics(model);
-    train.fit({
+    await train.fit({
       model,
       optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }),
       train: loader(g),
@@ -151,7 +157,7 @@ describe('diagnostics', () => {
     expect(d.alarms.find((a) => a.kind === 'non-finite')?.where).toContain('loss');
   });
 
-  it('no gradient: a frozen branch is named', () => {
+  it('no gradient: a frozen branch is named', async () => {
     class TwoBranch extends nn.Module {
       used = new nn.Linear(2, 2);
       unused = new nn.Linear(2, 2);
@@ -162,34 +168,34 @@ describe('diagnostics', () => {
     }
     const model = new TwoBranch();
     const d = new diagnostics.Diagnostics(model);
-    trainWith(model, new optim.SGD(model.parameters(), { lr: 0.1 }), 1, d);
+    await trainWith(model, new optim.SGD(model.parameters(), { lr: 0.1 }), 1, d);
     expect(d.alarms.map((a) => [a.kind, a.where])).toEqual([
       ['no-gradient', ['unused.weight', 'unused.bias']],
     ]);
   });
 
-  it('dead units: ReLU after a large negative bias', () => {
+  it('dead units: ReLU after a large negative bias', async () => {
     const g = new Generator(5);
     const l = new nn.Linear(2, 16, { generator: g });
     nn.init.constant_(l.bias as Tensor, -10);
     const model = new nn.Sequential(l, new nn.ReLU(), new nn.Linear(16, 2, { generator: g }));
     const d = new diagnostics.Diagnostics(model);
-    trainWith(model, new optim.SGD(model.parameters(), { lr: 0.01 }), 1, d);
+    await trainWith(model, new optim.SGD(model.parameters(), { lr: 0.01 }), 1, d);
     const dead = d.alarms.find((a) => a.kind === 'dead-units');
     expect(dead?.where).toEqual(['1 (ReLU)']);
   });
 
-  it('saturation: sigmoid after huge weights', () => {
+  it('saturation: sigmoid after huge weights', async () => {
     const g = new Generator(6);
     const l = new nn.Linear(2, 16, { generator: g });
     nn.init.normal_(l.weight, 0, 50, { generator: g });
     const model = new nn.Sequential(l, new nn.Sigmoid(), new nn.Linear(16, 2, { generator: g }));
     const d = new diagnostics.Diagnostics(model);
-    trainWith(model, new optim.SGD(model.parameters(), { lr: 0.01 }), 1, d);
+    await trainWith(model, new optim.SGD(model.parameters(), { lr: 0.01 }), 1, d);
     expect(d.alarms.find((a) => a.kind === 'saturated')?.where).toEqual(['1 (Sigmoid)']);
   });
 
-  it('overfitting: validation loss rising while training loss falls', () => {
+  it('overfitting: validation loss rising while training loss falls', async () => {
     const g = new Generator(3);
     const X = k.randn([16, 20], { generator: g });
     const y = k.randint(0, 2, [16], { generator: g });
@@ -201,7 +207,7 @@ describe('diagnostics', () => {
       new nn.Linear(256, 2, { generator: g }),
     );
     const d = new diagnostics.Diagnostics(model, { overfitEpochs: 3 });
-    trainWith(
+    await trainWith(
       model,
       new optim.Adam(model.parameters(), { lr: 0.01 }),
       40,
@@ -215,7 +221,7 @@ describe('diagnostics', () => {
     expect(o[0].suggestion).toMatch(/weight decay or dropout/);
   });
 
-  it('detach restores the modules', () => {
+  it('detach restores the modules', async () => {
     const m = new nn.Sequential(new nn.Linear(2, 2));
     const d = new diagnostics.Diagnostics(m);
     expect(Object.hasOwn(m.at(0), 'forward')).toBe(true);

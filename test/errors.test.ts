@@ -115,3 +115,44 @@ describe('autograd errors', () => {
     );
   });
 });
+
+describe('errors name the function the user called', () => {
+  it('creation functions name themselves for a bad shape', () => {
+    expectError(
+      () => k.randn([-2, 3]),
+      ValueError,
+      'randn: shape entries must be non-negative integers, got [-2,3]',
+    );
+    expectError(() => k.rand([2, 1.5]), ValueError, /^rand: shape entries/);
+    expectError(() => k.zeros([-1]), ValueError, /^zeros: /);
+    expectError(() => k.ones([-1]), ValueError, /^ones: /);
+    expectError(() => k.randint(0, 3, [-1]), ValueError, /^randint: /);
+    expectError(() => k.bernoulli(0.5, [-1]), ValueError, /^bernoulli: /);
+    expectError(
+      () => k.full('x' as unknown as number[], 1),
+      ValueError,
+      'full: shape must be an array of non-negative integers, got "x"',
+    );
+  });
+
+  it('loadStateDict: null and malformed state dicts are StateDictErrors that say what was given', () => {
+    const m = new k.nn.Linear(2, 2);
+    const load = (sd: unknown) => () => m.loadStateDict(sd as Record<string, k.Tensor>);
+    for (const [bad, what] of [
+      [null, 'null'],
+      [undefined, 'undefined'],
+      [5, 'number'],
+      [[], 'an array'],
+    ] as const)
+      expectError(
+        load(bad),
+        k.nn.StateDictError,
+        `loadStateDict(Linear): expected an object mapping names to tensors (as stateDict() returns), got ${what}`,
+      );
+    expectError(
+      load({ weight: [1, 2], bias: null }),
+      k.nn.StateDictError,
+      'loadStateDict(Linear): entries must be tensors; not tensors: weight (an array), bias (null)',
+    );
+  });
+});

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
 import { data, Generator, nn, optim, train } from '../src/index.js';
 
-function moonsRun(seed: number, epochs = 30) {
+async function moonsRun(seed: number, epochs = 30) {
   const g = new Generator(seed);
   const tr = data.moons(400, 0.1, seed);
   const te = data.moons(200, 0.1, seed + 100);
@@ -17,7 +17,7 @@ function moonsRun(seed: number, epochs = 30) {
     new nn.Linear(32, 2, { generator: g }),
   );
   const opt = new optim.SGD(model.parameters(), { lr: 0.2, momentum: 0.9 });
-  const history = train.fit({
+  const history = await train.fit({
     model,
     optimizer: opt,
     train: new data.DataLoader(new data.TensorDataset(tr.X, tr.y), {
@@ -32,8 +32,8 @@ function moonsRun(seed: number, epochs = 30) {
 }
 
 describe('fit', () => {
-  it('a small MLP learns the moons', () => {
-    const { history } = moonsRun(1);
+  it('a small MLP learns the moons', async () => {
+    const { history } = await moonsRun(1);
     const last = history.epochs.at(-1) as train.EpochRecord;
     expect(history.epochs.length).toBe(30);
     expect(last.testAccuracy).toBeGreaterThan(0.95);
@@ -41,16 +41,16 @@ describe('fit', () => {
     expect(last.samplesPerSecond).toBeGreaterThan(0);
   });
 
-  it('same seed, bit-identical losses', () => {
-    const a = moonsRun(7, 3).history.epochs.map((e) => e.trainLoss);
-    const b = moonsRun(7, 3).history.epochs.map((e) => e.trainLoss);
+  it('same seed, bit-identical losses', async () => {
+    const a = (await moonsRun(7, 3)).history.epochs.map((e) => e.trainLoss);
+    const b = (await moonsRun(7, 3)).history.epochs.map((e) => e.trainLoss);
     expect(a).toEqual(b);
   });
 
-  it('regression targets: losses without accuracy', () => {
+  it('regression targets: losses without accuracy', async () => {
     const d = data.weightDecayData({ d: 5, nTrain: 50, nTest: 20 });
     const model = new nn.Linear(5, 1);
-    const h = train.fit({
+    const h = await train.fit({
       model,
       optimizer: new optim.SGD(model.parameters(), { lr: 0.05 }),
       train: new data.DataLoader(d.train, { batchSize: 10 }),
@@ -62,7 +62,7 @@ describe('fit', () => {
     expect(h.epochs.at(-1)?.valLoss).toBeLessThan(h.epochs[0].valLoss as number);
   });
 
-  it('early stopping stops and restores the best weights', () => {
+  it('early stopping stops and restores the best weights', async () => {
     // Memorize 8 noisy points with a big model so validation loss rises.
     const g = new Generator(3);
     const X = k.randn([8, 20], { generator: g });
@@ -75,7 +75,7 @@ describe('fit', () => {
       new nn.Linear(128, 2, { generator: g }),
     );
     const stopper = train.earlyStopping({ patience: 3 });
-    const h = train.fit({
+    const h = await train.fit({
       model,
       optimizer: new optim.Adam(model.parameters(), { lr: 0.01 }),
       train: new data.DataLoader(new data.TensorDataset(X, y), { batchSize: 8 }),
@@ -84,6 +84,7 @@ describe('fit', () => {
       callbacks: [stopper],
     });
     expect(h.stoppedEarly).toBe(true);
+    expect(h.stopReason).toBe('callback');
     expect(h.epochs.length).toBe(stopper.bestEpoch() + 3);
     const best = h.epochs[stopper.bestEpoch() - 1].valLoss as number;
     const now = train.evaluate(
@@ -93,12 +94,12 @@ describe('fit', () => {
     expect(now).toBeCloseTo(best, 5);
   });
 
-  it('scheduler and checkpoint callbacks', () => {
+  it('scheduler and checkpoint callbacks', async () => {
     const d = data.moons(64);
     const model = new nn.Linear(2, 2);
     const opt = new optim.SGD(model.parameters(), { lr: 1 });
     const saved: number[] = [];
-    const h = train.fit({
+    const h = await train.fit({
       model,
       optimizer: opt,
       train: new data.DataLoader(new data.TensorDataset(d.X, d.y), { batchSize: 16 }),
@@ -112,10 +113,10 @@ describe('fit', () => {
     expect(saved).toEqual([2, 4]);
   });
 
-  it('names a missing monitored value', () => {
+  it('names a missing monitored value', async () => {
     const d = data.moons(16);
     const model = new nn.Linear(2, 2);
-    expect(() =>
+    await expect(
       train.fit({
         model,
         optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }),
@@ -123,6 +124,6 @@ describe('fit', () => {
         epochs: 1,
         callbacks: [train.earlyStopping()],
       }),
-    ).toThrow(/no 'valLoss' \(is a validation loader given\?\)/);
+    ).rejects.toThrow(/no 'valLoss' \(is a validation loader given\?\)/);
   });
 });

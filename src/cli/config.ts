@@ -46,6 +46,14 @@ export const RunConfigSchema = z
         layerNorm: z.boolean().default(false),
       })
       .strict()
+      .superRefine((m, ctx) => {
+        if (Array.isArray(m.dropout) && m.dropout.length !== m.hidden.length)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['dropout'],
+            message: `${m.dropout.length} probabilities for ${m.hidden.length} hidden layer${m.hidden.length === 1 ? '' : 's'}: give one per hidden layer, or one number for all`,
+          });
+      })
       .prefault({}),
     optimizer: z
       .object({
@@ -70,6 +78,16 @@ export const RunConfigSchema = z
       .prefault({}),
     labelSmoothing: prob.default(0),
     clipGradNorm: z.number().positive().optional(),
+    /** A diverged loss (NaN/Inf, or above `factor` × the first step's): stop (default) or continue. */
+    divergence: z
+      .object({
+        onNonFinite: z.enum(['stop', 'continue']).default('stop'),
+        /** Diverged steps tolerated before stopping. */
+        patience: z.number().int().min(0).default(0),
+        factor: z.number().gt(1).default(1e6),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -116,6 +134,9 @@ export interface Overrides {
   optimizer?: string;
   limit?: number;
   download?: boolean;
+  clipGradNorm?: number;
+  onNonfinite?: string;
+  nonfinitePatience?: number;
 }
 
 /** Applies flags onto a raw configuration object (before validation, so flags are validated too). */
@@ -136,5 +157,8 @@ export function applyOverrides(raw: Record<string, unknown>, o: Overrides): Reco
   if (o.limit !== undefined) section('data').limit = o.limit;
   if (o.download !== undefined) section('data').download = o.download;
   if (o.dropout !== undefined) section('model').dropout = o.dropout;
+  if (o.clipGradNorm !== undefined) out.clipGradNorm = o.clipGradNorm;
+  if (o.onNonfinite !== undefined) section('divergence').onNonFinite = o.onNonfinite;
+  if (o.nonfinitePatience !== undefined) section('divergence').patience = o.nonfinitePatience;
   return out;
 }

@@ -2,16 +2,23 @@
  * Diagnostics for reports and terminals: the per-parameter gradient-norm curves and activation
  * histograms as plots, metrics rows for metrics.jsonl, and the health table of `keel diagnose`.
  */
-import { histogramPlot, linePlot, type Plot, type Point } from '../report/plots.js';
+import { type Bins, binValues, histogramPlot, linePlot, type Plot, type Point } from '../report/plots.js';
 import type { Diagnostics, Sample } from './monitor.js';
 
-/** Gradient norm per weight over sampled steps, and activation histograms of the latest sample. */
-export function diagnosticsPlots(d: Diagnostics, id: string): Plot[] {
+/** Bins of each layer's sampled output values (from the latest sample), for metrics and plots. */
+export function activationBins(d: Diagnostics): Record<string, Bins> {
+  return Object.fromEntries(Object.entries(d.histograms).map(([layer, vals]) => [layer, binValues(vals)]));
+}
+
+/**
+ * Gradient norm per weight over sampled steps, and activation histograms (one panel per layer, on
+ * its own scale). Takes samples and bins, so a report can be drawn from metrics.jsonl alone.
+ */
+export function diagnosticsPlots(samples: readonly Sample[], bins: Record<string, Bins>, id: string): Plot[] {
   const pts: Point[] = [];
-  for (const s of d.samples) {
+  for (const s of samples) {
     for (const [name, p] of Object.entries(s.params)) {
-      if (name.endsWith('weight') && p.gradNorm !== null)
-        pts.push({ x: s.step, y: p.gradNorm, series: name });
+      if (name.endsWith('weight')) pts.push({ x: s.step, y: p.gradNorm ?? Number.NaN, series: name });
     }
   }
   const plots = [
@@ -22,18 +29,16 @@ export function diagnosticsPlots(d: Diagnostics, id: string): Plot[] {
       yTitle: '‖∂L/∂W‖',
       logY: true,
       points: false,
+      integerX: true,
     }),
   ];
-  const hist = Object.entries(d.histograms).flatMap(([layer, vals]) =>
-    vals.map((value) => ({ series: layer, value })),
-  );
-  if (hist.length)
+  const layers = Object.entries(bins);
+  if (layers.length)
     plots.push(
-      histogramPlot(hist, {
-        id: `${id}-activations`,
-        title: 'Layer outputs at the last sampled step',
-        xTitle: 'value',
-      }),
+      histogramPlot(
+        layers.map(([series, b]) => ({ series, bins: b })),
+        { id: `${id}-activations`, title: 'Layer outputs at the last sampled step', xTitle: 'value' },
+      ),
     );
   return plots;
 }

@@ -1,9 +1,17 @@
 /**
- * The Fashion-MNIST experiments of the chapter: the one-hidden-layer MLP (784-256-10, SGD lr 0.1,
- * 10 epochs, batch 256 → test accuracy ≥ 0.82), dropout (784-256-256-10 with p = 0.2/0.5, lr 0.5 →
- * ≥ 0.85, and a smaller train–test gap than p = 0), and a regularized
- * "best MLP". Weights start from N(0, 0.01) as in D2L's concise implementations (the best MLP uses
- * PyTorch's default init).
+ * The Fashion-MNIST experiments of the chapter:
+ * - `mlp` (D2L §5.2): 784-256-10, SGD lr 0.1, 10 epochs, batch 256 → test accuracy ≥ 0.82;
+ * - `dropout` (D2L §5.6): 784-256-256-10 with p = 0.2/0.5, lr 0.5, 10 epochs → ≥ 0.85; and, since at
+ *   that scale the net barely overfits (one epoch's test accuracy moves by ±0.02 at lr 0.5, more
+ *   than any gap between the two), the same net on 1,000 training images for 80 epochs, where it
+ *   memorizes them: there dropout lowers the test loss and narrows the train–test loss gap (the
+ *   accuracy gap barely moves: both nets reach ~0.80 test accuracy, the one without dropout with
+ *   overconfident, costly mistakes);
+ * - `best-mlp`: a regularized MLP (dropout, AdamW decaying weights only, label smoothing,
+ *   one-cycle) against the benchmark's best plain MLP (0.8833).
+ * Weights start from N(0, 0.01) as in D2L's concise implementations, where the book does so; the
+ * other runs use PyTorch's default init. `quick` runs the same code on subsets for a few epochs, and
+ * says so in each check's name, with an expectation of its own.
  */
 
 import { TensorDataset } from '../data/dataset.js';
@@ -22,7 +30,7 @@ import { AdamW, SGD } from '../optim/optimizers.js';
 import { OneCycleLR } from '../optim/schedulers.js';
 import { curvePlots } from '../report/plots.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { type EpochRecord, evaluate, fit } from '../train/fit.js';
+import { type Divergence, type EpochRecord, evaluate, fit } from '../train/fit.js';
 import { KeelError } from '../util/errors.js';
 import { Generator } from '../util/random.js';
 import { type Experiment, type ExperimentContext, type ExperimentResult, fmt } from './types.js';
@@ -55,21 +63,33 @@ export function fashionMlp(
   return new Sequential(...layers);
 }
 
-function requireFashion(
-  ctx: ExperimentContext,
-  name: string,
-  quickTrain = 10000,
-): { train: ImageSet; test: ImageSet } {
+type Data = { train: ImageSet; test: ImageSet };
+
+const cut = (s: ImageSet, n: number): ImageSet => ({
+  images: narrow(s.images, 0, 0, Math.min(n, s.images.shape[0])),
+  labels: narrow(s.labels, 0, 0, Math.min(n, s.labels.shape[0])),
+});
+
+function requireFashion(ctx: ExperimentContext, name: string): Data {
   if (!ctx.fashion)
     throw new KeelError(
       `experiment ${name} needs Fashion-MNIST (see 'keel experiment --help' for how to get it)`,
     );
-  if (!ctx.quick) return ctx.fashion;
-  const cut = (s: ImageSet, n: number) => ({
-    images: narrow(s.images, 0, 0, Math.min(n, s.images.shape[0])),
-    labels: narrow(s.labels, 0, 0, Math.min(n, s.labels.shape[0])),
-  });
-  return { train: cut(ctx.fashion.train, quickTrain), test: cut(ctx.fashion.test, 2000) };
+  return ctx.fashion;
+}
+
+/** How one training of an experiment runs. */
+interface TrainSpec {
+  epochs: number;
+  batchSize: number;
+  optimizer: 'sgd' | 'adamw';
+  lr: number;
+  momentum?: number;
+  weightDecay?: number;
+  labelSmoothing?: number;
+  oneCycle?: boolean;
+  /** Epochs (from the end) over which the train–test gap and test loss are averaged (default 1). */
+  tailEpochs?: number;
 }
 
 interface TrainRun {
@@ -78,218 +98,309 @@ interface TrainRun {
   /** Accuracy on the training set in eval mode (dropout off), after training. */
   trainEvalAccuracy: number;
   testAccuracy: number;
-  /**
-   * Train (eval mode) − test accuracy, averaged over the last `gapEpochs` epochs: at lr 0.5 without
-   * a schedule the test accuracy moves by ±0.02 from one epoch to the next, so one epoch's gap is
-   * mostly noise.
-   */
+  /** Train (eval mode) − test accuracy, averaged over the last `tailEpochs` epochs. */
   gap: number;
-  /** [epoch, train (eval mode) accuracy, test accuracy] for the epochs the gap averages. */
-  gapSamples: [number, number, number][];
+  /** Test − train (eval mode) loss, averaged over the last `tailEpochs` epochs. */
+  lossGap: number;
+  /** Train accuracy (eval mode), averaged over the last `tailEpochs` epochs. */
+  tailTrainAccuracy: number;
+  /** Test loss averaged over the last `tailEpochs` epochs, and its minimum over all epochs. */
+  tailTestLoss: number;
+  minTestLoss: number;
+  divergence?: Divergence;
 }
 
-function trainFashion(
+async function trainFashion(
   ctx: ExperimentContext,
   name: string,
   label: string,
   model: Module,
-  data: { train: ImageSet; test: ImageSet },
-  opts: {
-    epochs: number;
-    batchSize: number;
-    optimizer: 'sgd' | 'adamw';
-    lr: number;
-    weightDecay?: number;
-    labelSmoothing?: number;
-    oneCycle?: boolean;
-    /** Epochs (from the end) over which the train–test gap is averaged (default 1). */
-    gapEpochs?: number;
-  },
+  data: Data,
+  spec: TrainSpec,
   g: Generator,
-): TrainRun {
-  const gapFrom = opts.epochs - (opts.gapEpochs ?? 1) + 1;
-  const gapSamples: [number, number, number][] = [];
+): Promise<TrainRun> {
+  const tailFrom = spec.epochs - (spec.tailEpochs ?? 1) + 1;
+  const tail: { trainAccuracy: number; trainLoss: number; testAccuracy: number; testLoss: number }[] = [];
   const trainEvalLoader = new DataLoader(new TensorDataset(data.train.images, data.train.labels), {
     batchSize: 1000,
   });
   const trainDs = new TensorDataset(data.train.images, data.train.labels);
-  const trainLoader = new DataLoader(trainDs, { batchSize: opts.batchSize, shuffle: true, generator: g });
+  const trainLoader = new DataLoader(trainDs, { batchSize: spec.batchSize, shuffle: true, generator: g });
   const testLoader = new DataLoader(new TensorDataset(data.test.images, data.test.labels), {
     batchSize: 1000,
   });
   const optimizer =
-    opts.optimizer === 'sgd'
-      ? new SGD(model.parameters(), { lr: opts.lr })
-      : new AdamW(decayGroups(model.namedParameters(), { weightDecay: opts.weightDecay ?? 0 }), {
-          lr: opts.lr,
+    spec.optimizer === 'sgd'
+      ? new SGD(model.parameters(), { lr: spec.lr, momentum: spec.momentum ?? 0 })
+      : new AdamW(decayGroups(model.namedParameters(), { weightDecay: spec.weightDecay ?? 0 }), {
+          lr: spec.lr,
         });
-  const sched = opts.oneCycle
-    ? new OneCycleLR(optimizer, opts.lr, { totalSteps: opts.epochs * trainLoader.length })
+  const sched = spec.oneCycle
+    ? new OneCycleLR(optimizer, spec.lr, { totalSteps: spec.epochs * trainLoader.length })
     : null;
-  const loss = (o: Tensor, y: Tensor) => crossEntropy(o, y, { labelSmoothing: opts.labelSmoothing ?? 0 });
-  ctx.log(`${name}: training ${label} for ${opts.epochs} epochs on ${trainDs.length} images`);
-  const h = fit({
+  const loss = (o: Tensor, y: Tensor) => crossEntropy(o, y, { labelSmoothing: spec.labelSmoothing ?? 0 });
+  ctx.log(`${name}: training ${label} for ${spec.epochs} epochs on ${trainDs.length} images`);
+  const h = await fit({
     model,
     optimizer,
+    signal: ctx.signal,
+    divergence: ctx.divergence,
     train: trainLoader,
     test: testLoader,
-    epochs: opts.epochs,
+    epochs: spec.epochs,
     loss,
     onStep: sched ? () => sched.step() : undefined,
     progress: ctx.progress,
     callbacks: [
       {
         onEpochEnd(r) {
-          if (r.epoch >= gapFrom && r.epoch < opts.epochs)
-            gapSamples.push([r.epoch, evaluate(model, trainEvalLoader).accuracy ?? 0, r.testAccuracy ?? 0]);
+          if (r.epoch >= tailFrom) {
+            const t = evaluate(model, trainEvalLoader);
+            tail.push({
+              trainAccuracy: t.accuracy ?? 0,
+              trainLoss: t.loss,
+              testAccuracy: r.testAccuracy ?? 0,
+              testLoss: r.testLoss ?? Number.NaN,
+            });
+          }
           ctx.onMetrics({ experiment: name, run: label, ...r });
-          ctx.log(
-            `  ${label} epoch ${r.epoch}: train loss ${fmt(r.trainLoss)}, train acc ${fmt(r.trainAccuracy ?? 0)}, test acc ${fmt(r.testAccuracy ?? 0)}, ${r.seconds.toFixed(1)} s`,
-          );
+          // About ten lines per training, whatever its length (every epoch is in metrics.jsonl).
+          if ((r.epoch - 1) % Math.ceil(spec.epochs / 10) === 0 || r.epoch === spec.epochs)
+            ctx.log(
+              `  ${label} epoch ${r.epoch}: train loss ${fmt(r.trainLoss)}, train acc ${fmt(r.trainAccuracy ?? 0)}, test acc ${fmt(r.testAccuracy ?? 0)}, ${r.seconds.toFixed(1)} s`,
+            );
           return undefined;
         },
       },
     ],
   });
-  const trainEval = evaluate(model, trainEvalLoader).accuracy ?? 0;
-  const testAccuracy = h.epochs[h.epochs.length - 1].testAccuracy ?? 0;
-  gapSamples.push([h.epochs.length, trainEval, testAccuracy]);
-  const gap = gapSamples.reduce((sum, [, tr, te]) => sum + tr - te, 0) / gapSamples.length;
-  return { label, epochs: h.epochs, trainEvalAccuracy: trainEval, testAccuracy, gap, gapSamples };
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : Number.NaN);
+  const last = h.epochs[h.epochs.length - 1];
+  return {
+    label,
+    epochs: h.epochs,
+    trainEvalAccuracy: evaluate(model, trainEvalLoader).accuracy ?? 0,
+    testAccuracy: last?.testAccuracy ?? 0,
+    gap: mean(tail.map((t) => t.trainAccuracy - t.testAccuracy)),
+    lossGap: mean(tail.map((t) => t.testLoss - t.trainLoss)),
+    tailTrainAccuracy: mean(tail.map((t) => t.trainAccuracy)),
+    tailTestLoss: mean(tail.map((t) => t.testLoss)),
+    minTestLoss: Math.min(...h.epochs.map((e) => e.testLoss ?? Number.POSITIVE_INFINITY)),
+    divergence: h.divergence,
+  };
 }
 
-const runRows = (runs: TrainRun[]) =>
-  runs.map((r) => [
-    r.label,
-    fmt(r.trainEvalAccuracy),
-    fmt(r.testAccuracy),
-    fmt(r.gap),
-    fmt(r.epochs.reduce((s, e) => s + e.seconds, 0) / r.epochs.length, 1),
-  ]);
-const runTable = (runs: TrainRun[]) => ({
+const diverged = (runs: TrainRun[]) =>
+  runs.flatMap((r) => (r.divergence ? [{ run: r.label, divergence: r.divergence }] : []));
+
+const runTable = (runs: TrainRun[], tail: number) => ({
   title: 'Runs',
   header: [
     'model',
     'train accuracy (eval mode)',
     'test accuracy',
-    'gap (mean of the last epochs)',
+    `train − test accuracy (mean of the last ${tail} epochs)`,
+    `test loss (mean of the last ${tail})`,
+    `test − train loss (mean of the last ${tail})`,
     's/epoch',
   ],
-  rows: runRows(runs),
+  rows: runs.map((r) => [
+    r.label,
+    fmt(r.trainEvalAccuracy),
+    fmt(r.testAccuracy),
+    fmt(r.gap),
+    fmt(r.tailTestLoss),
+    fmt(r.lossGap),
+    fmt(r.epochs.reduce((s, e) => s + e.seconds, 0) / Math.max(r.epochs.length, 1), 1),
+  ]),
 });
+
+const images = (d: Data) => `${d.train.labels.shape[0]} training, ${d.test.labels.shape[0]} test images`;
 
 export const mlp: Experiment = {
   name: 'mlp',
-  description:
-    'Fashion-MNIST, 784-256-10 MLP, SGD lr 0.1, 10 epochs, batch 256 (reference: test accuracy ≥ 0.82)',
+  description: 'Fashion-MNIST, 784-256-10 MLP, SGD lr 0.1, 10 epochs, batch 256 (D2L: test accuracy ≥ 0.82)',
   needsFashion: true,
-  run(ctx): ExperimentResult {
-    const data = requireFashion(ctx, 'mlp');
+  async run(ctx): Promise<ExperimentResult> {
+    const all = requireFashion(ctx, 'mlp');
+    const data = ctx.quick ? { train: cut(all.train, 10000), test: cut(all.test, 2000) } : all;
     const g = new Generator(ctx.seed);
     const epochs = ctx.quick ? 3 : 10;
-    const r = trainFashion(
-      ctx,
-      'mlp',
-      '784-256-10',
-      fashionMlp([256], [], g),
-      data,
-      { epochs, batchSize: 256, optimizer: 'sgd', lr: 0.1 },
-      g,
-    );
-    const target = ctx.quick ? 0.6 : 0.82;
+    const spec: TrainSpec = { epochs, batchSize: 256, optimizer: 'sgd', lr: 0.1 };
+    const r = await trainFashion(ctx, 'mlp', '784-256-10', fashionMlp([256], [], g), data, spec, g);
+    const check = ctx.quick
+      ? {
+          name: `short run (${epochs} epochs, ${images(data)}): learns far above chance (0.1) — test accuracy ≥ 0.5; the chapter's ≥ 0.82 is for the full run, keel experiment mlp`,
+          passed: r.testAccuracy >= 0.5,
+        }
+      : { name: 'test accuracy ≥ 0.82 after 10 epochs (D2L §5.2)', passed: r.testAccuracy >= 0.82 };
     return {
       name: 'mlp',
       title: 'Multilayer perceptron on Fashion-MNIST',
       summary: [
         ['test accuracy', fmt(r.testAccuracy)],
-        ['train accuracy', fmt(r.trainEvalAccuracy)],
-        ['epochs', String(epochs)],
+        ['train accuracy (eval mode)', fmt(r.trainEvalAccuracy)],
+        ['epochs', String(r.epochs.length)],
+        ['data', images(data)],
       ],
-      checks: [
-        {
-          name: `test accuracy ≥ ${target}`,
-          passed: r.testAccuracy >= target,
-          detail: `test accuracy ${fmt(r.testAccuracy)}`,
-        },
-      ],
+      checks: [{ ...check, detail: `test accuracy ${fmt(r.testAccuracy)}` }],
       plots: curvePlots('mlp', [{ label: r.label, epochs: r.epochs }]),
-      tables: [runTable([r])],
+      tables: [runTable([r], 1)],
       result: { testAccuracy: r.testAccuracy, trainAccuracy: r.trainEvalAccuracy, epochs: r.epochs },
+      settings: {
+        model: '784-256-10, ReLU',
+        init: 'N(0, 0.01), zero biases',
+        optimizer: 'SGD',
+        lr: 0.1,
+        batchSize: 256,
+        epochs,
+        trainImages: data.train.labels.shape[0],
+        testImages: data.test.labels.shape[0],
+      },
+      diverged: diverged([r]),
     };
   },
 };
 
+/** The overfitting regime of the dropout experiment. */
+const SMALL = { train: 1000, test: 2000, epochs: 80, batchSize: 64, lr: 0.02, momentum: 0.9, tail: 5 };
+
 export const dropoutExperiment: Experiment = {
   name: 'dropout',
   description:
-    'Fashion-MNIST, 784-256-256-10 with dropout 0.2/0.5 vs none, SGD lr 0.5, 10 epochs (reference ≥ 0.85)',
+    'Fashion-MNIST, 784-256-256-10 with dropout 0.2/0.5, SGD lr 0.5, 10 epochs (D2L: ≥ 0.85); then with vs without dropout on 1,000 images, where the net overfits',
   needsFashion: true,
-  run(ctx): ExperimentResult {
-    const data = requireFashion(ctx, 'dropout');
-    const epochs = ctx.quick ? 3 : 10;
-    // The gap is averaged over the last 3 epochs (one epoch's test accuracy moves by ±0.02).
-    const opts = { epochs, batchSize: 256, optimizer: 'sgd' as const, lr: 0.5, gapEpochs: 3 };
+  async run(ctx): Promise<ExperimentResult> {
+    const all = requireFashion(ctx, 'dropout');
+    const q = ctx.quick;
+    // Part 1, the book's setting.
+    const big = q ? { train: cut(all.train, 10000), test: cut(all.test, 2000) } : all;
+    const epochs = q ? 3 : 10;
     const g1 = new Generator(ctx.seed);
-    const withDrop = trainFashion(
+    const book = await trainFashion(
       ctx,
       'dropout',
-      'dropout 0.2/0.5',
+      'dropout 0.2/0.5, all images',
       fashionMlp([256, 256], [0.2, 0.5], g1),
-      data,
-      opts,
+      big,
+      { epochs, batchSize: 256, optimizer: 'sgd', lr: 0.5 },
       g1,
     );
-    const g2 = new Generator(ctx.seed);
-    const without = trainFashion(
-      ctx,
-      'dropout',
-      'no dropout',
-      fashionMlp([256, 256], [0, 0], g2),
-      data,
-      opts,
-      g2,
-    );
-    const gapDrop = withDrop.gap;
-    const gapNone = without.gap;
-    const target = ctx.quick ? 0.4 : 0.85;
+    // Part 2, the overfitting regime: a small training set, many epochs, PyTorch's default init.
+    const s = q ? { ...SMALL, train: 500, test: 1000, epochs: 15, tail: 3 } : SMALL;
+    const small = { train: cut(all.train, s.train), test: cut(all.test, s.test) };
+    const spec: TrainSpec = {
+      epochs: s.epochs,
+      batchSize: s.batchSize,
+      optimizer: 'sgd',
+      lr: s.lr,
+      momentum: s.momentum,
+      tailEpochs: s.tail,
+    };
+    const runSmall = async (label: string, p: number[]) => {
+      const g = new Generator(ctx.seed + 1);
+      return trainFashion(ctx, 'dropout', label, fashionMlp([256, 256], p, g, 'default'), small, spec, g);
+    };
+    const withDrop = await runSmall(`dropout 0.2/0.5, ${s.train} images`, [0.2, 0.5]);
+    const without = await runSmall(`no dropout, ${s.train} images`, [0, 0]);
+    const tail = `mean of the last ${s.tail} epochs`;
+    const checks = q
+      ? [
+          {
+            name: `short run (${epochs} epochs, ${images(big)}): learns above chance (0.1) with dropout — test accuracy ≥ 0.3; the chapter's ≥ 0.85 is for the full run, keel experiment dropout`,
+            passed: book.testAccuracy >= 0.3,
+            detail: `test accuracy ${fmt(book.testAccuracy)}`,
+          },
+          {
+            name: `short run on ${s.train} images (${s.epochs} epochs): both nets train (test accuracy ≥ 0.5); the overfitting comparison needs the full run`,
+            passed: withDrop.testAccuracy >= 0.5 && without.testAccuracy >= 0.5,
+            detail: `test accuracy ${fmt(withDrop.testAccuracy)} with dropout, ${fmt(without.testAccuracy)} without`,
+          },
+        ]
+      : [
+          {
+            name: 'dropout 0.2/0.5, 10 epochs on all images: test accuracy ≥ 0.85 (D2L §5.6)',
+            passed: book.testAccuracy >= 0.85,
+            detail: `test accuracy ${fmt(book.testAccuracy)}`,
+          },
+          {
+            name: `on ${s.train} images without dropout the net memorizes them and overfits (${tail}): train accuracy ≥ 0.95, test loss ≥ 1.3 × its minimum`,
+            passed: without.tailTrainAccuracy >= 0.95 && without.tailTestLoss >= 1.3 * without.minTestLoss,
+            detail: `train accuracy ${fmt(without.tailTrainAccuracy)}; test loss ${fmt(without.tailTestLoss)} vs its minimum ${fmt(without.minTestLoss)}`,
+          },
+          {
+            name: `dropout lowers the test loss there (${tail}) by ≥ 10%`,
+            passed: withDrop.tailTestLoss <= 0.9 * without.tailTestLoss,
+            detail: `${fmt(withDrop.tailTestLoss)} with dropout vs ${fmt(without.tailTestLoss)} without`,
+          },
+          {
+            name: `dropout narrows the train–test gap there by ≥ 10%: test − train loss (eval mode, ${tail})`,
+            passed: withDrop.lossGap <= 0.9 * without.lossGap,
+            detail: `${fmt(withDrop.lossGap)} with dropout vs ${fmt(without.lossGap)} without (accuracy gap ${fmt(withDrop.gap)} vs ${fmt(without.gap)})`,
+          },
+        ];
     return {
       name: 'dropout',
       title: 'Dropout on Fashion-MNIST',
       summary: [
-        ['test accuracy with dropout', fmt(withDrop.testAccuracy)],
-        ['test accuracy without', fmt(without.testAccuracy)],
+        ['test accuracy with dropout, the book’s setting', fmt(book.testAccuracy)],
         [
-          `train–test gap with / without dropout (mean of the last ${withDrop.gapSamples.length} epochs)`,
-          `${fmt(gapDrop)} / ${fmt(gapNone)}`,
+          `test loss (${tail}), ${s.train} images: with / without dropout`,
+          `${fmt(withDrop.tailTestLoss)} / ${fmt(without.tailTestLoss)}`,
+        ],
+        [
+          `test − train loss (${tail}), ${s.train} images: with / without`,
+          `${fmt(withDrop.lossGap)} / ${fmt(without.lossGap)}`,
         ],
       ],
-      checks: [
-        {
-          name: `dropout test accuracy ≥ ${target}`,
-          passed: withDrop.testAccuracy >= target,
-          detail: `test accuracy ${fmt(withDrop.testAccuracy)}`,
-        },
-        ...(ctx.quick
-          ? []
-          : [
-              {
-                name: 'the train–test gap (mean of epochs 8–10) is smaller with dropout',
-                passed: gapDrop < gapNone,
-                detail: `gap ${fmt(gapDrop)} with dropout vs ${fmt(gapNone)} without`,
-              },
-            ]),
+      checks,
+      plots: [
+        ...curvePlots('dropout-book', [{ label: book.label, epochs: book.epochs }], {
+          about: `the book's setting, ${images(big)}`,
+        }),
+        ...curvePlots(
+          'dropout-small',
+          [
+            { label: withDrop.label, epochs: withDrop.epochs },
+            { label: without.label, epochs: without.epochs },
+          ],
+          { about: `${s.train} training images, with and without dropout` },
+        ),
       ],
-      plots: curvePlots('dropout', [
-        { label: withDrop.label, epochs: withDrop.epochs },
-        { label: without.label, epochs: without.epochs },
-      ]),
-      tables: [runTable([withDrop, without])],
-      result: {
-        withDropout: withDrop,
-        withoutDropout: without,
-        gapWithDropout: gapDrop,
-        gapWithout: gapNone,
+      keyPlot: 'dropout-small-loss',
+      tables: [
+        runTable([book], 1),
+        { ...runTable([withDrop, without], s.tail), title: `Runs on ${s.train} images` },
+      ],
+      result: { book, withDropout: withDrop, withoutDropout: without },
+      settings: {
+        model: '784-256-256-10, ReLU, dropout after each hidden layer',
+        book: {
+          dropout: [0.2, 0.5],
+          init: 'N(0, 0.01)',
+          optimizer: 'SGD',
+          lr: 0.5,
+          batchSize: 256,
+          epochs,
+          trainImages: big.train.labels.shape[0],
+          testImages: big.test.labels.shape[0],
+        },
+        smallData: {
+          dropout: [
+            [0.2, 0.5],
+            [0, 0],
+          ],
+          init: 'PyTorch default',
+          optimizer: 'SGD',
+          lr: s.lr,
+          momentum: s.momentum,
+          batchSize: s.batchSize,
+          epochs: s.epochs,
+          trainImages: s.train,
+          testImages: s.test,
+        },
       },
+      diverged: diverged([book, withDrop, without]),
     };
   },
 };
@@ -299,47 +410,64 @@ export const bestMlp: Experiment = {
   description:
     'a regularized MLP (dropout, AdamW with decoupled decay on weights only, label smoothing, one-cycle schedule) aiming at ≥ 0.89',
   needsFashion: true,
-  run(ctx): ExperimentResult {
-    const data = requireFashion(ctx, 'best-mlp', 5000);
+  async run(ctx): Promise<ExperimentResult> {
+    const all = requireFashion(ctx, 'best-mlp');
+    const data = ctx.quick ? { train: cut(all.train, 5000), test: cut(all.test, 2000) } : all;
     const g = new Generator(ctx.seed);
     const epochs = ctx.quick ? 1 : 30;
-    const model = fashionMlp([1024, 512], [0.3, 0.3], g, 'default');
-    const r = trainFashion(
+    const spec: TrainSpec = {
+      epochs,
+      batchSize: 128,
+      optimizer: 'adamw',
+      lr: 2e-3,
+      weightDecay: 0.05,
+      labelSmoothing: 0.1,
+      oneCycle: true,
+    };
+    const label = '784-1024-512-10, dropout 0.3';
+    const r = await trainFashion(
       ctx,
       'best-mlp',
-      '784-1024-512-10, dropout 0.3',
-      model,
+      label,
+      fashionMlp([1024, 512], [0.3, 0.3], g, 'default'),
       data,
-      {
-        epochs,
-        batchSize: 128,
-        optimizer: 'adamw',
-        lr: 2e-3,
-        weightDecay: 0.05,
-        labelSmoothing: 0.1,
-        oneCycle: true,
-      },
+      spec,
       g,
     );
-    const target = ctx.quick ? 0.5 : 0.89;
+    const check = ctx.quick
+      ? {
+          name: `short run (1 epoch, ${images(data)}): the recipe runs end to end and learns — test accuracy ≥ 0.5; ≥ 0.89 is for the full 30 epochs, keel experiment best-mlp`,
+          passed: r.testAccuracy >= 0.5,
+        }
+      : {
+          name: 'test accuracy ≥ 0.89 (the benchmark’s best plain MLP: 0.8833)',
+          passed: r.testAccuracy >= 0.89,
+        };
     return {
       name: 'best-mlp',
       title: 'A regularized MLP on Fashion-MNIST',
       summary: [
         ['test accuracy', fmt(r.testAccuracy)],
         ['best plain MLP in the Fashion-MNIST benchmark', '0.8833'],
-        ['epochs', String(epochs)],
+        ['epochs', String(r.epochs.length)],
+        ['data', images(data)],
       ],
-      checks: [
-        {
-          name: `test accuracy ≥ ${target}`,
-          passed: r.testAccuracy >= target,
-          detail: `test accuracy ${fmt(r.testAccuracy)}`,
-        },
-      ],
+      checks: [{ ...check, detail: `test accuracy ${fmt(r.testAccuracy)}` }],
       plots: curvePlots('best-mlp', [{ label: r.label, epochs: r.epochs }]),
-      tables: [runTable([r])],
+      tables: [runTable([r], 1)],
       result: { testAccuracy: r.testAccuracy, trainAccuracy: r.trainEvalAccuracy, epochs: r.epochs },
+      settings: {
+        model: label,
+        init: 'PyTorch default',
+        optimizer: 'AdamW, weight decay 0.05 on weight matrices only',
+        lr: '2e-3, one-cycle',
+        labelSmoothing: 0.1,
+        batchSize: 128,
+        epochs,
+        trainImages: data.train.labels.shape[0],
+        testImages: data.test.labels.shape[0],
+      },
+      diverged: diverged([r]),
     };
   },
 };

@@ -16,7 +16,7 @@ export const memory: Experiment = {
   name: 'memory',
   description: 'bytes kept for backward vs prediction for the dropout MLP, against batch size and depth',
   needsFashion: false,
-  run(ctx): ExperimentResult {
+  async run(ctx): Promise<ExperimentResult> {
     const g = new Generator(ctx.seed);
     const measure = (batch: number, hidden: number[]) => {
       const model = fashionMlp(
@@ -103,12 +103,15 @@ export const memory: Experiment = {
           title: 'Memory kept for backward against batch size',
           xTitle: 'batch size',
           yTitle: 'MiB',
+          integerX: true,
         }),
         linePlot(dPts, {
           id: 'memory-depth',
           title: 'Activation memory against depth (batch 256)',
           xTitle: 'hidden layers',
           yTitle: 'MiB',
+          integerX: true,
+          xTicks: depths.map((r) => r.depth),
         }),
       ],
       tables: [
@@ -126,6 +129,12 @@ export const memory: Experiment = {
         },
       ],
       result: { main, batches, depths },
+      settings: {
+        model: '784-256-…-10 MLP, ReLU, dropout 0.2 then 0.5, one forward pass and loss (no data needed)',
+        batchSizes: batches.map((r) => r.batch),
+        depths: depths.map((r) => r.depth),
+        dtype: 'float32',
+      },
     };
   },
 };

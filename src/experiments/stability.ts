@@ -75,7 +75,7 @@ export const stability: Experiment = {
   name: 'stability',
   description: 'vanishing/exploding gradients, initialization, symmetry breaking and clipping, measured',
   needsFashion: false,
-  run(ctx): ExperimentResult {
+  async run(ctx): Promise<ExperimentResult> {
     const checks: Check[] = [];
     const plots = [];
     const summary: [string, string][] = [];
@@ -123,6 +123,7 @@ export const stability: Experiment = {
         title: 'Norm of a product of k random 4×4 N(0,1) matrices',
         xTitle: 'k',
         yTitle: 'Frobenius norm',
+        integerX: true,
         logY: true,
         points: false,
       }),
@@ -149,6 +150,8 @@ export const stability: Experiment = {
       ['relu', 'kaiming'],
     ];
     const rows: (string | number)[][] = [];
+    // The same colour for a setting in both gradient-norm plots.
+    const seriesOrder = configs.map(([act, init]) => `${act}, ${init}`);
     const initPts: Point[] = [];
     const trainedPts: Point[] = [];
     const byConfig: Record<
@@ -159,8 +162,9 @@ export const stability: Experiment = {
       const label = `${act}, ${init}`;
       const model = deepMlp(act, init, depth, width, 2, 3, new Generator(ctx.seed + 7));
       const atInit = layerGradNorms(model, train.X, train.y);
-      const h = fit({
+      const h = await fit({
         model,
+        signal: ctx.signal,
         optimizer: new Adam(model.parameters(), { lr: 3e-3 }),
         train: new DataLoader(new TensorDataset(train.X, train.y), {
           batchSize: 32,
@@ -208,6 +212,8 @@ export const stability: Experiment = {
         xTitle: 'layer',
         yTitle: '‖∂L/∂W‖',
         logY: true,
+        integerX: true,
+        seriesOrder,
       }),
     );
     plots.push(
@@ -217,6 +223,8 @@ export const stability: Experiment = {
         xTitle: 'layer',
         yTitle: '‖∂L/∂W‖',
         logY: true,
+        integerX: true,
+        seriesOrder,
       }),
     );
     const ratio = (l: string) => byConfig[l].init[0] / byConfig[l].init[depth - 1];
@@ -251,7 +259,7 @@ export const stability: Experiment = {
     });
 
     // 4. Symmetry: constant init keeps hidden units identical; random init or dropout breaks it.
-    const symmetry = (initConst: boolean, dropout: number): number => {
+    const symmetry = async (initConst: boolean, dropout: number): Promise<number> => {
       const sg = new Generator(ctx.seed + 3);
       const l1 = new Linear(2, 16, { generator: sg });
       const l2 = new Linear(16, 3, { generator: sg });
@@ -265,8 +273,9 @@ export const stability: Experiment = {
       if (dropout > 0) layers.push(new Dropout(dropout, new Generator(ctx.seed + 4)));
       layers.push(l2);
       const model = new Sequential(...layers);
-      fit({
+      await fit({
         model,
+        signal: ctx.signal,
         optimizer: new SGD(model.parameters(), { lr: 0.1 }),
         train: new DataLoader(new TensorDataset(train.X, train.y), {
           batchSize: 32,
@@ -279,9 +288,9 @@ export const stability: Experiment = {
       const w = l1.weight.toArray() as number[][];
       return Math.max(...w.map((row) => Math.max(...row.map((v, j) => Math.abs(v - w[0][j])))));
     };
-    const constSpread = symmetry(true, 0);
-    const randSpread = symmetry(false, 0);
-    const dropSpread = symmetry(true, 0.5);
+    const constSpread = await symmetry(true, 0);
+    const randSpread = await symmetry(false, 0);
+    const dropSpread = await symmetry(true, 0.5);
     checks.push({
       name: 'constant init: hidden units stay identical after training',
       passed: constSpread === 0,
@@ -293,11 +302,14 @@ export const stability: Experiment = {
       detail: `random init ${fmt(randSpread)}, constant init + dropout ${fmt(dropSpread)}`,
     });
 
-    // 5. Gradient clipping tames the exploding case.
-    const clipped = (clip: number | undefined) => {
+    // 5. Gradient clipping tames the exploding case: without it the loss turns NaN and fit stops
+    // there with a diagnosis; with it every step stays finite and the loss falls.
+    const clipSteps = async (clip: number | undefined) => {
       const model = deepMlp('relu', 'N(0,1)', depth, width, 2, 3, new Generator(ctx.seed + 7));
-      const h = fit({
+      const losses: number[] = [];
+      const h = await fit({
         model,
+        signal: ctx.signal,
         optimizer: new SGD(model.parameters(), { lr: 0.01 }),
         train: new DataLoader(new TensorDataset(train.X, train.y), {
           batchSize: 32,
@@ -306,34 +318,57 @@ export const stability: Experiment = {
         }),
         epochs: ctx.quick ? 2 : 5,
         clipGradNorm: clip,
+        callbacks: [{ onBatchEnd: (b) => void losses.push(b.loss) }],
       });
-      return h.epochs.map((e) => e.trainLoss);
+      // The diverged step is not a completed step; its loss is the divergence's.
+      if (h.divergence) losses.push(h.divergence.loss);
+      return { losses, divergence: h.divergence };
     };
-    const raw = clipped(undefined);
-    const clip = clipped(1);
+    const raw = await clipSteps(undefined);
+    const clip = await clipSteps(1);
     const clipPts: Point[] = [
-      ...raw.map((v, i) => ({ x: i + 1, y: v, series: 'no clipping' })),
-      ...clip.map((v, i) => ({ x: i + 1, y: v, series: 'clipGradNorm 1' })),
+      ...raw.losses.map((v, i) => ({ x: i + 1, y: v, series: 'no clipping' })),
+      ...clip.losses.map((v, i) => ({ x: i + 1, y: v, series: 'clipGradNorm 1' })),
     ];
     plots.push(
       linePlot(clipPts, {
         id: 'stability-clipping',
-        title: 'ReLU + N(0,1), 10 layers: training loss with and without clipping',
-        xTitle: 'epoch',
+        title: 'ReLU + N(0,1), 10 layers: training loss per step, with and without clipping',
+        xTitle: 'step',
         yTitle: 'train loss',
         logY: true,
+        points: false,
+        integerX: true,
+        caption: raw.divergence
+          ? `Without clipping fit stops at step ${raw.divergence.step}: ${raw.divergence.diagnosis}.`
+          : undefined,
       }),
     );
-    const rawLast = raw[raw.length - 1];
-    const clipLast = clip[clip.length - 1];
+    // Single steps are noisy (a batch can be all right, loss 0): compare the first and last tenths.
+    const tenth = Math.max(1, Math.floor(clip.losses.length / 10));
+    const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const clipFirst = meanOf(clip.losses.slice(0, tenth));
+    const clipLast = meanOf(clip.losses.slice(-tenth));
+    const rawDiv = raw.divergence;
     checks.push({
-      name: 'gradient clipping tames the exploding case (finite, lower loss)',
-      passed: Number.isFinite(clipLast) && (!Number.isFinite(rawLast) || clipLast < rawLast),
-      detail: `final train loss: clipped ${fmt(clipLast)}, unclipped ${fmt(rawLast)}`,
+      name: 'without clipping the exploding net diverges (its loss explodes or turns NaN, and fit stops there)',
+      passed: rawDiv !== undefined,
+      detail: rawDiv
+        ? `stopped at step ${rawDiv.step} (loss ${fmt(rawDiv.loss)}): ${rawDiv.diagnosis}`
+        : `no divergence in ${raw.losses.length} steps (final loss ${fmt(raw.losses[raw.losses.length - 1])})`,
+    });
+    checks.push({
+      name: 'with clipGradNorm 1 every step stays finite and the loss falls (mean of the first vs the last tenth of the steps)',
+      passed: !clip.divergence && clip.losses.every(Number.isFinite) && clipLast < clipFirst,
+      detail: `${clip.losses.length} steps, loss ${fmt(clipFirst)} → ${fmt(clipLast)}`,
     });
     summary.push(
       ['constant-init unit spread', String(constSpread)],
-      ['final loss with/without clipping', `${fmt(clipLast)} / ${fmt(rawLast)}`],
+      ['loss with clipping, first → last tenth of the steps', `${fmt(clipFirst)} → ${fmt(clipLast)}`],
+      [
+        'without clipping',
+        rawDiv ? `diverged at step ${rawDiv.step} (loss ${fmt(rawDiv.loss)})` : 'no divergence',
+      ],
     );
     for (const r of rows) summary.push([`${r[0]}`, `first/last grad ratio ${r[3]}, test acc ${r[5]}`]);
 
@@ -343,6 +378,7 @@ export const stability: Experiment = {
       summary,
       checks,
       plots,
+      keyPlot: 'stability-grad-norms-init',
       tables: [
         {
           title: `Deep MLP (${depth} linear layers, width ${width}, spirals, ${epochs} epochs)`,
@@ -362,7 +398,33 @@ export const stability: Experiment = {
         matrixProductNorm: prodNorm,
         deepMlp: byConfig,
         symmetry: { constSpread, randSpread, dropSpread },
-        clipping: { clipped: clip, unclipped: raw },
+        clipping: { clipped: clip.losses, unclipped: raw.losses, divergence: raw.divergence ?? null },
+      },
+      settings: {
+        deepMlp: {
+          layers: depth,
+          width,
+          data: `3-class spirals, ${train.X.shape[0]} train / 300 test points`,
+          optimizer: 'Adam',
+          lr: 3e-3,
+          batchSize: 32,
+          epochs,
+        },
+        inits: configs.map(([a, i]) => `${a}, ${i}`),
+        symmetry: {
+          model: '2-16-3, ReLU',
+          optimizer: 'SGD',
+          lr: 0.1,
+          epochs: ctx.quick ? 2 : 5,
+          dropout: 0.5,
+        },
+        clipping: {
+          model: `ReLU, N(0,1), ${depth} layers`,
+          optimizer: 'SGD',
+          lr: 0.01,
+          clipGradNorm: 1,
+          epochs: ctx.quick ? 2 : 5,
+        },
       },
     };
   },

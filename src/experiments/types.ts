@@ -6,7 +6,7 @@
  */
 import type { ImageSet } from '../data/fashionMnist.js';
 import type { Plot } from '../report/plots.js';
-import type { ProgressSink } from '../train/fit.js';
+import type { Divergence, DivergenceOptions, ProgressSink } from '../train/fit.js';
 
 /** Inputs of an experiment run. */
 export interface ExperimentContext {
@@ -19,6 +19,10 @@ export interface ExperimentContext {
   /** Receives one JSON-able row per epoch or measurement. */
   onMetrics: (row: Record<string, unknown>) => void;
   progress?: ProgressSink;
+  /** Aborting it stops the experiment between two training steps (its `fit` calls reject). */
+  signal?: AbortSignal;
+  /** What the experiment's trainings do when their loss diverges (default: stop). */
+  divergence?: DivergenceOptions;
 }
 
 /** One acceptance check with the published reference it stands for. */
@@ -36,9 +40,15 @@ export interface ExperimentResult {
   summary: [string, string][];
   checks: Check[];
   plots: Plot[];
+  /** The id of the plot that shows the experiment's point best (the demo's index draws it; default the first). */
+  keyPlot?: string;
   tables?: { title: string; header: string[]; rows: (string | number)[][] }[];
   /** The result object printed by `--json`. */
   result: Record<string, unknown>;
+  /** The hyper-parameters that ran (the report's configuration box, config.json). */
+  settings: Record<string, unknown>;
+  /** Trainings of the experiment whose loss diverged unexpectedly (a demonstrated divergence is not listed). */
+  diverged?: { run: string; divergence: Divergence }[];
 }
 
 /** An experiment: its name, a one-line description, whether it needs Fashion-MNIST, and its run. */
@@ -46,7 +56,7 @@ export interface Experiment {
   name: string;
   description: string;
   needsFashion: boolean;
-  run(ctx: ExperimentContext): ExperimentResult;
+  run(ctx: ExperimentContext): Promise<ExperimentResult>;
 }
 
 /** Formats a number for tables. */

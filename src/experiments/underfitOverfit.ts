@@ -26,7 +26,7 @@ interface FitResult {
   curve: { epoch: number; trainLoss: number; testLoss: number }[];
 }
 
-function fitPolynomial(
+async function fitPolynomial(
   ctx: ExperimentContext,
   label: string,
   features: number,
@@ -35,7 +35,7 @@ function fitPolynomial(
   testX: Tensor,
   testY: Tensor,
   epochs: number,
-): FitResult {
+): Promise<FitResult> {
   const g = new Generator(ctx.seed + features);
   const model = new Linear(features, 1, { bias: false, generator: g });
   normal_(model.weight, 0, 0.01, { generator: g });
@@ -49,8 +49,9 @@ function fitPolynomial(
   const testLoader = new DataLoader(new TensorDataset(xt, testY), { batchSize: 100 });
   const curve: FitResult['curve'] = [];
   const every = Math.max(1, Math.floor(epochs / 40));
-  fit({
+  await fit({
     model,
+    signal: ctx.signal,
     optimizer: new SGD(model.parameters(), { lr: 0.01 }),
     train: trainLoader,
     epochs,
@@ -68,7 +69,7 @@ function fitPolynomial(
             curve.push({ epoch: r.epoch, trainLoss, testLoss });
             ctx.onMetrics({
               experiment: 'underfit-overfit',
-              fit: label,
+              run: label,
               epoch: r.epoch,
               trainLoss,
               testLoss,
@@ -93,15 +94,15 @@ export const underfitOverfit: Experiment = {
   name: 'underfit-overfit',
   description: 'polynomial regression: degree 3 fits, degree 1 underfits, degree 20 on few points overfits',
   needsFashion: false,
-  run(ctx): ExperimentResult {
+  async run(ctx): Promise<ExperimentResult> {
     const epochs = 400; // under a second: the quick run is the full run
     const d = polynomialData({ maxDegree: 20, nTrain: 100, nTest: 100, seed: ctx.seed });
     const { trainFeatures: X, trainLabels: y, testFeatures: Xt, testLabels: yt } = d;
     ctx.log(`underfit-overfit: ${epochs} epochs of SGD (lr 0.01, batch 10) on 100 points per fit`);
-    const cubic = fitPolynomial(ctx, 'degree 3 (normal)', 4, X, y, Xt, yt, epochs);
-    const linear = fitPolynomial(ctx, 'degree 1 (underfit)', 2, X, y, Xt, yt, epochs);
+    const cubic = await fitPolynomial(ctx, 'degree 3 (normal)', 4, X, y, Xt, yt, epochs);
+    const linear = await fitPolynomial(ctx, 'degree 1 (underfit)', 2, X, y, Xt, yt, epochs);
     const few = 10;
-    const high = fitPolynomial(
+    const high = await fitPolynomial(
       ctx,
       `degree 20, ${few} points (overfit)`,
       20,
@@ -136,8 +137,8 @@ export const underfitOverfit: Experiment = {
     for (const r of [cubic, linear, high]) {
       for (const c of r.curve) {
         pts.push(
-          { x: c.epoch, y: c.trainLoss, series: `${r.label}: train` },
-          { x: c.epoch, y: c.testLoss, series: `${r.label}: test` },
+          { x: c.epoch, y: c.trainLoss, series: r.label, split: 'train' },
+          { x: c.epoch, y: c.testLoss, series: r.label, split: 'test' },
         );
       }
     }
@@ -157,6 +158,7 @@ export const underfitOverfit: Experiment = {
           yTitle: 'MSE',
           logY: true,
           points: false,
+          integerX: true,
         }),
       ],
       tables: [
@@ -174,6 +176,14 @@ export const underfitOverfit: Experiment = {
         linear: { trainLoss: linear.trainLoss, testLoss: linear.testLoss },
         degree20: { points: few, trainLoss: high.trainLoss, testLoss: high.testLoss },
         maxCoefError,
+      },
+      settings: {
+        data: 'y = 5 + 1.2x − 3.4x²/2! + 5.6x³/3! + ε, ε ~ N(0, 0.1²); features xⁱ/i! up to degree 20; 100 train and 100 test points',
+        fits: ['degree 3 on 100 points', 'degree 1 on 100 points', `degree 20 on ${few} points`],
+        optimizer: 'SGD',
+        lr: 0.01,
+        batchSize: 10,
+        epochs: { 'degree 3': epochs, 'degree 1': epochs, 'degree 20': epochs * 5 },
       },
     };
   },

@@ -69,6 +69,7 @@ function scratch(ctx: ExperimentContext, lambda: number, data: ReturnType<typeof
       curve.push({ epoch, trainLoss, testLoss });
       ctx.onMetrics({
         experiment: 'weight-decay',
+        run: `loss penalty, λ = ${lambda}`,
         how: 'scratch',
         lambda,
         epoch,
@@ -120,6 +121,7 @@ function concise(
       curve.push({ epoch, trainLoss, testLoss });
       ctx.onMetrics({
         experiment: 'weight-decay',
+        run: `${how}, λ = ${lambda}`,
         how,
         lambda,
         epoch,
@@ -147,7 +149,7 @@ export const weightDecay: Experiment = {
   description:
     'high-dimensional linear regression: ‖w‖ and test loss with λ = 0 vs λ = 3 (penalty, optimizer groups, L1)',
   needsFashion: false,
-  run(ctx): ExperimentResult {
+  async run(ctx): Promise<ExperimentResult> {
     const data = weightDecayData({ d: 200, nTrain: 20, nTest: 100, seed: ctx.seed });
     ctx.log(`weight-decay: d = 200, 20 training points, batch ${BATCH}, ${EPOCHS} epochs, lr ${LR}`);
     const s0 = scratch(ctx, 0, data);
@@ -195,14 +197,14 @@ export const weightDecay: Experiment = {
     for (const r of [s0, s3]) {
       for (const c of r.curve)
         curvePts.push(
-          { x: c.epoch, y: c.trainLoss, series: `λ=${r.lambda}: train` },
-          { x: c.epoch, y: c.testLoss, series: `λ=${r.lambda}: test` },
+          { x: c.epoch, y: c.trainLoss, series: `λ = ${r.lambda}`, split: 'train' },
+          { x: c.epoch, y: c.testLoss, series: `λ = ${r.lambda}`, split: 'test' },
         );
     }
     const normPts: Point[] = sweep.map((r) => ({ x: r.lambda, y: r.wNorm, series: '‖w‖₂' }));
     const lossPts: Point[] = sweep.flatMap((r) => [
-      { x: r.lambda, y: r.trainLoss, series: 'train' },
-      { x: r.lambda, y: r.testLoss, series: 'test' },
+      { x: r.lambda, y: r.trainLoss, series: 'loss penalty λ·½‖w‖²', split: 'train' },
+      { x: r.lambda, y: r.testLoss, series: 'loss penalty λ·½‖w‖²', split: 'test' },
     ]);
     return {
       name: 'weight-decay',
@@ -220,6 +222,7 @@ export const weightDecay: Experiment = {
           yTitle: '½·MSE',
           logY: true,
           points: false,
+          integerX: true,
         }),
         linePlot(normPts, {
           id: 'weight-decay-norm',
@@ -228,6 +231,7 @@ export const weightDecay: Experiment = {
           yTitle: '‖w‖₂',
           logY: true,
           logX: true,
+          xTicks: lambdas,
         }),
         linePlot(lossPts, {
           id: 'weight-decay-loss',
@@ -236,6 +240,7 @@ export const weightDecay: Experiment = {
           yTitle: '½·MSE',
           logY: true,
           logX: true,
+          xTicks: lambdas,
         }),
       ],
       tables: [
@@ -260,6 +265,15 @@ export const weightDecay: Experiment = {
           trainLoss: r.trainLoss,
           testLoss: r.testLoss,
         })),
+      },
+      settings: {
+        data: 'y = 0.05 + Σ 0.01·xᵢ + ε, d = 200, 20 training and 100 test points',
+        model: 'linear, w ~ N(0, 1)',
+        optimizer: 'SGD',
+        lr: LR,
+        batchSize: BATCH,
+        epochs: EPOCHS,
+        lambdas,
       },
     };
   },

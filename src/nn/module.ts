@@ -6,7 +6,7 @@
  * explicitly. Modules own the train/eval flag; they never touch a backend.
  */
 import { noGrad } from '../autograd/mode.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, KeelError } from '../util/errors.js';
 import { sameShape } from '../util/shape.js';
 import { Parameter } from './parameter.js';
@@ -125,6 +125,16 @@ export abstract class Module {
    * and returns the missing and unexpected keys (shape mismatches still throw).
    */
   loadStateDict(state: Record<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
+    const where = `loadStateDict(${this.constructor.name})`;
+    if (state === null || typeof state !== 'object' || Array.isArray(state))
+      throw new StateDictError(
+        `${where}: expected an object mapping names to tensors (as stateDict() returns), got ${state === null ? 'null' : Array.isArray(state) ? 'an array' : typeof state}`,
+      );
+    const notTensors = Object.entries(state)
+      .filter(([, v]) => !(v instanceof Tensor))
+      .map(([k, v]) => `${k} (${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v})`);
+    if (notTensors.length)
+      throw new StateDictError(`${where}: entries must be tensors; not tensors: ${notTensors.join(', ')}`);
     const strict = opts.strict ?? true;
     const targets = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
     const missingKeys = [...targets.keys()].filter((k) => !(k in state));
@@ -139,8 +149,7 @@ export abstract class Module {
     if (mismatched.length) problems.push(`shape mismatch: ${mismatched.join('; ')}`);
     if (strict && missingKeys.length) problems.push(`missing keys: ${missingKeys.join(', ')}`);
     if (strict && unexpectedKeys.length) problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
-    if (problems.length)
-      throw new StateDictError(`loadStateDict(${this.constructor.name}): ${problems.join(' | ')}`);
+    if (problems.length) throw new StateDictError(`${where}: ${problems.join(' | ')}`);
     noGrad(() => {
       for (const [k, t] of targets) {
         const src = state[k];

@@ -126,23 +126,28 @@ export function scalar(value: number | boolean, opts: CreateOptions = {}): Tenso
   return tensor(value, opts);
 }
 
-/** A tensor of `shape` filled with `value`. */
-export function full(shape: readonly number[], value: number | boolean, opts: CreateOptions = {}): Tensor {
-  const s = checkShape('full', shape);
+/** `full` on behalf of `op`: errors name the function the user called. */
+function filled(op: string, shape: readonly number[], value: number | boolean, opts: CreateOptions): Tensor {
+  const s = checkShape(op, shape);
   const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : defaultFloatDType());
-  const arr = allocate(checkDType('full', dtype), sizeOf(s));
+  const arr = allocate(checkDType(op, dtype), sizeOf(s));
   arr.fill(typeof value === 'boolean' ? (value ? 1 : 0) : value);
   return finish(new Tensor(arr, s, dtype), opts);
 }
 
+/** A tensor of `shape` filled with `value`. */
+export function full(shape: readonly number[], value: number | boolean, opts: CreateOptions = {}): Tensor {
+  return filled('full', shape, value, opts);
+}
+
 /** A tensor of zeros. */
 export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  return full(shape, 0, opts);
+  return filled('zeros', shape, 0, opts);
 }
 
 /** A tensor of ones. */
 export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  return full(shape, 1, opts);
+  return filled('ones', shape, 1, opts);
 }
 
 /** Zeros with the shape (and by default the dtype) of `t`. */
@@ -203,14 +208,14 @@ function floatDType(op: string, opts: CreateOptions): 'float32' | 'float64' {
 
 /** Uniform draws in [0, 1). */
 export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  const t = zeros(shape, { dtype: floatDType('rand', opts) });
+  const t = filled('rand', shape, 0, { dtype: floatDType('rand', opts) });
   (opts.generator ?? defaultGenerator()).fillUniform(t.data as Float32Array | Float64Array);
   return finish(t, opts);
 }
 
 /** Standard normal draws. */
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  const t = zeros(shape, { dtype: floatDType('randn', opts) });
+  const t = filled('randn', shape, 0, { dtype: floatDType('randn', opts) });
   (opts.generator ?? defaultGenerator()).fillNormal(t.data as Float32Array | Float64Array);
   return finish(t, opts);
 }
@@ -225,7 +230,7 @@ export function randint(
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new ValueError(`randint: need integers low < high, got low=${low}, high=${high}`);
   }
-  const t = zeros(shape, { dtype: opts.dtype ?? 'int32' });
+  const t = filled('randint', shape, 0, { dtype: opts.dtype ?? 'int32' });
   const g = opts.generator ?? defaultGenerator();
   for (let i = 0; i < t.size; i++) t.data[i] = g.integer(low, high);
   return finish(t, opts);
@@ -243,7 +248,7 @@ export function bernoulli(
   const g = opts.generator ?? defaultGenerator();
   const probs = typeof p === 'number' ? null : p.toTypedArray();
   const dtype = opts.dtype ?? (typeof p === 'number' ? defaultFloatDType() : p.dtype);
-  const t = zeros(shape, { dtype });
+  const t = filled('bernoulli', shape, 0, { dtype });
   if (probs && probs.length !== t.size) {
     throw new ShapeError(
       `bernoulli: probabilities of shape ${fmtShape((p as Tensor).shape)} do not match ${fmtShape(shape)}`,

@@ -3,7 +3,11 @@
  * gradient clipping, optimizer step, per-batch scheduler — then evaluates on validation and test
  * loaders under `noGrad` in eval mode, records an `EpochRecord` (losses, accuracies for integer
  * labels, learning rate, throughput), and calls the callbacks, any of which may stop training.
- * Progress goes to an optional sink (the CLI draws a bar); nothing here touches the platform.
+ * A diverged loss (NaN/Inf, or exploded) stops the run by default, with a diagnosis of the cause
+ * (divergence.ts). The loop yields to the event loop every ~50 ms, so an `AbortSignal` (Ctrl-C in the
+ * CLI, a pause button in a page) is seen between steps; an aborted fit rejects with an
+ * `InterruptedError` that carries the history so far. Progress goes to an optional sink (the CLI
+ * draws a bar); nothing here touches the platform.
  */
 import { noGrad } from '../autograd/mode.js';
 import type { DataLoader } from '../data/loader.js';
@@ -12,8 +16,12 @@ import type { Module } from '../nn/module.js';
 import { clipGradNorm_ } from '../optim/clip.js';
 import type { BaseOptions, Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { ValueError } from '../util/errors.js';
+import { KeelError, ValueError } from '../util/errors.js';
+import { yieldToEventLoop } from '../util/schedule.js';
+import { type Divergence, type DivergenceOptions, DivergenceWatch } from './divergence.js';
 import { correctCount } from './metrics.js';
+
+export type { Divergence, DivergenceOptions } from './divergence.js';
 
 /** What one epoch produced. Accuracies are present when labels are int32. */
 export interface EpochRecord {
@@ -68,7 +76,25 @@ export interface FitContext {
 /** The result of `fit`. */
 export interface History {
   epochs: EpochRecord[];
+  /** True when training ended before `epochs` (a callback said 'stop', or the loss diverged). */
   stoppedEarly: boolean;
+  /** Why training ended early, when it did. */
+  stopReason?: 'callback' | 'diverged';
+  /** The first divergence of the loss (also with `onNonFinite: 'continue'`, where training went on). */
+  divergence?: Divergence;
+}
+
+/** `fit` was aborted through its signal; `history` holds the epochs completed before. */
+export class InterruptedError extends KeelError {
+  constructor(
+    readonly history: History,
+    readonly reason: unknown,
+    readonly at: { epoch: number; step: number },
+  ) {
+    super(
+      `training interrupted at epoch ${at.epoch}, step ${at.step}${reason instanceof Error ? '' : reason === undefined ? '' : ` (${String(reason)})`}`,
+    );
+  }
 }
 
 /** Options of `fit`. */
@@ -87,7 +113,14 @@ export interface FitOptions {
   /** Clip the total gradient norm to this value before each step. */
   clipGradNorm?: number;
   progress?: ProgressSink;
+  /** What to do when the loss diverges (default: stop at the first NaN/Inf or exploded loss). */
+  divergence?: DivergenceOptions;
+  /** Aborting it stops training between two steps: `fit` rejects with an `InterruptedError`. */
+  signal?: AbortSignal;
 }
+
+/** How often `fit` lets the event loop run (signals, timers, messages), in milliseconds. */
+const YIELD_MS = 50;
 
 /** Loss and accuracy of `model` over a loader, in eval mode without gradients. */
 export function evaluate(
@@ -119,16 +152,28 @@ export function evaluate(
 }
 
 /** Trains `model` and returns the per-epoch history. */
-export function fit(opts: FitOptions): History {
-  const { model, optimizer, train, epochs } = opts;
+export async function fit(opts: FitOptions): Promise<History> {
+  const { model, optimizer, train, epochs, signal } = opts;
   if (!Number.isInteger(epochs) || epochs < 0)
     throw new ValueError(`fit: epochs must be a non-negative integer, got ${epochs}`);
   const loss = opts.loss ?? crossEntropy;
   const callbacks = opts.callbacks ?? [];
+  const watch = new DivergenceWatch(opts.divergence);
   const history: History = { epochs: [], stoppedEarly: false };
   const ctx: FitContext = { model, optimizer, history };
+  let step = 0;
+  let epoch = 0;
+  let lastYield = performance.now();
+  const pause = async () => {
+    if (performance.now() - lastYield >= YIELD_MS) {
+      await yieldToEventLoop();
+      lastYield = performance.now();
+    }
+    if (signal?.aborted) throw new InterruptedError(history, signal.reason, { epoch, step });
+  };
   for (const c of callbacks) c.onTrainBegin?.(ctx);
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  loop: for (epoch = 1; epoch <= epochs; epoch++) {
+    await pause();
     model.train();
     const t0 = performance.now();
     const lr = optimizer.lr;
@@ -139,6 +184,8 @@ export function fit(opts: FitOptions): History {
     let batch = 0;
     opts.progress?.epochStart(epoch, epochs, train.length);
     for (const [x, y] of train) {
+      await pause();
+      step++;
       for (const c of callbacks) c.onBatchBegin?.({ epoch, batch: batch + 1 }, ctx);
       optimizer.zeroGrad();
       const out = model.forward(x);
@@ -146,6 +193,11 @@ export function fit(opts: FitOptions): History {
       l.backward();
       const lv = l.item();
       for (const c of callbacks) c.onBackward?.(lv, ctx);
+      if (watch.check(lv, { epoch, step, batch: batch + 1 }, { model, x, y, loss })) {
+        history.stoppedEarly = true;
+        history.stopReason = 'diverged';
+        break loop;
+      }
       if (opts.clipGradNorm !== undefined) clipGradNorm_(model.parameters(), opts.clipGradNorm);
       optimizer.step();
       opts.onStep?.();
@@ -184,9 +236,11 @@ export function fit(opts: FitOptions): History {
     for (const c of callbacks) if (c.onEpochEnd?.(record, ctx) === 'stop') stop = true;
     if (stop) {
       history.stoppedEarly = epoch < epochs;
+      if (history.stoppedEarly) history.stopReason = 'callback';
       break;
     }
   }
+  if (watch.divergence) history.divergence = watch.divergence;
   for (const c of callbacks) c.onTrainEnd?.(history, ctx);
   return history;
 }

@@ -24,6 +24,10 @@ export function contiguousStrides(shape: readonly number[]): number[] {
 
 /** Validates a user-given shape: non-negative integers. */
 export function checkShape(op: string, shape: readonly number[]): number[] {
+  if (!Array.isArray(shape))
+    throw new ValueError(
+      `${op}: shape must be an array of non-negative integers, got ${JSON.stringify(shape) ?? String(shape)}`,
+    );
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new ValueError(`${op}: shape entries must be non-negative integers, got ${fmtShape(shape)}`);

@@ -1,23 +1,27 @@
 /**
  * `keel train --config run.json [flags]`: validates the configuration (flags override it), loads the
  * data, trains with a progress bar, streams metrics to runs/<name>/metrics.jsonl, and writes
- * report.html with loss/accuracy curves and per-layer gradient norms.
+ * report.html with loss/accuracy curves, per-layer gradient norms and the diagnostics. A diverged
+ * loss stops training (unless `divergence.onNonFinite` is 'continue') with the anomaly-mode diagnosis
+ * in the report; an interrupt (the `signal`) or an error still writes the report of what ran, marked
+ * as such, before the error goes on to the caller.
  */
 import { readFileSync } from 'node:fs';
 import type { ImageSet } from '../../data/fashionMnist.js';
 import { formatAlarm } from '../../diagnostics/alarms.js';
 import { Diagnostics } from '../../diagnostics/monitor.js';
-import { diagnosticsPlots, sampleRow } from '../../diagnostics/report.js';
+import { activationBins, sampleRow } from '../../diagnostics/report.js';
 import { crossEntropy } from '../../nn/functional/loss.js';
-import { curvePlots, linePlot, type Point } from '../../report/plots.js';
 import { gradNormTracker } from '../../train/callbacks.js';
-import { type Callback, fit, type History } from '../../train/fit.js';
+import { type Callback, fit, type History, InterruptedError } from '../../train/fit.js';
 import { Generator } from '../../util/random.js';
 import { buildData, buildModel, buildOptimizer, buildScheduler } from '../build.js';
 import { applyOverrides, ConfigError, type Overrides, parseConfig, type RunConfig } from '../config.js';
 import { loadFashion } from '../fashion.js';
 import { terminalProgress } from '../progress.js';
 import { RunDir } from '../runDir.js';
+import { RunAbortedError, type RunEnd } from '../runEnd.js';
+import { writeTrainReport } from '../trainReport.js';
 
 /** Reads and validates a config file with flag overrides. */
 export function loadConfig(path: string | undefined, overrides: Overrides): RunConfig {
@@ -46,6 +50,7 @@ export interface TrainResult {
   history: History;
   report: string;
   dir: string;
+  end: RunEnd;
 }
 
 /** Runs `keel train`. */
@@ -57,6 +62,9 @@ export async function trainCommand(
     tty?: boolean;
     diagnostics?: boolean;
     diagnosticsEvery?: number;
+    signal?: AbortSignal;
+    /** More `fit` callbacks (a page or a sweep watching the run). */
+    callbacks?: Callback[];
   },
 ): Promise<TrainResult> {
   const { log } = opts;
@@ -71,6 +79,12 @@ export async function trainCommand(
   const sched = buildScheduler(config, optimizer, data.train.length);
   const run = new RunDir(opts.out, config.name);
   run.writeConfig(config);
+  run.appendMetrics({
+    type: 'start',
+    data: data.description,
+    model: model.toString(),
+    layers: model.layers.map((m) => `${m.constructor.name}(${m.extraRepr()})`).join(' → '),
+  });
   log(`training ${config.name}: ${data.description}`);
   log(model.toString());
   const grads = gradNormTracker();
@@ -84,13 +98,15 @@ export async function trainCommand(
             run.appendMetrics({ type: 'alarm', ...a });
           },
         });
+  let written = 0;
   const callbacks: Callback[] = [
     grads,
     ...(diag ? [diag.callback()] : []),
     {
       onEpochEnd(r) {
-        for (const s of diag?.samples.filter((x) => x.epoch === r.epoch) ?? [])
-          run.appendMetrics(sampleRow(s));
+        for (const s of diag?.samples.slice(written) ?? []) run.appendMetrics(sampleRow(s));
+        written = diag?.samples.length ?? 0;
+        if (diag) run.appendMetrics({ type: 'activations', epoch: r.epoch, layers: activationBins(diag) });
         run.appendMetrics({
           type: 'epoch',
           ...r,
@@ -100,6 +116,7 @@ export async function trainCommand(
       },
     },
   ];
+  callbacks.push(...(opts.callbacks ?? []));
   if (sched && !sched.perBatch) {
     const s = sched.scheduler;
     callbacks.push({
@@ -109,65 +126,50 @@ export async function trainCommand(
       },
     });
   }
-  const history = fit({
-    model,
-    optimizer,
-    train: data.train,
-    validation: data.validation,
-    test: data.test,
-    epochs: config.epochs,
-    loss: (o, y) => crossEntropy(o, y, { labelSmoothing: config.labelSmoothing }),
-    clipGradNorm: config.clipGradNorm,
-    onStep: sched?.perBatch ? () => sched.scheduler.step() : undefined,
-    callbacks,
-    progress: terminalProgress(log, opts.tty),
-  });
-  const gradPts: Point[] = grads.rows
-    .filter((r) => r.name.endsWith('weight'))
-    .map((r) => ({ x: r.epoch, y: r.norm, series: r.name }));
-  const last = history.epochs[history.epochs.length - 1];
-  const plots = [
-    ...curvePlots(config.name, [{ label: config.name, epochs: history.epochs }]),
-    linePlot(gradPts, {
-      id: `${config.name}-grad-norms`,
-      title: 'Gradient norm per layer (last batch of each epoch)',
-      xTitle: 'epoch',
-      yTitle: '‖∂L/∂W‖',
-      logY: true,
-    }),
-    ...(diag ? diagnosticsPlots(diag, config.name) : []),
-  ];
-  const summary: [string, string][] = [
-    ['data', data.description],
-    ['epochs', String(history.epochs.length)],
-  ];
-  if (last?.testAccuracy !== undefined) summary.push(['test accuracy', last.testAccuracy.toFixed(4)]);
-  if (last)
-    summary.push(
-      ['final train loss', last.trainLoss.toFixed(4)],
-      [
-        'seconds per epoch',
-        (history.epochs.reduce((s, e) => s + e.seconds, 0) / history.epochs.length).toFixed(2),
-      ],
-    );
-  if (diag) {
-    const list = diag.alarms.map((a) => `${a.kind} (${a.where.join(', ')})`).join('; ');
-    summary.push(['diagnostics alarms', list || 'none']);
+  const t0 = performance.now();
+  let history: History;
+  try {
+    history = await fit({
+      model,
+      optimizer,
+      train: data.train,
+      validation: data.validation,
+      test: data.test,
+      epochs: config.epochs,
+      loss: (o, y) => crossEntropy(o, y, { labelSmoothing: config.labelSmoothing }),
+      clipGradNorm: config.clipGradNorm,
+      onStep: sched?.perBatch ? () => sched.scheduler.step() : undefined,
+      callbacks,
+      progress: terminalProgress(log, opts.tty),
+      divergence: config.divergence,
+      signal: opts.signal,
+    });
+  } catch (e) {
+    diag?.detach();
+    // Samples of the unfinished epoch are written too: the report shows everything measured.
+    for (const s of diag?.samples.slice(written) ?? []) run.appendMetrics(sampleRow(s));
+    const epochs = run.readMetrics().filter((r) => r.type === 'epoch').length;
+    const end: RunEnd =
+      e instanceof InterruptedError
+        ? { kind: 'interrupted', signal: String(e.reason ?? 'abort'), ...e.at, epochs }
+        : { kind: 'failed', error: (e as Error)?.message ?? String(e), epochs };
+    run.appendMetrics({ type: 'end', ...end });
+    const report = await writeTrainReport(run, config, end);
+    throw new RunAbortedError(e, end, report);
   }
-  const findings = diag?.alarms.map(
-    (a) =>
-      `${a.kind} at ${a.where.join(', ')} (epoch ${a.epoch}, step ${a.step}): ${a.message}. Try: ${a.suggestion}`,
-  );
-  const report = await run.writeReport(
-    {
-      title: `keel train: ${config.name}`,
-      subtitle: model.layers.map((m) => `${m.constructor.name}(${m.extraRepr()})`).join(' → '),
-      summary,
-      findings,
-      config,
-    },
-    plots,
-  );
+  for (const s of diag?.samples.slice(written) ?? []) run.appendMetrics(sampleRow(s));
+  const d = history.divergence;
+  if (d) run.appendMetrics({ type: 'divergence', ...d });
+  const end: RunEnd = d
+    ? {
+        kind: 'diverged',
+        divergence: d,
+        continued: config.divergence.onNonFinite === 'continue',
+        epochs: history.epochs.length,
+      }
+    : { kind: 'completed', epochs: history.epochs.length, seconds: (performance.now() - t0) / 1000 };
+  run.appendMetrics({ type: 'end', kind: end.kind, epochs: end.epochs });
+  const report = await writeTrainReport(run, config, end);
   log(`report: ${report}`);
-  return { config, history, report, dir: run.dir };
+  return { config, history, report, dir: run.dir, end };
 }

@@ -3,20 +3,28 @@
  * relaxed SIMD — the fused multiply-add GEMM — sits behind a V8 flag that NODE_OPTIONS refuses but
  * `v8.setFlagsFromString` accepts (newer Node ships it on); and worker threads for the GEMM
  * (worker_threads over a shared WebAssembly.Memory): as many threads as cores, at most 4, or
- * $KEEL_THREADS. Imported for its effect by keel/node and the CLI.
+ * $KEEL_THREADS (anything but a positive integer is an error). Imported for its effect by keel/node and the CLI.
  */
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { GEMM_WORKER_LOOP, installGemmThreads } from '../../backend/wasm/threads.js';
+import { KeelError } from '../../util/errors.js';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
-const requested = process.env.KEEL_THREADS
-  ? Number(process.env.KEEL_THREADS)
-  : Math.min(availableParallelism(), 4);
-const threads = Number.isInteger(requested) && requested >= 1 ? requested : 1;
+/** The number of GEMM threads: $KEEL_THREADS (a positive integer), else the cores, at most 4. */
+function threadCount(env = process.env.KEEL_THREADS): number {
+  if (env === undefined || env === '') return Math.min(availableParallelism(), 4);
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1)
+    throw new KeelError(
+      `KEEL_THREADS must be a positive integer (1: no helper threads; default: the cores, at most 4), got '${env}'`,
+    );
+  return n;
+}
+const threads = threadCount();
 
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');

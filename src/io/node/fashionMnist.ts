@@ -1,11 +1,17 @@
 /**
- * Fashion-MNIST on Node: finds the files in $KEEL_DATA, the user cache, then the Debian package's
- * directory (/usr/share/datasets/fashion-mnist); otherwise downloads the official files into the
- * cache when allowed, verifying the SHA-256 of their content. Missing data gives a message that says
- * exactly how to get it; a truncated or corrupt file gives an error naming the file and the problem.
+ * Fashion-MNIST on Node. Where the files are looked for:
+ * - `$KEEL_DATA`, when set, is the one place looked at (the directory itself, or its fashion-mnist/
+ *   subdirectory): used if it holds all four files, otherwise an error naming what is missing there
+ *   — never silently replaced by another copy;
+ * - otherwise the user cache (~/.cache/keel/fashion-mnist), then the Debian package's directory
+ *   (/usr/share/datasets/fashion-mnist).
+ * Each file may be gzipped (`train-images-idx3-ubyte.gz`, as published) or not (`…-ubyte`). With
+ * `download`, missing files are fetched into `$KEEL_DATA` or the cache, verifying the SHA-256 of
+ * their content; offline, the error says so and how to install the files by hand. A truncated or
+ * corrupt file gives an error naming the file and the problem.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -34,19 +40,6 @@ export function cacheDir(): string {
   return join(base, 'keel', 'fashion-mnist');
 }
 
-/**
- * Directories searched, in order: $KEEL_DATA (and its fashion-mnist/ subdirectory), the user cache,
- * the Debian package's directory. $KEEL_DATA_PATH (directories separated by ':') replaces the list.
- */
-export function searchDirs(): string[] {
-  if (process.env.KEEL_DATA_PATH !== undefined) return process.env.KEEL_DATA_PATH.split(':').filter(Boolean);
-  const dirs: string[] = [];
-  const env = process.env.KEEL_DATA;
-  if (env) dirs.push(join(env, 'fashion-mnist'), env);
-  dirs.push(cacheDir(), DEBIAN_DIR);
-  return dirs;
-}
-
 const allFiles = (): FileInfo[] => [
   FASHION_MNIST_FILES.train.images,
   FASHION_MNIST_FILES.train.labels,
@@ -54,27 +47,67 @@ const allFiles = (): FileInfo[] => [
   FASHION_MNIST_FILES.test.labels,
 ];
 
-/** The first searched directory that holds all four files, or null. */
-export function findFashionMnist(): string | null {
-  for (const d of searchDirs()) {
-    if (allFiles().every((f) => existsSync(join(d, f.name)))) return d;
+/** The path of `f` in `dir`: the gzipped file, else the unzipped one, else null. */
+export function dataFile(dir: string, f: FileInfo): string | null {
+  for (const name of [f.name, f.name.replace(/\.gz$/, '')]) {
+    const p = join(dir, name);
+    if (existsSync(p)) return p;
   }
   return null;
 }
 
+const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+
+/** The directory `$KEEL_DATA` names (itself, or its fashion-mnist/ subdirectory when that exists). */
+function explicitDir(env: string): string {
+  const sub = join(env, 'fashion-mnist');
+  return isDir(sub) ? sub : env;
+}
+
+/** Directories searched, in order: `$KEEL_DATA` alone when set; else the user cache and the Debian directory. */
+export function searchDirs(): string[] {
+  const env = process.env.KEEL_DATA;
+  return env ? [explicitDir(env)] : [cacheDir(), DEBIAN_DIR];
+}
+
+/** The first searched directory that holds all four files, or null. */
+export function findFashionMnist(): string | null {
+  for (const d of searchDirs()) if (allFiles().every((f) => dataFile(d, f))) return d;
+  return null;
+}
+
+const fileList = (fs: FileInfo[]) => fs.map((f) => `${f.name.replace(/\.gz$/, '')}[.gz]`).join(', ');
+
 function howToGet(): string {
   return [
-    'Fashion-MNIST was not found. Looked in:',
-    ...searchDirs().map((d) => `  ${d}`),
     'Get it in one of these ways:',
     '  sudo apt-get install dataset-fashion-mnist     (Debian/Ubuntu: installs it in /usr/share/datasets/fashion-mnist)',
-    '  KEEL_DATA=/path/to/dir                          (a directory with the four *-ubyte.gz files)',
-    `  --download (CLI) or { download: true }          (fetches the official files into ${cacheDir()})`,
+    '  KEEL_DATA=/path/to/dir                          (a directory with the four *-ubyte files, gzipped or not)',
+    `  --download (CLI) or { download: true }          (fetches the official files into ${process.env.KEEL_DATA ? '$KEEL_DATA' : cacheDir()})`,
   ].join('\n');
 }
 
-function readGz(path: string): Uint8Array {
+/** Why `$KEEL_DATA` cannot be used, or null when it holds all four files. */
+function explicitProblem(env: string): string | null {
+  if (!existsSync(env)) return `KEEL_DATA=${env}: no such directory`;
+  if (!isDir(env)) return `KEEL_DATA=${env} is a file, not a directory`;
+  const dir = explicitDir(env);
+  const missing = allFiles().filter((f) => !dataFile(dir, f));
+  if (!missing.length) return null;
+  return `KEEL_DATA=${env}: ${dir} lacks ${fileList(missing)} (with KEEL_DATA set nothing else is looked at; unset it to use ~/.cache/keel or ${DEBIAN_DIR})`;
+}
+
+function notFound(): DataNotFoundError {
+  const env = process.env.KEEL_DATA;
+  const head = env
+    ? explicitProblem(env)
+    : ['Fashion-MNIST was not found. Looked in:', ...searchDirs().map((d) => `  ${d}`)].join('\n');
+  return new DataNotFoundError(`${head}\n${howToGet()}`);
+}
+
+function readIdxFile(path: string): Uint8Array {
   const raw = readFileSync(path);
+  if (!path.endsWith('.gz')) return raw;
   try {
     return gunzipSync(raw);
   } catch (e) {
@@ -100,6 +133,20 @@ export interface FashionMnistOptions {
   log?: (line: string) => void;
 }
 
+/** Is this `fetch` failure the machine being offline (no route, no DNS), rather than the server? */
+function offline(e: unknown): boolean {
+  const code = ((e as { cause?: { code?: string } }).cause?.code ?? '') as string;
+  return [
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+    'ECONNREFUSED',
+    'ETIMEDOUT',
+    'UND_ERR_CONNECT_TIMEOUT',
+  ].includes(code);
+}
+
 /** Downloads the four files into `dir`, verifying each file's content hash before keeping it. */
 export async function downloadFashionMnist(
   dir = cacheDir(),
@@ -108,15 +155,21 @@ export async function downloadFashionMnist(
 ): Promise<string> {
   mkdirSync(dir, { recursive: true });
   for (const f of allFiles()) {
+    if (dataFile(dir, f)) continue;
     const target = join(dir, f.name);
-    if (existsSync(target)) continue;
     const url = new URL(f.name, baseUrl).href;
     log(`downloading ${url}`);
     let res: Response;
     try {
       res = await fetch(url);
     } catch (e) {
-      throw new DataNotFoundError(`download of ${url} failed (${(e as Error).message}).\n${howToGet()}`);
+      const code = (e as { cause?: { code?: string } }).cause?.code;
+      const why = offline(e)
+        ? `this machine seems to be offline or cannot reach ${new URL(url).host}${code ? ` (${code})` : ''}`
+        : `${(e as Error).message}${code ? ` (${code})` : ''}`;
+      throw new DataNotFoundError(
+        `download of ${url} failed: ${why}.\nInstall the files by hand instead: copy the four files (${fileList(allFiles())}) from a machine that has them into ${dir}, or set KEEL_DATA to a directory that holds them.\n${howToGet()}`,
+      );
     }
     if (!res.ok) throw new DataNotFoundError(`download of ${url} failed: HTTP ${res.status}.\n${howToGet()}`);
     const body = new Uint8Array(await res.arrayBuffer());
@@ -143,26 +196,27 @@ export async function downloadFashionMnist(
 /** Finds the directory, downloading if allowed; throws DataNotFoundError with instructions otherwise. */
 export async function locateFashionMnist(opts: FashionMnistOptions = {}): Promise<string> {
   if (opts.dir) {
-    const missing = allFiles().filter((f) => !existsSync(join(opts.dir as string, f.name)));
-    if (missing.length)
-      throw new DataNotFoundError(
-        `${opts.dir} lacks ${missing.map((f) => f.name).join(', ')}.\n${howToGet()}`,
-      );
+    const missing = allFiles().filter((f) => !dataFile(opts.dir as string, f));
+    if (missing.length) throw new DataNotFoundError(`${opts.dir} lacks ${fileList(missing)}.\n${howToGet()}`);
     return opts.dir;
   }
   const found = findFashionMnist();
   if (found) return found;
-  if (opts.download) return downloadFashionMnist(cacheDir(), opts.baseUrl, opts.log);
-  throw new DataNotFoundError(howToGet());
+  const env = process.env.KEEL_DATA;
+  if (opts.download) {
+    if (env && (!existsSync(env) || !isDir(env))) throw notFound();
+    return downloadFashionMnist(env ? explicitDir(env) : cacheDir(), opts.baseUrl, opts.log);
+  }
+  throw notFound();
 }
 
 /** Reads one split from `dir` (images [N, 784] in [0, 1], labels [N]). */
 export function readFashionMnist(dir: string, split: Split, limit?: number): ImageSet {
   const files = FASHION_MNIST_FILES[split];
-  const ip = join(dir, files.images.name);
-  const lp = join(dir, files.labels.name);
-  const images = parseIdx(readGz(ip), ip);
-  const labels = parseIdx(readGz(lp), lp);
+  const ip = dataFile(dir, files.images) ?? join(dir, files.images.name);
+  const lp = dataFile(dir, files.labels) ?? join(dir, files.labels.name);
+  const images = parseIdx(readIdxFile(ip), ip);
+  const labels = parseIdx(readIdxFile(lp), lp);
   return toImageSet(images, labels, [ip, lp], limit);
 }
 

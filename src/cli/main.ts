@@ -1,0 +1,317 @@
+/**
+ * The `keel` command line (commander): train, experiment, graph, diagnose, demo. Each subcommand
+ * lives in cli/commands/; this file parses flags, runs the command under a SIGINT/SIGTERM guard (the
+ * first signal stops training between two steps and writes the report of what ran; a second quits at
+ * once) and turns the outcome into one line and an exit code (runEnd.ts: 0 ok, 1 error, 2 unhealthy,
+ * 130/143 interrupted).
+ */
+import '../io/node/engine.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { setBackend } from '../backend/registry.js';
+import { EXPERIMENTS } from '../experiments/index.js';
+import type { DivergenceOptions } from '../train/fit.js';
+import { KeelError, ValueError } from '../util/errors.js';
+import { demoCommand } from './commands/demo.js';
+import { diagnoseCommand } from './commands/diagnose.js';
+import { experimentCommand, findExperiment } from './commands/experiment.js';
+import { graphCommand } from './commands/graph.js';
+import { loadConfig, trainCommand } from './commands/train.js';
+import type { Overrides } from './config.js';
+import { ensureDir } from './paths.js';
+import { divergenceAdvice, divergenceSentence, EXIT, RunAbortedError, signalExitCode } from './runEnd.js';
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'`);
+  return n;
+};
+const posInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
+  return n;
+};
+const num = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${v}'`);
+  return n;
+};
+
+const EXIT_CODES = `
+Exit codes:
+  0    completed (every check passed)
+  1    error: bad arguments or configuration, missing data, an unwritable --out, a crash
+  2    completed but unhealthy: the loss diverged (NaN/Inf or exploded), an experiment check
+       failed, or diagnose raised alarms
+  130  interrupted by SIGINT (Ctrl-C); 143 by SIGTERM — the report of what ran is written first`;
+
+const DATA_HELP = `
+Fashion-MNIST is read from $KEEL_DATA when it is set (nothing else is looked at then), otherwise
+from ~/.cache/keel/fashion-mnist or /usr/share/datasets/fashion-mnist (Debian: apt-get install
+dataset-fashion-mnist); the four *-ubyte files may be gzipped or not. --download fetches them.`;
+
+/** Runs `work` with SIGINT/SIGTERM turned into an abort of its signal (a second signal exits at once). */
+async function guarded<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctl = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ctl.signal.aborted) process.exit(signalExitCode(sig));
+    process.stderr.write(
+      `\nkeel: ${sig} — stopping after the current step and writing the report (send it again to quit at once)\n`,
+    );
+    ctl.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await work(ctl.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+const divergenceFlags = (c: Command) =>
+  c
+    .addOption(
+      new Option(
+        '--on-nonfinite <what>',
+        'when the loss turns NaN/Inf or explodes: stop (default) or continue',
+      ).choices(['stop', 'continue']),
+    )
+    .option(
+      '--nonfinite-patience <n>',
+      'diverged steps tolerated before stopping (default 0)',
+      int('--nonfinite-patience'),
+    );
+
+const divergenceOf = (o: {
+  onNonfinite?: string;
+  nonfinitePatience?: number;
+}): DivergenceOptions | undefined => {
+  if (o.nonfinitePatience !== undefined && o.nonfinitePatience < 0)
+    throw new ValueError(`--nonfinite-patience must be ≥ 0, got ${o.nonfinitePatience}`);
+  return o.onNonfinite || o.nonfinitePatience !== undefined
+    ? { onNonFinite: o.onNonfinite as DivergenceOptions['onNonFinite'], patience: o.nonfinitePatience }
+    : undefined;
+};
+
+/** Parses `argv` and runs the command; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command();
+  program
+    .name('keel')
+    .description('Deep learning in TypeScript that trains stably and generalizes')
+    .version('0.1.0')
+    .option('--out <dir>', 'where run directories are written', 'runs')
+    .addOption(
+      new Option('--backend <name>', 'kernel backend (default: wasm where WebAssembly SIMD runs, else js)')
+        .choices(['js', 'wasm'])
+        .env('KEEL_BACKEND'),
+    )
+    .addHelpText('after', EXIT_CODES)
+    .hook('preAction', () => {
+      const o = program.opts<{ backend?: string; out: string }>();
+      if (o.backend) setBackend(o.backend);
+      ensureDir(o.out, '--out directory');
+    });
+
+  const log = (line: string) => console.log(line);
+  const outDir = () => program.opts<{ out: string }>().out;
+
+  divergenceFlags(
+    program
+      .command('train')
+      .description('train a model from a JSON config (flags override it); writes runs/<name>/')
+      .option('-c, --config <file>', 'run configuration (JSON)')
+      .option('--name <name>', 'run name')
+      .option('--seed <n>', 'random seed', int('--seed'))
+      .option('--epochs <n>', 'epochs', int('--epochs'))
+      .option('--lr <x>', 'learning rate', num('--lr'))
+      .option('--batch-size <n>', 'batch size', int('--batch-size'))
+      .option('--weight-decay <x>', 'weight decay λ', num('--weight-decay'))
+      .option('--dropout <p>', 'dropout probability for every hidden layer', num('--dropout'))
+      .option(
+        '--clip-grad-norm <x>',
+        'clip the total gradient norm to x before each step',
+        num('--clip-grad-norm'),
+      )
+      .addOption(
+        new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad']),
+      )
+      .option('--limit <n>', 'use only the first n samples of each split', int('--limit'))
+      .option('--download', 'download Fashion-MNIST if it is not found')
+      .option('--json', 'print the history as JSON on stdout')
+      .option('--no-diagnostics', 'do not watch gradients and activations')
+      .option(
+        '--diagnostics-every <n>',
+        'diagnostics sampling period in steps (default 25)',
+        posInt('--diagnostics-every'),
+      ),
+  )
+    .addHelpText('after', `${DATA_HELP}\n${EXIT_CODES}`)
+    .action(
+      async (
+        o: Overrides & { config?: string; json?: boolean; diagnostics: boolean; diagnosticsEvery?: number },
+      ) => {
+        const config = loadConfig(o.config, o);
+        const r = await guarded((signal) =>
+          trainCommand(config, {
+            out: outDir(),
+            log: o.json ? (l) => console.error(l) : log,
+            diagnostics: o.diagnostics,
+            diagnosticsEvery: o.diagnosticsEvery,
+            signal,
+          }),
+        );
+        if (o.json)
+          console.log(JSON.stringify({ config: r.config, history: r.history, report: r.report }, null, 2));
+        if (r.end.kind === 'diverged') {
+          console.error(
+            `keel: training ${divergenceSentence(r.end.divergence)}. ${r.end.continued ? 'It went on (--on-nonfinite continue). ' : ''}Try ${divergenceAdvice(config.optimizer.lr)}. Report: ${r.report}`,
+          );
+          code = EXIT.unhealthy;
+        }
+      },
+    );
+
+  divergenceFlags(
+    program
+      .command('experiment')
+      .description(`run one of the chapter's experiments: ${EXPERIMENTS.map((e) => e.name).join(', ')}`)
+      .argument('<name>', 'experiment name')
+      .option('--seed <n>', 'random seed', int('--seed'), 0)
+      .option('--quick', 'the short version (fewer epochs and samples), as in the tests')
+      .option('--download', 'download Fashion-MNIST if it is not found')
+      .option('--json', 'print the result object as JSON on stdout'),
+  )
+    .addHelpText(
+      'after',
+      `\nExperiments:\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(17)}${e.description}`).join('\n')}\n${DATA_HELP}\n${EXIT_CODES}`,
+    )
+    .action(
+      async (
+        name: string,
+        o: {
+          seed: number;
+          quick?: boolean;
+          download?: boolean;
+          json?: boolean;
+          onNonfinite?: string;
+          nonfinitePatience?: number;
+        },
+      ) => {
+        const e = findExperiment(name);
+        const divergence = divergenceOf(o);
+        const r = await guarded((signal) =>
+          experimentCommand(e, {
+            out: outDir(),
+            seed: o.seed,
+            quick: Boolean(o.quick),
+            download: Boolean(o.download),
+            log: o.json ? (l) => console.error(l) : log,
+            signal,
+            divergence,
+          }),
+        );
+        if (o.json)
+          console.log(
+            JSON.stringify(
+              {
+                name: e.name,
+                checks: r.result.checks,
+                settings: r.result.settings,
+                result: r.result.result,
+                report: r.report,
+              },
+              null,
+              2,
+            ),
+          );
+        for (const d of r.result.diverged ?? [])
+          console.error(
+            `keel: ${d.run}: training ${divergenceSentence(d.divergence)}. Try ${divergenceAdvice()}.`,
+          );
+        const failed = r.result.checks.filter((c) => !c.passed).length;
+        if (failed)
+          console.error(`keel: ${failed} of ${r.result.checks.length} checks failed. Report: ${r.report}`);
+        if (failed || r.result.diverged?.length) code = EXIT.unhealthy;
+      },
+    );
+
+  program
+    .command('graph')
+    .description('write the computational graph of a configured model as DOT, Mermaid and SVG')
+    .option('-c, --config <file>', 'run configuration (JSON)')
+    .option('--batch <n>', 'batch size of the traced pass (default: min(batchSize, 8))', posInt('--batch'))
+    .action(async (o: { config?: string; batch?: number }) => {
+      await graphCommand(loadConfig(o.config, {}), { out: outDir(), batch: o.batch, log });
+    });
+
+  program
+    .command('diagnose')
+    .description('train a few steps with diagnostics on every step and print a health table and alarms')
+    .option('-c, --config <file>', 'run configuration (JSON)')
+    .option('--steps <n>', 'training steps', posInt('--steps'), 20)
+    .addHelpText('after', EXIT_CODES)
+    .action(async (o: { config?: string; steps: number }) => {
+      const r = await diagnoseCommand(loadConfig(o.config, {}), { steps: o.steps, log });
+      if (r.alarms.length) code = EXIT.unhealthy;
+    });
+
+  divergenceFlags(
+    program
+      .command('demo')
+      .description(
+        'a tour of the chapter: its experiments as the book sets them (about 1–2 minutes on 2 cores)',
+      )
+      .option('--seed <n>', 'random seed', int('--seed'), 0)
+      .option('--quick', 'short versions of the Fashion-MNIST experiments (about 15 s), labelled as such')
+      .option('--full', 'also the 30-epoch best-mlp experiment (about 10 more minutes)')
+      .option('--download', 'download Fashion-MNIST if it is not found'),
+  )
+    .addHelpText('after', `${DATA_HELP}\n${EXIT_CODES}`)
+    .action(
+      async (o: {
+        seed: number;
+        quick?: boolean;
+        full?: boolean;
+        download?: boolean;
+        onNonfinite?: string;
+        nonfinitePatience?: number;
+      }) => {
+        const divergence = divergenceOf(o);
+        const r = await guarded((signal) =>
+          demoCommand({
+            out: outDir(),
+            seed: o.seed,
+            quick: Boolean(o.quick),
+            full: Boolean(o.full),
+            download: Boolean(o.download),
+            log,
+            signal,
+            divergence,
+          }),
+        );
+        if (r.aborted) throw r.aborted;
+        if (r.passed < r.total) code = EXIT.unhealthy;
+      },
+    );
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (!(e instanceof RunAbortedError)) throw e;
+    if (e.end.kind === 'interrupted') {
+      console.error(
+        `keel: interrupted by ${e.end.signal} at epoch ${e.end.epoch}, step ${e.end.step}. The report of what ran: ${e.report}`,
+      );
+      return signalExitCode(e.end.signal);
+    }
+    console.error(`keel: ${e.message}`);
+    console.error(`keel: the report of what ran before the error: ${e.report}`);
+    if (!(e.error instanceof KeelError)) console.error(e.error);
+    return EXIT.error;
+  }
+  return code;
+}
