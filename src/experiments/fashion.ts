@@ -193,27 +193,30 @@ async function trainFashion(
 const diverged = (runs: TrainRun[]) =>
   runs.flatMap((r) => (r.divergence ? [{ run: r.label, divergence: r.divergence }] : []));
 
-const runTable = (runs: TrainRun[], tail: number) => ({
-  title: 'Runs',
-  header: [
-    'model',
-    'train accuracy (eval mode)',
-    'test accuracy',
-    `train − test accuracy (mean of the last ${tail} epochs)`,
-    `test loss (mean of the last ${tail})`,
-    `test − train loss (mean of the last ${tail})`,
-    's/epoch',
-  ],
-  rows: runs.map((r) => [
-    r.label,
-    fmt(r.trainEvalAccuracy),
-    fmt(r.testAccuracy),
-    fmt(r.gap),
-    fmt(r.tailTestLoss),
-    fmt(r.lossGap),
-    fmt(r.epochs.reduce((s, e) => s + e.seconds, 0) / Math.max(r.epochs.length, 1), 1),
-  ]),
-});
+const runTable = (runs: TrainRun[], tail: number) => {
+  const over = tail === 1 ? '(last epoch)' : `(mean of the last ${tail} epochs)`;
+  return {
+    title: 'Runs',
+    header: [
+      'model',
+      'train accuracy (eval mode)',
+      'test accuracy',
+      `train − test accuracy ${over}`,
+      `test loss ${over}`,
+      `test − train loss ${over}`,
+      's/epoch',
+    ],
+    rows: runs.map((r) => [
+      r.label,
+      fmt(r.trainEvalAccuracy),
+      fmt(r.testAccuracy),
+      fmt(r.gap),
+      fmt(r.tailTestLoss),
+      fmt(r.lossGap),
+      fmt(r.epochs.reduce((s, e) => s + e.seconds, 0) / Math.max(r.epochs.length, 1), 1),
+    ]),
+  };
+};
 
 const images = (d: Data) => `${d.train.labels.shape[0]} training, ${d.test.labels.shape[0]} test images`;
 

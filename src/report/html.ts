@@ -68,7 +68,7 @@ h1 { margin-bottom: 0.2rem; } .sub { color: #6b7280; margin-top: 0; }
 .status.error { background: #fef2f2; border-color: #ef4444; }
 table { border-collapse: collapse; margin: 1rem 0; } th, td { padding: 0.3rem 0.8rem; text-align: left; border-bottom: 1px solid #e5e7eb; }
 table.grid td, table.grid th { border: 1px solid #e5e7eb; }
-figure { display: inline-block; margin: 0.5rem; vertical-align: top; } figcaption { font-size: 0.9rem; max-width: 520px; }
+figure { display: inline-block; margin: 0.5rem; vertical-align: top; max-width: 560px; } figure svg { max-width: 100%; height: auto; } figcaption { font-size: 0.9rem; }
 pre { background: #f9fafb; padding: 1rem; overflow-x: auto; }
 </style></head><body>
 <h1>${esc(r.title)}</h1>${r.subtitle ? `<p class="sub">${esc(r.subtitle)}</p>` : ''}

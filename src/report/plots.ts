@@ -130,7 +130,7 @@ export function textPlot(o: { id: string; title: string; text: string; caption?:
   const lines = wrapText(o.text);
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
-    title: o.title,
+    title: { text: wrapText(o.title, 60) },
     width: 420,
     height: Math.max(60, 18 * lines.length + 24),
     data: { values: [{ lines }] },
@@ -281,7 +281,7 @@ export function linePlot(points: Point[], o: LinePlotOptions): Plot {
   };
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
-    title: o.title,
+    title: { text: wrapText(o.title, 60) },
     width: 420,
     height: 260,
     data: { values: data },
@@ -342,7 +342,9 @@ export function curvePlots(
   }
   const about = o.about ? `: ${o.about}` : '';
   const seriesOrder = o.seriesOrder ?? runs.map((r) => r.label);
-  const common = { xTitle: 'epoch', integerX: true, seriesOrder, emptyText: o.emptyText };
+  // Points mark each epoch while there are few; beyond 30 they would hide the lines.
+  const points = Math.max(0, ...runs.map((r) => r.epochs.length)) <= 30;
+  const common = { xTitle: 'epoch', integerX: true, seriesOrder, emptyText: o.emptyText, points };
   const plots = [
     linePlot(loss, {
       id: `${id}-loss`,
