@@ -8,13 +8,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-
-describe.runIf(existsSync(CHROMIUM))('keel in headless Chromium', () => {
+describe.runIf(hasChromium)('keel in headless Chromium', () => {
   let server: Server;
   let url = '';
   beforeAll(async () => {
@@ -57,18 +55,7 @@ describe.runIf(existsSync(CHROMIUM))('keel in headless Chromium', () => {
   }, 120_000);
   afterAll(() => server?.close());
 
-  const launch = () =>
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+  const launch = launchChromium;
 
   it('runs ops, autograd, gradcheck and a short training on the wasm backend', async () => {
     const browser = await launch();

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FASHION_MNIST_FILES } from '../src/data/fashionMnist.js';
+import { idxBytes } from './helpers.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const KEEL = join(root, 'dist/cli/keel.js');
@@ -182,19 +183,10 @@ describe.runIf(existsSync(KEEL))('the keel command', () => {
 
     // Tiny fake IDX files, not gzipped: 20 images of one class.
     const dir = tmp();
-    const idx = (dims: number[], fill: number) => {
-      const n = dims.reduce((a, b) => a * b, 1);
-      const b = new Uint8Array(4 + 4 * dims.length + n);
-      b.set([0, 0, 8, dims.length]);
-      const v = new DataView(b.buffer);
-      for (const [i, d] of dims.entries()) v.setUint32(4 + 4 * i, d, false);
-      b.fill(fill, 4 + 4 * dims.length);
-      return b;
-    };
     for (const split of ['train', 'test'] as const) {
       const f = FASHION_MNIST_FILES[split];
-      writeFileSync(join(dir, f.images.name.replace(/\.gz$/, '')), idx([20, 28, 28], 100));
-      writeFileSync(join(dir, f.labels.name.replace(/\.gz$/, '')), idx([20], 3));
+      writeFileSync(join(dir, f.images.name.replace(/\.gz$/, '')), idxBytes([20, 28, 28], 100));
+      writeFileSync(join(dir, f.labels.name.replace(/\.gz$/, '')), idxBytes([20], 3));
     }
     const t = await keel(['--out', dir, 'train', '--epochs', '1', '--no-diagnostics'], {
       env: { KEEL_DATA: dir },

@@ -15,6 +15,7 @@ import { graphCommand } from '../src/cli/commands/graph.js';
 import { loadConfig, trainCommand } from '../src/cli/commands/train.js';
 import { ConfigError } from '../src/cli/config.js';
 import { RunAbortedError } from '../src/cli/runEnd.js';
+import type { Experiment } from '../src/experiments/index.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'keel-cli-'));
 const quiet = () => {};
@@ -153,6 +154,50 @@ describe('keel experiment', () => {
         .trim()
         .split('\n').length,
     ).toBeGreaterThan(3);
+    // A training inside an experiment that diverged turns the banner red and names it.
+    const fake: Experiment = {
+      name: 'fake',
+      description: 'a stand-in whose training diverged',
+      needsFashion: false,
+      run: async () => ({
+        name: 'fake',
+        title: 'Fake',
+        summary: [],
+        checks: [{ name: 'a check', passed: true, detail: '' }],
+        plots: [],
+        result: {},
+        settings: { lr: 1e9 },
+        diverged: [
+          {
+            run: 'the net',
+            divergence: {
+              epoch: 1,
+              step: 3,
+              batch: 3,
+              loss: Number.NaN,
+              reason: 'non-finite',
+              firstLoss: 2.3,
+              previousLoss: 1e30,
+              diagnosis: "the first op to turn finite values into NaN/Inf was the forward of 'linear'",
+              recentLosses: [],
+              count: 1,
+            },
+          },
+        ],
+      }),
+    };
+    const f = await experimentCommand(fake, {
+      out,
+      seed: 0,
+      quick: false,
+      download: false,
+      log: quiet,
+      tty: false,
+    });
+    const fhtml = readFileSync(f.report, 'utf8');
+    expect(fhtml).toContain('class="status error"');
+    expect(fhtml).toContain('the net: training diverged at epoch 1, step 3: the loss is NaN; the first op');
+    expect(fhtml).toContain('"lr": 1000000000');
     expect(() => findExperiment('nope')).toThrow(
       /unknown experiment 'nope' \(available: underfit-overfit, weight-decay/,
     );

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
 import { data, Generator } from '../src/index.js';
 import * as fm from '../src/io/node/fashionMnist.js';
+import { idxBytes } from './helpers.js';
 
 describe('DataLoader', () => {
   const ds = new data.TensorDataset(
@@ -159,20 +160,11 @@ describe('Fashion-MNIST on disk', () => {
 
   function fakeDir(mutate?: (name: string, raw: Uint8Array) => Uint8Array): string {
     const dir = mkdtempSync(join(tmpdir(), 'keel-fm-'));
-    const make = (dims: number[], fill: number) => {
-      const n = dims.reduce((a, b) => a * b, 1);
-      const b = new Uint8Array(4 + 4 * dims.length + n);
-      b.set([0, 0, 8, dims.length]);
-      const v = new DataView(b.buffer);
-      for (const [i, d] of dims.entries()) v.setUint32(4 + 4 * i, d, false);
-      b.fill(fill, 4 + 4 * dims.length);
-      return b;
-    };
     for (const split of ['train', 'test'] as const) {
       const f = data.FASHION_MNIST_FILES[split];
       const files: [string, Uint8Array][] = [
-        [f.images.name, gzipSync(make([3, 28, 28], 255))],
-        [f.labels.name, gzipSync(make([3], 7))],
+        [f.images.name, gzipSync(idxBytes([3, 28, 28], 255))],
+        [f.labels.name, gzipSync(idxBytes([3], 7))],
       ];
       for (const [name, raw] of files) writeFileSync(join(dir, name), mutate ? mutate(name, raw) : raw);
     }

@@ -123,3 +123,14 @@ export function goldenSuite(
     }
   });
 }
+
+/** The bytes of an IDX file of unsigned bytes with dimensions `dims`, every value `fill`. */
+export function idxBytes(dims: number[], fill: number): Uint8Array {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const b = new Uint8Array(4 + 4 * dims.length + n);
+  b.set([0, 0, 8, dims.length]);
+  const v = new DataView(b.buffer);
+  for (const [i, d] of dims.entries()) v.setUint32(4 + 4 * i, d, false);
+  b.fill(fill, 4 + 4 * dims.length);
+  return b;
+}

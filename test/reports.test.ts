@@ -10,13 +10,11 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCommand } from '../src/cli/commands/demo.js';
 import { loadConfig, trainCommand } from '../src/cli/commands/train.js';
 import { RunAbortedError } from '../src/cli/runEnd.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { hasChromium, launchChromium } from './chromium.js';
 
 interface PlotFacts {
   title: string;
@@ -58,11 +56,11 @@ const inspect = `(() => {
   return out;
 })()`;
 
-describe.runIf(existsSync(CHROMIUM))('reports, rendered in Chromium', () => {
+describe.runIf(hasChromium)('reports, rendered in Chromium', () => {
   const out = mkdtempSync(join(tmpdir(), 'keel-reports-'));
   const pages: string[] = [];
   let index = '';
-  let browser: Awaited<ReturnType<typeof chromium.launch>>;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
 
   beforeAll(async () => {
     const quiet = () => {};
@@ -97,17 +95,7 @@ describe.runIf(existsSync(CHROMIUM))('reports, rendered in Chromium', () => {
       if (!(e instanceof RunAbortedError)) throw e;
       pages.push(e.report);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 300_000);
   afterAll(async () => browser?.close());
 

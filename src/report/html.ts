@@ -31,10 +31,11 @@ export interface ReportContent {
   config?: unknown;
 }
 
-const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** For attribute values (in double quotes). */
+const attr = (s: string) => esc(s).replace(/"/g, '&quot;');
 
-const cell = (c: Cell) => (typeof c === 'string' ? esc(c) : `<a href="${esc(c.href)}">${esc(c.text)}</a>`);
+const cell = (c: Cell) => (typeof c === 'string' ? esc(c) : `<a href="${attr(c.href)}">${esc(c.text)}</a>`);
 
 /** The HTML text of a report. */
 export function renderReport(r: ReportContent): string {
@@ -42,8 +43,8 @@ export function renderReport(r: ReportContent): string {
   const findings = (r.findings ?? []).map((f) => `<li>${esc(f)}</li>`).join('\n');
   const figures = r.figures
     .map((f) => {
-      const title = f.href ? `<a href="${esc(f.href)}">${esc(f.title)}</a>` : esc(f.title);
-      return `<figure>${f.svg}<figcaption><b>${title}</b>${f.caption ? ` — ${esc(f.caption)}` : ''} <a href="${esc(f.file)}">(SVG)</a></figcaption></figure>`;
+      const title = f.href ? `<a href="${attr(f.href)}">${esc(f.title)}</a>` : esc(f.title);
+      return `<figure>${f.svg}<figcaption><b>${title}</b>${f.caption ? ` — ${esc(f.caption)}` : ''} <a href="${attr(f.file)}">(SVG)</a></figcaption></figure>`;
     })
     .join('\n');
   const tables = (r.tables ?? [])
