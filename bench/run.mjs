@@ -77,8 +77,8 @@ async function tfjsPeer(backendName, fashion) {
     model.compile({ optimizer: tf.train.sgd(0.5), loss: (y, p) => tf.losses.softmaxCrossEntropy(y, p) });
     // One epoch is enough for the timing ratio (TF.js wasm is slow here).
     const n = quick ? 6400 : 60000;
-    const x = tf.tensor2d(fashion.train.images.toTypedArray().subarray(0, n * 784), [n, 784]);
-    const y = tf.oneHot(tf.tensor1d(fashion.train.labels.toTypedArray().subarray(0, n), 'int32'), 10);
+    const x = tf.tensor2d(fashion.train.images.readSync().subarray(0, n * 784), [n, 784]);
+    const y = tf.oneHot(tf.tensor1d(fashion.train.labels.readSync().subarray(0, n), 'int32'), 10);
     const t0 = performance.now();
     await model.fit(x, y, { batchSize: 256, epochs: 1, shuffle: true, verbose: 0 });
     res.mlp = {

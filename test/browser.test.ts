@@ -127,12 +127,12 @@ describe.runIf(hasChromium)('keel in headless Chromium', () => {
         k.matmul(a, b); // starts the helper; products run on one thread until it is up
         for (let i = 0; i < 200 && wasm.gemm.readyHelpers < 1; i++) await new Promise((r) => setTimeout(r, 25));
         const before = wasm.gemm.helperBlocks;
-        const got = k.matmul(a, b).toTypedArray();
+        const got = k.matmul(a, b).readSync();
         for (let i = 0; i < 20 && wasm.gemm.helperBlocks === before; i++) k.matmul(a, b);
         const helperBlocks = wasm.gemm.helperBlocks - before;
         k.setBackend('js');
-        const want = k.matmul(a, b).toTypedArray();
-        const bound = k.matmul(k.abs(a), k.abs(b)).toTypedArray();
+        const want = k.matmul(a, b).readSync();
+        const bound = k.matmul(k.abs(a), k.abs(b)).readSync();
         k.setBackend('wasm');
         let worst = 0;
         for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1e-5 * bound[i]));

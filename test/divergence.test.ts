@@ -73,7 +73,8 @@ describe('divergence', () => {
 
     const g2 = new Generator(3);
     const broken = mlp(g2);
-    (broken.layers[2] as nn.Linear).weight.data[5] = Number.NaN;
+    const w = (broken.layers[2] as nn.Linear).weight;
+    w.storage.write({ shape: [], strides: [], offset: 5 }, [Number.NaN]);
     const h2 = await train.fit({
       model: broken,
       optimizer: new optim.SGD(broken.parameters(), { lr: 0.1 }),
@@ -116,7 +117,7 @@ describe('divergence', () => {
         callbacks: [{ onBatchBegin: () => void step++ }],
         divergence: { onNonFinite: 'continue' },
       });
-      return { h, weights: model.parameters().map((p) => Array.from(p.data)) };
+      return { h, weights: model.parameters().map((p) => Array.from(p.readSync())) };
     };
     const clean = await runWith(0);
     const poisoned = await runWith(Number.NaN);

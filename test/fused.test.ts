@@ -23,10 +23,10 @@ describe.each(availableBackends())('fused ops on %s', (name) => {
           new Generator(7).fillMask(maskData, p, scale, 0);
           const x2 = x.detach().requiresGrad_();
           const y2 = k.mul(x2, k.tensor(maskData).reshape(shape));
-          expect(Array.from(y.toTypedArray())).toEqual(Array.from(y2.toTypedArray()));
+          expect(Array.from(y.readSync())).toEqual(Array.from(y2.readSync()));
           k.sum(k.mul(y, w)).backward();
           k.sum(k.mul(y2, w)).backward();
-          expect(Array.from(x.grad?.toTypedArray() ?? [])).toEqual(Array.from(x2.grad?.toTypedArray() ?? []));
+          expect(Array.from(x.grad?.readSync() ?? [])).toEqual(Array.from(x2.grad?.readSync() ?? []));
         }
       }
     } finally {
@@ -44,11 +44,11 @@ describe.each(availableBackends())('fused ops on %s', (name) => {
         const y = k.tensor(Array.from({ length: n }, (_, i) => specials[(i * 3) % 7]));
         const fused = k.reluGrad(g.reshape(shape), y.reshape(shape));
         const composite = k.where(k.gt(y.reshape(shape), 0), g.reshape(shape), 0);
-        expect(Array.from(fused.toTypedArray())).toEqual(Array.from(composite.toTypedArray()));
+        expect(Array.from(fused.readSync())).toEqual(Array.from(composite.readSync()));
         const x = k.randn(shape, { generator: new Generator(3) }).requiresGrad_();
         k.sum(k.mul(k.relu(x), g.reshape(shape))).backward();
         const want = k.where(k.gt(x.detach(), 0), g.reshape(shape), 0);
-        expect(Array.from(x.grad?.toTypedArray() ?? [])).toEqual(Array.from(want.toTypedArray()));
+        expect(Array.from(x.grad?.readSync() ?? [])).toEqual(Array.from(want.readSync()));
       }
     } finally {
       k.setBackend('wasm');
@@ -91,11 +91,11 @@ describe.each(availableBackends())('softmax cross-entropy on %s', (name) => {
           const y = nn.F.crossEntropy(x, t, { reduction });
           const y2 = composite(x2, t, reduction);
           expect(y.gradFn?.op).toBe('crossEntropy');
-          close(y.toTypedArray(), y2.toTypedArray(), tol[dtype]);
+          close(y.readSync(), y2.readSync(), tol[dtype]);
           const w = k.randn(y.shape, { generator: new Generator(5), dtype });
           k.sum(k.mul(y, w)).backward();
           k.sum(k.mul(y2, w)).backward();
-          close(x.grad?.toTypedArray() ?? [], x2.grad?.toTypedArray() ?? [], tol[dtype]);
+          close(x.grad?.readSync() ?? [], x2.grad?.readSync() ?? [], tol[dtype]);
         }
       }
     } finally {
@@ -120,8 +120,8 @@ describe.each(availableBackends())('softmax cross-entropy on %s', (name) => {
       ]) {
         const t = k.tensor(target, { dtype: 'int32' });
         close(
-          nn.F.crossEntropy(x, t, { reduction: 'none' }).toTypedArray(),
-          composite(x, t, 'none').toTypedArray(),
+          nn.F.crossEntropy(x, t, { reduction: 'none' }).readSync(),
+          composite(x, t, 'none').readSync(),
           tol.float32,
         );
       }
@@ -151,7 +151,7 @@ it('dropout draws the same masks on every backend from the same seed', () => {
     k.setBackend(name);
     const y = nn.F.dropout(k.ones([300, 7]), 0.5, true, new Generator(11));
     k.setBackend('wasm');
-    return Array.from(y.toTypedArray());
+    return Array.from(y.readSync());
   });
   for (const o of outs) expect(o).toEqual(outs[0]);
 });

@@ -12,7 +12,9 @@ const gen = new Generator(7);
 /** Uniform float64 in [lo, hi). */
 function r(shape: number[], lo = -2, hi = 2): Tensor {
   const t = k.zeros(shape, { dtype: 'float64' });
-  gen.fillUniform(t.data as Float64Array, lo, hi);
+  const values = new Float64Array(t.size);
+  gen.fillUniform(values, lo, hi);
+  t.storage.write(t, values);
   return t;
 }
 const pos = (shape: number[]) => r(shape, 0.3, 2);

@@ -28,8 +28,8 @@ export function expectClose(
 ): void {
   const exp = expected instanceof Tensor ? expected : tensor(expected, { dtype: 'float64' });
   expect(actual.shape).toEqual(exp.shape);
-  const a = actual.toTypedArray();
-  const b = exp.toTypedArray();
+  const a = actual.readSync();
+  const b = exp.readSync();
   for (let i = 0; i < a.length; i++) {
     const x = Number(a[i]);
     const y = Number(b[i]);

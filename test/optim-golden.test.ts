@@ -98,7 +98,7 @@ function run(makeOpt: MakeOpt, makeSched?: MakeSched, metrics?: number[], clip?:
     const lrs = opt.groups.map((gr) => gr.options.lr);
     opt.step();
     sched?.step(metrics?.[t]);
-    out.push({ W: Array.from(W.data), b: Array.from(b.data), lrs, loss: loss.item(), norm });
+    out.push({ W: Array.from(W.readSync()), b: Array.from(b.readSync()), lrs, loss: loss.item(), norm });
   }
   return out;
 }
@@ -135,6 +135,6 @@ describe('optimizer trajectories match PyTorch (10 steps, float64, 1e-6 relative
   });
   it('the trajectories move (the test can fail)', () => {
     const first = g.optimizers.sgd[0].W;
-    expect(first).not.toEqual(Array.from(tensor(decode(g.W0)).data));
+    expect(first).not.toEqual(Array.from(tensor(decode(g.W0)).readSync()));
   });
 });

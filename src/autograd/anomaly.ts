@@ -44,7 +44,7 @@ export function detectAnomaly<T>(fn: () => T): T {
 }
 
 function countNonFinite(t: Tensor): { nan: number; inf: number } {
-  const d: TypedArray = t.toTypedArray();
+  const d: TypedArray = t.readSync();
   let nan = 0;
   let inf = 0;
   for (let i = 0; i < d.length; i++) {

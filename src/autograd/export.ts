@@ -5,6 +5,7 @@
  * (each buffer once), which is what training needs on top of prediction.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { bytesPerElement } from '../util/dtype.js';
 import { fmtShape } from '../util/errors.js';
 import type { GradNode } from './node.js';
 
@@ -41,15 +42,20 @@ function walk(t: Tensor): GradNode[] {
   return out.sort((a, b) => a.id - b.id);
 }
 
+/** Bytes a tensor's storage holds. */
+function storageBytes(t: Tensor): number {
+  return t.storage.length * bytesPerElement(t.storage.dtype);
+}
+
 /** Memory statistics of the graph that produced `t` (all zero for a tensor made under `noGrad`). */
 export function graphStats(t: Tensor): GraphStats {
   const nodes = walk(t);
   // Buffers of leaves that require grad (parameters): kept whether or not we train.
   const paramBuffers = new Set<object>();
-  for (const n of nodes) for (const e of n.next) if (e?.leaf) paramBuffers.add(e.leaf.data);
-  // Keyed by the typed array (views share it; small arrays may share one ArrayBuffer slab).
+  for (const n of nodes) for (const e of n.next) if (e?.leaf) paramBuffers.add(e.leaf.storage);
+  // Keyed by the storage (every view of a tensor shares it).
   const buffers = new Map<object, number>();
-  for (const n of nodes) for (const s of n.savedTensors()) buffers.set(s.data, s.data.byteLength);
+  for (const n of nodes) for (const s of n.savedTensors()) buffers.set(s.storage, storageBytes(s));
   let savedBytes = 0;
   let activationBytes = 0;
   for (const [buf, bytes] of buffers) {
@@ -104,11 +110,11 @@ function draw(t: Tensor): Drawn {
       }
     });
     for (const s of n.savedTensors()) {
-      let sid = savedIds.get(s.data);
+      let sid = savedIds.get(s.storage);
       if (!sid) {
         sid = `saved${savedIds.size}`;
-        savedIds.set(s.data, sid);
-        d.saved.push({ id: sid, label: `saved ${describe(s)} (${s.data.byteLength} B)` });
+        savedIds.set(s.storage, sid);
+        d.saved.push({ id: sid, label: `saved ${describe(s)} (${storageBytes(s)} B)` });
       }
       d.edges.push({ from: sid, to: id, dashed: true });
     }

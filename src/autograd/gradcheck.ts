@@ -92,15 +92,16 @@ export function gradcheck(
   const outs = asList(fn(...xs));
   const g = new Generator(seed);
   const dirs = outs.map((y) => {
-    const v = tensor(new Float64Array(y.size), { shape: y.shape });
-    g.fillNormal(v.data as Float64Array);
+    const dir = new Float64Array(y.size);
+    g.fillNormal(dir);
+    const v = tensor(dir, { shape: y.shape });
     return v.dtype === y.dtype ? v : tensor(v, { dtype: y.dtype });
   });
-  const dirData = dirs.map((v) => v.toTypedArray());
+  const dirData = dirs.map((v) => v.readSync());
   const project = (ys: Tensor[]): number => {
     let s = 0;
     ys.forEach((y, k) => {
-      const a = y.toTypedArray();
+      const a = y.readSync();
       const v = dirData[k];
       for (let i = 0; i < a.length; i++) s += a[i] * v[i];
     });
@@ -125,20 +126,22 @@ export function gradcheck(
   let checked = 0;
   checkedIdx.forEach((inputPos, k) => {
     const x = xs[inputPos];
-    const data = x.data as Float64Array;
-    const an = analytic[k]?.toTypedArray();
+    // x is a fresh contiguous leaf: element j sits at offset j of its storage.
+    const at = (j: number) => ({ shape: [], strides: [], offset: j });
+    const set = (j: number, v: number) => x.storage.write(at(j), [v]);
+    const an = analytic[k]?.readSync();
     if (an && an.length !== x.size) {
       throw new KeelError(
         `gradcheck: gradient of input ${inputPos} has ${an.length} elements, expected ${x.size} (shape ${fmtShape(x.shape)})`,
       );
     }
     for (let j = 0; j < x.size; j++) {
-      const orig = data[j];
-      data[j] = orig + eps;
+      const orig = x.storage.readElement(j);
+      set(j, orig + eps);
       const fp = project(asList(fn(...xs)));
-      data[j] = orig - eps;
+      set(j, orig - eps);
       const fm = project(asList(fn(...xs)));
-      data[j] = orig;
+      set(j, orig);
       const numerical = (fp - fm) / (2 * eps);
       const analytical = an ? an[j] : 0;
       const err = Math.abs(analytical - numerical);

@@ -1,15 +1,42 @@
 /**
- * The backend seam (DESIGN.md §2). A backend sees only buffers, shapes, strides and dtypes —
- * never tensors, autograd or nn. Inputs are strided views (possibly broadcast, stride 0);
- * outputs are new contiguous row-major buffers. `js` is the reference; faster backends implement
- * the same interface and are tested against it by the conformance suite.
+ * The backend seam (DESIGN.md §2). A backend sees only storages, shapes, strides and dtypes — never
+ * tensors, autograd or nn. A tensor's elements live in a `Storage` its backend made: host memory
+ * for the CPU backends (js, wasm, native: `host.ts`), a device buffer for a GPU backend. Layers
+ * above reach the elements only through the storage's doors — `readSync`/`read` (a copy into host
+ * memory) and `write` — so a new backend never means touching nn, optim or diagnostics. Inputs are
+ * strided views (possibly broadcast, stride 0); outputs are new contiguous row-major storages. `js`
+ * is the reference; faster backends implement the same interface and are tested against it by the
+ * conformance suite.
  */
+import type { DType, TypedArray } from '../util/dtype.js';
 
-/** Element types of keel tensors. */
-export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+export type { DType, TypedArray } from '../util/dtype.js';
 
-/** Storage of one dtype: float32 → Float32Array, float64 → Float64Array, int32 → Int32Array, bool → Uint8Array (0/1). */
-export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+/** Where a view's elements sit in its storage. `strides` and `offset` are in elements. */
+export interface Window {
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/**
+ * A tensor's elements, owned by the backend that made them. Host memory on the CPU backends; a
+ * GPU backend's storage would hold a device buffer, copy to the host in `read` (mapping it) and
+ * refuse `readSync` where the device cannot be read synchronously.
+ */
+export interface Storage {
+  readonly dtype: DType;
+  /** Elements it holds. */
+  readonly length: number;
+  /** The elements of a window, row-major, copied into a new host array. */
+  readSync(w: Window): TypedArray;
+  /** The same, for storages that can only be read asynchronously. */
+  read(w: Window): Promise<TypedArray>;
+  /** One element. */
+  readElement(offset: number): number;
+  /** Writes `values` (row-major) into a window. */
+  write(w: Window, values: ArrayLike<number>): void;
+}
 
 /** Where a kernel gets random bits: the generator hands out the state of a 4-lane mask stream. */
 export interface RandomState {
@@ -17,12 +44,9 @@ export interface RandomState {
   maskLanes(): Uint32Array;
 }
 
-/** A strided window onto a buffer. `strides` and `offset` are in elements. */
-export interface View {
-  readonly data: TypedArray;
-  readonly shape: readonly number[];
-  readonly strides: readonly number[];
-  readonly offset: number;
+/** A strided window onto a storage. */
+export interface View extends Window {
+  readonly storage: Storage;
 }
 
 /** Element-wise unary kernels. `copy` converts to the requested output dtype. */
@@ -66,36 +90,30 @@ export type ReduceOp = 'sum' | 'max' | 'min';
 export interface Backend {
   readonly name: string;
   /** out[i] = op(x[i]), out has x.shape. */
-  unary(op: UnaryOp, x: View, outDtype: DType): TypedArray;
+  unary(op: UnaryOp, x: View, outDtype: DType): Storage;
   /** out = op(a, b); `a` and `b` are already broadcast to `outShape` (stride 0 where broadcast). */
-  binary(op: BinaryOp, a: View, b: View, outShape: readonly number[], outDtype: DType): TypedArray;
+  binary(op: BinaryOp, a: View, b: View, outShape: readonly number[], outDtype: DType): Storage;
   /** out = cond ? a : b, all three broadcast to `outShape`. */
-  where(cond: View, a: View, b: View, outShape: readonly number[], outDtype: DType): TypedArray;
+  where(cond: View, a: View, b: View, outShape: readonly number[], outDtype: DType): Storage;
   /** Reduces `axes` (sorted, distinct); the output shape is x.shape without those axes. */
-  reduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): TypedArray;
+  reduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): Storage;
   /** Index of the first maximum (minimum) along `axis`; NaN counts as the maximum (minimum). */
-  argReduce(op: 'argmax' | 'argmin', x: View, axis: number): Int32Array;
+  argReduce(op: 'argmax' | 'argmin', x: View, axis: number): Storage;
   /**
    * Batched matrix product. a: [...batch, m, k], b: [...batch, k, n], both of rank `outShape.length`
    * with batch dimensions already broadcast (stride 0). Any strides: transposed operands are read in place.
    * `bias` (shape [n], same dtype) is added to every row — the linear layer's bias as the product's
    * epilogue, instead of a separate broadcast add.
    */
-  matmul(a: View, b: View, outShape: readonly number[], outDtype: DType, bias?: View): TypedArray;
+  matmul(a: View, b: View, outShape: readonly number[], outDtype: DType, bias?: View): Storage;
   /** out[..., j, ...] = x[..., index[..., j, ...], ...] along `axis`; out has index.shape. */
-  gather(x: View, axis: number, index: View, outDtype: DType): TypedArray;
+  gather(x: View, axis: number, index: View, outDtype: DType): Storage;
   /** zeros(outShape) then out[..., index[..., j, ...], ...] += src[..., j, ...] along `axis`. */
-  scatterAdd(outShape: readonly number[], axis: number, index: View, src: View, outDtype: DType): TypedArray;
+  scatterAdd(outShape: readonly number[], axis: number, index: View, src: View, outDtype: DType): Storage;
   /** Selects the entries `index` along `axis`. */
-  indexSelect(x: View, axis: number, index: Int32Array, outDtype: DType): TypedArray;
+  indexSelect(x: View, axis: number, index: Int32Array, outDtype: DType): Storage;
   /** zeros(outShape) then out[..., index[j], ...] += src[..., j, ...] along `axis`. */
-  indexAdd(
-    outShape: readonly number[],
-    axis: number,
-    index: Int32Array,
-    src: View,
-    outDtype: DType,
-  ): TypedArray;
+  indexAdd(outShape: readonly number[], axis: number, index: Int32Array, src: View, outDtype: DType): Storage;
   /** Writes `src` (already broadcast to dst.shape) into the strided destination `dst`. */
   copyInto(dst: View, src: View): void;
   /**
@@ -103,81 +121,25 @@ export interface Backend {
    * the draws of `fillMaskLanes` from `rng.maskLanes()` (x in row-major order). Returns [out, mask],
    * both contiguous in x's (float) dtype; every backend gives the same masks from the same seed.
    */
-  dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray];
+  dropout(x: View, p: number, scale: number, rng: RandomState): [Storage, Storage];
   /**
-   * Plain SGD in place: w[off + i] ← w[off + i] − lr·g[i] for i < g.length, in float64 arithmetic
-   * rounded once into w (every backend gives the same bits).
+   * y ← y + alpha·x in place (x already broadcast to y.shape), each element computed in float64 and
+   * rounded once into y — the optimizer's update; every backend gives the same bits.
    */
-  sgd(w: Float32Array | Float64Array, off: number, g: ArrayLike<number>, lr: number): void;
+  axpy(y: View, alpha: number, x: View): void;
+  /** A storage holding `array`, which the caller hands over (host backends adopt it, a GPU backend uploads it). */
+  fromHost(array: TypedArray): Storage;
   /**
    * Softmax cross-entropy of each row of x [N, C] at int32 class targets t [N]:
    * loss[i] = lse[i] − x[i, t[i]] with lse[i] = log Σⱼ exp(x[i, j]) (shifted by the row's maximum
    * when finite), in float64. Returns [loss as outDtype, softmax(x) as float64 N×C row-major].
    * Throws on a target outside 0..C−1.
    */
-  softmaxCrossEntropy(x: View, target: View, outDtype: DType): [TypedArray, Float64Array];
+  softmaxCrossEntropy(x: View, target: View, outDtype: DType): [Storage, Storage];
   /**
    * The gradient of `softmaxCrossEntropy` with respect to x, from its softmax: out[i, j] =
    * factor·g[i]·(probs[i, j] − [j = t[i]]) in float64, rounded once to outDtype (g is [N]; stride 0
    * for a reduced loss).
    */
-  softmaxCrossEntropyGrad(
-    probs: Float64Array,
-    target: View,
-    g: View,
-    factor: number,
-    outDtype: DType,
-  ): TypedArray;
-}
-
-/** Arrays of at most this many bytes are carved from shared slabs (below: V8 allocates on-heap). */
-const SLAB_MAX_BYTES = 4096;
-const SLAB_MIN_BYTES = 65;
-const SLAB_BYTES = 1 << 16;
-let slab = new ArrayBuffer(0);
-let slabUsed = SLAB_BYTES; // full: the first small array opens a slab
-
-/**
- * Allocates a zeroed buffer of a dtype. A fresh ArrayBuffer costs about a microsecond whatever its
- * size (backing store, zeroing, GC bookkeeping), which dominates ops on small tensors; so arrays of
- * 65 B to 4 KB are views carved from 64 KB zeroed slabs, never reused (a slab is freed by the GC
- * once none of its arrays is reachable, so a long-lived small array keeps at most 64 KB alive).
- */
-export function allocate(dtype: DType, size: number): TypedArray {
-  const bytes = size * bytesPerElement(dtype);
-  if (bytes >= SLAB_MIN_BYTES && bytes <= SLAB_MAX_BYTES) {
-    if (slabUsed + bytes > SLAB_BYTES) {
-      slab = new ArrayBuffer(SLAB_BYTES);
-      slabUsed = 0;
-    }
-    const at = slabUsed;
-    slabUsed += (bytes + 15) & ~15;
-    switch (dtype) {
-      case 'float32':
-        return new Float32Array(slab, at, size);
-      case 'float64':
-        return new Float64Array(slab, at, size);
-      case 'int32':
-        return new Int32Array(slab, at, size);
-      case 'bool':
-        return new Uint8Array(slab, at, size);
-    }
-  }
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(size);
-    case 'float64':
-      return new Float64Array(size);
-    case 'int32':
-      return new Int32Array(size);
-    case 'bool':
-      return new Uint8Array(size);
-    default:
-      return dtype satisfies never;
-  }
-}
-
-/** Bytes per element of a dtype. */
-export function bytesPerElement(dtype: DType): number {
-  return dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4;
+  softmaxCrossEntropyGrad(probs: View, target: View, g: View, factor: number, outDtype: DType): Storage;
 }

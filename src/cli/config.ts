@@ -88,6 +88,8 @@ export const RunConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Where a run ran (backends, threads, versions): written into config.json by keel, ignored when read. */
+    environment: z.unknown().optional(),
   })
   .strict();
 

@@ -9,6 +9,7 @@ import '../io/node/engine.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { setBackend } from '../backend/registry.js';
 import { EXPERIMENTS } from '../experiments/index.js';
+import { environmentInfo, formatInfo } from '../io/node/info.js';
 import type { DivergenceOptions } from '../train/fit.js';
 import { KeelError, ValueError } from '../util/errors.js';
 import { demoCommand } from './commands/demo.js';
@@ -105,8 +106,11 @@ export async function main(argv: string[]): Promise<number> {
     .version('0.1.0')
     .option('--out <dir>', 'where run directories are written', 'runs')
     .addOption(
-      new Option('--backend <name>', 'kernel backend (default: wasm where WebAssembly SIMD runs, else js)')
-        .choices(['js', 'wasm'])
+      new Option(
+        '--backend <name>',
+        'kernel backend (default: native where the system BLAS loads, else wasm, else js)',
+      )
+        .choices(['native', 'wasm', 'js'])
         .env('KEEL_BACKEND'),
     )
     .addHelpText('after', EXIT_CODES)
@@ -246,6 +250,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--batch <n>', 'batch size of the traced pass (default: min(batchSize, 8))', posInt('--batch'))
     .action(async (o: { config?: string; batch?: number }) => {
       await graphCommand(loadConfig(o.config, {}), { out: outDir(), batch: o.batch, log });
+    });
+
+  program
+    .command('info')
+    .description('which backends load here (and why not, with the fix), threads, SIMD, Node, the data')
+    .option('--json', 'print the facts as JSON')
+    .action((o: { json?: boolean }) => {
+      const info = environmentInfo();
+      if (o.json) console.log(JSON.stringify(info, null, 2));
+      else for (const line of formatInfo(info)) log(line);
     });
 
   program

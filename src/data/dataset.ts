@@ -75,7 +75,7 @@ export class Subset implements Dataset {
 export function collate(samples: Tensor[][]): Tensor[] {
   if (samples.length === 0) throw new ValueError('collate: empty batch');
   return samples[0].map((first, j) => {
-    const rows = samples.map((s) => s[j].toTypedArray());
+    const rows = samples.map((s) => s[j].readSync());
     const Ctor = rows[0].constructor as new (n: number) => Float32Array;
     const data = new Ctor(rows.length * first.size);
     rows.forEach((r, i) => {

@@ -66,15 +66,13 @@ export interface Sample {
   layers: Record<string, LayerStats>;
 }
 
-/** The elements of `t` in row-major order, without a copy when its buffer holds exactly them. */
+/** The elements of `t` in row-major order (a host copy: diagnostics read through the doors). */
 function values(t: Tensor): ArrayLike<number> {
-  return t.isContiguous() && t.offset === 0 && t.data.length === t.size ? t.data : t.toTypedArray();
+  return t.readSync();
 }
 
 function norm(t: Tensor): number {
-  // A view that covers its whole buffer once (contiguous or permuted, as gradients of transposed
-  // weights are) has the buffer's norm: no copy needed.
-  const d = t.size === t.data.length ? t.data : t.toTypedArray();
+  const d = t.readSync();
   let s = 0;
   for (let i = 0; i < d.length; i++) s += d[i] * d[i];
   return Math.sqrt(s);
@@ -218,7 +216,7 @@ export class Diagnostics {
     // weights, and so the next loss, non-finite anyway). Scanning every gradient on every step cost
     // ~4% of a wasm training step.
     if (!this.capturing) return;
-    const bad = params.filter(([, p]) => p.grad && hasNonFinite(p.grad.data)).map(([n]) => n);
+    const bad = params.filter(([, p]) => p.grad && hasNonFinite(p.grad.readSync())).map(([n]) => n);
     if (bad.length) this.raise('non-finite', bad, `gradients of ${bad.join(', ')} contain NaN/Inf`);
     const stats: Record<string, ParamStats> = {};
     let total = 0;

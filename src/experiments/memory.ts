@@ -8,6 +8,7 @@ import { noGrad } from '../autograd/mode.js';
 import { crossEntropy } from '../nn/functional/loss.js';
 import { linePlot, type Point } from '../report/plots.js';
 import { randn, zeros } from '../tensor/create.js';
+import { bytesPerElement } from '../util/dtype.js';
 import { Generator } from '../util/random.js';
 import { fashionMlp } from './fashion.js';
 import type { Check, Experiment, ExperimentResult } from './types.js';
@@ -30,7 +31,7 @@ export const memory: Experiment = {
       const stats = graphStats(trainLoss);
       model.eval();
       const predict = noGrad(() => crossEntropy(model.forward(x), y));
-      const params = model.parameters().reduce((s, p) => s + p.data.byteLength, 0);
+      const params = model.parameters().reduce((s, p) => s + p.size * bytesPerElement(p.dtype), 0);
       return {
         batch,
         depth: hidden.length,

@@ -85,9 +85,9 @@ export const stability: Experiment = {
     const x = linspace(-8, 8, 161).requiresGrad_();
     const [ds] = grad(sum(sigmoid(x)), x) as Tensor[];
     const [dr] = grad(sum(relu(x)), x) as Tensor[];
-    const xs = Array.from(x.data);
-    const dsv = Array.from(ds.data);
-    const drv = Array.from(dr.data);
+    const xs = Array.from(x.readSync());
+    const dsv = Array.from(ds.readSync());
+    const drv = Array.from(dr.readSync());
     const actPts: Point[] = xs.flatMap((v, i) => [
       { x: v, y: dsv[i], series: "sigmoid'" },
       { x: v, y: drv[i], series: "ReLU'" },

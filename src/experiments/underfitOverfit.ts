@@ -83,7 +83,7 @@ async function fitPolynomial(
   const last = curve[curve.length - 1];
   return {
     label,
-    weights: Array.from(model.weight.data),
+    weights: Array.from(model.weight.readSync()),
     trainLoss: last.trainLoss,
     testLoss: last.testLoss,
     curve,

@@ -132,7 +132,7 @@ function concise(
     }
   }
   const last = curve[curve.length - 1];
-  const zerosCount = Array.from(net.weight.data).filter((v) => v === 0).length;
+  const zerosCount = Array.from(net.weight.readSync()).filter((v) => v === 0).length;
   return {
     how,
     lambda,

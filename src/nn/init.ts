@@ -1,11 +1,14 @@
 /**
  * Initializers with PyTorch's definitions (torch/nn/init.py): each fills a tensor in place, draws
- * from an explicit generator (default: the global one), and returns the tensor. Fans: for a weight
- * of shape [out, in, ...k], fanIn = in·Πk and fanOut = out·Πk.
+ * from an explicit generator (default: the global one), and returns the tensor. Values are drawn
+ * into host memory, in row-major order, and written through the tensor's storage (its one door for
+ * writes), so initializers work on any backend. Fans: for a weight of shape [out, in, ...k],
+ * fanIn = in·Πk and fanOut = out·Πk.
  */
-import type { TypedArray } from '../backend/types.js';
+
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { arrayType, type TypedArray } from '../util/dtype.js';
 import { DTypeError, fmtShape, ValueError } from '../util/errors.js';
 import { defaultGenerator, type Generator } from '../util/random.js';
 import { erf as erfJs } from '../util/special.js';
@@ -70,11 +73,15 @@ export function calculateFans(t: Tensor): { fanIn: number; fanOut: number } {
   return { fanIn: t.shape[1] * receptive, fanOut: t.shape[0] * receptive };
 }
 
-function target(op: string, t: Tensor): TypedArray {
+/** Fills `t` in place with the values `fill` writes into a host array of its dtype (row-major). */
+function initWith(op: string, t: Tensor, fill: (d: TypedArray) => void): Tensor {
   if (!isFloat(t.dtype)) throw new DTypeError(`${op}: expected a float tensor, got ${t.dtype}`);
   if (!t.isContiguous())
     throw new ValueError(`${op}: expected a contiguous tensor (use a Parameter or contiguous())`);
-  return t.data.subarray(t.offset, t.offset + t.size);
+  const d = new (arrayType(t.dtype))(t.size);
+  fill(d);
+  t.storage.write(t, d);
+  return t;
 }
 
 const gen = (o?: InitOptions) => o?.generator ?? defaultGenerator();
@@ -82,25 +89,24 @@ const gen = (o?: InitOptions) => o?.generator ?? defaultGenerator();
 /** Fills with U(a, b). */
 export function uniform_(t: Tensor, a = 0, b = 1, opts?: InitOptions): Tensor {
   if (!(a <= b)) throw new ValueError(`uniform_: need a ≤ b, got a=${a}, b=${b}`);
-  const d = target('uniform_', t);
   const g = gen(opts);
-  for (let i = 0; i < d.length; i++) d[i] = a + (b - a) * g.random();
-  return t;
+  return initWith('uniform_', t, (d) => {
+    for (let i = 0; i < d.length; i++) d[i] = a + (b - a) * g.random();
+  });
 }
 
 /** Fills with N(mean, std²). */
 export function normal_(t: Tensor, mean = 0, std = 1, opts?: InitOptions): Tensor {
   if (!(std >= 0)) throw new ValueError(`normal_: std must be ≥ 0, got ${std}`);
-  const d = target('normal_', t);
   const g = gen(opts);
-  for (let i = 0; i < d.length; i++) d[i] = mean + std * g.normal();
-  return t;
+  return initWith('normal_', t, (d) => {
+    for (let i = 0; i < d.length; i++) d[i] = mean + std * g.normal();
+  });
 }
 
 /** Fills with a constant. */
 export function constant_(t: Tensor, value: number): Tensor {
-  target('constant_', t).fill(value);
-  return t;
+  return initWith('constant_', t, (d) => d.fill(value));
 }
 
 /** Fills with zeros. */
@@ -116,11 +122,10 @@ export function ones_(t: Tensor): Tensor {
 /** Sets a 2-D tensor to the identity (ones on the diagonal). */
 export function eye_(t: Tensor): Tensor {
   if (t.ndim !== 2) throw new ValueError(`eye_: expected a 2-D tensor, got shape ${fmtShape(t.shape)}`);
-  const d = target('eye_', t);
-  d.fill(0);
   const [n, m] = t.shape;
-  for (let i = 0; i < Math.min(n, m); i++) d[i * m + i] = 1;
-  return t;
+  return initWith('eye_', t, (d) => {
+    for (let i = 0; i < Math.min(n, m); i++) d[i * m + i] = 1;
+  });
 }
 
 /** Xavier/Glorot uniform: U(−a, a) with a = gain·√(6/(fanIn+fanOut)). */
@@ -169,17 +174,17 @@ export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
 /** N(mean, std²) truncated to [a, b] by inverse-CDF sampling (PyTorch's method). */
 export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, opts?: InitOptions): Tensor {
   if (!(a < b)) throw new ValueError(`truncNormal_: need a < b, got a=${a}, b=${b}`);
-  const d = target('truncNormal_', t);
   const g = gen(opts);
   const cdf = (x: number) => (1 + erfJs(x / Math.SQRT2)) / 2;
   const l = cdf((a - mean) / std);
   const u = cdf((b - mean) / std);
-  for (let i = 0; i < d.length; i++) {
-    const p = 2 * (l + (u - l) * g.random()) - 1;
-    const v = mean + std * Math.SQRT2 * erfinv(p);
-    d[i] = Math.min(Math.max(v, a), b);
-  }
-  return t;
+  return initWith('truncNormal_', t, (d) => {
+    for (let i = 0; i < d.length; i++) {
+      const p = 2 * (l + (u - l) * g.random()) - 1;
+      const v = mean + std * Math.SQRT2 * erfinv(p);
+      d[i] = Math.min(Math.max(v, a), b);
+    }
+  });
 }
 
 /**
@@ -190,7 +195,6 @@ export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, opts?:
 export function orthogonal_(t: Tensor, gain = 1, opts?: InitOptions): Tensor {
   if (t.ndim < 2)
     throw new ValueError(`orthogonal_: need a tensor of rank ≥ 2, got shape ${fmtShape(t.shape)}`);
-  const d = target('orthogonal_', t);
   const rows = t.shape[0];
   const cols = t.size / rows;
   const g = gen(opts);
@@ -212,10 +216,11 @@ export function orthogonal_(t: Tensor, gain = 1, opts?: InitOptions): Tensor {
     norm = Math.sqrt(norm);
     for (let i = 0; i < m; i++) a[i * n + j] /= norm;
   }
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) d[r * cols + c] = gain * (transpose ? a[c * n + r] : a[r * n + c]);
-  }
-  return t;
+  return initWith('orthogonal_', t, (d) => {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) d[r * cols + c] = gain * (transpose ? a[c * n + r] : a[r * n + c]);
+    }
+  });
 }
 
 // The inverse error function for truncNormal_.

@@ -5,7 +5,6 @@
  * (`0.weight`, `fc1.bias`). Buffers (non-trained state such as running statistics) are registered
  * explicitly. Modules own the train/eval flag; they never touch a backend.
  */
-import { noGrad } from '../autograd/mode.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, KeelError } from '../util/errors.js';
 import { sameShape } from '../util/shape.js';
@@ -150,14 +149,10 @@ export abstract class Module {
     if (strict && missingKeys.length) problems.push(`missing keys: ${missingKeys.join(', ')}`);
     if (strict && unexpectedKeys.length) problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
     if (problems.length) throw new StateDictError(`${where}: ${problems.join(' | ')}`);
-    noGrad(() => {
-      for (const [k, t] of targets) {
-        const src = state[k];
-        if (!src) continue;
-        const values = src.toTypedArray();
-        for (let i = 0; i < values.length; i++) t.data[t.offset + i] = values[i];
-      }
-    });
+    for (const [k, t] of targets) {
+      const src = state[k];
+      if (src) t.storage.write(t, src.readSync());
+    }
     return { missingKeys, unexpectedKeys };
   }
 

@@ -3,9 +3,10 @@
  * turning JS scalars into 0-d tensors of the right dtype, and checks that name the op.
  */
 import { backend } from '../backend/registry.js';
-import type { DType, TypedArray } from '../backend/types.js';
+import type { Storage } from '../backend/types.js';
 import { scalarDType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
+import { arrayType, type DType } from '../util/dtype.js';
 import { DTypeError, ValueError } from '../util/errors.js';
 import './install.js';
 
@@ -13,18 +14,18 @@ import './install.js';
 export type Operand = Tensor | number | boolean;
 
 /** Wraps a contiguous kernel result. */
-export function fromKernel(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
-  return new Tensor(data, [...shape], dtype);
+export function fromKernel(storage: Storage, shape: readonly number[], dtype: DType): Tensor {
+  return new Tensor(storage, [...shape], dtype);
 }
 
-/** A view of `t`'s buffer with other shape/strides/offset (no autograd). */
+/** A view of `t`'s storage with other shape/strides/offset (no autograd). */
 export function viewOf(
   t: Tensor,
   shape: readonly number[],
   strides: readonly number[],
   offset: number,
 ): Tensor {
-  return new Tensor(t.data, [...shape], t.dtype, [...strides], offset);
+  return new Tensor(t.storage, [...shape], t.dtype, [...strides], offset);
 }
 
 /** A contiguous copy of `t` in `dtype` (no autograd). */
@@ -39,19 +40,9 @@ export function lift(x: Operand, other: DType): Tensor {
     throw new ValueError(`expected a Tensor, number or boolean operand, got ${typeof x}`);
   }
   const dtype = scalarDType(x, other);
-  const t = new Tensor(newArray(dtype, 1), [], dtype);
-  t.data[0] = typeof x === 'boolean' ? (x ? 1 : 0) : x;
-  return t;
-}
-
-function newArray(dtype: DType, n: number): TypedArray {
-  return dtype === 'float64'
-    ? new Float64Array(n)
-    : dtype === 'float32'
-      ? new Float32Array(n)
-      : dtype === 'int32'
-        ? new Int32Array(n)
-        : new Uint8Array(n);
+  const a = new (arrayType(dtype))(1);
+  a[0] = typeof x === 'boolean' ? (x ? 1 : 0) : x;
+  return new Tensor(backend().fromHost(a), [], dtype);
 }
 
 /** Lifts a pair of operands, at least one of which is a tensor. */

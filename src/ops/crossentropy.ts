@@ -10,6 +10,7 @@
 import { isGradEnabled } from '../autograd/mode.js';
 import { record } from '../autograd/node.js';
 import { backend } from '../backend/registry.js';
+import { fromHost } from '../tensor/create.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../util/errors.js';
@@ -58,11 +59,12 @@ export function softmaxCrossEntropy(
   if (reduction === 'none') y = fromKernel(lossData, [n], dtype);
   else {
     // Σ in float64, then the mean's division, rounded once.
+    const losses = lossData.readSync({ shape: [n], strides: [1], offset: 0 });
     let s = 0;
-    for (let i = 0; i < n; i++) s += lossData[i];
+    for (let i = 0; i < n; i++) s += losses[i];
     const out = new (dtype === 'float64' ? Float64Array : Float32Array)(1);
     out[0] = reduction === 'mean' ? s / Math.max(n, 1) : s;
-    y = fromKernel(out, [], dtype);
+    y = fromHost(out, [], dtype);
   }
   const ctx: Ctx = { target, reduction };
   // The softmax is saved as a tensor, so graph memory accounting (graphStats) sees it.
@@ -76,7 +78,7 @@ export function softmaxCrossEntropy(
       const d = sub(softmax(x, 1), oneHot(c2.target, c, x.dtype));
       return [mul(mul(d, reshape(gRows, [n, 1])), factor)];
     }
-    const dx = backend().softmaxCrossEntropyGrad(sm.data as Float64Array, c2.target, gRows, factor, x.dtype);
+    const dx = backend().softmaxCrossEntropyGrad(sm, c2.target, gRows, factor, x.dtype);
     return [fromKernel(dx, [n, c], x.dtype)];
   });
 }

@@ -6,9 +6,10 @@
 import { record } from '../autograd/node.js';
 import { backend } from '../backend/registry.js';
 import type { DType } from '../backend/types.js';
-import { allocate } from '../backend/types.js';
+import { fromHost } from '../tensor/create.js';
 import { defaultFloatDType } from '../tensor/dtype.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { arrayType } from '../util/dtype.js';
 import { fmtShape, ShapeError, ValueError } from '../util/errors.js';
 import { normAxis, sizeOf } from '../util/shape.js';
 import { fromKernel, requireInt } from './core.js';
@@ -59,7 +60,7 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   requireInt('indexSelect', 'index', index);
   if (index.ndim !== 1) throw new ShapeError(`indexSelect: index must be 1-D, got ${fmtShape(index.shape)}`);
   const a = normAxis('indexSelect', axis, x.ndim);
-  const idx = index.toTypedArray() as Int32Array;
+  const idx = index.readSync() as Int32Array;
   const shape = x.shape.map((d, i) => (i === a ? idx.length : d));
   const y = fromKernel(backend().indexSelect(x, a, idx, x.dtype), shape, x.dtype);
   // d indexSelect(x) = indexAdd of dy into zeros(shape(x))
@@ -72,7 +73,7 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
 export function indexAddInto(shape: readonly number[], axis: number, index: Tensor, src: Tensor): Tensor {
   requireInt('indexAdd', 'index', index);
   const a = normAxis('indexAdd', axis, shape.length);
-  const idx = index.toTypedArray() as Int32Array;
+  const idx = index.readSync() as Int32Array;
   const expected = shape.map((d, i) => (i === a ? idx.length : d));
   if (src.ndim !== shape.length || src.shape.some((d, i) => d !== expected[i])) {
     throw new ShapeError(
@@ -95,12 +96,12 @@ export function oneHot(index: Tensor, numClasses: number, dtype: DType = default
   if (!Number.isInteger(numClasses) || numClasses < 1) {
     throw new ValueError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   }
-  const idx = index.toTypedArray();
-  const out = allocate(dtype, sizeOf(index.shape) * numClasses);
+  const idx = index.readSync();
+  const out = new (arrayType(dtype))(sizeOf(index.shape) * numClasses);
   idx.forEach((k, i) => {
     if (k < 0 || k >= numClasses)
       throw new ValueError(`oneHot: class ${k} is out of range 0..${numClasses - 1}`);
     out[i * numClasses + k] = 1;
   });
-  return new Tensor(out, [...index.shape, numClasses], dtype);
+  return fromHost(out, [...index.shape, numClasses], dtype);
 }

@@ -6,6 +6,7 @@
 import { record } from '../autograd/node.js';
 import { backend } from '../backend/registry.js';
 import type { DType, ReduceOp } from '../backend/types.js';
+import { fromHost } from '../tensor/create.js';
 import { defaultFloatDType, isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmtShape, ShapeError, ValueError } from '../util/errors.js';
@@ -125,7 +126,7 @@ function argExtreme(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined
   }
   const a = normAxis(op, axis, x.ndim);
   if (x.ndim > 0 && x.shape[a] === 0) throw new ValueError(`${op}: cannot reduce axis ${a} of size 0`);
-  if (x.ndim === 0) return fromKernel(new Int32Array(1), [], 'int32');
+  if (x.ndim === 0) return fromHost(new Int32Array(1), [], 'int32');
   return fromKernel(backend().argReduce(op, x, a), reducedShape(x.shape, [a], keepdim), 'int32');
 }
 

@@ -5,18 +5,11 @@
  */
 import { record } from '../autograd/node.js';
 import { backend } from '../backend/registry.js';
-import { allocate } from '../backend/types.js';
+import { zeros } from '../tensor/create.js';
 import { promote } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { AxisError, fmtShape, ShapeError, ValueError } from '../util/errors.js';
-import {
-  broadcastStrides,
-  contiguousStrides,
-  inferReshape,
-  normAxis,
-  sameShape,
-  sizeOf,
-} from '../util/shape.js';
+import { broadcastStrides, contiguousStrides, inferReshape, normAxis, sameShape } from '../util/shape.js';
 import { copyAs, viewOf } from './core.js';
 
 /** Same elements in a new shape (one entry may be -1). A view when `x` is contiguous, else a copy. */
@@ -47,7 +40,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
     shape[i] = x.shape[d];
     strides[i] = x.strides[d];
   }
-  const y = new Tensor(x.data, shape, x.dtype, strides, x.offset);
+  const y = new Tensor(x.storage, shape, x.dtype, strides, x.offset);
   // d permute(x, p) = permute(dy, p⁻¹)
   return record('permute', y, [x], [], inverse, (g, _s, inv) => [permute(g, inv)]);
 }
@@ -110,7 +103,7 @@ export function sliceScatter(
   step = 1,
 ): Tensor {
   const a = normAxis('sliceScatter', axis, shape.length);
-  const out = new Tensor(allocate(src.dtype, sizeOf(shape)), [...shape], src.dtype);
+  const out = zeros(shape, { dtype: src.dtype });
   const expected = shape.map((d, i) => (i === a ? src.shape[a] : d));
   const len = src.shape[a];
   if (!sameShape(expected, src.shape) || start < 0 || (len > 0 && start + (len - 1) * step >= shape[a])) {
@@ -121,7 +114,7 @@ export function sliceScatter(
   const os = out.strides;
   backend().copyInto(
     {
-      data: out.data,
+      storage: out.storage,
       shape: src.shape,
       strides: os.map((s, i) => (i === a ? s * step : s)),
       offset: start * os[a],
@@ -157,7 +150,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const dtype = tensors.map((t) => t.dtype).reduce(promote);
   const sizes = tensors.map((t) => t.shape[a]);
   const shape = first.shape.map((d, i) => (i === a ? sizes.reduce((x, y) => x + y, 0) : d));
-  const out = new Tensor(allocate(dtype, sizeOf(shape)), shape, dtype);
+  const out = zeros(shape, { dtype });
   let start = 0;
   for (const t of tensors) {
     const dst = slice(out.detach(), a, start, start + t.shape[a]);

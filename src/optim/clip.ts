@@ -21,7 +21,7 @@ export function gradNorm(params: Iterable<Tensor>, normType = 2): number {
   let total = 0;
   for (const p of params) {
     if (!p.grad) continue;
-    const g = p.grad.toTypedArray();
+    const g = p.grad.readSync();
     if (normType === Number.POSITIVE_INFINITY)
       for (let i = 0; i < g.length; i++) total = Math.max(total, Math.abs(g[i]));
     else for (let i = 0; i < g.length; i++) total += Math.abs(g[i]) ** normType;

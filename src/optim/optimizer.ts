@@ -136,38 +136,46 @@ export abstract class Optimizer<O extends BaseOptions> {
     for (const g of this.groups) g.options.lr = value;
   }
 
-  /** Applies one update to every parameter that has a gradient. */
+  /**
+   * Applies one update to every parameter that has a gradient. Plain SGD (no momentum, no decay)
+   * is one in-place kernel, w ← w − lr·g, straight from the gradient; other chains compute the
+   * update u in float64 from a host copy of the gradient, and a kernel adds it: w ← w + u.
+   */
   step(): void {
     for (const group of this.groups) {
       const o = group.options;
       const chain = this.chain(o).filter((t) => !t.isNoop?.(o));
-      // Plain SGD (no momentum, no decay): w ← w − lr·g in one pass, straight from the gradient.
       const plain = chain.length === 1 && chain[0] === scaleByLearningRate;
       for (const p of group.params) {
-        if (!p.grad) continue;
+        const grad = p.grad;
+        if (!grad) continue;
         let s = this.state.get(p);
         if (!s) {
           s = { step: 0, buffers: {} };
           this.state.set(p, s);
         }
         s.step++;
-        const g = p.grad.isContiguous()
-          ? p.grad.data.subarray(p.grad.offset, p.grad.offset + p.grad.size)
-          : p.grad.toTypedArray();
-        const w = p.data;
-        const off = p.offset;
-        if (plain && (w instanceof Float32Array || w instanceof Float64Array)) {
-          backend().sgd(w, off, g, o.lr);
-        } else {
+        if (plain) backend().axpy(p, -o.lr, grad);
+        else {
           // The update vector is scratch state reused across steps (no allocation per step).
           let u = s.scratch;
-          if (!u || u.length !== g.length) u = s.scratch = new Float64Array(g.length);
-          u.set(g);
-          for (const t of chain) t.apply(u, w, off, s, o);
-          for (let i = 0; i < u.length; i++) w[off + i] += u[i];
+          if (!u || u.length !== p.size) u = s.scratch = new Float64Array(p.size);
+          u.set(grad.readSync());
+          let w: ArrayLike<number> | null = null;
+          const weights = () => (w ??= p.readSync());
+          for (const t of chain) t.apply(u, weights, s, o);
+          backend().axpy(p, 1, {
+            storage: backend().fromHost(u),
+            shape: p.shape,
+            strides: p.strides,
+            offset: 0,
+          });
         }
-        if (o.penalty === 'l1' && o.proximal && o.weightDecay > 0)
-          softThreshold(w, off, g.length, o.lr * o.weightDecay);
+        if (o.penalty === 'l1' && o.proximal && o.weightDecay > 0) {
+          const w = p.readSync() as Float32Array | Float64Array;
+          softThreshold(w, o.lr * o.weightDecay);
+          p.storage.write(p, w);
+        }
       }
     }
   }

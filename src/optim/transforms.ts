@@ -5,9 +5,9 @@
  *   SGD   = [decay, momentum, −lr]       coupled L2: u = g + λw before momentum (PyTorch SGD)
  *   Adam  = [decay, adam, −lr]           coupled L2 inside the adaptive step (PyTorch Adam)
  *   AdamW = [adam, decay, −lr]           decoupled: w ← w − lr·(adam(g) + λw) (PyTorch AdamW)
- * The update is then added to the weights: w ← w + u. Arithmetic is in float64.
+ * The update is then added to the weights: w ← w + u. Arithmetic is in float64, on host copies of
+ * the gradient (and of the weights, for the transforms that read them).
  */
-import type { TypedArray } from '../backend/types.js';
 
 /** Per-parameter state: named float64 buffers plus the step count. */
 export interface ParamState {
@@ -20,7 +20,8 @@ export interface ParamState {
 /** One transformation of the update; `o` holds the group's hyper-parameters. */
 export interface Transform<O> {
   readonly name: string;
-  apply(u: Float64Array, w: TypedArray, wOffset: number, s: ParamState, o: O): void;
+  /** `w()` gives the parameter's values (a host copy, read on first call). */
+  apply(u: Float64Array, w: () => ArrayLike<number>, s: ParamState, o: O): void;
   /** True when, with these options, `apply` would leave `u` and the state untouched (skipped). */
   isNoop?(o: O): boolean;
 }
@@ -47,13 +48,14 @@ export interface DecayOptions {
 export const addDecayedWeights: Transform<DecayOptions> = {
   name: 'addDecayedWeights',
   isNoop: (o) => o.weightDecay === 0 || (o.penalty === 'l1' && o.proximal),
-  apply(u, w, off, _s, o) {
+  apply(u, weights, _s, o) {
     const lambda = o.weightDecay;
     if (lambda === 0) return;
+    const w = weights();
     if (o.penalty === 'l2') {
-      for (let i = 0; i < u.length; i++) u[i] += lambda * w[off + i];
+      for (let i = 0; i < u.length; i++) u[i] += lambda * w[i];
     } else if (!o.proximal) {
-      for (let i = 0; i < u.length; i++) u[i] += lambda * Math.sign(w[off + i]);
+      for (let i = 0; i < u.length; i++) u[i] += lambda * Math.sign(w[i]);
     }
   },
 };
@@ -69,7 +71,7 @@ export interface MomentumOptions {
 export const trace: Transform<MomentumOptions> = {
   name: 'trace',
   isNoop: (o) => o.momentum === 0,
-  apply(u, _w, _off, s, o) {
+  apply(u, _w, s, o) {
     if (o.momentum === 0) return;
     const [b, fresh] = buffer(s, 'momentumBuffer', u.length);
     const m = o.momentum;
@@ -91,7 +93,7 @@ export interface AdamOptions {
 /** Adam's direction m̂/(√v̂ + ε) with bias correction (and AMSGrad's running max of v). */
 export const scaleByAdam: Transform<AdamOptions> = {
   name: 'scaleByAdam',
-  apply(u, _w, _off, s, o) {
+  apply(u, _w, s, o) {
     const [b1, b2] = o.betas;
     const [m] = buffer(s, 'expAvg', u.length);
     const [v] = buffer(s, 'expAvgSq', u.length);
@@ -123,7 +125,7 @@ export interface RmsOptions {
 /** RMSprop (PyTorch): v ← αv + (1−α)g²; u ← g/(√(v − ḡ²) + ε) if centered; with momentum b ← μb + u. */
 export const scaleByRms: Transform<RmsOptions> = {
   name: 'scaleByRms',
-  apply(u, _w, _off, s, o) {
+  apply(u, _w, s, o) {
     const [v] = buffer(s, 'squareAvg', u.length);
     const ga = o.centered ? buffer(s, 'gradAvg', u.length)[0] : null;
     const mb = o.momentum > 0 ? buffer(s, 'momentumBuffer', u.length)[0] : null;
@@ -154,7 +156,7 @@ export interface AdagradOptions {
 /** Adagrad (PyTorch): Σ ← Σ + g²; u ← g/(√Σ + ε) / (1 + (t−1)·lrDecay). */
 export const scaleByAdagrad: Transform<AdagradOptions> = {
   name: 'scaleByAdagrad',
-  apply(u, _w, _off, s, o) {
+  apply(u, _w, s, o) {
     const [acc] = buffer(s, 'sum', u.length, o.initialAccumulatorValue);
     const decay = 1 / (1 + (s.step - 1) * o.lrDecay);
     for (let i = 0; i < u.length; i++) {
@@ -172,14 +174,14 @@ export interface LrOptions {
 /** u ← −lr·u (the step goes downhill). */
 export const scaleByLearningRate: Transform<LrOptions> = {
   name: 'scaleByLearningRate',
-  apply(u, _w, _off, _s, o) {
+  apply(u, _w, _s, o) {
     for (let i = 0; i < u.length; i++) u[i] *= -o.lr;
   },
 };
 
 /** The proximal step of L1 after the update: w ← sign(w)·max(|w| − lr·λ, 0), which makes exact zeros. */
-export function softThreshold(w: TypedArray, off: number, n: number, threshold: number): void {
-  for (let i = off; i < off + n; i++) {
+export function softThreshold(w: Float64Array | Float32Array, threshold: number): void {
+  for (let i = 0; i < w.length; i++) {
     const v = w[i];
     w[i] = v > threshold ? v - threshold : v < -threshold ? v + threshold : 0;
   }

@@ -1,9 +1,12 @@
 /**
  * Creating tensors: from nested arrays, typed arrays and scalars; constant fills; ranges; identity;
- * and random draws from an explicit seeded `Generator` (the global one when none is given).
+ * and random draws from an explicit seeded `Generator` (the global one when none is given). Values
+ * are made in host memory and handed to the active backend (`Backend.fromHost`), which adopts them
+ * (CPU backends) or would upload them (a GPU backend).
  */
-import type { DType, TypedArray } from '../backend/types.js';
-import { allocate } from '../backend/types.js';
+import { allocate } from '../backend/host.js';
+import { backend } from '../backend/registry.js';
+import type { DType, TypedArray } from '../util/dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../util/errors.js';
 import { defaultGenerator, type Generator } from '../util/random.js';
 import { checkShape, sizeOf } from '../util/shape.js';
@@ -27,6 +30,11 @@ export interface RandomOptions extends CreateOptions {
 
 /** Data accepted by `tensor()`. */
 export type TensorLike = NestedArray | TypedArray | Tensor;
+
+/** A tensor of `shape` holding `array` (handed over to the active backend). */
+export function fromHost(array: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+  return new Tensor(backend().fromHost(array), [...shape], dtype);
+}
 
 function finish(t: Tensor, opts: CreateOptions | undefined): Tensor {
   if (opts?.requiresGrad) t.requiresGrad = true;
@@ -83,8 +91,8 @@ export function tensor(data: TensorLike, opts: CreateOptions & { shape?: readonl
   if (data instanceof Tensor) {
     const dtype = opts.dtype ?? data.dtype;
     const arr = allocate(dtype, data.size);
-    arr.set(data.toTypedArray());
-    return finish(new Tensor(arr, [...data.shape], dtype), opts);
+    arr.set(data.readSync());
+    return finish(fromHost(arr, data.shape, dtype), opts);
   }
   if (ArrayBuffer.isView(data)) {
     const src = data as TypedArray;
@@ -98,7 +106,7 @@ export function tensor(data: TensorLike, opts: CreateOptions & { shape?: readonl
     const arr = allocate(dtype, src.length);
     if (dtype === 'bool') for (let i = 0; i < src.length; i++) arr[i] = src[i] ? 1 : 0;
     else arr.set(src);
-    return finish(new Tensor(arr, shape, dtype), opts);
+    return finish(fromHost(arr, shape, dtype), opts);
   }
   const first = firstScalar(data);
   const dtype = opts.dtype
@@ -109,16 +117,15 @@ export function tensor(data: TensorLike, opts: CreateOptions & { shape?: readonl
   const shape = inferShape(data);
   const arr = allocate(dtype, sizeOf(shape));
   flatten(data, shape, arr, dtype === 'bool');
-  const t = new Tensor(arr, shape, dtype);
   if (opts.shape) {
-    if (sizeOf(opts.shape) !== t.size) {
+    if (sizeOf(opts.shape) !== arr.length) {
       throw new ShapeError(
-        `tensor: shape ${fmtShape(opts.shape)} needs ${sizeOf(opts.shape)} elements, got ${t.size}`,
+        `tensor: shape ${fmtShape(opts.shape)} needs ${sizeOf(opts.shape)} elements, got ${arr.length}`,
       );
     }
-    return finish(new Tensor(arr, checkShape('tensor', opts.shape), dtype), opts);
+    return finish(fromHost(arr, checkShape('tensor', opts.shape), dtype), opts);
   }
-  return finish(t, opts);
+  return finish(fromHost(arr, shape, dtype), opts);
 }
 
 /** A 0-d tensor holding one number. */
@@ -126,13 +133,27 @@ export function scalar(value: number | boolean, opts: CreateOptions = {}): Tenso
   return tensor(value, opts);
 }
 
-/** `full` on behalf of `op`: errors name the function the user called. */
-function filled(op: string, shape: readonly number[], value: number | boolean, opts: CreateOptions): Tensor {
+/**
+ * A tensor of `shape` whose host values `fill` writes (zeros before), on behalf of `op`: errors name
+ * the function the user called.
+ */
+function made(
+  op: string,
+  shape: readonly number[],
+  dtype: DType,
+  opts: CreateOptions,
+  fill?: (a: TypedArray) => void,
+): Tensor {
   const s = checkShape(op, shape);
-  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : defaultFloatDType());
   const arr = allocate(checkDType(op, dtype), sizeOf(s));
-  arr.fill(typeof value === 'boolean' ? (value ? 1 : 0) : value);
-  return finish(new Tensor(arr, s, dtype), opts);
+  fill?.(arr);
+  return finish(fromHost(arr, s, dtype), opts);
+}
+
+function filled(op: string, shape: readonly number[], value: number | boolean, opts: CreateOptions): Tensor {
+  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : defaultFloatDType());
+  const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  return made(op, shape, dtype, opts, v === 0 ? undefined : (a) => a.fill(v));
 }
 
 /** A tensor of `shape` filled with `value`. */
@@ -176,7 +197,7 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   const dtype = opts.dtype ?? (ints ? 'int32' : defaultFloatDType());
   const arr = allocate(dtype, n);
   for (let i = 0; i < n; i++) arr[i] = start + i * step;
-  return finish(new Tensor(arr, [n], dtype), opts);
+  return finish(fromHost(arr, [n], dtype), opts);
 }
 
 /** `steps` evenly spaced values from `start` to `end`, both included. */
@@ -190,14 +211,14 @@ export function linspace(start: number, end: number, steps: number, opts: Create
   // Symmetric fill (as PyTorch): the second half counts back from `end` so both ends are exact.
   const half = Math.floor(steps / 2);
   for (let i = 0; i < steps; i++) arr[i] = i < half ? start + i * h : end - (steps - 1 - i) * h;
-  return finish(new Tensor(arr, [steps], dtype), opts);
+  return finish(fromHost(arr, [steps], dtype), opts);
 }
 
 /** Identity matrix with `n` rows and `m` (default `n`) columns. */
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
-  const t = zeros([n, m], opts);
-  for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
-  return t;
+  return made('eye', [n, m], opts.dtype ?? defaultFloatDType(), opts, (a) => {
+    for (let i = 0; i < Math.min(n, m); i++) a[i * m + i] = 1;
+  });
 }
 
 function floatDType(op: string, opts: CreateOptions): 'float32' | 'float64' {
@@ -208,16 +229,18 @@ function floatDType(op: string, opts: CreateOptions): 'float32' | 'float64' {
 
 /** Uniform draws in [0, 1). */
 export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  const t = filled('rand', shape, 0, { dtype: floatDType('rand', opts) });
-  (opts.generator ?? defaultGenerator()).fillUniform(t.data as Float32Array | Float64Array);
-  return finish(t, opts);
+  const g = opts.generator ?? defaultGenerator();
+  return made('rand', shape, floatDType('rand', opts), opts, (a) =>
+    g.fillUniform(a as Float32Array | Float64Array),
+  );
 }
 
 /** Standard normal draws. */
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  const t = filled('randn', shape, 0, { dtype: floatDType('randn', opts) });
-  (opts.generator ?? defaultGenerator()).fillNormal(t.data as Float32Array | Float64Array);
-  return finish(t, opts);
+  const g = opts.generator ?? defaultGenerator();
+  return made('randn', shape, floatDType('randn', opts), opts, (a) =>
+    g.fillNormal(a as Float32Array | Float64Array),
+  );
 }
 
 /** Uniform integers in [low, high) as int32 (or the given dtype). */
@@ -230,10 +253,10 @@ export function randint(
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new ValueError(`randint: need integers low < high, got low=${low}, high=${high}`);
   }
-  const t = filled('randint', shape, 0, { dtype: opts.dtype ?? 'int32' });
   const g = opts.generator ?? defaultGenerator();
-  for (let i = 0; i < t.size; i++) t.data[i] = g.integer(low, high);
-  return finish(t, opts);
+  return made('randint', shape, opts.dtype ?? 'int32', opts, (a) => {
+    for (let i = 0; i < a.length; i++) a[i] = g.integer(low, high);
+  });
 }
 
 /**
@@ -246,18 +269,18 @@ export function bernoulli(
   opts: RandomOptions = {},
 ): Tensor {
   const g = opts.generator ?? defaultGenerator();
-  const probs = typeof p === 'number' ? null : p.toTypedArray();
+  const probs = typeof p === 'number' ? null : p.readSync();
   const dtype = opts.dtype ?? (typeof p === 'number' ? defaultFloatDType() : p.dtype);
-  const t = filled('bernoulli', shape, 0, { dtype });
-  if (probs && probs.length !== t.size) {
-    throw new ShapeError(
-      `bernoulli: probabilities of shape ${fmtShape((p as Tensor).shape)} do not match ${fmtShape(shape)}`,
-    );
-  }
-  for (let i = 0; i < t.size; i++) {
-    const q = probs ? probs[i] : (p as number);
-    if (!(q >= 0 && q <= 1)) throw new ValueError(`bernoulli: probability must be in [0, 1], got ${q}`);
-    t.data[i] = g.random() < q ? 1 : 0;
-  }
-  return finish(t, opts);
+  return made('bernoulli', shape, dtype, opts, (a) => {
+    if (probs && probs.length !== a.length) {
+      throw new ShapeError(
+        `bernoulli: probabilities of shape ${fmtShape((p as Tensor).shape)} do not match ${fmtShape(shape)}`,
+      );
+    }
+    for (let i = 0; i < a.length; i++) {
+      const q = probs ? probs[i] : (p as number);
+      if (!(q >= 0 && q <= 1)) throw new ValueError(`bernoulli: probability must be in [0, 1], got ${q}`);
+      a[i] = g.random() < q ? 1 : 0;
+    }
+  });
 }

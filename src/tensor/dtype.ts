@@ -2,7 +2,7 @@
  * dtype rules: which dtypes are floating point, type promotion between tensors (PyTorch's lattice
  * bool < int32 < float32 < float64) and the dtype a JS number takes next to a tensor.
  */
-import type { DType, TypedArray } from '../backend/types.js';
+import type { DType } from '../util/dtype.js';
 import { DTypeError } from '../util/errors.js';
 
 export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
@@ -42,13 +42,7 @@ export function scalarDType(value: number | boolean, other: DType): DType {
   return defaultFloat;
 }
 
-/** dtype of a typed array. */
-export function dtypeOfArray(a: TypedArray): DType {
-  if (a instanceof Float32Array) return 'float32';
-  if (a instanceof Float64Array) return 'float64';
-  if (a instanceof Int32Array) return 'int32';
-  return 'bool';
-}
+export { dtypeOfArray } from '../util/dtype.js';
 
 /** Checks a user-given dtype name. */
 export function checkDType(op: string, dtype: string): DType {

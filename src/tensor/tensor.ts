@@ -1,13 +1,15 @@
 /**
- * The Tensor: a strided view (shape, strides, offset) onto a typed-array buffer with a dtype, plus
- * autograd state (`requiresGrad`, `grad`, `gradFn`). Views share the buffer. This file holds what
- * needs no op; arithmetic and shape methods are installed by ops/methods.ts, `backward` by
- * autograd/methods.ts (so the layering util ← backend ← tensor ← autograd ← ops holds).
+ * The Tensor: a strided view (shape, strides, offset) onto a storage its backend owns, with a dtype,
+ * plus autograd state (`requiresGrad`, `grad`, `gradFn`). Views share the storage. The elements are
+ * reached only through the storage's doors — `readSync()`/`read()` copy them into host memory,
+ * `item()` reads one — so layers above never depend on where a backend keeps them. This file holds
+ * what needs no op; arithmetic and shape methods are installed by ops/methods.ts, `backward` by
+ * autograd/engine.ts (so the layering util ← backend ← tensor ← autograd ← ops holds).
  */
 
 import type { GradNode } from '../autograd/node.js';
-import { backend } from '../backend/registry.js';
-import type { DType, TypedArray, View } from '../backend/types.js';
+import type { Storage, View } from '../backend/types.js';
+import type { DType, TypedArray } from '../util/dtype.js';
 import { AutogradError, DTypeError, fmtShape, ValueError } from '../util/errors.js';
 import { contiguousStrides, sizeOf } from '../util/shape.js';
 import { isFloat } from './dtype.js';
@@ -28,7 +30,8 @@ export class Tensor implements View {
 
   /** @internal Use `tensor()`, `zeros()`, ... to create tensors. */
   constructor(
-    readonly data: TypedArray,
+    /** The elements, owned by the backend that made them (read them with `readSync()`). */
+    readonly storage: Storage,
     readonly shape: readonly number[],
     readonly dtype: DType,
     readonly strides: readonly number[] = contiguousStrides(shape),
@@ -87,27 +90,24 @@ export class Tensor implements View {
     return this.shape.every((d, i) => d === 1 || this.strides[i] === cs[i]);
   }
 
-  /** A tensor sharing this one's data, cut from the graph (no gradients flow through it). */
+  /** A tensor sharing this one's storage, cut from the graph (no gradients flow through it). */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, this.dtype, this.strides, this.offset);
+    return new Tensor(this.storage, this.shape, this.dtype, this.strides, this.offset);
   }
 
-  /** Elements in row-major order as a new contiguous typed array of this dtype. */
-  toTypedArray(): TypedArray {
-    const n = this.size;
-    if (this.isContiguous()) {
-      const Ctor = this.data.constructor as new (n: number) => TypedArray;
-      const out = new Ctor(n);
-      out.set(this.data.subarray(this.offset, this.offset + n));
-      return out;
-    }
-    // Strided: the backend's copy kernel walks runs of the innermost axis.
-    return backend().unary('copy', this, this.dtype);
+  /** The elements in row-major order, copied into a new host typed array of this dtype. */
+  readSync(): TypedArray {
+    return this.storage.readSync(this);
+  }
+
+  /** The same as `readSync()`, for backends whose memory can only be read asynchronously (GPUs). */
+  read(): Promise<TypedArray> {
+    return this.storage.read(this);
   }
 
   /** Elements as nested JS arrays (numbers, or booleans for bool tensors); a 0-d tensor gives a scalar. */
   toArray(): NestedArray {
-    const flat = this.toTypedArray();
+    const flat = this.readSync();
     const conv = this.dtype === 'bool' ? (v: number) => v !== 0 : (v: number) => v;
     let i = 0;
     const build = (dim: number): NestedArray => {
@@ -124,12 +124,12 @@ export class Tensor implements View {
         `item: only one-element tensors can be converted to a number, got shape ${fmtShape(this.shape)}`,
       );
     }
-    return this.data[this.offset];
+    return this.storage.readElement(this.offset);
   }
 
   /** Text like `tensor([[1., 2.], [3., 4.]], dtype=float64, gradFn=<mul>)`. */
   toString(): string {
-    const body = formatValues(this.toTypedArray(), this.shape, this.dtype, 'tensor('.length);
+    const body = formatValues(this.readSync(), this.shape, this.dtype, 'tensor('.length);
     const extras: string[] = [];
     if (this.dtype !== 'float32') extras.push(`dtype=${this.dtype}`);
     if (this.size === 0) extras.push(`shape=${fmtShape(this.shape)}`);

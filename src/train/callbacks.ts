@@ -120,7 +120,7 @@ export function gradNormTracker(): Callback & { rows: { epoch: number; name: str
     // does not touch them), so they are read once per epoch rather than after every batch.
     onEpochEnd(record, ctx) {
       for (const [name, p] of ctx.model.namedParameters()) {
-        const g = p.grad ? p.grad.toTypedArray() : new Float32Array(0);
+        const g = p.grad ? p.grad.readSync() : new Float32Array(0);
         let s = 0;
         for (let i = 0; i < g.length; i++) s += g[i] * g[i];
         rows.push({ epoch: record.epoch, name, norm: Math.sqrt(s) });

@@ -53,7 +53,7 @@ export interface Divergence {
 const RECENT = 200;
 
 function allFinite(t: Tensor): boolean {
-  const d = t.size === t.data.length ? t.data : t.toTypedArray();
+  const d = t.readSync();
   let acc = 0;
   for (let i = 0; i < d.length; i++) acc += d[i] * 0; // NaN·0 and ±Inf·0 are NaN; finite·0 is 0
   return acc === 0;

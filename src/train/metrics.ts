@@ -4,8 +4,8 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /** Count of rows whose argmax equals the int32 label. */
 export function correctCount(logits: Tensor, labels: Tensor): number {
-  const pred = argmax(logits, -1).toTypedArray();
-  const y = labels.toTypedArray();
+  const pred = argmax(logits, -1).readSync();
+  const y = labels.readSync();
   let c = 0;
   for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) c++;
   return c;

@@ -6,8 +6,9 @@
  * reduction kernels of the composite.
  */
 import { ValueError } from '../../util/errors.js';
-import type { DType, TypedArray, View } from '../types.js';
-import { allocate } from '../types.js';
+import type { HostView as View } from '../host.js';
+import { allocate } from '../host.js';
+import type { DType, TypedArray } from '../types.js';
 
 function targetAt(target: View, i: number, classes: number): number {
   const t = target.data[target.offset + i * (target.strides[0] ?? 0)];

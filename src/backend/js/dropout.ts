@@ -5,8 +5,9 @@
  */
 import { fillMaskLanes } from '../../util/random.js';
 import { sizeOf } from '../../util/shape.js';
-import type { RandomState, TypedArray, View } from '../types.js';
-import { allocate } from '../types.js';
+import type { HostView as View } from '../host.js';
+import { allocate } from '../host.js';
+import type { RandomState, TypedArray } from '../types.js';
 import { forEachRun } from './iter.js';
 
 export function dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray] {

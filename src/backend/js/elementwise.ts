@@ -5,8 +5,9 @@
 
 import { contiguousStrides, sizeOf } from '../../util/shape.js';
 import { erf } from '../../util/special.js';
-import type { BinaryOp, DType, TypedArray, UnaryOp, View } from '../types.js';
-import { allocate } from '../types.js';
+import type { HostView as View } from '../host.js';
+import { allocate } from '../host.js';
+import type { BinaryOp, DType, TypedArray, UnaryOp } from '../types.js';
 import { forEachRun, runKind } from './iter.js';
 
 type Arr = TypedArray;

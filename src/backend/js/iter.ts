@@ -3,8 +3,6 @@
  * and visits the index space as runs along the innermost dimension, so kernels call their inner loop
  * once per run rather than once per element.
  */
-import type { View } from '../types.js';
-
 /** Shape and per-operand strides after dropping size-1 dimensions and merging contiguous ones. */
 export interface Collapsed {
   shape: number[];
@@ -75,7 +73,7 @@ export function forEachRun(
  * 0 when every stride is 0 (one broadcast value), -1 otherwise. Lets small ops skip the general
  * run walk, whose bookkeeping costs more than their arithmetic.
  */
-export function runKind(v: View, shape: readonly number[]): number {
+export function runKind(v: { readonly strides: readonly number[] }, shape: readonly number[]): number {
   let zero = true;
   let contiguous = true;
   let expect = 1;

@@ -5,8 +5,9 @@
  * b feeds four accumulators. Accumulation is in float64.
  */
 import { contiguousStrides, sizeOf } from '../../util/shape.js';
-import type { DType, TypedArray, View } from '../types.js';
-import { allocate } from '../types.js';
+import type { HostView as View } from '../host.js';
+import { allocate } from '../host.js';
+import type { DType, TypedArray } from '../types.js';
 import { forEachRun } from './iter.js';
 
 function gemm(

@@ -4,8 +4,9 @@
  * are one pass); `argReduce` scans one axis. max/min propagate NaN as PyTorch does.
  */
 import { contiguousStrides, sizeOf } from '../../util/shape.js';
-import type { DType, ReduceOp, TypedArray, View } from '../types.js';
-import { allocate } from '../types.js';
+import type { HostView as View } from '../host.js';
+import { allocate } from '../host.js';
+import type { DType, ReduceOp, TypedArray } from '../types.js';
 import { forEachRun, runKind } from './iter.js';
 
 /** Strides of the reduced output placed over the input's index space: 0 along reduced axes. */

@@ -1,21 +1,15 @@
 /**
  * The wasm backend's element-wise kernels (assembly/elementwise.ts) for float32: unary and binary
  * ops on views that collapse to at most two dimensions with non-negative strides, and fused inverted
- * dropout. Tensors live in JS typed arrays, so each call copies the spans its operands cover into
- * linear memory and slices the result out (memcpy speed, a few µs per 256 KB); below `MIN_SIZE`
- * elements the js kernel is cheaper and runs instead. Results equal the js backend's bit for bit.
+ * dropout, and axpy (the optimizer's update). Tensors live in host memory (host.ts), so each call
+ * copies the spans its operands cover into linear memory and the result out into a host array
+ * (memcpy speed, a few µs per 256 KB); below `MIN_SIZE` elements the js kernel is cheaper and runs
+ * instead. Results equal the js backend's bit for bit.
  */
 import { sizeOf } from '../../util/shape.js';
+import { allocate, type HostView as View } from '../host.js';
 import { collapse, runKind } from '../js/iter.js';
-import {
-  allocate,
-  type BinaryOp,
-  type DType,
-  type RandomState,
-  type TypedArray,
-  type UnaryOp,
-  type View,
-} from '../types.js';
+import type { BinaryOp, DType, RandomState, TypedArray, UnaryOp } from '../types.js';
 import { align, type WasmGemm } from './gemm.js';
 
 /** Op codes of assembly/elementwise.ts. */
@@ -30,8 +24,8 @@ const BINARY: Partial<Record<BinaryOp, number>> = {
 };
 const UNARY: Partial<Record<UnaryOp, number>> = { copy: 0, neg: 1, abs: 2, sqrt: 3, relu: 4 };
 
-/** Parameters smaller than this are updated by the js loop (copying in and out costs more). */
-const SGD_MIN_SIZE = 4096;
+/** Updates of fewer elements run in the js loop (copying in and out costs more). */
+const AXPY_MIN_SIZE = 4096;
 
 /** Below this many output elements the js loop beats copying in and out. */
 const MIN_SIZE = 512;
@@ -55,9 +49,8 @@ function plan2(shape: readonly number[], strides: readonly (readonly number[])[]
   return { rows: c.shape[0], cols: c.shape[1], strides: c.strides.map((s) => [s[0], s[1]]) };
 }
 
-/** n floats at byte address `at` as a new array (slab-allocated when small, see allocate). */
+/** n floats at byte address `at` as a new host array (from the slabs or the pool, see allocate). */
 function copyOut(f: Float32Array, at: number, n: number): Float32Array {
-  if (n * 4 > 4096) return f.slice(at >> 2, (at >> 2) + n);
   const out = allocate('float32', n) as Float32Array;
   out.set(f.subarray(at >> 2, (at >> 2) + n));
   return out;
@@ -135,19 +128,21 @@ export function wasmElementwise(m: WasmGemm) {
     return [copyOut(f, pout, n), copyOut(f, pmask, n)];
   }
 
-  function sgd(w: Float32Array | Float64Array, off: number, g: ArrayLike<number>, lr: number): boolean {
-    const n = g.length;
-    if (!(w instanceof Float32Array) || !(g instanceof Float32Array) || n < SGD_MIN_SIZE) return false;
+  /** y ← y + alpha·x for contiguous float32 y and x (the kernel computes w − lr·g: lr = −alpha). */
+  function axpy(y: View, alpha: number, x: View): boolean {
+    const n = sizeOf(y.shape);
+    if (!f32(y.data) || !f32(x.data) || n < AXPY_MIN_SIZE) return false;
+    if (runKind(y, y.shape) !== 1 || runKind(x, y.shape) !== 1) return false;
     const pw = m.heapStart;
     const pg = align(pw + n * 4);
     const f = m.ensure(pg + n * 4);
-    const wv = w.subarray(off, off + n);
+    const wv = y.data.subarray(y.offset, y.offset + n);
     f.set(wv, pw >> 2);
-    f.set(g, pg >> 2);
-    ex.sgd(pw, pg, n, lr);
+    f.set(x.data.subarray(x.offset, x.offset + n), pg >> 2);
+    ex.sgd(pw, pg, n, -alpha);
     wv.set(f.subarray(pw >> 2, (pw >> 2) + n));
     return true;
   }
 
-  return { unary, binary, dropout, sgd };
+  return { unary, binary, dropout, axpy };
 }

@@ -2,14 +2,15 @@
  * The `wasm` backend: the js backend with the kernels that dominate MLP training replaced by
  * WebAssembly SIMD versions — the float32 matrix product (packed 4×8 micro-kernel, every operand
  * layout read in place), float32 element-wise ops (add, sub, mul, div, maximum, minimum, relu and
- * its fused backward, neg, abs, sqrt, strided copies) and fused inverted dropout; everything else,
- * float64, and shapes a kernel does not cover fall back to js kernel by kernel. Created only where
- * WebAssembly SIMD is available.
+ * its fused backward, neg, abs, sqrt, strided copies), fused inverted dropout and the optimizer's
+ * axpy; everything else, float64, and shapes a kernel does not cover fall back to js kernel by
+ * kernel. Created only where WebAssembly SIMD is available.
  */
 import { sizeOf } from '../../util/shape.js';
+import { allocate, hostView as hv, wrap } from '../host.js';
 import { jsBackend } from '../js/index.js';
 import { forEachMatrix } from '../js/matmul.js';
-import { allocate, type Backend, type DType, type TypedArray, type View } from '../types.js';
+import type { Backend, DType, Storage, View } from '../types.js';
 import { wasmElementwise } from './elementwise.js';
 import { WasmGemm } from './gemm.js';
 
@@ -19,25 +20,28 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
   if (!gemm) return null;
   const ew = wasmElementwise(gemm);
   const matmul = (
-    a: View,
-    b: View,
+    av: View,
+    bv: View,
     outShape: readonly number[],
     outDtype: DType,
-    bias?: View,
-  ): TypedArray => {
+    biasv?: View,
+  ): Storage => {
+    const a = hv(av);
+    const b = hv(bv);
     if (!(a.data instanceof Float32Array) || !(b.data instanceof Float32Array) || outDtype !== 'float32') {
-      return jsBackend.matmul(a, b, outShape, outDtype, bias);
+      return jsBackend.matmul(av, bv, outShape, outDtype, biasv);
     }
     const out = allocate('float32', sizeOf(outShape)) as Float32Array;
-    if (out.length === 0) return out;
+    if (out.length === 0) return wrap(out);
     const ad = a.data;
     const bd = b.data as Float32Array;
     const r = outShape.length;
     const n = outShape[r - 1];
-    let bv: Float32Array | null = null;
-    if (bias) {
+    let bv32: Float32Array | null = null;
+    if (biasv) {
+      const bias = hv(biasv);
       // The epilogue wants n contiguous floats: a contiguous float32 bias as is, any other copied.
-      bv =
+      bv32 =
         bias.data instanceof Float32Array && (bias.strides[0] === 1 || n <= 1)
           ? bias.data.subarray(bias.offset, bias.offset + n)
           : Float32Array.from({ length: n }, (_, j) => bias.data[bias.offset + j * bias.strides[0]]);
@@ -46,24 +50,32 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
       // One matrix: no batch walk.
       const [ars, acs] = a.strides;
       const [brs, bcs] = b.strides;
-      gemm.multiply(ad, a.offset, ars, acs, bd, b.offset, brs, bcs, out, 0, outShape[0], n, a.shape[1], bv);
-      return out;
+      gemm.multiply(ad, a.offset, ars, acs, bd, b.offset, brs, bcs, out, 0, outShape[0], n, a.shape[1], bv32);
+      return wrap(out);
     }
     forEachMatrix(a, b, outShape, (p, ao, bo, co) => {
-      gemm.multiply(ad, ao, p.ars, p.acs, bd, bo, p.brs, p.bcs, out, co, p.m, p.n, p.k, bv);
+      gemm.multiply(ad, ao, p.ars, p.acs, bd, bo, p.brs, p.bcs, out, co, p.m, p.n, p.k, bv32);
     });
-    return out;
+    return wrap(out);
   };
   return {
     ...jsBackend,
     name: 'wasm',
     matmul,
-    unary: (op, x, outDtype) => ew.unary(op, x, outDtype) ?? jsBackend.unary(op, x, outDtype),
-    binary: (op, a, b, outShape, outDtype) =>
-      ew.binary(op, a, b, outShape, outDtype) ?? jsBackend.binary(op, a, b, outShape, outDtype),
-    dropout: (x, p, scale, rng) => ew.dropout(x, p, scale, rng) ?? jsBackend.dropout(x, p, scale, rng),
-    sgd: (w, off, g, lr) => {
-      if (!ew.sgd(w, off, g, lr)) jsBackend.sgd(w, off, g, lr);
+    unary: (op, x, outDtype) => {
+      const out = ew.unary(op, hv(x), outDtype);
+      return out ? wrap(out) : jsBackend.unary(op, x, outDtype);
+    },
+    binary: (op, a, b, outShape, outDtype) => {
+      const out = ew.binary(op, hv(a), hv(b), outShape, outDtype);
+      return out ? wrap(out) : jsBackend.binary(op, a, b, outShape, outDtype);
+    },
+    dropout: (x, p, scale, rng) => {
+      const out = ew.dropout(hv(x), p, scale, rng);
+      return out ? [wrap(out[0]), wrap(out[1])] : jsBackend.dropout(x, p, scale, rng);
+    },
+    axpy: (y, alpha, x) => {
+      if (!ew.axpy(hv(y), alpha, hv(x))) jsBackend.axpy(y, alpha, x);
     },
     gemm,
   };

@@ -11,6 +11,7 @@ import {
   type ExperimentResult,
   experimentByName,
 } from '../../experiments/index.js';
+import { environmentInfo } from '../../io/node/info.js';
 import type { ReportStatus } from '../../report/html.js';
 import { type DivergenceOptions, InterruptedError } from '../../train/fit.js';
 import { ValueError } from '../../util/errors.js';
@@ -106,7 +107,7 @@ export async function experimentCommand(
   const seconds = (performance.now() - t0) / 1000;
   for (const c of result.checks) o.log(`  ${c.passed ? 'PASS' : 'FAIL'}  ${c.name} — ${c.detail}`);
   const config = { ...basics, ...result.settings };
-  run.writeConfig(config);
+  run.writeConfig({ ...config, environment: environmentInfo() });
   const report = await run.writeReport(
     {
       title: result.title,

@@ -11,6 +11,7 @@ import type { ImageSet } from '../../data/fashionMnist.js';
 import { formatAlarm } from '../../diagnostics/alarms.js';
 import { Diagnostics } from '../../diagnostics/monitor.js';
 import { activationBins, sampleRow } from '../../diagnostics/report.js';
+import { environmentInfo } from '../../io/node/info.js';
 import { crossEntropy } from '../../nn/functional/loss.js';
 import { gradNormTracker } from '../../train/callbacks.js';
 import { type Callback, fit, type History, InterruptedError } from '../../train/fit.js';
@@ -78,7 +79,7 @@ export async function trainCommand(
   const optimizer = buildOptimizer(config, model);
   const sched = buildScheduler(config, optimizer, data.train.length);
   const run = new RunDir(opts.out, config.name);
-  run.writeConfig(config);
+  run.writeConfig({ ...config, environment: environmentInfo() });
   run.appendMetrics({
     type: 'start',
     data: data.description,

@@ -1,20 +1,26 @@
 /**
- * Node engine settings that must precede the first WebAssembly compile: on Node 20 (V8 11.3)
- * relaxed SIMD — the fused multiply-add GEMM — sits behind a V8 flag that NODE_OPTIONS refuses but
- * `v8.setFlagsFromString` accepts (newer Node ships it on); and worker threads for the GEMM
- * (worker_threads over a shared WebAssembly.Memory): as many threads as cores, at most 4, or
- * $KEEL_THREADS (anything but a positive integer is an error). Imported for its effect by keel/node and the CLI.
+ * Node engine settings that must precede the first kernel: on Node 20 (V8 11.3) relaxed SIMD — the
+ * fused multiply-add GEMM — sits behind a V8 flag that NODE_OPTIONS refuses but
+ * `v8.setFlagsFromString` accepts (newer Node ships it on); worker threads for the wasm GEMM
+ * (worker_threads over a shared WebAssembly.Memory); and the `native` backend on the system BLAS,
+ * the default wherever it loads. Threads: as many as cores, at most 4, or $KEEL_THREADS (anything
+ * but a positive integer is an error) — for the wasm GEMM and for BLAS alike. Imported for its effect
+ * by keel/node and the CLI.
  */
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { jsBackend } from '../../backend/js/index.js';
+import { createNativeBackend } from '../../backend/native/index.js';
+import { backendByName, backendUnavailable, registerBackend } from '../../backend/registry.js';
 import { GEMM_WORKER_LOOP, installGemmThreads } from '../../backend/wasm/threads.js';
 import { KeelError } from '../../util/errors.js';
+import { loadBlas } from './blas.js';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
-/** The number of GEMM threads: $KEEL_THREADS (a positive integer), else the cores, at most 4. */
+/** The number of compute threads: $KEEL_THREADS (a positive integer), else the cores, at most 4. */
 function threadCount(env = process.env.KEEL_THREADS): number {
   if (env === undefined || env === '') return Math.min(availableParallelism(), 4);
   const n = Number(env);
@@ -24,7 +30,8 @@ function threadCount(env = process.env.KEEL_THREADS): number {
     );
   return n;
 }
-const threads = threadCount();
+/** Compute threads of this process (wasm GEMM helpers + the caller; BLAS threads). */
+export const threads = threadCount();
 
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
@@ -37,3 +44,14 @@ installGemmThreads((bytes, memory, ctrl) => {
   // Helpers never keep the process alive: they block on Atomics.wait until the next request.
   w.unref();
 }, threads - 1);
+
+// The native backend: BLAS for products, the wasm (else js) kernels for the rest. Looked up on
+// first use, so a program that never multiplies never loads the library.
+registerBackend('native', () => {
+  const probe = loadBlas(threads);
+  if (!probe.blas) {
+    backendUnavailable('native', `no system BLAS loaded (${probe.tried.join('; ')}); fix: ${probe.fix}`);
+    return null;
+  }
+  return createNativeBackend(probe.blas, backendByName('wasm') ?? jsBackend);
+});

@@ -5,12 +5,12 @@
  * of the graph, so gradients flow through the kept elements only.
  */
 
-import { allocate } from '../../backend/types.js';
 import { dropoutMasked } from '../../ops/dropout.js';
 import { add, mul } from '../../ops/elementwise.js';
+import { fromHost } from '../../tensor/create.js';
 import { isFloat } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { Tensor as TensorClass } from '../../tensor/tensor.js';
+import { arrayType } from '../../util/dtype.js';
 import { DTypeError, ValueError } from '../../util/errors.js';
 import { defaultGenerator, type Generator } from '../../util/random.js';
 
@@ -21,9 +21,9 @@ function checkP(op: string, p: number): void {
 /** A mask of `shape` holding `keepValue` with probability 1 − p and `dropValue` otherwise. */
 function mask(x: Tensor, p: number, keepValue: number, dropValue: number, g: Generator): Tensor {
   if (!isFloat(x.dtype)) throw new DTypeError(`dropout: expected a float tensor, got ${x.dtype}`);
-  const data = allocate(x.dtype, x.size) as Float32Array | Float64Array;
+  const data = new (arrayType(x.dtype))(x.size) as Float32Array | Float64Array;
   g.fillMask(data, p, keepValue, dropValue);
-  return new TensorClass(data, [...x.shape], x.dtype);
+  return fromHost(data, x.shape, x.dtype);
 }
 
 /** Inverted dropout; identity when `training` is false or p = 0. */

@@ -1,9 +1,9 @@
 /**
  * Normalization as composites: layer norm over the trailing axes, batch norm over the batch (and
- * length) axes with running statistics updated outside the graph. Biased variance normalizes;
- * the running variance uses the unbiased estimate, as PyTorch.
+ * length) axes with running statistics updated outside the graph (read and written through the
+ * tensors' storage doors). Biased variance normalizes; the running variance uses the unbiased
+ * estimate, as PyTorch.
  */
-import { noGrad } from '../../autograd/mode.js';
 import { add, div, mul, sqrt, sub } from '../../ops/elementwise.js';
 import { mean, variance } from '../../ops/reduce.js';
 import { reshape } from '../../ops/shape.js';
@@ -72,17 +72,17 @@ export function batchNorm(
     mu = mean(x, axes, true);
     v = variance(x, axes, { correction: 0, keepdim: true });
     if (training && runningMean && runningVar) {
-      noGrad(() => {
-        const m = mu.toTypedArray();
-        const unbiased = v.toTypedArray();
-        for (let i = 0; i < c; i++) {
-          runningMean.data[runningMean.offset + i] =
-            (1 - momentum) * runningMean.data[runningMean.offset + i] + momentum * m[i];
-          runningVar.data[runningVar.offset + i] =
-            (1 - momentum) * runningVar.data[runningVar.offset + i] +
-            momentum * unbiased[i] * (count / (count - 1));
-        }
-      });
+      // running ← (1 − momentum)·running + momentum·batch (the variance unbiased), through the doors.
+      const m = mu.readSync();
+      const vb = v.readSync();
+      const rm = runningMean.readSync();
+      const rv = runningVar.readSync();
+      for (let i = 0; i < c; i++) {
+        rm[i] = (1 - momentum) * rm[i] + momentum * m[i];
+        rv[i] = (1 - momentum) * rv[i] + momentum * vb[i] * (count / (count - 1));
+      }
+      runningMean.storage.write(runningMean, rm);
+      runningVar.storage.write(runningVar, rv);
     }
   } else {
     mu = reshape(runningMean, statShape);
