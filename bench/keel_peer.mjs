@@ -1,11 +1,13 @@
 // keel's side of bench/run.mjs, run in a fresh Node process per configuration (as PyTorch runs in
 // its own Python process), so one framework's heap, JIT state or threads never slow another.
-// Usage: node bench/keel_peer.mjs '<json: {backend, gemm, autograd32, weightDecayPasses, weightDecayEpochs, mlpEpochs, fashion, quick}>'
-// Prints one JSON object. Threads: KEEL_THREADS in the environment (keel/node's engine reads it).
+// Usage: node bench/keel_peer.mjs '<json: {backend, gemm, autograd32, weightDecayPasses, weightDecayEpochs, mlpEpochs, bestMlpEpochs, fashion, quick}>'
+// Prints one JSON object, with the environment (keel info's facts). Threads: KEEL_THREADS in the
+// environment (keel/node's engine reads it).
 import '../dist/io/node/engine.js';
 import { fashionMlp } from '../dist/experiments/index.js';
 import * as k from '../dist/index.js';
 import { readFashionMnist } from '../dist/io/node/index.js';
+import { environmentInfo } from '../dist/io/node/info.js';
 import { median, timeIt as timeItFor } from './timing.mjs';
 
 const args = JSON.parse(process.argv[2]);
@@ -32,18 +34,23 @@ function keelAutograd32() {
   );
 }
 
-async function keelMlp(backend, fashion, epochs) {
+/** The dropout MLP (SGD lr 0.5), or with `best` the best-mlp recipe's network (AdamW, batch 128). */
+async function keelMlp(backend, fashion, epochs, best = false) {
   const g = new k.Generator(0);
   const { optim, data, train } = k;
-  const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
+  const model = best
+    ? fashionMlp([1024, 512], [0.3, 0.3], g, 'default')
+    : fashionMlp([256, 256], [0.2, 0.5], g, 'default');
   const loader = new data.DataLoader(new data.TensorDataset(fashion.train.images, fashion.train.labels), {
-    batchSize: 256,
+    batchSize: best ? 128 : 256,
     shuffle: true,
     generator: g,
   });
   const h = await train.fit({
     model,
-    optimizer: new optim.SGD(model.parameters(), { lr: 0.5 }),
+    optimizer: best
+      ? new optim.AdamW(model.parameters(), { lr: 2e-3 })
+      : new optim.SGD(model.parameters(), { lr: 0.5 }),
     train: loader,
     test: new data.DataLoader(new data.TensorDataset(fashion.test.images, fashion.test.labels), {
       batchSize: 1000,
@@ -99,7 +106,7 @@ function keelWeightDecay(passes) {
 }
 
 k.setBackend(args.backend);
-const out = { backend: args.backend, threads: k.backendByName(args.backend)?.gemm?.threads ?? 1 };
+const out = { backend: args.backend, environment: environmentInfo() };
 if (args.gemm) out.gemm = Object.fromEntries(args.gemm.map((s) => [s.join('x'), keelGemm(args.backend, s)]));
 if (args.autograd32) out.autograd32us = keelAutograd32();
 if (args.weightDecayPasses) out.weightDecay = keelWeightDecay(args.weightDecayPasses);
@@ -109,5 +116,12 @@ if (args.mlpEpochs && args.fashion) {
     test: readFashionMnist(args.fashion, 'test'),
   };
   out.mlp = await keelMlp(args.backend, fashion, args.mlpEpochs);
+}
+if (args.bestMlpEpochs && args.fashion) {
+  const fashion = {
+    train: readFashionMnist(args.fashion, 'train'),
+    test: readFashionMnist(args.fashion, 'test'),
+  };
+  out.bestMlp = await keelMlp(args.backend, fashion, args.bestMlpEpochs, true);
 }
 console.log(JSON.stringify(out));

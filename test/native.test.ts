@@ -45,7 +45,8 @@ function recordingBlas(maxThreads = 2): Blas & { calls: Call[]; threadsSet: numb
           let s = 0;
           for (let p = 0; p < kk; p++)
             s += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
-          c[i * ldc + j] = alpha * s + beta * c[i * ldc + j];
+          // As cblas: with beta = 0, C is written, never read.
+          c[i * ldc + j] = beta === 0 ? alpha * s : alpha * s + beta * c[i * ldc + j];
         }
     },
   };

@@ -24,8 +24,8 @@ export function softmaxCrossEntropy(x: View, target: View, outDtype: DType): [Ty
   const [n, c] = x.shape;
   const [rs, cs] = x.strides;
   const xd = x.data;
-  const loss = allocate(outDtype, n);
-  const probs = allocate('float64', n * c) as Float64Array;
+  const loss = allocate(outDtype, n, false);
+  const probs = allocate('float64', n * c, false) as Float64Array;
   for (let i = 0; i < n; i++) {
     const t = targetAt(target, i, c);
     const row = x.offset + i * rs;
@@ -61,7 +61,7 @@ export function softmaxCrossEntropyGrad(
   const c = n > 0 ? probs.length / n : 0;
   const gd = g.data;
   const gs = g.strides[0] ?? 0;
-  const out = allocate(outDtype, n * c);
+  const out = allocate(outDtype, n * c, false);
   for (let i = 0, o = 0; i < n; i++) {
     const t = targetAt(target, i, c);
     const scale = factor * gd[g.offset + i * gs];

@@ -13,9 +13,9 @@ import { forEachRun } from './iter.js';
 export function dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray] {
   const dtype = x.data instanceof Float64Array ? 'float64' : 'float32';
   const n = sizeOf(x.shape);
-  const mask = allocate(dtype, n) as Float32Array | Float64Array;
+  const mask = allocate(dtype, n, false) as Float32Array | Float64Array;
   fillMaskLanes(rng.maskLanes(), mask, p, scale, 0);
-  const out = allocate(dtype, n);
+  const out = allocate(dtype, n, false);
   const xd = x.data;
   let o = 0;
   forEachRun(x.shape, [x.strides], [x.offset], (pos, len, s) => {

@@ -121,7 +121,7 @@ const binaryLoops: { [K in BinaryOp]: BinaryLoop } = {
 
 export function unary(op: UnaryOp, x: View, outDtype: DType): TypedArray {
   const n = sizeOf(x.shape);
-  const out = allocate(outDtype, n);
+  const out = allocate(outDtype, n, false);
   const loop = op === 'copy' && outDtype === 'bool' ? toBool : unaryLoops[op];
   const xd = x.data;
   const kind = runKind(x, x.shape);
@@ -143,7 +143,7 @@ export function binary(
   outDtype: DType,
 ): TypedArray {
   const n = sizeOf(outShape);
-  const out = allocate(outDtype, n);
+  const out = allocate(outDtype, n, false);
   const loop = binaryLoops[op];
   const ad = a.data;
   const bd = b.data;
@@ -171,7 +171,7 @@ export function where(
   outShape: readonly number[],
   outDtype: DType,
 ): TypedArray {
-  const out = allocate(outDtype, sizeOf(outShape));
+  const out = allocate(outDtype, sizeOf(outShape), false);
   const cd = cond.data;
   const ad = a.data;
   const bd = b.data;

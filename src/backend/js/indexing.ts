@@ -22,7 +22,7 @@ function zeroAxis(strides: readonly number[], axis: number): number[] {
 }
 
 export function gather(x: View, axis: number, index: View, outDtype: DType): TypedArray {
-  const out = allocate(outDtype, sizeOf(index.shape));
+  const out = allocate(outDtype, sizeOf(index.shape), false);
   const size = x.shape[axis];
   const xa = x.strides[axis];
   const xd = x.data;
@@ -73,7 +73,7 @@ function without<T>(xs: readonly T[], axis: number): T[] {
 
 export function indexSelect(x: View, axis: number, index: Int32Array, outDtype: DType): TypedArray {
   const outShape = x.shape.map((d, i) => (i === axis ? index.length : d));
-  const out = allocate(outDtype, sizeOf(outShape));
+  const out = allocate(outDtype, sizeOf(outShape), false);
   const os = contiguousStrides(outShape);
   const size = x.shape[axis];
   const shape = without(x.shape, axis);

@@ -87,7 +87,8 @@ export function createNativeBackend(blas: Blas, base: Backend): Backend & { blas
     const work = outShape[r - 2] * n * a.shape[r - 1];
     if (work < TINY_WORK) return base.matmul(av, bv, outShape, outDtype, bias);
     threadsFor(work);
-    const out = allocate(dt, sizeOf(outShape));
+    // BLAS (or the bias rows) writes every element, except with an empty inner dimension.
+    const out = allocate(dt, sizeOf(outShape), a.shape[r - 1] === 0 && !bias);
     if (out.length === 0) return wrap(out);
     if (bias) {
       // The bias starts every row; the product accumulates onto it.

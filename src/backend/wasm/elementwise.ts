@@ -51,7 +51,7 @@ function plan2(shape: readonly number[], strides: readonly (readonly number[])[]
 
 /** n floats at byte address `at` as a new host array (from the slabs or the pool, see allocate). */
 function copyOut(f: Float32Array, at: number, n: number): Float32Array {
-  const out = allocate('float32', n) as Float32Array;
+  const out = allocate('float32', n, false) as Float32Array;
   out.set(f.subarray(at >> 2, (at >> 2) + n));
   return out;
 }
