@@ -238,3 +238,81 @@ describe('losses', () => {
     );
   });
 });
+
+describe('module discovery and hooks', () => {
+  class Blocks extends nn.Module {
+    blocks = [new nn.Linear(4, 4), new nn.Linear(4, 2)];
+    heads = new Map<string, nn.Module>([
+      ['cls', new nn.Linear(2, 3)],
+      ['reg', new nn.Linear(2, 1, { bias: false })],
+    ]);
+    nested = [[new nn.Linear(3, 3)], new nn.ModuleList([new nn.ReLU(), new nn.Linear(3, 1)])];
+    scale = [new nn.Parameter(k.ones([1])), new nn.Parameter(k.zeros([1]))];
+    forward(x: k.Tensor): k.Tensor {
+      let y = x;
+      for (const b of this.blocks) y = b.forward(y);
+      return (this.heads.get('cls') as nn.Module).forward(y);
+    }
+  }
+
+  it('finds every parameter in arrays, Maps, ModuleLists and nested arrays, in a stable order', () => {
+    const m = new Blocks();
+    const names = m.namedParameters().map(([n]) => n);
+    expect(names).toEqual([
+      'scale.0',
+      'scale.1',
+      'blocks.0.weight',
+      'blocks.0.bias',
+      'blocks.1.weight',
+      'blocks.1.bias',
+      'heads.cls.weight',
+      'heads.cls.bias',
+      'heads.reg.weight',
+      'nested.0.0.weight',
+      'nested.0.0.bias',
+      'nested.1.1.weight',
+      'nested.1.1.bias',
+    ]);
+    expect(new Blocks().namedParameters().map(([n]) => n)).toEqual(names);
+    // Every reachable parameter is an optimizer's: none is lost.
+    const opt = new optim.SGD(m.parameters(), { lr: 0.1 });
+    expect(opt.groups[0].params.length).toBe(13);
+    expect(Object.keys(m.stateDict())).toEqual(names);
+  });
+
+  it('ModuleList and ModuleDict name their modules by index and key', () => {
+    const list = new nn.ModuleList([new nn.Linear(2, 2)]).push(new nn.Linear(2, 1));
+    expect(list.length).toBe(2);
+    expect(list.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias', '1.weight', '1.bias']);
+    expect([...list].length).toBe(2);
+    expect(() => list.at(5)).toThrow('ModuleList.at: index 5 is out of range for 2 modules');
+    const dict = new nn.ModuleDict({ enc: new nn.Linear(2, 2), dec: new nn.Linear(2, 2) });
+    expect(dict.keys()).toEqual(['enc', 'dec']);
+    expect(dict.namedParameters()[0][0]).toBe('enc.weight');
+    expect(() => dict.get('x')).toThrow("ModuleDict: no module 'x' (keys: enc, dec)");
+    expect(() => dict.set('a.b', new nn.ReLU())).toThrow(/key 'a.b' must be letters, digits/);
+    expect(() => list.forward()).toThrow(/ModuleList has no forward/);
+  });
+
+  it('forward hooks see inputs and output, may replace the output, and are removable', () => {
+    const lin = new nn.Linear(3, 2);
+    const seen: number[][] = [];
+    const h1 = lin.registerForwardHook((m, inputs, y) => {
+      expect(m).toBe(lin);
+      seen.push([...inputs[0].shape, ...y.shape]);
+      return undefined;
+    });
+    const h2 = lin.registerForwardHook((_m, _i, y) => k.mul(y, 0));
+    const x = k.ones([5, 3]);
+    const model = new nn.Sequential(lin, new nn.ReLU());
+    expect(Array.from(model.forward(x).readSync()).every((v) => v === 0)).toBe(true);
+    expect(seen).toEqual([[5, 3, 5, 2]]);
+    h2.remove();
+    expect(Array.from(lin.forward(x).readSync()).some((v) => v !== 0)).toBe(true);
+    h1.remove();
+    h1.remove(); // twice is harmless
+    expect(Object.hasOwn(lin, 'forward')).toBe(false);
+    lin.forward(x);
+    expect(seen.length).toBe(2);
+  });
+});

@@ -5,11 +5,11 @@
  * of dead ReLU units (zero for the whole batch). From these it raises alarms — vanishing or exploding
  * gradients, NaN/Inf, dead or saturated units, parameters without gradient, and (per epoch) a
  * validation loss rising while the training loss falls. Use it as a `fit()` callback or call
- * `observe()` around your own training step. Layer outputs are captured by wrapping each module's
- * forward while attached; between samples nothing is computed, so the default rate costs little.
+ * `observe()` around your own training step. Layer outputs are captured by a forward hook on each
+ * leaf module while attached; between samples nothing is computed, so the default rate costs little.
  */
 import { noGrad } from '../autograd/mode.js';
-import type { Module } from '../nn/module.js';
+import type { HookHandle, Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Callback, EpochRecord } from '../train/fit.js';
 import { ValueError } from '../util/errors.js';
@@ -84,8 +84,7 @@ function hasNonFinite(d: ArrayLike<number>): boolean {
   return acc !== 0 || Number.isNaN(acc);
 }
 
-function layerStats(type: string, y: Tensor): LayerStats {
-  const d = values(y);
+function layerStats(type: string, d: ArrayLike<number>, shape: readonly number[]): LayerStats {
   const n = d.length;
   let sum = 0;
   let sq = 0;
@@ -95,8 +94,8 @@ function layerStats(type: string, y: Tensor): LayerStats {
   }
   const mean = sum / Math.max(n, 1);
   const st: LayerStats = { type, mean, std: Math.sqrt(Math.max(sq / Math.max(n, 1) - mean * mean, 0)) };
-  if (type === 'ReLU' && y.ndim >= 2) {
-    const units = y.shape[y.ndim - 1];
+  if (type === 'ReLU' && shape.length >= 2) {
+    const units = shape[shape.length - 1];
     const alive = new Uint8Array(units);
     for (let i = 0; i < n; i++) if (d[i] !== 0) alive[i % units] = 1;
     let dead = 0;
@@ -122,7 +121,7 @@ export class Diagnostics {
   readonly histograms: Record<string, number[]> = {};
   private readonly o: Required<Omit<DiagnosticsOptions, 'onAlarm'>> & Pick<DiagnosticsOptions, 'onAlarm'>;
   private readonly raised = new Set<string>();
-  private restore: (() => void) | null = null;
+  private hooks: HookHandle[] = [];
   private capturing = false;
   private current: Record<string, LayerStats> = {};
   private step = 0;
@@ -151,44 +150,34 @@ export class Diagnostics {
     this.attach();
   }
 
-  /** Wraps each submodule's forward to capture its output on sampled steps. */
+  /** A forward hook on each leaf module captures its output on sampled steps. */
   private attach(): void {
-    const undo: (() => void)[] = [];
     for (const [name, m] of this.model.namedModules()) {
       if (name === '' || m.namedChildren().length > 0) continue;
-      const orig = m.forward;
       const type = m.constructor.name;
       const label = `${name} (${type})`;
-      const wrapped = (...args: Tensor[]) => {
-        const y = orig.apply(m, args);
-        if (this.capturing) {
-          noGrad(() => {
-            this.current[label] = layerStats(type, y);
-            if (this.o.histogramValues > 0) {
-              const d = values(y);
-              const stride = Math.max(1, Math.floor(d.length / this.o.histogramValues));
-              const vals: number[] = [];
-              for (let i = 0; i < d.length; i += stride) vals.push(d[i]);
-              this.histograms[label] = vals;
-            }
-          });
-        }
-        return y;
-      };
-      (m as { forward: Module['forward'] }).forward = wrapped;
-      undo.push(() => {
-        delete (m as Partial<{ forward: unknown }>).forward;
+      const hook = m.registerForwardHook((_m, _inputs, y) => {
+        if (!this.capturing) return undefined;
+        noGrad(() => {
+          const d = values(y);
+          this.current[label] = layerStats(type, d, y.shape);
+          if (this.o.histogramValues > 0) {
+            const stride = Math.max(1, Math.floor(d.length / this.o.histogramValues));
+            const vals: number[] = [];
+            for (let i = 0; i < d.length; i += stride) vals.push(d[i]);
+            this.histograms[label] = vals;
+          }
+        });
+        return undefined;
       });
+      this.hooks.push(hook);
     }
-    this.restore = () => {
-      for (const u of undo) u();
-    };
   }
 
-  /** Stops capturing layer outputs (restores the modules' forward methods). */
+  /** Stops capturing layer outputs (removes the hooks). */
   detach(): void {
-    this.restore?.();
-    this.restore = null;
+    for (const h of this.hooks) h.remove();
+    this.hooks = [];
   }
 
   private raise(kind: AlarmKind, where: string[], message: string): void {

@@ -1,9 +1,11 @@
 /**
  * `Module`: the base of every layer. Parameters and child modules are found from the instance's own
- * properties (a `Parameter`-valued field is a parameter, a `Module`-valued field a child), so a
- * layer just assigns fields — no registration calls — and names follow field order, as in PyTorch
- * (`0.weight`, `fc1.bias`). Buffers (non-trained state such as running statistics) are registered
- * explicitly. Modules own the train/eval flag; they never touch a backend.
+ * properties — a `Parameter`-valued field is a parameter, a `Module`-valued field a child, and
+ * arrays and Maps of them (at any depth) count too, named by index or key (`blocks.0.weight`, as
+ * PyTorch's ModuleList) — so a layer just assigns fields, no registration calls, and names follow
+ * field order. Buffers (non-trained state such as running statistics) are registered explicitly.
+ * Forward hooks (`registerForwardHook`) see every call's inputs and output and may replace the
+ * output; they are removable. Modules own the train/eval flag; they never touch a backend.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, KeelError } from '../util/errors.js';
@@ -19,23 +21,82 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
+/** Called after a module's forward with its inputs and output; a returned tensor replaces the output. */
+export type ForwardHook = (module: Module, inputs: readonly Tensor[], output: Tensor) => Tensor | undefined;
+
+/** A registered hook; `remove()` takes it off. */
+export interface HookHandle {
+  remove(): void;
+}
+
+/** [dotted name, value] for every value of class `C` in `v` (a field), walking arrays and Maps. */
+function collect<C>(
+  name: string,
+  v: unknown,
+  C: abstract new (...a: never[]) => C,
+  out: [string, C][],
+): void {
+  if (v instanceof C) out.push([name, v]);
+  else if (Array.isArray(v)) for (const [i, x] of v.entries()) collect(`${name}.${i}`, x, C, out);
+  else if (v instanceof Map) for (const [key, x] of v) collect(`${name}.${String(key)}`, x, C, out);
+}
+
 /** Base class of layers and models. */
 export abstract class Module {
   /** True in training mode (dropout active, batch statistics used), false after `eval()`. */
   training = true;
   private readonly registeredBuffers = new Map<string, Tensor>();
+  private forwardHooks: ForwardHook[] = [];
 
   /** The computation of this module. */
   abstract forward(...inputs: Tensor[]): Tensor;
 
-  /** Direct children as [name, module] pairs (own Module-valued fields, in field order). */
+  /**
+   * Direct children as [name, module] pairs: Module-valued fields, and the modules in array- or
+   * Map-valued fields (`blocks.0`, `heads.cls`), in field order.
+   */
   namedChildren(): [string, Module][] {
-    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+    const out: [string, Module][] = [];
+    for (const [k, v] of Object.entries(this)) collect(k, v, Module, out);
+    return out;
   }
 
-  /** Parameters owned directly by this module (not by children). */
+  /** Parameters owned directly by this module (not by children), in arrays and Maps too. */
   ownParameters(): [string, Parameter][] {
-    return Object.entries(this).filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
+    const out: [string, Parameter][] = [];
+    for (const [k, v] of Object.entries(this)) collect(k, v, Parameter, out);
+    return out;
+  }
+
+  /**
+   * Calls `hook(module, inputs, output)` after every forward of this module (whoever calls it); a
+   * tensor it returns replaces the output. Hooks run in registration order.
+   */
+  registerForwardHook(hook: ForwardHook): HookHandle {
+    if (this.forwardHooks.length === 0) {
+      // An own `forward` runs the class's forward, then the hooks; removed with the last hook.
+      const base = Object.getPrototypeOf(this).forward as (...inputs: Tensor[]) => Tensor;
+      Object.defineProperty(this, 'forward', {
+        configurable: true,
+        writable: true,
+        enumerable: false,
+        value: (...inputs: Tensor[]): Tensor => {
+          let y = base.apply(this, inputs);
+          for (const h of [...this.forwardHooks]) y = h(this, inputs, y) ?? y;
+          return y;
+        },
+      });
+    }
+    this.forwardHooks.push(hook);
+    let removed = false;
+    return {
+      remove: () => {
+        if (removed) return;
+        removed = true;
+        this.forwardHooks = this.forwardHooks.filter((h) => h !== hook);
+        if (this.forwardHooks.length === 0) delete (this as Partial<{ forward: unknown }>).forward;
+      },
+    };
   }
 
   /** Registers a tensor that belongs to the module's state but is not trained (e.g. running mean). */

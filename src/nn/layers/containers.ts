@@ -1,6 +1,11 @@
-/** Containers and shape layers: Sequential, Identity, Flatten. */
+/**
+ * Containers and shape layers: Sequential (runs its layers in order), ModuleList and ModuleDict (hold
+ * modules for a forward written by hand, named '0', '1', … or by key, as in PyTorch), Identity,
+ * Flatten.
+ */
 import { flatten } from '../../ops/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { KeelError } from '../../util/errors.js';
 import { Module } from '../module.js';
 
 /** Runs its modules in order; children are named '0', '1', ... as in PyTorch. */
@@ -29,6 +34,88 @@ export class Sequential extends Module {
 
   get length(): number {
     return this.layers.length;
+  }
+}
+
+/** A list of modules whose parameters count as the owner's; it has no forward of its own. */
+export class ModuleList extends Module implements Iterable<Module> {
+  private readonly items: Module[];
+
+  constructor(modules: Iterable<Module> = []) {
+    super();
+    this.items = [...modules];
+  }
+
+  override namedChildren(): [string, Module][] {
+    return this.items.map((m, i) => [String(i), m]);
+  }
+
+  /** Appends a module; returns this list. */
+  push(...modules: Module[]): this {
+    this.items.push(...modules);
+    return this;
+  }
+
+  /** The i-th module (negative counts from the end). */
+  at(i: number): Module {
+    const m = this.items.at(i);
+    if (!m) throw new KeelError(`ModuleList.at: index ${i} is out of range for ${this.items.length} modules`);
+    return m;
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  [Symbol.iterator](): Iterator<Module> {
+    return this.items[Symbol.iterator]();
+  }
+
+  forward(): Tensor {
+    throw new KeelError('ModuleList has no forward: call its modules from the owner’s forward');
+  }
+}
+
+/** Modules by name (insertion order); their parameters are named `<key>.weight`. */
+export class ModuleDict extends Module {
+  private readonly items = new Map<string, Module>();
+
+  constructor(modules: Record<string, Module> | Iterable<[string, Module]> = {}) {
+    super();
+    for (const [k, m] of Symbol.iterator in modules
+      ? (modules as Iterable<[string, Module]>)
+      : Object.entries(modules))
+      this.set(k, m);
+  }
+
+  override namedChildren(): [string, Module][] {
+    return [...this.items];
+  }
+
+  /** Adds or replaces the module under `key`; returns this dict. */
+  set(key: string, module: Module): this {
+    if (!/^[\w-]+$/.test(key))
+      throw new KeelError(
+        `ModuleDict: key '${key}' must be letters, digits, _ or - (it becomes part of parameter names)`,
+      );
+    this.items.set(key, module);
+    return this;
+  }
+
+  /** The module under `key`. */
+  get(key: string): Module {
+    const m = this.items.get(key);
+    if (!m)
+      throw new KeelError(`ModuleDict: no module '${key}' (keys: ${[...this.items.keys()].join(', ')})`);
+    return m;
+  }
+
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+
+  forward(): Tensor {
+    throw new KeelError('ModuleDict has no forward: call its modules from the owner’s forward');
   }
 }
 
