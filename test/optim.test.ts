@@ -194,3 +194,135 @@ describe('clipping', () => {
     expect(optim.clipGradNorm_([w], 100, { normType: Number.POSITIVE_INFINITY })).toBe(7);
   });
 });
+
+describe('gradient transformations as chains (optax style)', () => {
+  const lsq = () => {
+    const gen = new Generator(2);
+    const X = k.randn([16, 4], { generator: gen, dtype: 'float64' });
+    const y = k.randn([16, 1], { generator: gen, dtype: 'float64' });
+    const W = k.randn([4, 1], { generator: gen, dtype: 'float64', requiresGrad: true });
+    const b = k.zeros([1], { dtype: 'float64', requiresGrad: true });
+    const loss = () => k.mean(k.square(k.sub(k.add(k.matmul(X, W), b), y)));
+    return { W, b, loss };
+  };
+  const run = (make: (W: Tensor, b: Tensor) => optim.Optimizer<optim.BaseOptions>, steps = 5) => {
+    const { W, b, loss } = lsq();
+    const opt = make(W, b);
+    for (let i = 0; i < steps; i++) {
+      opt.zeroGrad();
+      loss().backward();
+      opt.step();
+    }
+    return [...W.readSync(), ...b.readSync()];
+  };
+
+  it('a one-line chain reproduces AdamW exactly, and SGD with momentum and coupled decay', () => {
+    const adamw = run((W, b) => new optim.AdamW([W, b], { lr: 0.05, weightDecay: 0.1 }));
+    const chained = run(
+      (W, b) =>
+        new optim.ChainOptimizer(
+          [W, b],
+          optim.chain(
+            optim.scaleByAdam(),
+            optim.addDecayedWeights({ weightDecay: 0.1 }),
+            optim.scaleByLearningRate(0.05),
+          ),
+        ),
+    );
+    expect(chained).toEqual(adamw);
+    const sgd = run((W, b) => new optim.SGD([W, b], { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }));
+    const sgdChain = run(
+      (W, b) =>
+        new optim.ChainOptimizer(
+          [W, b],
+          optim.chain(
+            optim.addDecayedWeights({ weightDecay: 0.01 }),
+            optim.traceMomentum({ momentum: 0.9 }),
+            optim.scaleByLearningRate(),
+          ),
+          { lr: 0.1 },
+        ),
+    );
+    expect(sgdChain).toEqual(sgd);
+  });
+
+  it('clipByGlobalNorm first in a chain equals clipGradNorm_ before the step', () => {
+    const manual = (() => {
+      const { W, b, loss } = lsq();
+      const opt = new optim.Adam([W, b], { lr: 0.05 });
+      for (let i = 0; i < 5; i++) {
+        opt.zeroGrad();
+        loss().backward();
+        optim.clipGradNorm_([W, b], 0.1);
+        opt.step();
+      }
+      return [...W.readSync(), ...b.readSync()];
+    })();
+    const chained = run(
+      (W, b) =>
+        new optim.ChainOptimizer(
+          [W, b],
+          optim.chain(optim.clipByGlobalNorm(0.1), optim.scaleByAdam(), optim.scaleByLearningRate(0.05)),
+        ),
+    );
+    for (let i = 0; i < manual.length; i++) expect(chained[i]).toBeCloseTo(manual[i], 12);
+    expect(() => optim.clipByGlobalNorm(-1)).toThrow('clipByGlobalNorm: maxNorm must be ≥ 0, got -1');
+  });
+
+  it('masked and partition apply a transformation to some parameters only; the lr follows schedulers', () => {
+    // Decay only rank-2 parameters (the weight, not the bias): the same as decay groups.
+    const groups = run(
+      (W, b) =>
+        new optim.SGD(
+          [
+            { params: [W], weightDecay: 0.5 },
+            { params: [b], weightDecay: 0 },
+          ],
+          { lr: 0.1 },
+        ),
+    );
+    const viaMask = run(
+      (W, b) =>
+        new optim.ChainOptimizer(
+          [W, b],
+          optim.chain(
+            optim.masked(optim.addDecayedWeights({ weightDecay: 0.5 }), (p) => p.shape.length >= 2),
+            optim.scaleByLearningRate(),
+          ),
+          { lr: 0.1 },
+        ),
+    );
+    expect(viaMask).toEqual(groups);
+    const viaPartition = run(
+      (W, b) =>
+        new optim.ChainOptimizer(
+          [W, b],
+          optim.chain(
+            optim.partition(
+              { decay: optim.addDecayedWeights({ weightDecay: 0.5 }), none: optim.identity() },
+              (p) => (p.index === 0 ? 'decay' : 'none'),
+            ),
+            optim.scaleByLearningRate(),
+          ),
+          { lr: 0.1 },
+        ),
+    );
+    expect(viaPartition).toEqual(groups);
+    // scaleByLearningRate() without a value reads the group's lr, which a scheduler halves.
+    const { W, b, loss } = lsq();
+    const opt = new optim.ChainOptimizer([W, b], optim.chain(optim.scaleByLearningRate()), { lr: 1 });
+    const sched = new optim.StepLR(opt, 1, 0.5);
+    const before = W.readSync()[0];
+    loss().backward();
+    sched.step();
+    opt.step();
+    const g0 = (W.grad as Tensor).readSync()[0];
+    expect(W.readSync()[0]).toBeCloseTo(before - 0.5 * g0, 12);
+    expect(() =>
+      new optim.ChainOptimizer(
+        [W],
+        optim.partition({ a: optim.identity() }, () => 'b'),
+      ).step(),
+    ).toThrow("partition: label 'b' has no transformation (labels: a)");
+  });
+});

@@ -56,3 +56,14 @@ describe('README examples', () => {
     expect(lines[1]).toBe('eval is the identity: true');
   });
 });
+
+describe('README: a user-defined optimizer', () => {
+  it('the one-line chain builds', async () => {
+    const i = blocks.findIndex((b) => b.includes('ChainOptimizer'));
+    expect(i).toBeGreaterThan(0);
+    const lines = await runBlock(i);
+    expect(lines[0]).toBe(
+      'ChainOptimizer(chain(clipByGlobalNorm, scaleByAdam, partition(on: addDecayedWeights, off: identity), scaleByLearningRate))',
+    );
+  });
+});

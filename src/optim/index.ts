@@ -4,5 +4,4 @@ export * from './groups.js';
 export * from './optimizer.js';
 export * from './optimizers.js';
 export * from './schedulers.js';
-export type { ParamState, Transform } from './transforms.js';
-export * as transforms from './transforms.js';
+export * from './transforms.js';

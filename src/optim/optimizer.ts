@@ -1,25 +1,21 @@
 /**
- * The optimizer base: typed parameter groups with per-group hyper-parameters, per-parameter state,
- * and a step that runs the group's chain of transforms (transforms.ts) on each gradient and adds
- * the result to the weights in place. Validates at the boundary with messages naming the value.
- * Works on tensors only (never imports nn), so it tests without modules.
+ * The optimizer: typed parameter groups with per-group hyper-parameters, per-parameter state, and
+ * one gradient transformation (transforms.ts) over the whole parameter list whose updates are added
+ * to the weights in place. The built-in optimizers (optimizers.ts) are such transformations with
+ * PyTorch's defaults; `ChainOptimizer` runs any chain a user writes. Validates at the boundary with
+ * messages naming the value. Works on tensors only (never imports nn), so it tests without modules.
  */
 
 import { backend } from '../backend/registry.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
-import {
-  type DecayOptions,
-  type LrOptions,
-  type ParamState,
-  scaleByLearningRate,
-  softThreshold,
-  type Transform,
-} from './transforms.js';
+import type { DecayOptions, GradientTransform, ParamContext, ParamState } from './transforms.js';
 
 /** Options every optimizer has: the learning rate and weight decay. */
-export interface BaseOptions extends LrOptions, DecayOptions {}
+export interface BaseOptions extends DecayOptions {
+  lr: number;
+}
 
 /** A parameter group as given by the user: its tensors and any options that differ from the defaults. */
 export type GroupSpec<O> = { params: readonly Tensor[]; name?: string } & Partial<O>;
@@ -70,22 +66,21 @@ export abstract class Optimizer<O extends BaseOptions> {
   /**
    * @param params a list of tensors (one group) or a list of groups
    * @param defaults options for groups that do not set them
+   * @param transform the update rule, over every parameter with a gradient
    */
   constructor(
     readonly name: string,
     params: readonly Tensor[] | readonly GroupSpec<O>[],
     readonly defaults: O,
+    readonly transform: GradientTransform,
   ) {
     if (params.length === 0) throw new OptimizerError(`${name}: got an empty parameter list`);
     const specs: GroupSpec<O>[] = isGroupList(params) ? [...params] : [{ params } as GroupSpec<O>];
     for (const spec of specs) this.addParamGroup(spec);
   }
 
-  /** The transforms applied, in order, for a group with options `o`. */
-  protected abstract chain(o: O): Transform<O>[];
-
   /** Optimizer-specific checks of a group's options. */
-  protected abstract validate(o: O): void;
+  protected validate(_o: O): void {}
 
   /** Adds a group; a tensor may belong to only one group. */
   addParamGroup(spec: GroupSpec<O>): void {
@@ -137,47 +132,67 @@ export abstract class Optimizer<O extends BaseOptions> {
   }
 
   /**
-   * Applies one update to every parameter that has a gradient. Plain SGD (no momentum, no decay)
-   * is one in-place kernel, w ← w − lr·g, straight from the gradient; other chains compute the
-   * update u in float64 from a host copy of the gradient, and a kernel adds it: w ← w + u.
+   * Applies one update to every parameter that has a gradient. When, for every such parameter,
+   * the transformation is u ← k·u with its group's options (plain SGD: k = −lr), each parameter is
+   * updated by one in-place kernel, w ← w + k·g, straight from the gradient; otherwise the updates
+   * are computed in float64 from host copies of the gradients, added by a kernel (w ← w + u), and
+   * the transformation's after-step runs (the proximal L1 step).
    */
   step(): void {
-    for (const group of this.groups) {
-      const o = group.options;
-      const chain = this.chain(o).filter((t) => !t.isNoop?.(o));
-      const plain = chain.length === 1 && chain[0] === scaleByLearningRate;
-      for (const p of group.params) {
-        const grad = p.grad;
-        if (!grad) continue;
-        let s = this.state.get(p);
-        if (!s) {
-          s = { step: 0, buffers: {} };
-          this.state.set(p, s);
+    const live: { p: Tensor; g: ParamGroup<O>; s: ParamState; index: number }[] = [];
+    let index = 0;
+    for (const g of this.groups) {
+      for (const p of g.params) {
+        if (p.grad) {
+          let s = this.state.get(p);
+          if (!s) {
+            s = { step: 0, buffers: {} };
+            this.state.set(p, s);
+          }
+          s.step++;
+          live.push({ p, g, s, index });
         }
-        s.step++;
-        if (plain) backend().axpy(p, -o.lr, grad);
-        else {
-          // The update vector is scratch state reused across steps (no allocation per step).
-          let u = s.scratch;
-          if (!u || u.length !== p.size) u = s.scratch = new Float64Array(p.size);
-          u.set(grad.readSync());
-          let w: ArrayLike<number> | null = null;
-          const weights = () => (w ??= p.readSync());
-          for (const t of chain) t.apply(u, weights, s, o);
-          backend().axpy(p, 1, {
-            storage: backend().fromHost(u),
-            shape: p.shape,
-            strides: p.strides,
-            offset: 0,
-          });
-        }
-        if (o.penalty === 'l1' && o.proximal && o.weightDecay > 0) {
-          const w = p.readSync() as Float32Array | Float64Array;
-          softThreshold(w, o.lr * o.weightDecay);
-          p.storage.write(p, w);
-        }
+        index++;
       }
     }
+    if (!live.length) return;
+    const scales = live.map(
+      ({ g }) => this.transform.scale?.(g.options as unknown as ParamContext['options']) ?? null,
+    );
+    if (scales.every((k) => k !== null)) {
+      live.forEach(({ p }, i) => backend().axpy(p, scales[i] as number, p.grad as Tensor));
+      return;
+    }
+    const contexts = (): ParamContext[] =>
+      live.map(({ p, g, s, index }) => {
+        let w: ArrayLike<number> | null = null;
+        return {
+          weights: () => (w ??= p.readSync()),
+          state: s,
+          options: g.options as unknown as ParamContext['options'],
+          group: g.name,
+          index,
+          shape: p.shape,
+        };
+      });
+    // The update vectors are scratch state reused across steps (no allocation per step).
+    const updates = live.map(({ p, s }) => {
+      let u = s.scratch;
+      if (!u || u.length !== p.size) u = s.scratch = new Float64Array(p.size);
+      u.set((p.grad as Tensor).readSync());
+      return u;
+    });
+    this.transform.update(updates, contexts());
+    live.forEach(({ p }, i) => {
+      backend().axpy(p, 1, {
+        storage: backend().fromHost(updates[i]),
+        shape: p.shape,
+        strides: p.strides,
+        offset: 0,
+      });
+    });
+    // After the step, with the new weights.
+    this.transform.afterApply?.(contexts(), (i, values) => live[i].p.storage.write(live[i].p, values));
   }
 
   /** Clears the gradients of all parameters. */

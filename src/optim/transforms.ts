@@ -1,13 +1,32 @@
 /**
- * Gradient transformations (after optax): each rewrites the update vector `u` of one parameter in
- * place, possibly keeping state. An optimizer is a chain of them and the position of the weight
- * decay transform gives it its meaning:
- *   SGD   = [decay, momentum, −lr]       coupled L2: u = g + λw before momentum (PyTorch SGD)
- *   Adam  = [decay, adam, −lr]           coupled L2 inside the adaptive step (PyTorch Adam)
- *   AdamW = [adam, decay, −lr]           decoupled: w ← w − lr·(adam(g) + λw) (PyTorch AdamW)
- * The update is then added to the weights: w ← w + u. Arithmetic is in float64, on host copies of
- * the gradient (and of the weights, for the transforms that read them).
+ * Gradient transformations (after optax): each rewrites the update vectors of the whole parameter
+ * list in place, possibly keeping per-parameter state, and `chain` composes them. An optimizer is one
+ * transformation, and the position of the weight decay in its chain gives the decay its meaning:
+ *   SGD   = chain(addDecayedWeights, traceMomentum, scaleByLearningRate)   coupled L2 (PyTorch SGD)
+ *   Adam  = chain(addDecayedWeights, scaleByAdam, scaleByLearningRate)     coupled L2 (PyTorch Adam)
+ *   AdamW = chain(scaleByAdam, addDecayedWeights, scaleByLearningRate)     decoupled (PyTorch AdamW)
+ * The updates start as the gradients and are then added to the weights: w ← w + u; a transform may
+ * also act after that (`afterApply`: the proximal L1 step). Arithmetic is in float64 on host copies.
+ *
+ * Hyper-parameters given to a transform are fixed; those left out are read, at every step, from the
+ * options of the parameter's group — what per-group settings and learning-rate schedulers change.
+ * `masked` applies a transformation to some parameters only, `partition` a different one per label.
  */
+import { ValueError } from '../util/errors.js';
+
+/** What a transformation sees of one parameter. */
+export interface ParamContext {
+  /** The parameter's values, row-major (a host copy, read on first call). */
+  weights(): ArrayLike<number>;
+  /** Its state: named float64 buffers (saved by the optimizer's stateDict) and the step count. */
+  state: ParamState;
+  /** The options of its group (lr, weightDecay, …); `name` is the group's name. */
+  options: Readonly<Record<string, unknown>> & { lr: number };
+  group: string;
+  /** Its position in the optimizer's parameter list, and its shape. */
+  index: number;
+  shape: readonly number[];
+}
 
 /** Per-parameter state: named float64 buffers plus the step count. */
 export interface ParamState {
@@ -17,13 +36,32 @@ export interface ParamState {
   scratch?: Float64Array;
 }
 
-/** One transformation of the update; `o` holds the group's hyper-parameters. */
-export interface Transform<O> {
+/** A gradient transformation over a parameter list (optax's GradientTransformation). */
+export interface GradientTransform {
   readonly name: string;
-  /** `w()` gives the parameter's values (a host copy, read on first call). */
-  apply(u: Float64Array, w: () => ArrayLike<number>, s: ParamState, o: O): void;
-  /** True when, with these options, `apply` would leave `u` and the state untouched (skipped). */
-  isNoop?(o: O): boolean;
+  /** Rewrites `updates[i]` (the update of parameter `params[i]`) in place. */
+  update(updates: Float64Array[], params: readonly ParamContext[]): void;
+  /**
+   * With these group options, is this transformation u ← k·u for every element? Then k (1 when it
+   * does nothing), else null — so an optimizer can run a plain chain as one in-place kernel.
+   */
+  scale?(options: ParamContext['options']): number | null;
+  /** Runs after the updates were added to the weights; may rewrite the weights of `params`. */
+  afterApply?(
+    params: readonly ParamContext[],
+    write: (i: number, values: Float64Array | Float32Array) => void,
+  ): void;
+}
+
+/** A fixed value, or the option `key` of the parameter's group. */
+function hp(given: number | undefined, p: ParamContext, key: string): number {
+  if (given !== undefined) return given;
+  const v = p.options[key];
+  if (typeof v !== 'number')
+    throw new ValueError(
+      `${key} is not set for group '${p.group}' (pass it to the transform or to the optimizer)`,
+    );
+  return v;
 }
 
 function buffer(s: ParamState, name: string, n: number, init = 0): [Float64Array, boolean] {
@@ -34,31 +72,127 @@ function buffer(s: ParamState, name: string, n: number, init = 0): [Float64Array
   return [created, true];
 }
 
-/** Options read by the weight-decay transforms. */
+/** A transformation applied to each parameter on its own. */
+function perParam(
+  name: string,
+  fn: (u: Float64Array, p: ParamContext) => void,
+  scale?: GradientTransform['scale'],
+): GradientTransform {
+  return {
+    name,
+    update(updates, params) {
+      for (let i = 0; i < updates.length; i++) fn(updates[i], params[i]);
+    },
+    scale,
+  };
+}
+
+/** Applies `transforms` in order. */
+export function chain(...transforms: GradientTransform[]): GradientTransform {
+  return {
+    name: `chain(${transforms.map((t) => t.name).join(', ')})`,
+    update(updates, params) {
+      for (const t of transforms) t.update(updates, params);
+    },
+    scale(o) {
+      let k = 1;
+      for (const t of transforms) {
+        const s = t.scale?.(o);
+        if (s === null || s === undefined) return null;
+        k *= s;
+      }
+      return k;
+    },
+    afterApply(params, write) {
+      for (const t of transforms) t.afterApply?.(params, write);
+    },
+  };
+}
+
+/** Applies `transform` to the parameters for which `mask` is true, leaving the others' updates alone. */
+export function masked(transform: GradientTransform, mask: (p: ParamContext) => boolean): GradientTransform {
+  return partition({ on: transform, off: identity() }, (p) => (mask(p) ? 'on' : 'off'));
+}
+
+/** Applies `transforms[label(p)]` to each parameter p (optax's partition). */
+export function partition(
+  transforms: Record<string, GradientTransform>,
+  label: (p: ParamContext) => string,
+): GradientTransform {
+  /** Positions of the parameters of each label. */
+  const split = (params: readonly ParamContext[]) => {
+    const parts = new Map<string, number[]>();
+    params.forEach((p, i) => {
+      const l = label(p);
+      if (!transforms[l])
+        throw new ValueError(
+          `partition: label '${l}' has no transformation (labels: ${Object.keys(transforms).join(', ')})`,
+        );
+      const part = parts.get(l);
+      if (part) part.push(i);
+      else parts.set(l, [i]);
+    });
+    return parts;
+  };
+  return {
+    name: `partition(${Object.entries(transforms)
+      .map(([l, t]) => `${l}: ${t.name}`)
+      .join(', ')})`,
+    update(updates, params) {
+      for (const [l, idx] of split(params))
+        transforms[l].update(
+          idx.map((i) => updates[i]),
+          idx.map((i) => params[i]),
+        );
+    },
+    afterApply(params, write) {
+      for (const [l, idx] of split(params))
+        transforms[l].afterApply?.(
+          idx.map((i) => params[i]),
+          (j, v) => write(idx[j], v),
+        );
+    },
+  };
+}
+
+/** Leaves the updates as they are. */
+export function identity(): GradientTransform {
+  return { name: 'identity', update() {}, scale: () => 1 };
+}
+
+/** Options of the weight-decay transformation (each read from the group when not given). */
 export interface DecayOptions {
   /** λ ≥ 0. */
   weightDecay: number;
   /** 'l2': u += λ·w (the gradient of λ/2·‖w‖²); 'l1': u += λ·sign(w) (unless proximal). */
   penalty: 'l2' | 'l1';
-  /** With 'l1': skip the subgradient and soft-threshold the weights after the step (exact zeros). */
+  /** With 'l1': skip the subgradient; `proximalL1` soft-thresholds the weights after the step. */
   proximal: boolean;
 }
 
-/** u += λ·w (L2) or λ·sign(w) (L1, when not proximal). Its position in the chain decides coupled vs decoupled. */
-export const addDecayedWeights: Transform<DecayOptions> = {
-  name: 'addDecayedWeights',
-  isNoop: (o) => o.weightDecay === 0 || (o.penalty === 'l1' && o.proximal),
-  apply(u, weights, _s, o) {
-    const lambda = o.weightDecay;
-    if (lambda === 0) return;
-    const w = weights();
-    if (o.penalty === 'l2') {
-      for (let i = 0; i < u.length; i++) u[i] += lambda * w[i];
-    } else if (!o.proximal) {
-      for (let i = 0; i < u.length; i++) u[i] += lambda * Math.sign(w[i]);
-    }
-  },
-};
+/** u += λ·w (L2) or λ·sign(w) (L1, unless proximal). Its position in a chain decides coupled vs decoupled. */
+export function addDecayedWeights(opts: Partial<DecayOptions> = {}): GradientTransform {
+  const settings = (p: ParamContext['options']) => ({
+    lambda: opts.weightDecay ?? (p.weightDecay as number | undefined) ?? 0,
+    penalty: opts.penalty ?? (p.penalty as DecayOptions['penalty'] | undefined) ?? 'l2',
+    proximal: opts.proximal ?? (p.proximal as boolean | undefined) ?? false,
+  });
+  const noop = (o: ParamContext['options']) => {
+    const s = settings(o);
+    return s.lambda === 0 || (s.penalty === 'l1' && s.proximal);
+  };
+  return perParam(
+    'addDecayedWeights',
+    (u, p) => {
+      if (noop(p.options)) return;
+      const { lambda, penalty } = settings(p.options);
+      const w = p.weights();
+      if (penalty === 'l2') for (let i = 0; i < u.length; i++) u[i] += lambda * w[i];
+      else for (let i = 0; i < u.length; i++) u[i] += lambda * Math.sign(w[i]);
+    },
+    (o) => (noop(o) ? 1 : null),
+  );
+}
 
 /** Options of SGD's momentum. */
 export interface MomentumOptions {
@@ -68,20 +202,25 @@ export interface MomentumOptions {
 }
 
 /** PyTorch's SGD momentum: b ← μb + (1−τ)u (b = u on the first step); u ← b, or u + μb with Nesterov. */
-export const trace: Transform<MomentumOptions> = {
-  name: 'trace',
-  isNoop: (o) => o.momentum === 0,
-  apply(u, _w, s, o) {
-    if (o.momentum === 0) return;
-    const [b, fresh] = buffer(s, 'momentumBuffer', u.length);
-    const m = o.momentum;
-    const keep = 1 - o.dampening;
-    for (let i = 0; i < u.length; i++) {
-      b[i] = fresh ? u[i] : m * b[i] + keep * u[i];
-      u[i] = o.nesterov ? u[i] + m * b[i] : b[i];
-    }
-  },
-};
+export function traceMomentum(opts: Partial<MomentumOptions> = {}): GradientTransform {
+  const mu = (o: ParamContext['options']) => opts.momentum ?? (o.momentum as number | undefined) ?? 0;
+  return perParam(
+    'traceMomentum',
+    (u, p) => {
+      const m = mu(p.options);
+      if (m === 0) return;
+      const damp = opts.dampening ?? (p.options.dampening as number | undefined) ?? 0;
+      const nesterov = opts.nesterov ?? (p.options.nesterov as boolean | undefined) ?? false;
+      const [b, fresh] = buffer(p.state, 'momentumBuffer', u.length);
+      const keep = 1 - damp;
+      for (let i = 0; i < u.length; i++) {
+        b[i] = fresh ? u[i] : m * b[i] + keep * u[i];
+        u[i] = nesterov ? u[i] + m * b[i] : b[i];
+      }
+    },
+    (o) => (mu(o) === 0 ? 1 : null),
+  );
+}
 
 /** Options of Adam. */
 export interface AdamOptions {
@@ -91,13 +230,15 @@ export interface AdamOptions {
 }
 
 /** Adam's direction m̂/(√v̂ + ε) with bias correction (and AMSGrad's running max of v). */
-export const scaleByAdam: Transform<AdamOptions> = {
-  name: 'scaleByAdam',
-  apply(u, _w, s, o) {
-    const [b1, b2] = o.betas;
+export function scaleByAdam(opts: Partial<AdamOptions> = {}): GradientTransform {
+  return perParam('scaleByAdam', (u, p) => {
+    const [b1, b2] = opts.betas ?? (p.options.betas as [number, number] | undefined) ?? [0.9, 0.999];
+    const eps = opts.eps ?? (p.options.eps as number | undefined) ?? 1e-8;
+    const amsgrad = opts.amsgrad ?? (p.options.amsgrad as boolean | undefined) ?? false;
+    const s = p.state;
     const [m] = buffer(s, 'expAvg', u.length);
     const [v] = buffer(s, 'expAvgSq', u.length);
-    const vmax = o.amsgrad ? buffer(s, 'maxExpAvgSq', u.length)[0] : null;
+    const vmax = amsgrad ? buffer(s, 'maxExpAvgSq', u.length)[0] : null;
     const bc1 = 1 - b1 ** s.step;
     const sqrtBc2 = Math.sqrt(1 - b2 ** s.step);
     for (let i = 0; i < u.length; i++) {
@@ -109,10 +250,10 @@ export const scaleByAdam: Transform<AdamOptions> = {
         if (vv > vmax[i]) vmax[i] = vv;
         vv = vmax[i];
       }
-      u[i] = m[i] / bc1 / (Math.sqrt(vv) / sqrtBc2 + o.eps);
+      u[i] = m[i] / bc1 / (Math.sqrt(vv) / sqrtBc2 + eps);
     }
-  },
-};
+  });
+}
 
 /** Options of RMSprop. */
 export interface RmsOptions {
@@ -123,28 +264,31 @@ export interface RmsOptions {
 }
 
 /** RMSprop (PyTorch): v ← αv + (1−α)g²; u ← g/(√(v − ḡ²) + ε) if centered; with momentum b ← μb + u. */
-export const scaleByRms: Transform<RmsOptions> = {
-  name: 'scaleByRms',
-  apply(u, _w, s, o) {
+export function scaleByRms(opts: Partial<RmsOptions> = {}): GradientTransform {
+  return perParam('scaleByRms', (u, p) => {
+    const a = opts.alpha ?? (p.options.alpha as number | undefined) ?? 0.99;
+    const eps = opts.eps ?? (p.options.eps as number | undefined) ?? 1e-8;
+    const centered = opts.centered ?? (p.options.centered as boolean | undefined) ?? false;
+    const momentum = opts.momentum ?? (p.options.momentum as number | undefined) ?? 0;
+    const s = p.state;
     const [v] = buffer(s, 'squareAvg', u.length);
-    const ga = o.centered ? buffer(s, 'gradAvg', u.length)[0] : null;
-    const mb = o.momentum > 0 ? buffer(s, 'momentumBuffer', u.length)[0] : null;
-    const a = o.alpha;
+    const ga = centered ? buffer(s, 'gradAvg', u.length)[0] : null;
+    const mb = momentum > 0 ? buffer(s, 'momentumBuffer', u.length)[0] : null;
     for (let i = 0; i < u.length; i++) {
       const g = u[i];
       v[i] = a * v[i] + (1 - a) * g * g;
       let avg: number;
       if (ga) {
         ga[i] = a * ga[i] + (1 - a) * g;
-        avg = Math.sqrt(v[i] - ga[i] * ga[i]) + o.eps;
-      } else avg = Math.sqrt(v[i]) + o.eps;
+        avg = Math.sqrt(v[i] - ga[i] * ga[i]) + eps;
+      } else avg = Math.sqrt(v[i]) + eps;
       if (mb) {
-        mb[i] = o.momentum * mb[i] + g / avg;
+        mb[i] = momentum * mb[i] + g / avg;
         u[i] = mb[i];
       } else u[i] = g / avg;
     }
-  },
-};
+  });
+}
 
 /** Options of Adagrad. */
 export interface AdagradOptions {
@@ -154,32 +298,76 @@ export interface AdagradOptions {
 }
 
 /** Adagrad (PyTorch): Σ ← Σ + g²; u ← g/(√Σ + ε) / (1 + (t−1)·lrDecay). */
-export const scaleByAdagrad: Transform<AdagradOptions> = {
-  name: 'scaleByAdagrad',
-  apply(u, _w, s, o) {
-    const [acc] = buffer(s, 'sum', u.length, o.initialAccumulatorValue);
-    const decay = 1 / (1 + (s.step - 1) * o.lrDecay);
+export function scaleByAdagrad(opts: Partial<AdagradOptions> = {}): GradientTransform {
+  return perParam('scaleByAdagrad', (u, p) => {
+    const init =
+      opts.initialAccumulatorValue ?? (p.options.initialAccumulatorValue as number | undefined) ?? 0;
+    const eps = opts.eps ?? (p.options.eps as number | undefined) ?? 1e-10;
+    const lrDecay = opts.lrDecay ?? (p.options.lrDecay as number | undefined) ?? 0;
+    const [acc] = buffer(p.state, 'sum', u.length, init);
+    const decay = 1 / (1 + (p.state.step - 1) * lrDecay);
     for (let i = 0; i < u.length; i++) {
       acc[i] += u[i] * u[i];
-      u[i] = (decay * u[i]) / (Math.sqrt(acc[i]) + o.eps);
+      u[i] = (decay * u[i]) / (Math.sqrt(acc[i]) + eps);
     }
-  },
-};
-
-/** Options read by the final scaling. */
-export interface LrOptions {
-  lr: number;
+  });
 }
 
-/** u ← −lr·u (the step goes downhill). */
-export const scaleByLearningRate: Transform<LrOptions> = {
-  name: 'scaleByLearningRate',
-  apply(u, _w, _s, o) {
-    for (let i = 0; i < u.length; i++) u[i] *= -o.lr;
-  },
-};
+/** u ← −lr·u (the step goes downhill); `lr` fixed, or the group's (what schedulers change). */
+export function scaleByLearningRate(lr?: number): GradientTransform {
+  return perParam(
+    'scaleByLearningRate',
+    (u, p) => {
+      const k = -hp(lr, p, 'lr');
+      for (let i = 0; i < u.length; i++) u[i] *= k;
+    },
+    (o) => -(lr ?? o.lr),
+  );
+}
 
-/** The proximal step of L1 after the update: w ← sign(w)·max(|w| − lr·λ, 0), which makes exact zeros. */
+/**
+ * Scales all updates together so that their total 2-norm is at most `maxNorm` (u ← u·maxNorm/(‖u‖ +
+ * 1e-6) when above, as clipGradNorm_): placed first in a chain it clips the gradients.
+ */
+export function clipByGlobalNorm(maxNorm: number): GradientTransform {
+  if (!(maxNorm >= 0)) throw new ValueError(`clipByGlobalNorm: maxNorm must be ≥ 0, got ${maxNorm}`);
+  return {
+    name: 'clipByGlobalNorm',
+    update(updates) {
+      let sq = 0;
+      for (const u of updates) for (let i = 0; i < u.length; i++) sq += u[i] * u[i];
+      const coef = maxNorm / (Math.sqrt(sq) + 1e-6);
+      if (coef < 1) for (const u of updates) for (let i = 0; i < u.length; i++) u[i] *= coef;
+    },
+  };
+}
+
+/**
+ * The proximal step of L1, after the update: w ← sign(w)·max(|w| − lr·λ, 0), which makes exact
+ * zeros. Active for groups with penalty 'l1', proximal true and λ > 0 (or always, given `threshold`
+ * values through the options it reads: weightDecay, lr).
+ */
+export function proximalL1(opts: { weightDecay?: number; lr?: number } = {}): GradientTransform {
+  const active = (o: ParamContext['options']) =>
+    (opts.weightDecay !== undefined || (o.penalty === 'l1' && o.proximal === true)) &&
+    (opts.weightDecay ?? (o.weightDecay as number | undefined) ?? 0) > 0;
+  return {
+    name: 'proximalL1',
+    update() {},
+    scale: (o) => (active(o) ? null : 1),
+    afterApply(params, write) {
+      params.forEach((p, i) => {
+        if (!active(p.options)) return;
+        const t = hp(opts.lr, p, 'lr') * (opts.weightDecay ?? (p.options.weightDecay as number));
+        const w = Float64Array.from(p.weights());
+        softThreshold(w, t);
+        write(i, w);
+      });
+    },
+  };
+}
+
+/** w ← sign(w)·max(|w| − threshold, 0) in place. */
 export function softThreshold(w: Float64Array | Float32Array, threshold: number): void {
   for (let i = 0; i < w.length; i++) {
     const v = w[i];
