@@ -9,11 +9,8 @@ import { randomSplit, TensorDataset } from '../data/dataset.js';
 import type { ImageSet } from '../data/fashionMnist.js';
 import { DataLoader } from '../data/loader.js';
 import { circles, moons, type Points2d, spirals, xor } from '../data/synthetic.js';
-import { kaimingNormal_, normal_, xavierNormal_, zeros_ } from '../nn/init.js';
-import { ELU, GELU, LeakyReLU, PReLU, ReLU, Sigmoid, SiLU, Tanh } from '../nn/layers/activation.js';
-import { Flatten, Sequential } from '../nn/layers/containers.js';
-import { Linear } from '../nn/layers/linear.js';
-import { Dropout, LayerNorm } from '../nn/layers/regularization.js';
+import type { Sequential } from '../nn/layers/containers.js';
+import { mlp } from '../nn/mlp.js';
 import type { Module } from '../nn/module.js';
 import { decayGroups } from '../optim/groups.js';
 import type { BaseOptions, GroupSpec, Optimizer } from '../optim/optimizer.js';
@@ -25,63 +22,23 @@ import {
   OneCycleLR,
   StepLR,
 } from '../optim/schedulers.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { Generator } from '../util/random.js';
 import type { RunConfig } from './config.js';
-
-function activation(name: RunConfig['model']['activation']): Module {
-  switch (name) {
-    case 'relu':
-      return new ReLU();
-    case 'leaky_relu':
-      return new LeakyReLU();
-    case 'prelu':
-      return new PReLU();
-    case 'elu':
-      return new ELU();
-    case 'gelu':
-      return new GELU();
-    case 'silu':
-      return new SiLU();
-    case 'sigmoid':
-      return new Sigmoid();
-    case 'tanh':
-      return new Tanh();
-    default:
-      return name satisfies never;
-  }
-}
 
 /** The MLP described by `config.model` for `inputs` features and `classes` outputs. */
 export function buildModel(config: RunConfig, inputs: number, classes: number, g: Generator): Sequential {
   const m = config.model;
-  const drops = Array.isArray(m.dropout) ? m.dropout : m.hidden.map(() => m.dropout as number);
-  const layers: Module[] = [new Flatten()];
-  let width = inputs;
-  const init = (l: Linear, last: boolean) => {
-    if (m.init === 'default') return;
-    if (m.init === 'normal') normal_(l.weight, 0, m.initStd, { generator: g });
-    else if (m.init === 'xavier') xavierNormal_(l.weight, 1, { generator: g });
-    else
-      kaimingNormal_(l.weight, {
-        nonlinearity: last ? 'linear' : m.activation === 'relu' ? 'relu' : 'leaky_relu',
-        generator: g,
-      });
-    zeros_(l.bias as Tensor);
-  };
-  m.hidden.forEach((h, i) => {
-    const l = new Linear(width, h, { generator: g });
-    init(l, false);
-    layers.push(l);
-    if (m.layerNorm) layers.push(new LayerNorm(h));
-    layers.push(activation(m.activation));
-    if ((drops[i] ?? 0) > 0) layers.push(new Dropout(drops[i], g));
-    width = h;
+  return mlp({
+    inputs,
+    hidden: m.hidden,
+    outputs: classes,
+    activation: m.activation,
+    dropout: m.dropout,
+    init: m.init,
+    initStd: m.initStd,
+    layerNorm: m.layerNorm,
+    generator: g,
   });
-  const out = new Linear(width, classes, { generator: g });
-  init(out, true);
-  layers.push(out);
-  return new Sequential(...layers);
 }
 
 /** The optimizer of `config.optimizer` over the model's parameters. */

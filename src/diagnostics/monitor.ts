@@ -10,6 +10,7 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import type { HookHandle, Module } from '../nn/module.js';
+import { vectorNorm } from '../ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Callback, EpochRecord } from '../train/fit.js';
 import { ValueError } from '../util/errors.js';
@@ -69,13 +70,6 @@ export interface Sample {
 /** The elements of `t` in row-major order (a host copy: diagnostics read through the doors). */
 function values(t: Tensor): ArrayLike<number> {
   return t.readSync();
-}
-
-function norm(t: Tensor): number {
-  const d = t.readSync();
-  let s = 0;
-  for (let i = 0; i < d.length; i++) s += d[i] * d[i];
-  return Math.sqrt(s);
 }
 
 function hasNonFinite(d: ArrayLike<number>): boolean {
@@ -210,9 +204,9 @@ export class Diagnostics {
     const stats: Record<string, ParamStats> = {};
     let total = 0;
     for (const [name, p] of params) {
-      const g = p.grad ? norm(p.grad) : null;
+      const g = p.grad ? vectorNorm(p.grad) : null;
       if (g !== null && Number.isFinite(g)) total += g * g;
-      stats[name] = { gradNorm: g, weightNorm: norm(p), updateRatio: null };
+      stats[name] = { gradNorm: g, weightNorm: vectorNorm(p), updateRatio: null };
     }
     total = Math.sqrt(total);
     const sample: Sample = {

@@ -18,11 +18,8 @@ import { TensorDataset } from '../data/dataset.js';
 import type { ImageSet } from '../data/fashionMnist.js';
 import { DataLoader } from '../data/loader.js';
 import { crossEntropy } from '../nn/functional/loss.js';
-import { normal_, zeros_ } from '../nn/init.js';
-import { ReLU } from '../nn/layers/activation.js';
-import { Flatten, Sequential } from '../nn/layers/containers.js';
-import { Linear } from '../nn/layers/linear.js';
-import { Dropout } from '../nn/layers/regularization.js';
+import type { Sequential } from '../nn/layers/containers.js';
+import { mlp as buildMlp } from '../nn/mlp.js';
 import type { Module } from '../nn/module.js';
 import { narrow } from '../ops/shape.js';
 import { decayGroups } from '../optim/groups.js';
@@ -35,32 +32,21 @@ import { KeelError } from '../util/errors.js';
 import { Generator } from '../util/random.js';
 import { type Experiment, type ExperimentContext, type ExperimentResult, fmt } from './types.js';
 
-/** An MLP 784-h₁-…-10 with ReLU and optional dropout after each hidden layer. */
+/** An MLP 784-h₁-…-10 with ReLU and optional dropout after each hidden layer (N(0, 0.01) or PyTorch's init). */
 export function fashionMlp(
   hidden: number[],
   dropout: number[],
   g: Generator,
   init: 'normal' | 'default' = 'normal',
 ): Sequential {
-  const layers: Module[] = [new Flatten()];
-  let inputs = 784;
-  hidden.forEach((h, i) => {
-    const l = new Linear(inputs, h, { generator: g });
-    if (init === 'normal') {
-      normal_(l.weight, 0, 0.01, { generator: g });
-      zeros_(l.bias as Tensor);
-    }
-    layers.push(l, new ReLU());
-    if ((dropout[i] ?? 0) > 0) layers.push(new Dropout(dropout[i], g));
-    inputs = h;
+  return buildMlp({
+    inputs: 784,
+    hidden,
+    outputs: 10,
+    dropout: hidden.map((_, i) => dropout[i] ?? 0),
+    init,
+    generator: g,
   });
-  const out = new Linear(inputs, 10, { generator: g });
-  if (init === 'normal') {
-    normal_(out.weight, 0, 0.01, { generator: g });
-    zeros_(out.bias as Tensor);
-  }
-  layers.push(out);
-  return new Sequential(...layers);
 }
 
 type Data = { train: ImageSet; test: ImageSet };

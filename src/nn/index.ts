@@ -10,5 +10,6 @@ export * from './layers/containers.js';
 export * from './layers/linear.js';
 export * from './layers/loss.js';
 export * from './layers/regularization.js';
+export { type ActivationName, type MlpInit, type MlpOptions, mlp } from './mlp.js';
 export { type ForwardHook, type HookHandle, type LoadResult, Module, StateDictError } from './module.js';
 export { Parameter } from './parameter.js';

@@ -13,13 +13,19 @@ import type { Generator } from '../util/random.js';
 import { fromKernel } from './core.js';
 import { mul } from './elementwise.js';
 
+/** Checks a dropout probability, naming the op: returns p. */
+export function checkDropoutP(op: string, p: number): number {
+  if (!(p >= 0 && p <= 1)) throw new ValueError(`${op}: p must be in [0, 1], got ${p}`);
+  return p;
+}
+
 /**
  * Zeroes each element of `x` with probability `p` (one 32-bit draw of `generator` per element, in
  * row-major order) and scales the survivors by `scale` (1/(1−p) for inverted dropout).
  */
 export function dropoutMasked(x: Tensor, p: number, scale: number, generator: Generator): Tensor {
   if (!isFloat(x.dtype)) throw new DTypeError(`dropout: expected a float tensor, got ${x.dtype}`);
-  if (!(p >= 0 && p <= 1)) throw new ValueError(`dropout: p must be in [0, 1], got ${p}`);
+  checkDropoutP('dropout', p);
   const [out, maskData] = backend().dropout(x, p, scale, generator);
   const y = fromKernel(out, x.shape, x.dtype);
   const mask = fromKernel(maskData, x.shape, x.dtype);

@@ -1,7 +1,8 @@
 /**
- * Installs the ops as Tensor methods (`x.mul(y).sum()`), so chained code reads like PyTorch. Each
- * method is a one-line forward to the function of the same name; the declarations below give them
- * types. Imported for its effect by the package index.
+ * Installs the ops as Tensor methods (`x.mul(y).sum()`), so chained code reads like PyTorch. The
+ * declarations below give the methods their types; one table, exhaustive over them, names the op
+ * each forwards to (the tensor as first argument), and a loop installs them. Imported for its
+ * effect by the package index.
  */
 
 import { type BackwardOptions, backward } from '../autograd/engine.js';
@@ -81,181 +82,98 @@ declare module '../tensor/tensor.js' {
   }
 }
 
-const P = Tensor.prototype;
-P.add = function (b) {
-  return ew.add(this, b);
+/** Every method: the function it forwards to, with the tensor as first argument (exhaustive by type). */
+type MethodName = Exclude<keyof Tensor & string, NonMethods>;
+type NonMethods =
+  | 'grad'
+  | 'gradFn'
+  | 'name'
+  | 'storage'
+  | 'shape'
+  | 'dtype'
+  | 'strides'
+  | 'offset'
+  | 'size'
+  | 'ndim'
+  | 'isLeaf'
+  | 'requiresGrad'
+  | 'requiresGrad_'
+  | 'retainGrad'
+  | 'isContiguous'
+  | 'detach'
+  | 'readSync'
+  | 'read'
+  | 'toArray'
+  | 'item'
+  | 'toString';
+type Method<K extends MethodName> = Tensor[K] extends (...a: infer A) => infer R
+  ? (self: Tensor, ...a: A) => R
+  : never;
+
+const methods: { [K in MethodName]: Method<K> } = {
+  add: ew.add,
+  sub: ew.sub,
+  mul: ew.mul,
+  div: ew.div,
+  pow: ew.pow,
+  maximum: ew.maximum,
+  minimum: ew.minimum,
+  eq: ew.eq,
+  ne: ew.ne,
+  lt: ew.lt,
+  le: ew.le,
+  gt: ew.gt,
+  ge: ew.ge,
+  neg: ew.neg,
+  exp: ew.exp,
+  log: ew.log,
+  sqrt: ew.sqrt,
+  abs: ew.abs,
+  sign: ew.sign,
+  square: ew.square,
+  reciprocal: ew.reciprocal,
+  relu: ew.relu,
+  sigmoid: ew.sigmoid,
+  tanh: ew.tanh,
+  erf: ew.erf,
+  clamp: ew.clamp,
+  cast: ew.cast,
+  float: (t) => ew.cast(t, 'float32'),
+  double: (t) => ew.cast(t, 'float64'),
+  int: (t) => ew.cast(t, 'int32'),
+  sum: rd.sum,
+  mean: rd.mean,
+  amax: rd.amax,
+  amin: rd.amin,
+  max: rd.amax,
+  min: rd.amin,
+  argmax: rd.argmax,
+  argmin: rd.argmin,
+  var: rd.variance,
+  std: rd.std,
+  logsumexp: rd.logsumexp,
+  softmax,
+  logSoftmax,
+  matmul,
+  reshape: sh.reshape,
+  view: sh.reshape,
+  permute: sh.permute,
+  transpose: sh.transpose,
+  expand: sh.expand,
+  slice: sh.slice,
+  narrow: sh.narrow,
+  select: sh.select,
+  squeeze: sh.squeeze,
+  unsqueeze: sh.unsqueeze,
+  flatten: sh.flatten,
+  contiguous: sh.contiguous,
+  gather,
+  indexSelect,
+  backward: (t, gradient, opts) => backward(t, { ...opts, gradient }),
 };
-P.sub = function (b) {
-  return ew.sub(this, b);
-};
-P.mul = function (b) {
-  return ew.mul(this, b);
-};
-P.div = function (b) {
-  return ew.div(this, b);
-};
-P.pow = function (b) {
-  return ew.pow(this, b);
-};
-P.maximum = function (b) {
-  return ew.maximum(this, b);
-};
-P.minimum = function (b) {
-  return ew.minimum(this, b);
-};
-P.eq = function (b) {
-  return ew.eq(this, b);
-};
-P.ne = function (b) {
-  return ew.ne(this, b);
-};
-P.lt = function (b) {
-  return ew.lt(this, b);
-};
-P.le = function (b) {
-  return ew.le(this, b);
-};
-P.gt = function (b) {
-  return ew.gt(this, b);
-};
-P.ge = function (b) {
-  return ew.ge(this, b);
-};
-P.neg = function () {
-  return ew.neg(this);
-};
-P.exp = function () {
-  return ew.exp(this);
-};
-P.log = function () {
-  return ew.log(this);
-};
-P.sqrt = function () {
-  return ew.sqrt(this);
-};
-P.abs = function () {
-  return ew.abs(this);
-};
-P.sign = function () {
-  return ew.sign(this);
-};
-P.square = function () {
-  return ew.square(this);
-};
-P.reciprocal = function () {
-  return ew.reciprocal(this);
-};
-P.relu = function () {
-  return ew.relu(this);
-};
-P.sigmoid = function () {
-  return ew.sigmoid(this);
-};
-P.erf = function () {
-  return ew.erf(this);
-};
-P.tanh = function () {
-  return ew.tanh(this);
-};
-P.clamp = function (min, max) {
-  return ew.clamp(this, min, max);
-};
-P.cast = function (dtype) {
-  return ew.cast(this, dtype);
-};
-P.float = function () {
-  return ew.cast(this, 'float32');
-};
-P.double = function () {
-  return ew.cast(this, 'float64');
-};
-P.int = function () {
-  return ew.cast(this, 'int32');
-};
-P.sum = function (axis, keepdim) {
-  return rd.sum(this, axis, keepdim);
-};
-P.mean = function (axis, keepdim) {
-  return rd.mean(this, axis, keepdim);
-};
-P.amax = function (axis, keepdim) {
-  return rd.amax(this, axis, keepdim);
-};
-P.amin = function (axis, keepdim) {
-  return rd.amin(this, axis, keepdim);
-};
-P.max = function (axis, keepdim) {
-  return rd.amax(this, axis, keepdim);
-};
-P.min = function (axis, keepdim) {
-  return rd.amin(this, axis, keepdim);
-};
-P.argmax = function (axis, keepdim) {
-  return rd.argmax(this, axis, keepdim);
-};
-P.argmin = function (axis, keepdim) {
-  return rd.argmin(this, axis, keepdim);
-};
-P.var = function (axis, opts) {
-  return rd.variance(this, axis, opts);
-};
-P.std = function (axis, opts) {
-  return rd.std(this, axis, opts);
-};
-P.logsumexp = function (axis, keepdim) {
-  return rd.logsumexp(this, axis, keepdim);
-};
-P.softmax = function (axis) {
-  return softmax(this, axis);
-};
-P.logSoftmax = function (axis) {
-  return logSoftmax(this, axis);
-};
-P.matmul = function (b) {
-  return matmul(this, b);
-};
-P.reshape = function (shape) {
-  return sh.reshape(this, shape);
-};
-P.view = function (shape) {
-  return sh.reshape(this, shape);
-};
-P.permute = function (dims) {
-  return sh.permute(this, dims);
-};
-P.transpose = function (a, b) {
-  return sh.transpose(this, a, b);
-};
-P.expand = function (shape) {
-  return sh.expand(this, shape);
-};
-P.slice = function (axis, start, end, step) {
-  return sh.slice(this, axis, start, end, step);
-};
-P.narrow = function (axis, start, length) {
-  return sh.narrow(this, axis, start, length);
-};
-P.select = function (axis, index) {
-  return sh.select(this, axis, index);
-};
-P.squeeze = function (axis) {
-  return sh.squeeze(this, axis);
-};
-P.unsqueeze = function (axis) {
-  return sh.unsqueeze(this, axis);
-};
-P.flatten = function (s, e) {
-  return sh.flatten(this, s, e);
-};
-P.contiguous = function () {
-  return sh.contiguous(this);
-};
-P.gather = function (axis, index) {
-  return gather(this, axis, index);
-};
-P.indexSelect = function (axis, index) {
-  return indexSelect(this, axis, index);
-};
-P.backward = function (gradient, opts) {
-  backward(this, { ...opts, gradient });
-};
+
+const P = Tensor.prototype as unknown as Record<string, (this: Tensor, ...a: unknown[]) => unknown>;
+for (const [name, fn] of Object.entries(methods) as [string, (self: Tensor, ...a: unknown[]) => unknown][])
+  P[name] = function (this: Tensor, ...a: unknown[]) {
+    return fn(this, ...a);
+  };

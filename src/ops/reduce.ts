@@ -102,6 +102,26 @@ export function std(x: Tensor, axis?: Axes, opts: VarOptions = {}): Tensor {
   return sqrt(variance(x, axis, opts));
 }
 
+/**
+ * The p-norm of all elements of `t` as a number (p = 2 by default, Infinity for the largest
+ * magnitude), accumulated in float64 on a host copy; no gradient. Gradient clipping, the gradient
+ * tracker and the diagnostics all measure with it.
+ */
+export function vectorNorm(t: Tensor, p = 2): number {
+  const d = t.readSync();
+  let s = 0;
+  if (p === Number.POSITIVE_INFINITY) {
+    for (let i = 0; i < d.length; i++) s = Math.max(s, Math.abs(d[i]));
+    return s;
+  }
+  if (p === 2) {
+    for (let i = 0; i < d.length; i++) s += d[i] * d[i];
+    return Math.sqrt(s);
+  }
+  for (let i = 0; i < d.length; i++) s += Math.abs(d[i]) ** p;
+  return s ** (1 / p);
+}
+
 /** log Σ exp(x) over `axis`, stable for any magnitude (the max is subtracted first). */
 export function logsumexp(x: Tensor, axis?: Axes, keepdim = false): Tensor {
   const axes = normAxes('logsumexp', axis, x.ndim);

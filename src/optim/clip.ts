@@ -5,6 +5,7 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import { clamp, mul } from '../ops/elementwise.js';
+import { vectorNorm } from '../ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
 
@@ -18,13 +19,12 @@ export interface ClipNormOptions {
 
 /** The total p-norm of the gradients of `params` (ignoring parameters without one). */
 export function gradNorm(params: Iterable<Tensor>, normType = 2): number {
+  // ‖(g₁, …, gₙ)‖ₚ = (Σ ‖gᵢ‖ₚᵖ)^(1/p); the max norm is the largest of the parts'.
   let total = 0;
   for (const p of params) {
     if (!p.grad) continue;
-    const g = p.grad.readSync();
-    if (normType === Number.POSITIVE_INFINITY)
-      for (let i = 0; i < g.length; i++) total = Math.max(total, Math.abs(g[i]));
-    else for (let i = 0; i < g.length; i++) total += Math.abs(g[i]) ** normType;
+    const n = vectorNorm(p.grad, normType);
+    total = normType === Number.POSITIVE_INFINITY ? Math.max(total, n) : total + n ** normType;
   }
   return normType === Number.POSITIVE_INFINITY ? total : total ** (1 / normType);
 }

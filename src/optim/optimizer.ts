@@ -160,7 +160,7 @@ export abstract class Optimizer<O extends BaseOptions> {
       ({ g }) => this.transform.scale?.(g.options as unknown as ParamContext['options']) ?? null,
     );
     if (scales.every((k) => k !== null)) {
-      live.forEach(({ p }, i) => backend().axpy(p, scales[i] as number, p.grad as Tensor));
+      for (const [i, { p }] of live.entries()) backend().axpy(p, scales[i] as number, p.grad as Tensor);
       return;
     }
     const contexts = (): ParamContext[] =>

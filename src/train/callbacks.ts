@@ -4,6 +4,7 @@
  * hands model and optimizer state to a save function (the CLI writes files).
  */
 import type { Module } from '../nn/module.js';
+import { vectorNorm } from '../ops/reduce.js';
 import type { BaseOptions, OptimizerState } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/schedulers.js';
 import { ReduceLROnPlateau } from '../optim/schedulers.js';
@@ -119,12 +120,8 @@ export function gradNormTracker(): Callback & { rows: { epoch: number; name: str
     // The last batch's gradients stay in .grad until the next epoch's first zeroGrad (evaluation
     // does not touch them), so they are read once per epoch rather than after every batch.
     onEpochEnd(record, ctx) {
-      for (const [name, p] of ctx.model.namedParameters()) {
-        const g = p.grad ? p.grad.readSync() : new Float32Array(0);
-        let s = 0;
-        for (let i = 0; i < g.length; i++) s += g[i] * g[i];
-        rows.push({ epoch: record.epoch, name, norm: Math.sqrt(s) });
-      }
+      for (const [name, p] of ctx.model.namedParameters())
+        rows.push({ epoch: record.epoch, name, norm: p.grad ? vectorNorm(p.grad) : 0 });
       return undefined;
     },
   };

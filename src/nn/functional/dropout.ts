@@ -5,18 +5,14 @@
  * of the graph, so gradients flow through the kept elements only.
  */
 
-import { dropoutMasked } from '../../ops/dropout.js';
+import { checkDropoutP, dropoutMasked } from '../../ops/dropout.js';
 import { add, mul } from '../../ops/elementwise.js';
 import { fromHost } from '../../tensor/create.js';
 import { isFloat } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { arrayType } from '../../util/dtype.js';
-import { DTypeError, ValueError } from '../../util/errors.js';
+import { DTypeError } from '../../util/errors.js';
 import { defaultGenerator, type Generator } from '../../util/random.js';
-
-function checkP(op: string, p: number): void {
-  if (!(p >= 0 && p <= 1)) throw new ValueError(`${op}: p must be in [0, 1], got ${p}`);
-}
 
 /** A mask of `shape` holding `keepValue` with probability 1 − p and `dropValue` otherwise. */
 function mask(x: Tensor, p: number, keepValue: number, dropValue: number, g: Generator): Tensor {
@@ -28,7 +24,7 @@ function mask(x: Tensor, p: number, keepValue: number, dropValue: number, g: Gen
 
 /** Inverted dropout; identity when `training` is false or p = 0. */
 export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generator): Tensor {
-  checkP('dropout', p);
+  checkDropoutP('dropout', p);
   if (!training || p === 0) return x;
   const scale = p === 1 ? 0 : 1 / (1 - p);
   return dropoutMasked(x, p, scale, generator ?? defaultGenerator());
@@ -41,7 +37,7 @@ const SELU_ALPHA_PRIME = -1.7580993408473766; // −λα of SELU
  * and an affine correction keeps zero mean and unit variance (PyTorch's definition).
  */
 export function alphaDropout(x: Tensor, p = 0.5, training = true, generator?: Generator): Tensor {
-  checkP('alphaDropout', p);
+  checkDropoutP('alphaDropout', p);
   if (!training || p === 0) return x;
   if (p === 1) return mul(x, 0);
   const a = 1 / Math.sqrt((1 - p) * (1 + p * SELU_ALPHA_PRIME ** 2));

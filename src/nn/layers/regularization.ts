@@ -3,19 +3,15 @@
  * from their own generator when given one (same seed → same masks); BatchNorm1d keeps running
  * statistics as buffers (saved in the state dict) and uses them in eval mode.
  */
+
+import { checkDropoutP } from '../../ops/dropout.js';
 import { ones, zeros } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { ValueError } from '../../util/errors.js';
 import type { Generator } from '../../util/random.js';
 import { alphaDropout, dropout } from '../functional/dropout.js';
 import { batchNorm, layerNorm } from '../functional/normalization.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
-
-function checkP(op: string, p: number): number {
-  if (!(p >= 0 && p <= 1)) throw new ValueError(`${op}: p must be in [0, 1], got ${p}`);
-  return p;
-}
 
 /** Inverted dropout with probability p (default 0.5). */
 export class Dropout extends Module {
@@ -25,7 +21,7 @@ export class Dropout extends Module {
     readonly generator?: Generator,
   ) {
     super();
-    this.p = checkP('Dropout', p);
+    this.p = checkDropoutP('Dropout', p);
   }
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, this.training, this.generator);
@@ -43,7 +39,7 @@ export class AlphaDropout extends Module {
     readonly generator?: Generator,
   ) {
     super();
-    this.p = checkP('AlphaDropout', p);
+    this.p = checkDropoutP('AlphaDropout', p);
   }
   forward(x: Tensor): Tensor {
     return alphaDropout(x, this.p, this.training, this.generator);

@@ -1,0 +1,101 @@
+/**
+ * The multilayer perceptron of the chapter, built in one place: Flatten, then for each hidden width
+ * Linear → (LayerNorm) → activation → (Dropout), then the output Linear. Weights start from PyTorch's
+ * default init, N(0, σ²) with zero biases (D2L's concise implementations), Xavier or Kaiming; every
+ * draw comes from the given generator, in layer order (same seed, same model). The CLI's configs
+ * and the experiments build their models with it.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { ValueError } from '../util/errors.js';
+import type { Generator } from '../util/random.js';
+import { kaimingNormal_, normal_, xavierNormal_, zeros_ } from './init.js';
+import { ELU, GELU, LeakyReLU, PReLU, ReLU, Sigmoid, SiLU, Tanh } from './layers/activation.js';
+import { Flatten, Sequential } from './layers/containers.js';
+import { Linear } from './layers/linear.js';
+import { Dropout, LayerNorm } from './layers/regularization.js';
+import type { Module } from './module.js';
+
+/** Activations `mlp` knows by name. */
+export type ActivationName = 'relu' | 'leaky_relu' | 'prelu' | 'elu' | 'gelu' | 'silu' | 'sigmoid' | 'tanh';
+
+/** How `mlp` initializes the Linear layers. */
+export type MlpInit = 'default' | 'normal' | 'xavier' | 'kaiming';
+
+/** Options of `mlp`. */
+export interface MlpOptions {
+  inputs: number;
+  hidden: readonly number[];
+  outputs: number;
+  /** Default 'relu'. */
+  activation?: ActivationName;
+  /** One probability for every hidden layer, or one per hidden layer (default 0). */
+  dropout?: number | readonly number[];
+  /** Default 'default' (PyTorch's Linear init). */
+  init?: MlpInit;
+  /** σ of init 'normal' (default 0.01). */
+  initStd?: number;
+  /** LayerNorm after each hidden Linear (default false). */
+  layerNorm?: boolean;
+  generator?: Generator;
+}
+
+function activation(name: ActivationName): Module {
+  switch (name) {
+    case 'relu':
+      return new ReLU();
+    case 'leaky_relu':
+      return new LeakyReLU();
+    case 'prelu':
+      return new PReLU();
+    case 'elu':
+      return new ELU();
+    case 'gelu':
+      return new GELU();
+    case 'silu':
+      return new SiLU();
+    case 'sigmoid':
+      return new Sigmoid();
+    case 'tanh':
+      return new Tanh();
+    default:
+      return name satisfies never;
+  }
+}
+
+/** An MLP inputs-hidden…-outputs (see the file's header). */
+export function mlp(o: MlpOptions): Sequential {
+  const act = o.activation ?? 'relu';
+  const init = o.init ?? 'default';
+  const drops = Array.isArray(o.dropout)
+    ? o.dropout
+    : o.hidden.map(() => (o.dropout as number | undefined) ?? 0);
+  if (drops.length !== o.hidden.length)
+    throw new ValueError(`mlp: ${drops.length} dropout probabilities for ${o.hidden.length} hidden layers`);
+  const g = o.generator;
+  const initLayer = (l: Linear, last: boolean) => {
+    if (init === 'default') return;
+    if (init === 'normal') normal_(l.weight, 0, o.initStd ?? 0.01, { generator: g });
+    else if (init === 'xavier') xavierNormal_(l.weight, 1, { generator: g });
+    else
+      kaimingNormal_(l.weight, {
+        nonlinearity: last ? 'linear' : act === 'relu' ? 'relu' : 'leaky_relu',
+        generator: g,
+      });
+    zeros_(l.bias as Tensor);
+  };
+  const layers: Module[] = [new Flatten()];
+  let width = o.inputs;
+  o.hidden.forEach((h, i) => {
+    const l = new Linear(width, h, { generator: g });
+    initLayer(l, false);
+    layers.push(l);
+    if (o.layerNorm) layers.push(new LayerNorm(h));
+    layers.push(activation(act));
+    if (drops[i] > 0) layers.push(new Dropout(drops[i], g));
+    width = h;
+  });
+  const out = new Linear(width, o.outputs, { generator: g });
+  initLayer(out, true);
+  layers.push(out);
+  return new Sequential(...layers);
+}
