@@ -45,8 +45,8 @@ function collect<C>(
 export abstract class Module {
   /** True in training mode (dropout active, batch statistics used), false after `eval()`. */
   training = true;
-  private readonly registeredBuffers = new Map<string, Tensor>();
-  private forwardHooks: ForwardHook[] = [];
+  readonly #buffers = new Map<string, Tensor>();
+  #forwardHooks: ForwardHook[] = [];
 
   /** The computation of this module. */
   abstract forward(...inputs: Tensor[]): Tensor;
@@ -73,7 +73,7 @@ export abstract class Module {
    * tensor it returns replaces the output. Hooks run in registration order.
    */
   registerForwardHook(hook: ForwardHook): HookHandle {
-    if (this.forwardHooks.length === 0) {
+    if (this.#forwardHooks.length === 0) {
       // An own `forward` runs the class's forward, then the hooks; removed with the last hook.
       const base = Object.getPrototypeOf(this).forward as (...inputs: Tensor[]) => Tensor;
       Object.defineProperty(this, 'forward', {
@@ -82,31 +82,31 @@ export abstract class Module {
         enumerable: false,
         value: (...inputs: Tensor[]): Tensor => {
           let y = base.apply(this, inputs);
-          for (const h of [...this.forwardHooks]) y = h(this, inputs, y) ?? y;
+          for (const h of [...this.#forwardHooks]) y = h(this, inputs, y) ?? y;
           return y;
         },
       });
     }
-    this.forwardHooks.push(hook);
+    this.#forwardHooks.push(hook);
     let removed = false;
     return {
       remove: () => {
         if (removed) return;
         removed = true;
-        this.forwardHooks = this.forwardHooks.filter((h) => h !== hook);
-        if (this.forwardHooks.length === 0) delete (this as Partial<{ forward: unknown }>).forward;
+        this.#forwardHooks = this.#forwardHooks.filter((h) => h !== hook);
+        if (this.#forwardHooks.length === 0) delete (this as Partial<{ forward: unknown }>).forward;
       },
     };
   }
 
   /** Registers a tensor that belongs to the module's state but is not trained (e.g. running mean). */
   registerBuffer(name: string, value: Tensor): void {
-    this.registeredBuffers.set(name, value);
+    this.#buffers.set(name, value);
   }
 
   /** A registered buffer. */
   buffer(name: string): Tensor {
-    const b = this.registeredBuffers.get(name);
+    const b = this.#buffers.get(name);
     if (!b) throw new KeelError(`${this.constructor.name}: no buffer named '${name}'`);
     return b;
   }
@@ -143,7 +143,7 @@ export abstract class Module {
   namedBuffers(): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [prefix, m] of this.namedModules()) {
-      for (const [name, b] of m.registeredBuffers) out.push([prefix ? `${prefix}.${name}` : name, b]);
+      for (const [name, b] of m.#buffers) out.push([prefix ? `${prefix}.${name}` : name, b]);
     }
     return out;
   }

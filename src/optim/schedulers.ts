@@ -35,95 +35,69 @@ export abstract class LRScheduler {
   }
 }
 
-function positiveInt(op: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1)
-    throw new ValueError(`${op}: ${name} must be a positive integer, got ${v}`);
-}
-
-/** lr₀·γ^⌊t/stepSize⌋. */
-export class StepLR extends LRScheduler {
+/** A scheduler given by a closed form lr(t, lr₀); it sets the epoch-0 rate when constructed. */
+abstract class ClosedFormLR extends LRScheduler {
   constructor(
     optimizer: AnyOptimizer,
-    readonly stepSize: number,
-    readonly gamma = 0.1,
+    private readonly form: (t: number, lr0: number) => number,
   ) {
     super(optimizer);
-    positiveInt('StepLR', 'stepSize', stepSize);
     this.apply();
   }
   protected lrAt(t: number, g: ParamGroup<BaseOptions>): number {
-    return g.initialLr * this.gamma ** Math.floor(t / this.stepSize);
+    return this.form(t, g.initialLr);
+  }
+}
+
+function positiveInt(op: string, name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1)
+    throw new ValueError(`${op}: ${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** lr₀·γ^⌊t/stepSize⌋. */
+export class StepLR extends ClosedFormLR {
+  constructor(optimizer: AnyOptimizer, stepSize: number, gamma = 0.1) {
+    positiveInt('StepLR', 'stepSize', stepSize);
+    super(optimizer, (t, lr0) => lr0 * gamma ** Math.floor(t / stepSize));
   }
 }
 
 /** lr₀·γ^(number of milestones ≤ t). */
-export class MultiStepLR extends LRScheduler {
-  readonly milestones: number[];
-  constructor(
-    optimizer: AnyOptimizer,
-    milestones: readonly number[],
-    readonly gamma = 0.1,
-  ) {
-    super(optimizer);
-    this.milestones = [...milestones].sort((a, b) => a - b);
-    this.apply();
-  }
-  protected lrAt(t: number, g: ParamGroup<BaseOptions>): number {
-    return g.initialLr * this.gamma ** this.milestones.filter((m) => m <= t).length;
+export class MultiStepLR extends ClosedFormLR {
+  constructor(optimizer: AnyOptimizer, milestones: readonly number[], gamma = 0.1) {
+    const sorted = [...milestones].sort((a, b) => a - b);
+    super(optimizer, (t, lr0) => lr0 * gamma ** sorted.filter((m) => m <= t).length);
   }
 }
 
 /** lr₀·γ^t. */
-export class ExponentialLR extends LRScheduler {
-  constructor(
-    optimizer: AnyOptimizer,
-    readonly gamma: number,
-  ) {
-    super(optimizer);
-    this.apply();
-  }
-  protected lrAt(t: number, g: ParamGroup<BaseOptions>): number {
-    return g.initialLr * this.gamma ** t;
+export class ExponentialLR extends ClosedFormLR {
+  constructor(optimizer: AnyOptimizer, gamma: number) {
+    super(optimizer, (t, lr0) => lr0 * gamma ** t);
   }
 }
 
 /** η_min + (lr₀ − η_min)·(1 + cos(π·t/T_max))/2. */
-export class CosineAnnealingLR extends LRScheduler {
-  constructor(
-    optimizer: AnyOptimizer,
-    readonly tMax: number,
-    readonly etaMin = 0,
-  ) {
-    super(optimizer);
+export class CosineAnnealingLR extends ClosedFormLR {
+  constructor(optimizer: AnyOptimizer, tMax: number, etaMin = 0) {
     positiveInt('CosineAnnealingLR', 'tMax', tMax);
-    this.apply();
-  }
-  protected lrAt(t: number, g: ParamGroup<BaseOptions>): number {
-    return this.etaMin + ((g.initialLr - this.etaMin) * (1 + Math.cos((Math.PI * t) / this.tMax))) / 2;
+    super(optimizer, (t, lr0) => etaMin + ((lr0 - etaMin) * (1 + Math.cos((Math.PI * t) / tMax))) / 2);
   }
 }
 
 /** Linear warm-up: lr₀·(start + (end − start)·min(t, totalIters)/totalIters). PyTorch's LinearLR. */
-export class LinearLR extends LRScheduler {
-  constructor(
-    optimizer: AnyOptimizer,
-    readonly startFactor = 1 / 3,
-    readonly endFactor = 1,
-    readonly totalIters = 5,
-  ) {
-    super(optimizer);
+export class LinearLR extends ClosedFormLR {
+  constructor(optimizer: AnyOptimizer, startFactor = 1 / 3, endFactor = 1, totalIters = 5) {
     if (!(startFactor > 0 && startFactor <= 1))
       throw new ValueError(`LinearLR: startFactor must be in (0, 1], got ${startFactor}`);
     if (!(endFactor >= 0 && endFactor <= 1))
       throw new ValueError(`LinearLR: endFactor must be in [0, 1], got ${endFactor}`);
     positiveInt('LinearLR', 'totalIters', totalIters);
-    this.apply();
-  }
-  protected lrAt(t: number, g: ParamGroup<BaseOptions>): number {
-    const f =
-      this.startFactor +
-      ((this.endFactor - this.startFactor) * Math.min(t, this.totalIters)) / this.totalIters;
-    return g.initialLr * f;
+    super(
+      optimizer,
+      (t, lr0) => lr0 * (startFactor + ((endFactor - startFactor) * Math.min(t, totalIters)) / totalIters),
+    );
   }
 }
 

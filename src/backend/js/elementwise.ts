@@ -119,6 +119,10 @@ const binaryLoops: { [K in BinaryOp]: BinaryLoop } = {
   },
 };
 
+/** Every unary and binary kernel op, from the tables above (the conformance suite walks them). */
+export const UNARY_OPS = Object.keys(unaryLoops) as UnaryOp[];
+export const BINARY_OPS = Object.keys(binaryLoops) as BinaryOp[];
+
 export function unary(op: UnaryOp, x: View, outDtype: DType): TypedArray {
   const n = sizeOf(x.shape);
   const out = allocate(outDtype, n, false);

@@ -17,6 +17,11 @@ function badIndex(op: string, idx: number, axis: number, size: number): never {
   );
 }
 
+/** The zeroed output of an accumulating kernel, its strides and the size of the indexed axis. */
+function accumulator(outShape: readonly number[], axis: number, outDtype: DType) {
+  return { out: allocate(outDtype, sizeOf(outShape)), os: contiguousStrides(outShape), size: outShape[axis] };
+}
+
 function zeroAxis(strides: readonly number[], axis: number): number[] {
   return strides.map((s, i) => (i === axis ? 0 : s));
 }
@@ -45,9 +50,7 @@ export function scatterAdd(
   src: View,
   outDtype: DType,
 ): TypedArray {
-  const out = allocate(outDtype, sizeOf(outShape));
-  const os = contiguousStrides(outShape);
-  const size = outShape[axis];
+  const { out, os, size } = accumulator(outShape, axis, outDtype);
   const oa = os[axis];
   const id = index.data;
   const sd = src.data;
@@ -108,9 +111,7 @@ export function indexAdd(
   src: View,
   outDtype: DType,
 ): TypedArray {
-  const out = allocate(outDtype, sizeOf(outShape));
-  const os = contiguousStrides(outShape);
-  const size = outShape[axis];
+  const { out, os, size } = accumulator(outShape, axis, outDtype);
   const shape = without(outShape, axis);
   const sd = src.data;
   for (let j = 0; j < index.length; j++) {

@@ -98,41 +98,27 @@ export function createNativeBackend(blas: Blas, base: Backend): Backend & { blas
       for (let at = 0; at < out.length; at += n) out.set(row, at);
     }
     const beta = bias ? 1 : 0;
+    /** One operand as BLAS reads it: in place (maybe transposed), or a dense copy. */
+    const operand = (
+      v: View,
+      data: TypedArray,
+      off: number,
+      rows: number,
+      cols: number,
+      rs: number,
+      cs: number,
+    ) => {
+      const l = layout(rows, cols, rs, cs);
+      if (l) return { data: off === 0 ? data : data.subarray(off), ...l };
+      return { data: dense(base, v.storage, off, rows, cols, rs, cs, dt), trans: false, ld: cols };
+    };
     forEachMatrix(a, b, outShape, (p, ao, bo, co) => {
       const { m, k } = p;
       if (k === 0) return;
-      let A = a.data;
-      let aOff = ao;
-      let la = layout(m, k, p.ars, p.acs);
-      if (!la) {
-        A = dense(base, av.storage, ao, m, k, p.ars, p.acs, dt);
-        aOff = 0;
-        la = { trans: false, ld: k };
-      }
-      let B = b.data;
-      let bOff = bo;
-      let lb = layout(k, n, p.brs, p.bcs);
-      if (!lb) {
-        B = dense(base, bv.storage, bo, k, n, p.brs, p.bcs, dt);
-        bOff = 0;
-        lb = { trans: false, ld: n };
-      }
-      blas.gemm(
-        dt,
-        la.trans,
-        lb.trans,
-        m,
-        n,
-        k,
-        1,
-        aOff === 0 ? A : A.subarray(aOff),
-        la.ld,
-        bOff === 0 ? B : B.subarray(bOff),
-        lb.ld,
-        beta,
-        co === 0 ? out : out.subarray(co, co + m * n),
-        n,
-      );
+      const A = operand(av, a.data, ao, m, k, p.ars, p.acs);
+      const B = operand(bv, b.data, bo, k, n, p.brs, p.bcs);
+      const C = co === 0 ? out : out.subarray(co, co + m * n);
+      blas.gemm(dt, A.trans, B.trans, m, n, k, 1, A.data, A.ld, B.data, B.ld, beta, C, n);
     });
     return wrap(out);
   };

@@ -1,4 +1,4 @@
-/** Activation layers: thin modules over the functional activations (PReLU owns its slopes). */
+/** Activation layers: one-line modules over the functional activations (PReLU owns its slopes). */
 import { logSoftmax, softmax } from '../../ops/activation.js';
 import { relu, sigmoid, tanh } from '../../ops/elementwise.js';
 import { full } from '../../tensor/create.js';
@@ -7,26 +7,16 @@ import { ValueError } from '../../util/errors.js';
 import * as F from '../functional/activation.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
+import { unaryModule } from './functional.js';
 
 /** max(x, 0). */
-export class ReLU extends Module {
-  forward(x: Tensor): Tensor {
-    return relu(x);
-  }
-}
+export class ReLU extends unaryModule((x) => relu(x)) {}
 
-/** x for x > 0, slope·x otherwise. */
-export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    return F.leakyRelu(x, this.negativeSlope);
-  }
-  override extraRepr(): string {
-    return `negativeSlope=${this.negativeSlope}`;
-  }
-}
+/** x for x > 0, slope·x otherwise (slope default 0.01). */
+export class LeakyReLU extends unaryModule(
+  F.leakyRelu,
+  (negativeSlope = 0.01) => `negativeSlope=${negativeSlope}`,
+) {}
 
 /** Leaky ReLU with learnable slopes: one shared (default) or one per channel (axis 1). */
 export class PReLU extends Module {
@@ -46,83 +36,29 @@ export class PReLU extends Module {
   }
 }
 
-/** x for x > 0, α(eˣ − 1) otherwise. */
-export class ELU extends Module {
-  constructor(readonly alpha = 1) {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    return F.elu(x, this.alpha);
-  }
-}
+/** x for x > 0, α(eˣ − 1) otherwise (α default 1). */
+export class ELU extends unaryModule(F.elu) {}
 
 /** Self-normalizing SELU. */
-export class SELU extends Module {
-  forward(x: Tensor): Tensor {
-    return F.selu(x);
-  }
-}
+export class SELU extends unaryModule(F.selu) {}
 
-/** GELU, exact (erf) or tanh-approximated. */
-export class GELU extends Module {
-  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    return F.gelu(x, this.approximate);
-  }
-}
+/** GELU, exact (erf, default) or tanh-approximated ('tanh'). */
+export class GELU extends unaryModule(F.gelu) {}
 
 /** x·σ(x). */
-export class SiLU extends Module {
-  forward(x: Tensor): Tensor {
-    return F.silu(x);
-  }
-}
+export class SiLU extends unaryModule(F.silu) {}
 
 /** 1/(1 + e^(−x)). */
-export class Sigmoid extends Module {
-  forward(x: Tensor): Tensor {
-    return sigmoid(x);
-  }
-}
+export class Sigmoid extends unaryModule((x) => sigmoid(x)) {}
 
 /** tanh(x). */
-export class Tanh extends Module {
-  forward(x: Tensor): Tensor {
-    return tanh(x);
-  }
-}
+export class Tanh extends unaryModule((x) => tanh(x)) {}
 
-/** (1/β)·log(1 + e^(βx)). */
-export class Softplus extends Module {
-  constructor(
-    readonly beta = 1,
-    readonly threshold = 20,
-  ) {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    return F.softplus(x, this.beta, this.threshold);
-  }
-}
+/** (1/β)·log(1 + e^(βx)) (β default 1; linear above `threshold`, default 20). */
+export class Softplus extends unaryModule(F.softplus) {}
 
 /** softmax along `axis` (default −1). */
-export class Softmax extends Module {
-  constructor(readonly axis = -1) {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    return softmax(x, this.axis);
-  }
-}
+export class Softmax extends unaryModule(softmax) {}
 
 /** log-softmax along `axis` (default −1). */
-export class LogSoftmax extends Module {
-  constructor(readonly axis = -1) {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    return logSoftmax(x, this.axis);
-  }
-}
+export class LogSoftmax extends unaryModule(logSoftmax) {}
