@@ -151,7 +151,7 @@ export class Diagnostics {
       const type = m.constructor.name;
       const label = `${name} (${type})`;
       const hook = m.registerForwardHook((_m, _inputs, y) => {
-        if (!this.capturing) return undefined;
+        if (!this.capturing) return;
         noGrad(() => {
           const d = values(y);
           this.current[label] = layerStats(type, d, y.shape);
@@ -162,7 +162,6 @@ export class Diagnostics {
             this.histograms[label] = vals;
           }
         });
-        return undefined;
       });
       this.hooks.push(hook);
     }
@@ -337,7 +336,6 @@ export class Diagnostics {
       onBatchEnd: () => this.afterStep(),
       onEpochEnd: (r) => {
         this.endEpoch(r);
-        return undefined;
       },
       onTrainEnd: () => this.detach(),
     };

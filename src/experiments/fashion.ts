@@ -135,9 +135,9 @@ async function trainFashion(
     test: testLoader,
     epochs: spec.epochs,
     loss,
-    onStep: sched ? () => sched.step() : undefined,
     progress: ctx.progress,
     callbacks: [
+      ...(sched ? [{ onStep: () => sched.step() }] : []),
       {
         onEpochEnd(r) {
           if (r.epoch >= tailFrom) {
@@ -155,7 +155,6 @@ async function trainFashion(
             ctx.log(
               `  ${label} epoch ${r.epoch}: train loss ${fmt(r.trainLoss)}, train acc ${fmt(r.trainAccuracy ?? 0)}, test acc ${fmt(r.testAccuracy ?? 0)}, ${r.seconds.toFixed(1)} s`,
             );
-          return undefined;
         },
       },
     ],

@@ -75,7 +75,6 @@ async function fitPolynomial(
               testLoss,
             });
           }
-          return undefined;
         },
       },
     ],

@@ -22,7 +22,12 @@ export interface LoadResult {
 }
 
 /** Called after a module's forward with its inputs and output; a returned tensor replaces the output. */
-export type ForwardHook = (module: Module, inputs: readonly Tensor[], output: Tensor) => Tensor | undefined;
+export type ForwardHook = (
+  module: Module,
+  inputs: readonly Tensor[],
+  output: Tensor,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing keeps the output.
+) => Tensor | undefined | void;
 
 /** A registered hook; `remove()` takes it off. */
 export interface HookHandle {

@@ -60,10 +60,10 @@ export function earlyStopping(opts: EarlyStoppingOptions = {}): Callback & { bes
         bestEpoch = record.epoch;
         bad = 0;
         if (restore) save(ctx.model);
-        return undefined;
+        return;
       }
       bad++;
-      return bad >= patience ? 'stop' : undefined;
+      if (bad >= patience) return 'stop';
     },
     onTrainEnd(_h, ctx) {
       if (restore && snapshot) ctx.model.loadStateDict(snapshot);
@@ -80,7 +80,6 @@ export function schedulerStep(
     onEpochEnd(record) {
       if (scheduler instanceof ReduceLROnPlateau) scheduler.step(read(record, monitor));
       else scheduler.step();
-      return undefined;
     },
   };
 }
@@ -107,7 +106,6 @@ export function checkpoint(save: (c: Checkpoint) => void, every = 1): Callback {
           record,
         });
       }
-      return undefined;
     },
   };
 }
@@ -122,7 +120,6 @@ export function gradNormTracker(): Callback & { rows: { epoch: number; name: str
     onEpochEnd(record, ctx) {
       for (const [name, p] of ctx.model.namedParameters())
         rows.push({ epoch: record.epoch, name, norm: p.grad ? vectorNorm(p.grad) : 0 });
-      return undefined;
     },
   };
 }

@@ -54,8 +54,11 @@ export interface Callback {
   onBatchBegin?(info: { epoch: number; batch: number }, ctx: FitContext): void;
   /** After backward, before clipping and the optimizer step: gradients are in `.grad`. */
   onBackward?(loss: number, ctx: FitContext): void;
+  /** After every optimizer step (per-batch schedulers such as OneCycleLR step here). */
+  onStep?(ctx: FitContext): void;
   onBatchEnd?(info: BatchInfo, ctx: FitContext): void;
-  onEpochEnd?(record: EpochRecord, ctx: FitContext): undefined | 'stop';
+  // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing goes on.
+  onEpochEnd?(record: EpochRecord, ctx: FitContext): void | 'stop';
   onTrainEnd?(history: History, ctx: FitContext): void;
 }
 
@@ -108,8 +111,6 @@ export interface FitOptions {
   validation?: DataLoader;
   test?: DataLoader;
   callbacks?: Callback[];
-  /** Called after every optimizer step (e.g. OneCycleLR.step). */
-  onStep?: () => void;
   /** Clip the total gradient norm to this value before each step. */
   clipGradNorm?: number;
   progress?: ProgressSink;
@@ -204,7 +205,7 @@ export async function fit(opts: FitOptions): Promise<History> {
       }
       if (opts.clipGradNorm !== undefined) clipGradNorm_(model.parameters(), opts.clipGradNorm);
       optimizer.step();
-      opts.onStep?.();
+      for (const c of callbacks) c.onStep?.(ctx);
       const b = x.shape[0];
       total += lv * b;
       if (y.dtype === 'int32') correct += noGrad(() => correctCount(out.detach(), y));

@@ -113,19 +113,13 @@ export async function trainCommand(
           ...r,
           gradNorms: grads.rows.filter((x) => x.epoch === r.epoch).map(({ name, norm }) => ({ name, norm })),
         });
-        return undefined;
       },
     },
   ];
   callbacks.push(...(opts.callbacks ?? []));
-  if (sched && !sched.perBatch) {
+  if (sched) {
     const s = sched.scheduler;
-    callbacks.push({
-      onEpochEnd() {
-        s.step();
-        return undefined;
-      },
-    });
+    callbacks.push(sched.perBatch ? { onStep: () => s.step() } : { onEpochEnd: () => s.step() });
   }
   const t0 = performance.now();
   let history: History;
@@ -139,7 +133,6 @@ export async function trainCommand(
       epochs: config.epochs,
       loss: (o, y) => crossEntropy(o, y, { labelSmoothing: config.labelSmoothing }),
       clipGradNorm: config.clipGradNorm,
-      onStep: sched?.perBatch ? () => sched.scheduler.step() : undefined,
       callbacks,
       progress: terminalProgress(log, opts.tty),
       divergence: config.divergence,
