@@ -114,8 +114,8 @@ function kernel4x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i32,
   let c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0);
   let c31 = f32x4.splat(0);
-  // One k step per iteration: unrolling (by 4 or 8, with or without an always-false guard between
-  // steps) measured slower here (21–28 vs 34–41 GFLOP/s at 256×784×256), V8 then spills.
+  // One k step per iteration: unrolled by 8 (with or without an always-false break between steps)
+  // this kernel runs markedly slower (`node bench/unroll.mjs`; numbers in bench/NOTES.md).
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb + 16);

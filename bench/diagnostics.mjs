@@ -4,7 +4,7 @@
 // `Diagnostics`, alternating, and reports the median time of each and the ratio.
 // Run: npm run bench:diagnostics  (after npm run build)
 import { fashionMlp } from '../dist/experiments/index.js';
-import { data, diagnostics, Generator, optim, randint, randn, train } from '../dist/index.js';
+import { data, diagnostics, optim, Rng, randint, randn, train } from '../dist/index.js';
 import { findFashionMnist, readFashionMnist } from '../dist/io/node/index.js';
 
 const N = 12800;
@@ -15,7 +15,7 @@ const set = dir
 const repeats = Number(process.env.REPEATS ?? 5);
 
 async function epoch(withDiagnostics) {
-  const g = new Generator(0);
+  const g = new Rng(0);
   const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
   const loader = new data.DataLoader(new data.TensorDataset(set.images, set.labels), {
     batchSize: 256,

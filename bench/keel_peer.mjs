@@ -36,7 +36,7 @@ function keelAutograd32() {
 
 /** The dropout MLP (SGD lr 0.5), or with `best` the best-mlp recipe's network (AdamW, batch 128). */
 async function keelMlp(backend, fashion, epochs, best = false) {
-  const g = new k.Generator(0);
+  const g = new k.Rng(0);
   const { optim, data, train } = k;
   const model = best
     ? fashionMlp([1024, 512], [0.3, 0.3], g, 'default')
@@ -77,7 +77,7 @@ function keelWeightDecay(passes) {
   for (let pass = 0; pass < passes; pass++) {
     const res = {};
     for (const lambda of [0, 3]) {
-      const g = new k.Generator(1);
+      const g = new k.Rng(1);
       const w = k.randn([200, 1], { generator: g }).requiresGrad_();
       const b = k.zeros([1]).requiresGrad_();
       const opt = new k.optim.SGD([w, b], { lr: 0.003 });

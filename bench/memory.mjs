@@ -12,7 +12,7 @@ const N = 60000;
 const set = dir
   ? readFashionMnist(dir, 'train')
   : { images: k.rand([N, 784]), labels: k.randint(0, 10, [N]) };
-const g = new k.Generator(0);
+const g = new k.Rng(0);
 const { optim, data, train } = k;
 const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
 const rss = [];

@@ -162,7 +162,7 @@ describe('gradcheck', () => {
     // A deliberately wrong square: forward x², backward claims 3x (should be 2x).
     const badSquare = (x: Tensor) => {
       const y = k.mul(x.detach(), x.detach());
-      return record('badSquare', y, [x], [x], null, (g, [x]) => [k.mul(g, k.mul(x, 3))]);
+      return record('custom:badSquare', y, [x], [x], null, (g, [x]) => [k.mul(g, k.mul(x, 3))]);
     };
     const x = k.tensor([0.5, -1, 2], { ...f64, requiresGrad: true });
     const res = k.gradcheck(badSquare, [x]);

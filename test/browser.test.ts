@@ -69,7 +69,7 @@ describe.runIf(hasChromium)('keel in headless Chromium', () => {
         k.sum(k.mul(x, x)).backward();
         const check = k.gradcheck((t) => k.sum(k.exp(t)), [k.tensor([0.5, -1], { dtype: 'float64', requiresGrad: true })]);
         const d = k.data.moons(400, 0.1, 1);
-        const g = new k.Generator(1);
+        const g = new k.Rng(1);
         const model = new k.nn.Sequential(new k.nn.Linear(2, 32, { generator: g }), new k.nn.ReLU(), new k.nn.Linear(32, 2, { generator: g }));
         const h = await k.train.fit({
           model,
@@ -122,8 +122,8 @@ describe.runIf(hasChromium)('keel in headless Chromium', () => {
         const isolated = self.crossOriginIsolated;
         const threads = web.enableWasmThreads(2);
         const wasm = k.backendByName('wasm');
-        const a = k.randn([301, 517], { generator: new k.Generator(1) });
-        const b = k.transpose(k.randn([263, 517], { generator: new k.Generator(2) }));
+        const a = k.randn([301, 517], { generator: new k.Rng(1) });
+        const b = k.transpose(k.randn([263, 517], { generator: new k.Rng(2) }));
         k.matmul(a, b); // starts the helper; products run on one thread until it is up
         for (let i = 0; i < 200 && wasm.gemm.readyHelpers < 1; i++) await new Promise((r) => setTimeout(r, 25));
         const before = wasm.gemm.helperBlocks;

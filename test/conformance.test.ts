@@ -10,7 +10,7 @@ import { hostArray } from '../src/backend/host.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/backend/js/elementwise.js';
 import type { Backend, BinaryOp, Storage, TypedArray, UnaryOp, View } from '../src/backend/types.js';
 import * as k from '../src/index.js';
-import { availableBackends, backendByName, Generator, type Tensor, tensor } from '../src/index.js';
+import { availableBackends, backendByName, Rng, type Tensor, tensor } from '../src/index.js';
 
 /** A backend whose kernels return their results as host arrays (to compare them element by element). */
 type Hosted<R> = R extends Storage ? TypedArray : R extends [Storage, Storage] ? [TypedArray, TypedArray] : R;
@@ -34,7 +34,7 @@ function hosted(b: Backend): HostBackend {
 
 const js = hosted(backendByName('js') as Backend);
 const others = availableBackends().filter((n) => n !== 'js');
-const g = new Generator(42);
+const g = new Rng(42);
 const rnd = (shape: number[], dtype: 'float32' | 'float64' = 'float32') =>
   k.rand(shape, { generator: g, dtype }).mul(4).sub(2);
 
@@ -133,8 +133,8 @@ describe.each(others)('backend %s conforms to js', (name) => {
       [rnd([700]), 1],
       [rnd([700]), 0],
     ] as const) {
-      const g1 = new Generator(9);
-      const g2 = new Generator(9);
+      const g1 = new Rng(9);
+      const g2 = new Rng(9);
       const scale = p === 1 ? 0 : 1 / (1 - p);
       const [o1, m1] = be.dropout(x, p, scale, g1);
       const [o2, m2] = js.dropout(x, p, scale, g2);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { data, Generator } from '../src/index.js';
+import { data, Rng } from '../src/index.js';
 import * as fm from '../src/io/node/fashionMnist.js';
 import { idxBytes } from './helpers.js';
 
@@ -28,7 +28,7 @@ describe('DataLoader', () => {
   });
   it('shuffles with a seeded generator: same seed, same order; every sample once per epoch', () => {
     const order = (seed: number) =>
-      [...new data.DataLoader(ds, { batchSize: 3, shuffle: true, generator: new Generator(seed) })].flatMap(
+      [...new data.DataLoader(ds, { batchSize: 3, shuffle: true, generator: new Rng(seed) })].flatMap(
         ([, y]) => y.toArray() as number[],
       );
     expect(order(1)).toEqual(order(1));
@@ -36,7 +36,7 @@ describe('DataLoader', () => {
     expect([...order(1)].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
   it('randomSplit makes disjoint subsets by counts or fractions', () => {
-    const [a, b] = data.randomSplit(ds, [0.7, 0.3], new Generator(0));
+    const [a, b] = data.randomSplit(ds, [0.7, 0.3], new Rng(0));
     expect([a.length, b.length]).toEqual([7, 3]);
     const all = [...a.indices, ...b.indices].sort((x, y) => x - y);
     expect(all).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { data, diagnostics, Generator, nn, optim, type Tensor, train } from '../src/index.js';
+import { data, diagnostics, nn, optim, Rng, type Tensor, train } from '../src/index.js';
 
 const moons = data.moons(256, 0.1, 1);
-const loader = (g: Generator, bs = 32) =>
+const loader = (g: Rng, bs = 32) =>
   new data.DataLoader(new data.TensorDataset(moons.X, moons.y), {
     batchSize: bs,
     shuffle: true,
@@ -18,12 +18,12 @@ const loader = (g: Generator, bs = 32) =>
 
 function deep(
   act: () => nn.Module,
-  init: (w: Tensor, g: Generator) => void,
+  init: (w: Tensor, g: Rng) => void,
   depth = 8,
   width = 32,
   seed = 0,
 ): nn.Sequential {
-  const g = new Generator(seed);
+  const g = new Rng(seed);
   const layers: nn.Module[] = [];
   for (let i = 0; i < depth; i++) {
     const l = new nn.Linear(i === 0 ? 2 : width, i === depth - 1 ? 2 : width, { generator: g });
@@ -41,7 +41,7 @@ function trainWith(
   epochs: number,
   d: diagnostics.Diagnostics,
   validation?: data.DataLoader,
-  trainLoader = loader(new Generator(0)),
+  trainLoader = loader(new Rng(0)),
 ) {
   return train.fit({
     model,
@@ -57,7 +57,7 @@ const kinds = (d: diagnostics.Diagnostics) => [...new Set(d.alarms.map((a) => a.
 
 describe('diagnostics', () => {
   it('a healthy network trains with no alarm', async () => {
-    const g = new Generator(2);
+    const g = new Rng(2);
     const model = new nn.Sequential(
       new nn.Linear(2, 32, { generator: g }),
       new nn.ReLU(),
@@ -100,7 +100,7 @@ describe('diagnostics', () => {
   });
 
   it('exploding: a huge learning rate', async () => {
-    const g = new Generator(4);
+    const g = new Rng(4);
     const model = new nn.Sequential(
       new nn.Linear(2, 64, { generator: g }),
       new nn.ReLU(),
@@ -142,7 +142,7 @@ describe('diagnostics', () => {
   });
 
   it('non-finite loss during training raises a non-finite alarm', async () => {
-    const g = new Generator(1);
+    const g = new Rng(1);
     const model = new nn.Sequential(new nn.Linear(2, 2, { generator: g }));
     const d = new diagnostics.Diagnostics(model);
     await train.fit({
@@ -175,7 +175,7 @@ describe('diagnostics', () => {
   });
 
   it('dead units: ReLU after a large negative bias', async () => {
-    const g = new Generator(5);
+    const g = new Rng(5);
     const l = new nn.Linear(2, 16, { generator: g });
     nn.init.constant_(l.bias as Tensor, -10);
     const model = new nn.Sequential(l, new nn.ReLU(), new nn.Linear(16, 2, { generator: g }));
@@ -186,7 +186,7 @@ describe('diagnostics', () => {
   });
 
   it('saturation: sigmoid after huge weights', async () => {
-    const g = new Generator(6);
+    const g = new Rng(6);
     const l = new nn.Linear(2, 16, { generator: g });
     nn.init.normal_(l.weight, 0, 50, { generator: g });
     const model = new nn.Sequential(l, new nn.Sigmoid(), new nn.Linear(16, 2, { generator: g }));
@@ -196,7 +196,7 @@ describe('diagnostics', () => {
   });
 
   it('overfitting: validation loss rising while training loss falls', async () => {
-    const g = new Generator(3);
+    const g = new Rng(3);
     const X = k.randn([16, 20], { generator: g });
     const y = k.randint(0, 2, [16], { generator: g });
     const Xv = k.randn([128, 20], { generator: g });

@@ -7,14 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { data, Generator, nn, optim, train } from '../src/index.js';
+import { data, nn, optim, Rng, train } from '../src/index.js';
 
-const moonsLoader = (g: Generator, n = 256, batchSize = 32) => {
+const moonsLoader = (g: Rng, n = 256, batchSize = 32) => {
   const d = data.moons(n, 0.1, 5);
   return new data.DataLoader(new data.TensorDataset(d.X, d.y), { batchSize, shuffle: true, generator: g });
 };
 
-const mlp = (g: Generator, dropout = 0) =>
+const mlp = (g: Rng, dropout = 0) =>
   new nn.Sequential(
     new nn.Linear(2, 16, { generator: g }),
     new nn.ReLU(),
@@ -25,7 +25,7 @@ const mlp = (g: Generator, dropout = 0) =>
 /** log of a linear map: NaN as soon as one output is negative (it is, at the start). */
 class LogHead extends nn.Module {
   lin: nn.Linear;
-  constructor(g: Generator) {
+  constructor(g: Rng) {
     super();
     this.lin = new nn.Linear(2, 2, { generator: g });
   }
@@ -36,7 +36,7 @@ class LogHead extends nn.Module {
 
 describe('divergence', () => {
   it('stops at the first NaN loss and names the op that produced it', async () => {
-    const g = new Generator(1);
+    const g = new Rng(1);
     const model = new LogHead(g);
     const h = await train.fit({
       model,
@@ -57,7 +57,7 @@ describe('divergence', () => {
   });
 
   it('an exploded loss counts as diverged too; parameters already non-finite are named', async () => {
-    const g = new Generator(2);
+    const g = new Rng(2);
     const model = mlp(g);
     const h = await train.fit({
       model,
@@ -71,7 +71,7 @@ describe('divergence', () => {
     expect(d.diagnosis).toContain(`the loss grew from ${d.firstLoss.toPrecision(4)} at step 1`);
     expect(d.recentLosses.at(-1)).toEqual({ step: d.step, loss: d.loss });
 
-    const g2 = new Generator(3);
+    const g2 = new Rng(3);
     const broken = mlp(g2);
     const w = (broken.layers[2] as nn.Linear).weight;
     w.storage.write({ shape: [], strides: [], offset: 5 }, [Number.NaN]);
@@ -86,7 +86,7 @@ describe('divergence', () => {
   });
 
   it('patience: stops after the given number of further diverged steps', async () => {
-    const g = new Generator(1);
+    const g = new Rng(1);
     const model = new LogHead(g);
     const h = await train.fit({
       model,
@@ -105,7 +105,7 @@ describe('divergence', () => {
     // the cross-entropy, so a run that continues must end with the very weights of one that never
     // saw a NaN — unless the replay drew dropout masks or touched gradients.
     const runWith = async (poison: number) => {
-      const g = new Generator(9);
+      const g = new Rng(9);
       const model = mlp(g, 0.5);
       let step = 0;
       const h = await train.fit({
@@ -132,7 +132,7 @@ describe('divergence', () => {
   });
 
   it('rejects bad options with the value and what is allowed', async () => {
-    const g = new Generator(1);
+    const g = new Rng(1);
     const model = mlp(g);
     const opts = {
       model,
@@ -154,7 +154,7 @@ describe('divergence', () => {
 
 describe('interrupting fit', () => {
   it('an aborted signal stops between steps with the history so far', async () => {
-    const g = new Generator(4);
+    const g = new Rng(4);
     const model = mlp(g);
     const ctl = new AbortController();
     const loader = moonsLoader(g); // 8 batches per epoch
@@ -180,7 +180,7 @@ describe('interrupting fit', () => {
   });
 
   it('timers run while fit trains (so signals and messages are handled between steps)', async () => {
-    const g = new Generator(5);
+    const g = new Rng(5);
     const model = mlp(g);
     const steps: number[] = [];
     let step = 0;

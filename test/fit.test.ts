@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { data, Generator, nn, optim, train } from '../src/index.js';
+import { data, nn, optim, Rng, train } from '../src/index.js';
 
 async function moonsRun(seed: number, epochs = 30) {
-  const g = new Generator(seed);
+  const g = new Rng(seed);
   const tr = data.moons(400, 0.1, seed);
   const te = data.moons(200, 0.1, seed + 100);
   const model = new nn.Sequential(
@@ -64,7 +64,7 @@ describe('fit', () => {
 
   it('early stopping stops and restores the best weights', async () => {
     // Memorize 8 noisy points with a big model so validation loss rises.
-    const g = new Generator(3);
+    const g = new Rng(3);
     const X = k.randn([8, 20], { generator: g });
     const y = k.randint(0, 2, [8], { generator: g });
     const Xv = k.randn([64, 20], { generator: g });

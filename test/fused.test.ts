@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { availableBackends, Generator, nn } from '../src/index.js';
+import { availableBackends, nn, Rng } from '../src/index.js';
 
 const sizes: number[][] = [[3, 5], [256, 70], [1031]];
 
@@ -14,13 +14,13 @@ describe.each(availableBackends())('fused ops on %s', (name) => {
     try {
       for (const shape of sizes) {
         for (const p of [0.2, 0.5, 1]) {
-          const x = k.randn(shape, { generator: new Generator(1) }).requiresGrad_();
-          const w = k.randn(shape, { generator: new Generator(2) });
-          const y = nn.F.dropout(x, p, true, new Generator(7));
+          const x = k.randn(shape, { generator: new Rng(1) }).requiresGrad_();
+          const w = k.randn(shape, { generator: new Rng(2) });
+          const y = nn.F.dropout(x, p, true, new Rng(7));
           // The composite: draw the mask with fillMask from an identically seeded generator.
           const scale = p === 1 ? 0 : 1 / (1 - p);
           const maskData = new Float32Array(x.size);
-          new Generator(7).fillMask(maskData, p, scale, 0);
+          new Rng(7).fillMask(maskData, p, scale, 0);
           const x2 = x.detach().requiresGrad_();
           const y2 = k.mul(x2, k.tensor(maskData).reshape(shape));
           expect(Array.from(y.readSync())).toEqual(Array.from(y2.readSync()));
@@ -45,7 +45,7 @@ describe.each(availableBackends())('fused ops on %s', (name) => {
         const fused = k.reluGrad(g.reshape(shape), y.reshape(shape));
         const composite = k.where(k.gt(y.reshape(shape), 0), g.reshape(shape), 0);
         expect(Array.from(fused.readSync())).toEqual(Array.from(composite.readSync()));
-        const x = k.randn(shape, { generator: new Generator(3) }).requiresGrad_();
+        const x = k.randn(shape, { generator: new Rng(3) }).requiresGrad_();
         k.sum(k.mul(k.relu(x), g.reshape(shape))).backward();
         const want = k.where(k.gt(x.detach(), 0), g.reshape(shape), 0);
         expect(Array.from(x.grad?.readSync() ?? [])).toEqual(Array.from(want.readSync()));
@@ -86,13 +86,13 @@ describe.each(availableBackends())('softmax cross-entropy on %s', (name) => {
           { dtype: 'int32' },
         );
         for (const reduction of ['mean', 'sum', 'none'] as const) {
-          const x = k.mul(k.randn([n, c], { generator: new Generator(n + c), dtype }), 4).requiresGrad_();
+          const x = k.mul(k.randn([n, c], { generator: new Rng(n + c), dtype }), 4).requiresGrad_();
           const x2 = x.detach().requiresGrad_();
           const y = nn.F.crossEntropy(x, t, { reduction });
           const y2 = composite(x2, t, reduction);
           expect(y.gradFn?.op).toBe('crossEntropy');
           close(y.readSync(), y2.readSync(), tol[dtype]);
-          const w = k.randn(y.shape, { generator: new Generator(5), dtype });
+          const w = k.randn(y.shape, { generator: new Rng(5), dtype });
           k.sum(k.mul(y, w)).backward();
           k.sum(k.mul(y2, w)).backward();
           close(x.grad?.readSync() ?? [], x2.grad?.readSync() ?? [], tol[dtype]);
@@ -149,7 +149,7 @@ describe.each(availableBackends())('softmax cross-entropy on %s', (name) => {
 it('dropout draws the same masks on every backend from the same seed', () => {
   const outs = availableBackends().map((name) => {
     k.setBackend(name);
-    const y = nn.F.dropout(k.ones([300, 7]), 0.5, true, new Generator(11));
+    const y = nn.F.dropout(k.ones([300, 7]), 0.5, true, new Rng(11));
     k.setBackend('wasm');
     return Array.from(y.readSync());
   });

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { Generator, nn, type Primitive, type Tensor } from '../src/index.js';
+import { nn, type Primitive, Rng, type Tensor } from '../src/index.js';
 
-const gen = new Generator(7);
+const gen = new Rng(7);
 /** Uniform float64 in [lo, hi). */
 function r(shape: number[], lo = -2, hi = 2): Tensor {
   const t = k.zeros(shape, { dtype: 'float64' });
@@ -100,8 +100,8 @@ const primitives: { [K in Primitive]: Case[] } = {
   minimum: binary('minimum', k.minimum),
   // The mask is drawn from a fresh generator per call, so every evaluation sees the same mask.
   dropout: [
-    c('dropout p=0.5 [3,4]', (x) => k.dropoutMasked(x, 0.5, 2, new Generator(3)), r([3, 4])),
-    c('dropout p=0.2 0-d', (x) => k.dropoutMasked(x, 0.2, 1.25, new Generator(4)), r([])),
+    c('dropout p=0.5 [3,4]', (x) => k.dropoutMasked(x, 0.5, 2, new Rng(3)), r([3, 4])),
+    c('dropout p=0.2 0-d', (x) => k.dropoutMasked(x, 0.2, 1.25, new Rng(4)), r([])),
   ],
   crossEntropy: [
     c('crossEntropy mean', (x) => k.softmaxCrossEntropy(x, labels), r([5, 3])),

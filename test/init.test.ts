@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { Generator, nn } from '../src/index.js';
+import { nn, Rng } from '../src/index.js';
 
 const { init } = nn;
-const g = () => ({ generator: new Generator(123) });
+const g = () => ({ generator: new Rng(123) });
 const stats = (t: k.Tensor) => {
   const d = k.cast(t, 'float64');
   return { mean: k.mean(d).item(), var: k.variance(d).item(), min: k.amin(d).item(), max: k.amax(d).item() };
@@ -116,8 +116,8 @@ describe('init', () => {
   });
 
   it('same generator seed, same weights', () => {
-    const a = init.kaimingNormal_(k.zeros([5, 5]), { generator: new Generator(1) }).toArray();
-    const b = init.kaimingNormal_(k.zeros([5, 5]), { generator: new Generator(1) }).toArray();
+    const a = init.kaimingNormal_(k.zeros([5, 5]), { generator: new Rng(1) }).toArray();
+    const b = init.kaimingNormal_(k.zeros([5, 5]), { generator: new Rng(1) }).toArray();
     expect(a).toEqual(b);
   });
 });

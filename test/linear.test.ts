@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { Generator, type Tensor } from '../src/index.js';
+import { Rng, type Tensor } from '../src/index.js';
 import { expectClose } from './helpers.js';
 
-const g = new Generator(11);
+const g = new Rng(11);
 const composite = (x: Tensor, w: Tensor, b?: Tensor) => {
   const y = k.matmul(x, k.transpose(w));
   return b ? k.add(y, b) : y;
@@ -57,7 +57,7 @@ describe('linear (fused) = composite', () => {
 
   it('names bad shapes', () => {
     expect(() => k.linear(k.zeros([2, 3]), k.zeros([4, 5]))).toThrow(
-      /linear: input \[2,3\] does not end with in_features=5/,
+      /linear: input \[2,3\] does not end with inFeatures=5/,
     );
     expect(() => k.linear(k.zeros([2, 5]), k.zeros([4, 5]), k.zeros([3]))).toThrow(
       'linear: bias must have shape [4], got [3]',

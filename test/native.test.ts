@@ -14,7 +14,7 @@ import { jsBackend } from '../src/backend/js/index.js';
 import { type Blas, createNativeBackend } from '../src/backend/native/index.js';
 import type { TypedArray } from '../src/backend/types.js';
 import * as k from '../src/index.js';
-import { data, Generator, nn, optim, train } from '../src/index.js';
+import { data, nn, optim, Rng, train } from '../src/index.js';
 import { environmentInfo } from '../src/io/node/info.js';
 
 interface Call {
@@ -52,7 +52,7 @@ function recordingBlas(maxThreads = 2): Blas & { calls: Call[]; threadsSet: numb
   };
 }
 
-const g = new Generator(3);
+const g = new Rng(3);
 const rnd = (shape: number[]) => k.randn(shape, { generator: g });
 
 describe('native backend (with a recording BLAS)', () => {
@@ -122,7 +122,7 @@ describe('training on every backend that loads here', () => {
     try {
       for (const name of names) {
         k.setBackend(name);
-        const gen = new Generator(11);
+        const gen = new Rng(11);
         const d = data.moons(512, 0.1, 4);
         const model = new nn.Sequential(
           new nn.Linear(2, 64, { generator: gen }),

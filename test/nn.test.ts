@@ -5,15 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { Generator, nn, optim, type Tensor } from '../src/index.js';
+import { nn, optim, Rng, type Tensor } from '../src/index.js';
 import { expectClose } from './helpers.js';
 
-const mlp = (g = new Generator(0)) =>
+const mlp = (g = new Rng(0)) =>
   new nn.Sequential(
     new nn.Flatten(),
     new nn.Linear(6, 5, { generator: g }),
     new nn.ReLU(),
-    new nn.Dropout(0.5, new Generator(1)),
+    new nn.Dropout(0.5, new Rng(1)),
     new nn.Linear(5, 3, { generator: g }),
   );
 
@@ -60,8 +60,8 @@ describe('Module', () => {
   });
 
   it('stateDict round-trips into a fresh model', () => {
-    const a = mlp(new Generator(1));
-    const b = mlp(new Generator(2));
+    const a = mlp(new Rng(1));
+    const b = mlp(new Rng(2));
     const x = k.randn([4, 2, 3]);
     a.eval();
     b.eval();
@@ -126,7 +126,7 @@ describe('Module', () => {
 describe('Dropout', () => {
   const x = k.ones([200, 500]);
   it('preserves the mean (inverted scaling) and drops about p', () => {
-    const y = nn.F.dropout(x, 0.3, true, new Generator(4));
+    const y = nn.F.dropout(x, 0.3, true, new Rng(4));
     expect(k.mean(y).item()).toBeCloseTo(1, 2);
     const dropped = k.mean(k.cast(k.eq(y, 0), 'float32')).item();
     expect(dropped).toBeCloseTo(0.3, 2);
@@ -144,15 +144,15 @@ describe('Dropout', () => {
     expect(k.sum(k.isnan(y)).item()).toBe(0);
   });
   it('same seed, same mask; different seed, different mask', () => {
-    const a = new nn.Dropout(0.5, new Generator(9)).forward(x).toArray();
-    const b = new nn.Dropout(0.5, new Generator(9)).forward(x).toArray();
-    const c = new nn.Dropout(0.5, new Generator(10)).forward(x).toArray();
+    const a = new nn.Dropout(0.5, new Rng(9)).forward(x).toArray();
+    const b = new nn.Dropout(0.5, new Rng(9)).forward(x).toArray();
+    const c = new nn.Dropout(0.5, new Rng(10)).forward(x).toArray();
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
   });
   it('gradients flow only through kept elements, scaled', () => {
     const xin = k.ones([1000], { requiresGrad: true });
-    const y = nn.F.dropout(xin, 0.25, true, new Generator(3));
+    const y = nn.F.dropout(xin, 0.25, true, new Rng(3));
     k.sum(y).backward();
     expect((xin.grad as Tensor).toArray()).toEqual(y.detach().toArray());
   });
@@ -160,14 +160,14 @@ describe('Dropout', () => {
     expect(() => new nn.Dropout(1.5)).toThrow('Dropout: p must be in [0, 1], got 1.5');
   });
   it('AlphaDropout keeps zero mean and unit variance of SELU-normal inputs', () => {
-    const z = k.randn([400, 500], { generator: new Generator(2), dtype: 'float64' });
-    const y = nn.F.alphaDropout(z, 0.2, true, new Generator(5));
+    const z = k.randn([400, 500], { generator: new Rng(2), dtype: 'float64' });
+    const y = nn.F.alphaDropout(z, 0.2, true, new Rng(5));
     expect(k.mean(y).item()).toBeCloseTo(0, 1);
     expect(k.std(y).item()).toBeCloseTo(1, 1);
     expect(nn.F.alphaDropout(z, 0.2, false)).toBe(z);
   });
   it('DropConnect drops weights in training only', () => {
-    const l = new nn.DropConnectLinear(50, 40, { p: 0.5, maskGenerator: new Generator(1) });
+    const l = new nn.DropConnectLinear(50, 40, { p: 0.5, maskGenerator: new Rng(1) });
     const xin = k.randn([3, 50]);
     const plain = nn.F.linear(xin, l.weight, l.bias);
     expect(l.forward(xin).toArray()).not.toEqual(plain.toArray());
@@ -184,7 +184,7 @@ describe('normalization', () => {
   });
   it('BatchNorm1d: batch statistics in training, running averages in eval', () => {
     const bn = new nn.BatchNorm1d(3, { momentum: 0.5 });
-    const x = k.add(k.mul(k.randn([200, 3], { generator: new Generator(8), dtype: 'float64' }), 2), 5);
+    const x = k.add(k.mul(k.randn([200, 3], { generator: new Rng(8), dtype: 'float64' }), 2), 5);
     const y = bn.forward(x);
     expectClose(k.mean(y, 0), [0, 0, 0], 0, 1e-6);
     // running ← 0.5·0 + 0.5·batch mean ≈ 2.5
@@ -234,7 +234,7 @@ describe('losses', () => {
     );
     expect(() => new nn.Linear(0, 3)).toThrow('Linear: inFeatures must be a positive integer, got 0');
     expect(() => nn.F.linear(x, k.zeros([4, 5]))).toThrow(
-      /linear: input \[2,3\] does not end with in_features=5/,
+      /linear: input \[2,3\] does not end with inFeatures=5/,
     );
   });
 });

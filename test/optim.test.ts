@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { Generator, nn, optim, type Tensor } from '../src/index.js';
+import { nn, optim, Rng, type Tensor } from '../src/index.js';
 
 describe('validation', () => {
   const p = () => k.zeros([2, 2], { requiresGrad: true });
@@ -94,7 +94,7 @@ describe('parameter groups', () => {
 
 describe('L1', () => {
   // Sparse regression: y = X·w* with only 3 of 20 weights non-zero.
-  const g = new Generator(5);
+  const g = new Rng(5);
   const X = k.randn([200, 20], { generator: g, dtype: 'float64' });
   const wStar = k.tensor(
     Array.from({ length: 20 }, (_, i) => [({ 0: 2, 5: -3, 11: 1.5 } as Record<number, number>)[i] ?? 0]),
@@ -197,7 +197,7 @@ describe('clipping', () => {
 
 describe('gradient transformations as chains (optax style)', () => {
   const lsq = () => {
-    const gen = new Generator(2);
+    const gen = new Rng(2);
     const X = k.randn([16, 4], { generator: gen, dtype: 'float64' });
     const y = k.randn([16, 1], { generator: gen, dtype: 'float64' });
     const W = k.randn([4, 1], { generator: gen, dtype: 'float64', requiresGrad: true });

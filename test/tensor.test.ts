@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { Generator } from '../src/index.js';
+import { Rng } from '../src/index.js';
 
 describe('creation', () => {
   it('from nested arrays, with inferred shape and dtype', () => {
@@ -58,9 +58,9 @@ describe('creation', () => {
 
 describe('randomness', () => {
   it('same seed, same draws; different seeds differ', () => {
-    const a = k.randn([100], { generator: new Generator(1) }).toArray();
-    const b = k.randn([100], { generator: new Generator(1) }).toArray();
-    const c = k.randn([100], { generator: new Generator(2) }).toArray();
+    const a = k.randn([100], { generator: new Rng(1) }).toArray();
+    const b = k.randn([100], { generator: new Rng(1) }).toArray();
+    const c = k.randn([100], { generator: new Rng(2) }).toArray();
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
     k.manualSeed(3);
@@ -70,7 +70,7 @@ describe('randomness', () => {
   });
 
   it('distributions have the right moments', () => {
-    const g = new Generator(11);
+    const g = new Rng(11);
     const u = k.rand([100000], { generator: g, dtype: 'float64' });
     const n = k.randn([100000], { generator: g, dtype: 'float64' });
     expect(k.mean(u).item()).toBeCloseTo(0.5, 2);
@@ -85,12 +85,18 @@ describe('randomness', () => {
   });
 
   it('generator state can be saved and restored', () => {
-    const g = new Generator(5);
+    const g = new Rng(5);
     g.normal();
     const state = g.getState();
     const x = [g.normal(), g.random(), g.nextUint32()];
     g.setState(state);
     expect([g.normal(), g.random(), g.nextUint32()]).toEqual(x);
+  });
+
+  it('the deprecated name Generator is the same class as Rng', () => {
+    const g = new k.Generator(4);
+    expect(g).toBeInstanceOf(Rng);
+    expect(g.nextUint32()).toBe(new Rng(4).nextUint32());
   });
 
   it('bernoulli validates probabilities', () => {

@@ -9,7 +9,7 @@
 import { tensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import { DTypeError, fmtShape, KeelError, ValueError } from '../util/errors.js';
-import { Generator } from '../util/random.js';
+import { Rng } from '../util/random.js';
 import { contiguousStrides } from '../util/shape.js';
 import { grad } from './engine.js';
 
@@ -90,7 +90,7 @@ export function gradcheck(
   const xs = inputs.map((t, i) => (checkedIdx.includes(i) ? tensor(t, { requiresGrad: true }) : t));
   const asList = (y: Tensor | readonly Tensor[]) => (y instanceof Tensor ? [y] : [...y]);
   const outs = asList(fn(...xs));
-  const g = new Generator(seed);
+  const g = new Rng(seed);
   const dirs = outs.map((y) => {
     const dir = new Float64Array(y.size);
     g.fillNormal(dir);

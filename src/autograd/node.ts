@@ -34,6 +34,51 @@ export interface Edge {
   readonly dtype: DType;
 }
 
+/**
+ * Names of the primitives that record graph nodes (one per backward rule in `ops/`); the graph
+ * picture and error messages show them. Test-only or user-defined rules use `custom:<name>`.
+ */
+export type GraphOp =
+  | 'abs'
+  | 'add'
+  | 'amax'
+  | 'amin'
+  | 'cast'
+  | 'concat'
+  | 'contiguous'
+  | 'crossEntropy'
+  | 'div'
+  | 'dropout'
+  | 'erf'
+  | 'exp'
+  | 'expand'
+  | 'gather'
+  | 'indexAdd'
+  | 'indexSelect'
+  | 'linear'
+  | 'log'
+  | 'matmul'
+  | 'maximum'
+  | 'minimum'
+  | 'mul'
+  | 'neg'
+  | 'permute'
+  | 'pow'
+  | 'relu'
+  | 'reluGrad'
+  | 'reshape'
+  | 'scatterAdd'
+  | 'sigmoid'
+  | 'sign'
+  | 'slice'
+  | 'sliceScatter'
+  | 'sqrt'
+  | 'sub'
+  | 'sum'
+  | 'tanh'
+  | 'where'
+  | `custom:${string}`;
+
 let nextId = 0;
 
 /** One recorded op in the graph. */
@@ -47,7 +92,7 @@ export class GradNode {
   readonly needs: readonly boolean[];
 
   constructor(
-    readonly op: string,
+    readonly op: GraphOp,
     readonly next: readonly (Edge | null)[],
     public saved: readonly Tensor[] | null,
     readonly ctx: unknown,
@@ -79,7 +124,7 @@ function edgeOf(t: Tensor): Edge | null {
  * Returns `out` for chaining.
  */
 export function record<C>(
-  op: string,
+  op: GraphOp,
   out: Tensor,
   inputs: readonly Tensor[],
   saved: readonly Tensor[],

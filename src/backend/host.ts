@@ -2,14 +2,12 @@
  * Host memory, the storage of the CPU backends (js, wasm, native): a `HostStorage` wraps a typed
  * array, and its views are what the host kernels compute on (`HostView`). Kernel outputs come from
  * `allocate`, which recycles buffers instead of asking the engine for fresh ones:
- * - arrays of 65 B to 4 KB are carved from 64 KB slabs (a fresh ArrayBuffer costs about a
- *   microsecond whatever its size, which dominated ops on small tensors); never reused;
+ * - arrays of 65 B to 4 KB are carved from 64 KB slabs (a fresh ArrayBuffer has a fixed cost
+ *   whatever its size, which dominated ops on small tensors); never reused;
  * - arrays of 64 KB and more come from a pool of buffers by size class (quarter steps between powers
  *   of two, so at most 25% is wasted). When the storage that owns a pooled buffer is collected, a
  *   FinalizationRegistry hands the buffer back. Fresh large buffers cost their first touch (page
- *   faults: ~15 µs for 256 KB, ~100 µs for 800 KB on the dev VM) and GC work; a recycled one is
- *   zeroed in ~3 µs. In one process alternating the two every 10 steps, the dropout MLP's step went
- *   from 4.1–4.4 to 3.5–3.6 ms on the native backend.
+ *   faults) and GC work, a recycled one only its zeroing (the numbers: bench/NOTES.md).
  * Finalizers run only when the event loop turns (`fit` yields every 10 ms), and until then the
  * registry holds the buffers it will hand back; so at most OUTSTANDING_MAX_BYTES are registered at a
  * time, and a long synchronous loop (a hand-written training loop that never awaits) gets plain
@@ -81,7 +79,7 @@ function sizeClass(bytes: number): number {
 
 /**
  * A host array of a dtype (slab, pool or fresh; see the file's header), zeroed unless `zero` is
- * false — for kernels that write every element (a recycled 256 KB buffer costs ~10 µs to zero).
+ * false — for kernels that write every element, which need not pay for zeroing.
  */
 export function allocate(dtype: DType, size: number, zero = true): TypedArray {
   const out = take(dtype, size, zero);

@@ -22,11 +22,12 @@ import {
   OneCycleLR,
   StepLR,
 } from '../optim/schedulers.js';
-import { Generator } from '../util/random.js';
+import { ValueError } from '../util/errors.js';
+import { Rng } from '../util/random.js';
 import type { RunConfig } from './config.js';
 
 /** The MLP described by `config.model` for `inputs` features and `classes` outputs. */
-export function buildModel(config: RunConfig, inputs: number, classes: number, g: Generator): Sequential {
+export function buildModel(config: RunConfig, inputs: number, classes: number, g: Rng): Sequential {
   const m = config.model;
   return mlp({
     inputs,
@@ -109,14 +110,17 @@ export interface RunData {
 /** Builds loaders from Fashion-MNIST (when given) or the configured synthetic set. */
 export function buildData(config: RunConfig, fashion: { train: ImageSet; test: ImageSet } | null): RunData {
   const d = config.data;
-  const g = new Generator(config.seed);
+  const g = new Rng(config.seed);
   let trainSet: Dataset;
   let testSet: Dataset;
   let inputs = 2;
   let classes = 2;
   let description: string;
   if (d.dataset === 'fashion-mnist') {
-    if (!fashion) throw new Error('buildData: Fashion-MNIST was not loaded');
+    if (!fashion)
+      throw new ValueError(
+        "buildData: data.dataset is 'fashion-mnist' but no Fashion-MNIST images were passed (load them with loadFashionMnist first)",
+      );
     trainSet = new TensorDataset(fashion.train.images, fashion.train.labels);
     testSet = new TensorDataset(fashion.test.images, fashion.test.labels);
     inputs = 784;

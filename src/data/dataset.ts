@@ -9,7 +9,7 @@ import { select } from '../ops/shape.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmtShape, ShapeError, ValueError } from '../util/errors.js';
-import { defaultGenerator, type Generator } from '../util/random.js';
+import { defaultGenerator, type Rng } from '../util/random.js';
 
 /** A collection of samples; each sample is a tuple of tensors (e.g. [image, label]). */
 export interface Dataset {
@@ -86,7 +86,7 @@ export function collate(samples: Tensor[][]): Tensor[] {
 }
 
 /** A uniformly random permutation of 0..n-1 (Fisher–Yates with the given generator). */
-export function randperm(n: number, generator: Generator = defaultGenerator()): Int32Array {
+export function randperm(n: number, generator: Rng = defaultGenerator()): Int32Array {
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
@@ -102,7 +102,7 @@ export function randperm(n: number, generator: Generator = defaultGenerator()): 
  * Splits a dataset into disjoint random subsets of the given sizes — counts, or fractions adding up
  * to 1 (remainders go to the first subsets, as PyTorch).
  */
-export function randomSplit(dataset: Dataset, lengths: readonly number[], generator?: Generator): Subset[] {
+export function randomSplit(dataset: Dataset, lengths: readonly number[], generator?: Rng): Subset[] {
   const n = dataset.length;
   let counts = [...lengths];
   const total = counts.reduce((a, b) => a + b, 0);

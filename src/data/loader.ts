@@ -4,7 +4,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
-import { defaultGenerator, type Generator } from '../util/random.js';
+import { defaultGenerator, type Rng } from '../util/random.js';
 import { collate, type Dataset, randperm } from './dataset.js';
 
 /** Options of `DataLoader`. */
@@ -13,8 +13,8 @@ export interface LoaderOptions {
   shuffle?: boolean;
   /** Drop the last batch if it is smaller than batchSize (default false). */
   dropLast?: boolean;
-  /** Generator of the shuffling permutations (default: the global one). */
-  generator?: Generator;
+  /** Rng of the shuffling permutations (default: the global one). */
+  generator?: Rng;
 }
 
 /** Mini-batches of a dataset; iterate it once per epoch. */
@@ -22,7 +22,7 @@ export class DataLoader implements Iterable<Tensor[]> {
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly dropLast: boolean;
-  private readonly generator: Generator;
+  private readonly generator: Rng;
 
   constructor(
     readonly dataset: Dataset,

@@ -10,7 +10,7 @@ import { matmul } from '../ops/matmul.js';
 import { randn, tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
-import { defaultGenerator, Generator } from '../util/random.js';
+import { defaultGenerator, Rng } from '../util/random.js';
 import { TensorDataset } from './dataset.js';
 
 function positiveInt(op: string, name: string, v: number): void {
@@ -24,7 +24,7 @@ export function linearData(
   b: number,
   n: number,
   noise = 0.01,
-  generator: Generator = defaultGenerator(),
+  generator: Rng = defaultGenerator(),
 ): { X: Tensor; y: Tensor } {
   positiveInt('linearData', 'n', n);
   const X = randn([n, w.size], { generator, dtype: w.dtype === 'float64' ? 'float64' : 'float32' });
@@ -47,7 +47,7 @@ export function weightDecayData(
 ): WeightDecayData {
   const { d = 200, nTrain = 20, nTest = 100, seed = 0 } = opts;
   positiveInt('weightDecayData', 'd', d);
-  const g = new Generator(seed);
+  const g = new Rng(seed);
   const trueW = mul(tensor(new Float32Array(d).fill(1)), 0.01);
   const trueB = 0.05;
   const tr = linearData(trueW, trueB, nTrain, 0.01, g);
@@ -89,7 +89,7 @@ export function polynomialData(
     throw new ValueError(
       `polynomialData: ${coefficients.length} coefficients need maxDegree ≥ ${coefficients.length}`,
     );
-  const g = new Generator(seed);
+  const g = new Rng(seed);
   const make = (n: number) => {
     const f = new Float32Array(n * maxDegree);
     const y = new Float32Array(n);
@@ -119,11 +119,11 @@ export interface Points2d {
 
 function points(
   n: number,
-  fill: (i: number, out: Float32Array, g: Generator) => number,
+  fill: (i: number, out: Float32Array, g: Rng) => number,
   noise: number,
   seed: number,
 ): Points2d {
-  const g = new Generator(seed);
+  const g = new Rng(seed);
   const X = new Float32Array(n * 2);
   const y = new Int32Array(n);
   const p = new Float32Array(2);

@@ -29,14 +29,14 @@ import { curvePlots } from '../report/plots.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type Divergence, type EpochRecord, evaluate, fit } from '../train/fit.js';
 import { KeelError } from '../util/errors.js';
-import { Generator } from '../util/random.js';
+import { Rng } from '../util/random.js';
 import { type Experiment, type ExperimentContext, type ExperimentResult, fmt } from './types.js';
 
 /** An MLP 784-h₁-…-10 with ReLU and optional dropout after each hidden layer (N(0, 0.01) or PyTorch's init). */
 export function fashionMlp(
   hidden: number[],
   dropout: number[],
-  g: Generator,
+  g: Rng,
   init: 'normal' | 'default' = 'normal',
 ): Sequential {
   return buildMlp({
@@ -103,7 +103,7 @@ async function trainFashion(
   model: Module,
   data: Data,
   spec: TrainSpec,
-  g: Generator,
+  g: Rng,
 ): Promise<TrainRun> {
   const tailFrom = spec.epochs - (spec.tailEpochs ?? 1) + 1;
   const tail: { trainAccuracy: number; trainLoss: number; testAccuracy: number; testLoss: number }[] = [];
@@ -212,7 +212,7 @@ export const mlp: Experiment = {
   async run(ctx): Promise<ExperimentResult> {
     const all = requireFashion(ctx, 'mlp');
     const data = ctx.quick ? { train: cut(all.train, 10000), test: cut(all.test, 2000) } : all;
-    const g = new Generator(ctx.seed);
+    const g = new Rng(ctx.seed);
     const epochs = ctx.quick ? 3 : 10;
     const spec: TrainSpec = { epochs, batchSize: 256, optimizer: 'sgd', lr: 0.1 };
     const r = await trainFashion(ctx, 'mlp', '784-256-10', fashionMlp([256], [], g), data, spec, g);
@@ -264,7 +264,7 @@ export const dropoutExperiment: Experiment = {
     // Part 1, the book's setting.
     const big = q ? { train: cut(all.train, 10000), test: cut(all.test, 2000) } : all;
     const epochs = q ? 3 : 10;
-    const g1 = new Generator(ctx.seed);
+    const g1 = new Rng(ctx.seed);
     const book = await trainFashion(
       ctx,
       'dropout',
@@ -286,7 +286,7 @@ export const dropoutExperiment: Experiment = {
       tailEpochs: s.tail,
     };
     const runSmall = async (label: string, p: number[]) => {
-      const g = new Generator(ctx.seed + 1);
+      const g = new Rng(ctx.seed + 1);
       return trainFashion(ctx, 'dropout', label, fashionMlp([256, 256], p, g, 'default'), small, spec, g);
     };
     const withDrop = await runSmall(`dropout 0.2/0.5, ${s.train} images`, [0.2, 0.5]);
@@ -401,7 +401,7 @@ export const bestMlp: Experiment = {
   async run(ctx): Promise<ExperimentResult> {
     const all = requireFashion(ctx, 'best-mlp');
     const data = ctx.quick ? { train: cut(all.train, 5000), test: cut(all.test, 2000) } : all;
-    const g = new Generator(ctx.seed);
+    const g = new Rng(ctx.seed);
     const epochs = ctx.quick ? 1 : 30;
     const spec: TrainSpec = {
       epochs,

@@ -9,7 +9,7 @@ import { crossEntropy } from '../nn/functional/loss.js';
 import { linePlot, type Point } from '../report/plots.js';
 import { randn, zeros } from '../tensor/create.js';
 import { bytesPerElement } from '../util/dtype.js';
-import { Generator } from '../util/random.js';
+import { Rng } from '../util/random.js';
 import { fashionMlp } from './fashion.js';
 import type { Check, Experiment, ExperimentResult } from './types.js';
 
@@ -18,7 +18,7 @@ export const memory: Experiment = {
   description: 'bytes kept for backward vs prediction for the dropout MLP, against batch size and depth',
   needsFashion: false,
   async run(ctx): Promise<ExperimentResult> {
-    const g = new Generator(ctx.seed);
+    const g = new Rng(ctx.seed);
     const measure = (batch: number, hidden: number[]) => {
       const model = fashionMlp(
         hidden,

@@ -26,7 +26,7 @@ import { linePlot, type Point } from '../report/plots.js';
 import { linspace, randn } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fit } from '../train/fit.js';
-import { Generator } from '../util/random.js';
+import { Rng } from '../util/random.js';
 import { type Check, type Experiment, type ExperimentResult, fmt } from './types.js';
 
 type InitName = 'N(0,1)' | 'N(0,0.01)' | 'xavier' | 'kaiming';
@@ -39,7 +39,7 @@ function deepMlp(
   width: number,
   inputs: number,
   classes: number,
-  g: Generator,
+  g: Rng,
 ): Sequential {
   const layers: Module[] = [];
   for (let i = 0; i < depth; i++) {
@@ -79,7 +79,7 @@ export const stability: Experiment = {
     const checks: Check[] = [];
     const plots = [];
     const summary: [string, string][] = [];
-    const g = new Generator(ctx.seed);
+    const g = new Rng(ctx.seed);
 
     // 1. sigmoid vs ReLU derivatives.
     const x = linspace(-8, 8, 161).requiresGrad_();
@@ -160,7 +160,7 @@ export const stability: Experiment = {
     > = {};
     for (const [act, init] of configs) {
       const label = `${act}, ${init}`;
-      const model = deepMlp(act, init, depth, width, 2, 3, new Generator(ctx.seed + 7));
+      const model = deepMlp(act, init, depth, width, 2, 3, new Rng(ctx.seed + 7));
       const atInit = layerGradNorms(model, train.X, train.y);
       const h = await fit({
         model,
@@ -169,7 +169,7 @@ export const stability: Experiment = {
         train: new DataLoader(new TensorDataset(train.X, train.y), {
           batchSize: 32,
           shuffle: true,
-          generator: new Generator(ctx.seed),
+          generator: new Rng(ctx.seed),
         }),
         test: new DataLoader(new TensorDataset(test.X, test.y), { batchSize: 300 }),
         epochs,
@@ -260,7 +260,7 @@ export const stability: Experiment = {
 
     // 4. Symmetry: constant init keeps hidden units identical; random init or dropout breaks it.
     const symmetry = async (initConst: boolean, dropout: number): Promise<number> => {
-      const sg = new Generator(ctx.seed + 3);
+      const sg = new Rng(ctx.seed + 3);
       const l1 = new Linear(2, 16, { generator: sg });
       const l2 = new Linear(16, 3, { generator: sg });
       if (initConst) {
@@ -270,7 +270,7 @@ export const stability: Experiment = {
         }
       }
       const layers: Module[] = [l1, new ReLU()];
-      if (dropout > 0) layers.push(new Dropout(dropout, new Generator(ctx.seed + 4)));
+      if (dropout > 0) layers.push(new Dropout(dropout, new Rng(ctx.seed + 4)));
       layers.push(l2);
       const model = new Sequential(...layers);
       await fit({
@@ -305,7 +305,7 @@ export const stability: Experiment = {
     // 5. Gradient clipping tames the exploding case: without it the loss turns NaN and fit stops
     // there with a diagnosis; with it every step stays finite and the loss falls.
     const clipSteps = async (clip: number | undefined) => {
-      const model = deepMlp('relu', 'N(0,1)', depth, width, 2, 3, new Generator(ctx.seed + 7));
+      const model = deepMlp('relu', 'N(0,1)', depth, width, 2, 3, new Rng(ctx.seed + 7));
       const losses: number[] = [];
       const h = await fit({
         model,
@@ -314,7 +314,7 @@ export const stability: Experiment = {
         train: new DataLoader(new TensorDataset(train.X, train.y), {
           batchSize: 32,
           shuffle: true,
-          generator: new Generator(ctx.seed),
+          generator: new Rng(ctx.seed),
         }),
         epochs: ctx.quick ? 2 : 5,
         clipGradNorm: clip,

@@ -15,7 +15,7 @@ import { SGD } from '../optim/optimizers.js';
 import { linePlot, type Point } from '../report/plots.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { evaluate, fit } from '../train/fit.js';
-import { Generator } from '../util/random.js';
+import { Rng } from '../util/random.js';
 import { type Check, type Experiment, type ExperimentContext, type ExperimentResult, fmt } from './types.js';
 
 interface FitResult {
@@ -36,7 +36,7 @@ async function fitPolynomial(
   testY: Tensor,
   epochs: number,
 ): Promise<FitResult> {
-  const g = new Generator(ctx.seed + features);
+  const g = new Rng(ctx.seed + features);
   const model = new Linear(features, 1, { bias: false, generator: g });
   normal_(model.weight, 0, 0.01, { generator: g });
   const x = narrow(trainX, 1, 0, features);

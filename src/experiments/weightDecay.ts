@@ -21,7 +21,7 @@ import { SGD } from '../optim/optimizers.js';
 import { linePlot, type Point } from '../report/plots.js';
 import { randn, zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Generator } from '../util/random.js';
+import { Rng } from '../util/random.js';
 import { type Check, type Experiment, type ExperimentContext, type ExperimentResult, fmt } from './types.js';
 
 const EPOCHS = 100;
@@ -49,7 +49,7 @@ function norm(w: Tensor): number {
 
 /** From scratch: loss + λ·½‖w‖², plain SGD on [w, b]. */
 function scratch(ctx: ExperimentContext, lambda: number, data: ReturnType<typeof weightDecayData>): Run {
-  const g = new Generator(ctx.seed + 1);
+  const g = new Rng(ctx.seed + 1);
   const w = randn([200, 1], { generator: g }).requiresGrad_();
   const b = zeros([1]).requiresGrad_();
   const opt = new SGD([w, b], { lr: LR });
@@ -97,7 +97,7 @@ function concise(
   data: ReturnType<typeof weightDecayData>,
   l1 = false,
 ): Run {
-  const g = new Generator(ctx.seed + 2);
+  const g = new Rng(ctx.seed + 2);
   const net = new Linear(200, 1, { generator: g });
   normal_(net.weight, 0, 1, { generator: g });
   zeros_(net.bias as Tensor);

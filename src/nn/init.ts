@@ -10,7 +10,7 @@ import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { arrayType, type TypedArray } from '../util/dtype.js';
 import { DTypeError, fmtShape, ValueError } from '../util/errors.js';
-import { defaultGenerator, type Generator } from '../util/random.js';
+import { defaultGenerator, type Rng } from '../util/random.js';
 import { erf as erfJs } from '../util/special.js';
 
 /** Nonlinearities known to `calculateGain`. */
@@ -27,7 +27,7 @@ export type Nonlinearity =
 
 /** Options shared by random initializers. */
 export interface InitOptions {
-  generator?: Generator;
+  generator?: Rng;
 }
 
 /** Which fan the Kaiming initializers preserve. */

@@ -7,7 +7,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
-import type { Generator } from '../util/random.js';
+import type { Rng } from '../util/random.js';
 import { kaimingNormal_, normal_, xavierNormal_, zeros_ } from './init.js';
 import { ELU, GELU, LeakyReLU, PReLU, ReLU, Sigmoid, SiLU, Tanh } from './layers/activation.js';
 import { Flatten, Sequential } from './layers/containers.js';
@@ -36,7 +36,7 @@ export interface MlpOptions {
   initStd?: number;
   /** LayerNorm after each hidden Linear (default false). */
   layerNorm?: boolean;
-  generator?: Generator;
+  generator?: Rng;
 }
 
 function activation(name: ActivationName): Module {

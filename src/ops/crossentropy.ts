@@ -1,5 +1,5 @@
 /**
- * Softmax cross-entropy from logits at class indices as one primitive (issue 4's fused kernels):
+ * Softmax cross-entropy from logits at class indices as one fused primitive:
  * the backend computes each row's loss and softmax in one pass (Backend.softmaxCrossEntropy) and
  * the gradient from that softmax in another, instead of the composite logSoftmax → gather → neg → sum → div
  * (about ten kernels and graph nodes forward, as many backward, on [N, C] tensors). Same values as

@@ -9,7 +9,7 @@ import { backend } from '../backend/registry.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DTypeError, ValueError } from '../util/errors.js';
-import type { Generator } from '../util/random.js';
+import type { Rng } from '../util/random.js';
 import { fromKernel } from './core.js';
 import { mul } from './elementwise.js';
 
@@ -23,7 +23,7 @@ export function checkDropoutP(op: string, p: number): number {
  * Zeroes each element of `x` with probability `p` (one 32-bit draw of `generator` per element, in
  * row-major order) and scales the survivors by `scale` (1/(1−p) for inverted dropout).
  */
-export function dropoutMasked(x: Tensor, p: number, scale: number, generator: Generator): Tensor {
+export function dropoutMasked(x: Tensor, p: number, scale: number, generator: Rng): Tensor {
   if (!isFloat(x.dtype)) throw new DTypeError(`dropout: expected a float tensor, got ${x.dtype}`);
   checkDropoutP('dropout', p);
   const [out, maskData] = backend().dropout(x, p, scale, generator);

@@ -24,7 +24,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const [out, inF] = weight.shape;
   if (x.ndim < 1 || x.shape[x.ndim - 1] !== inF) {
     throw new ShapeError(
-      `linear: input ${fmtShape(x.shape)} does not end with in_features=${inF} of weight ${fmtShape(weight.shape)}`,
+      `linear: input ${fmtShape(x.shape)} does not end with inFeatures=${inF} of weight ${fmtShape(weight.shape)}`,
     );
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== out)) {

@@ -1,6 +1,6 @@
 /**
  * Creating tensors: from nested arrays, typed arrays and scalars; constant fills; ranges; identity;
- * and random draws from an explicit seeded `Generator` (the global one when none is given). Values
+ * and random draws from an explicit seeded `Rng` (the global one when none is given). Values
  * are made in host memory and handed to the active backend (`Backend.fromHost`), which adopts them
  * (CPU backends) or would upload them (a GPU backend).
  */
@@ -8,7 +8,7 @@ import { allocate } from '../backend/host.js';
 import { backend } from '../backend/registry.js';
 import type { DType, TypedArray } from '../util/dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../util/errors.js';
-import { defaultGenerator, type Generator } from '../util/random.js';
+import { defaultGenerator, type Rng } from '../util/random.js';
 import { checkShape, sizeOf } from '../util/shape.js';
 import { checkDType, defaultFloatDType, dtypeOfArray, isFloat } from './dtype.js';
 import type { NestedArray } from './tensor.js';
@@ -25,7 +25,7 @@ export interface CreateOptions {
 /** Options of random creation functions. */
 export interface RandomOptions extends CreateOptions {
   /** The generator to draw from (default: the global one, see `manualSeed`). */
-  generator?: Generator;
+  generator?: Rng;
 }
 
 /** Data accepted by `tensor()`. */

@@ -14,9 +14,15 @@ import { ValueError } from '../util/errors.js';
 import type { Callback, EpochRecord } from './fit.js';
 
 /** A quantity of the epoch record to watch. */
-export type Monitor = 'valLoss' | 'valAccuracy' | 'trainLoss' | 'testLoss' | 'testAccuracy' | 'trainAccuracy';
+export type EpochMetric =
+  | 'valLoss'
+  | 'valAccuracy'
+  | 'trainLoss'
+  | 'testLoss'
+  | 'testAccuracy'
+  | 'trainAccuracy';
 
-function read(record: EpochRecord, monitor: Monitor): number {
+function read(record: EpochRecord, monitor: EpochMetric): number {
   const v = record[monitor];
   if (v === undefined)
     throw new ValueError(`callback: the epoch record has no '${monitor}' (is a validation loader given?)`);
@@ -25,7 +31,7 @@ function read(record: EpochRecord, monitor: Monitor): number {
 
 /** Options of `earlyStopping`. */
 export interface EarlyStoppingOptions {
-  monitor?: Monitor;
+  monitor?: EpochMetric;
   /** Epochs without improvement before stopping (default 5). */
   patience?: number;
   /** Smallest change that counts as an improvement (default 0). */
@@ -74,7 +80,7 @@ export function earlyStopping(opts: EarlyStoppingOptions = {}): Callback & { bes
 /** Steps a scheduler after every epoch (ReduceLROnPlateau gets the monitored value). */
 export function schedulerStep(
   scheduler: LRScheduler | ReduceLROnPlateau,
-  monitor: Monitor = 'valLoss',
+  monitor: EpochMetric = 'valLoss',
 ): Callback {
   return {
     onEpochEnd(record) {

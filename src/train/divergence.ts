@@ -12,7 +12,7 @@ import type { Module } from '../nn/module.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
-import { defaultGenerator, Generator } from '../util/random.js';
+import { defaultGenerator, Rng } from '../util/random.js';
 
 /** What `fit` does when the loss diverges. */
 export interface DivergenceOptions {
@@ -60,10 +60,10 @@ function allFinite(t: Tensor): boolean {
 }
 
 /** Every generator a forward pass of `model` may draw from: its layers' own and the global one. */
-function generatorsOf(model: Module): Generator[] {
-  const gens = new Set<Generator>([defaultGenerator()]);
+function generatorsOf(model: Module): Rng[] {
+  const gens = new Set<Rng>([defaultGenerator()]);
   for (const [, m] of model.namedModules())
-    for (const v of Object.values(m)) if (v instanceof Generator) gens.add(v);
+    for (const v of Object.values(m)) if (v instanceof Rng) gens.add(v);
   return [...gens];
 }
 

@@ -4,7 +4,7 @@
  * loaders under `noGrad` in eval mode, records an `EpochRecord` (losses, accuracies for integer
  * labels, learning rate, throughput), and calls the callbacks, any of which may stop training.
  * A diverged loss (NaN/Inf, or exploded) stops the run by default, with a diagnosis of the cause
- * (divergence.ts). The loop yields to the event loop every ~50 ms, so an `AbortSignal` (Ctrl-C in the
+ * (divergence.ts). The loop yields to the event loop every ~10 ms, so an `AbortSignal` (Ctrl-C in the
  * CLI, a pause button in a page) is seen between steps; an aborted fit rejects with an
  * `InterruptedError` that carries the history so far. Progress goes to an optional sink (the CLI
  * draws a bar); nothing here touches the platform.
@@ -123,7 +123,7 @@ export interface FitOptions {
 /**
  * How often `fit` lets the event loop run, in milliseconds: signals, timers and messages are handled
  * then, and so are the finalizers that hand dead tensors' buffers back to the host pool (backend/
- * host.ts) — at 10 ms rather than 50 the dropout MLP took 45% fewer fresh buffers per epoch.
+ * host.ts); 10 ms recycles markedly more buffers than 50 (bench/NOTES.md).
  */
 const YIELD_MS = 10;
 

@@ -1,5 +1,5 @@
 /**
- * Seeded pseudo-random numbers. `Generator` is xoshiro128** (32-bit state words, period 2^128 − 1),
+ * Seeded pseudo-random numbers. `Rng` is xoshiro128** (32-bit state words, period 2^128 − 1),
  * seeded through splitmix32, so a seed fixes every draw on every platform. All random ops in keel
  * take a generator; `manualSeed(n)` reseeds the global default. Bulk fills avoid per-element calls
  * through user code. A generator's state can be saved and restored (`getState`/`setState`).
@@ -20,7 +20,7 @@ function splitmix32(seed: number): () => number {
 }
 
 /** A seeded random number generator (xoshiro128**). */
-export class Generator {
+export class Rng {
   private s0 = 0;
   private s1 = 0;
   private s2 = 0;
@@ -54,8 +54,7 @@ export class Generator {
 
   /** Restores a state returned by `getState`. */
   setState(state: readonly number[]): void {
-    if (state.length !== 5)
-      throw new ValueError(`Generator.setState: expected 5 numbers, got ${state.length}`);
+    if (state.length !== 5) throw new ValueError(`Rng.setState: expected 5 numbers, got ${state.length}`);
     [this.s0, this.s1, this.s2, this.s3] = state.map((x) => x >>> 0);
     this.spare = state[4];
   }
@@ -179,15 +178,24 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-let defaultGen = new Generator(0x5eed);
+let defaultGen = new Rng(0x5eed);
 
 /** The global generator used when a random op is given none. */
-export function defaultGenerator(): Generator {
+export function defaultGenerator(): Rng {
   return defaultGen;
 }
 
 /** Reseeds the global generator: after `manualSeed(n)` every default-generator draw is reproducible. */
-export function manualSeed(seed: number): Generator {
-  defaultGen = new Generator(seed);
+export function manualSeed(seed: number): Rng {
+  defaultGen = new Rng(seed);
   return defaultGen;
 }
+
+/**
+ * The former name of {@link Rng}, kept so code written against it still runs. It was renamed
+ * because `Generator` shadows TypeScript's built-in generator-function type.
+ * @deprecated use `Rng`.
+ */
+export const Generator = Rng;
+/** @deprecated use `Rng`. */
+export type Generator = Rng;

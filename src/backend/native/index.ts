@@ -7,9 +7,9 @@
  * operand with neither (a broadcast, a strided slice) is copied first. The `linear` layer's bias
  * starts every row of the output and the product accumulates onto it (beta = 1): no extra pass.
  * Threads: products of at least THREAD_MIN_WORK multiply-adds use every BLAS thread, smaller ones
- * one (waking a second thread costs more than it saves there: at the MLP's 10-wide products, 33 µs
- * on two threads against 21 µs on one, measured with OpenBLAS on the 2-core dev VM); products under
- * TINY_WORK stay in the base backend, whose call costs less than the FFI crossing (~1.3 µs).
+ * one (waking a second thread costs more than it saves there, e.g. the MLP's 10-wide products);
+ * products under TINY_WORK stay in the base backend, whose call costs less than the FFI crossing
+ * (the measurements: bench/NOTES.md).
  */
 import { sizeOf } from '../../util/shape.js';
 import { allocate, hostArray, hostView, wrap } from '../host.js';
@@ -46,7 +46,7 @@ export interface Blas {
   setThreads(n: number): void;
 }
 
-/** Products with fewer multiply-adds run in the base backend (16³ measured faster there, 32³ slower). */
+/** Products with fewer multiply-adds run in the base backend (16³ is faster there, 32³ slower). */
 const TINY_WORK = 16384;
 /** Products with at least this many multiply-adds use every BLAS thread. */
 const THREAD_MIN_WORK = 1 << 21;

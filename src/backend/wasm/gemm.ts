@@ -230,12 +230,12 @@ export class WasmGemm {
     const wPtr = align(pbPtr + ex.packedBFloats(n, k) * 4);
     const f = this.ensure(wPtr + ws * parts);
     const init = bias ? 1 : 0;
-    // Threads: the helpers are called before the operands are copied in, so their wake-up (about
-    // 0.1 ms) overlaps the copies; they start on row blocks once word 14 of their control block
+    // Threads: the helpers are called before the operands are copied in, so their wake-up
+    // overlaps the copies; they start on row blocks once word 14 of their control block
     // says the data is ready. Row blocks (multiples of 4, the micro-kernel's height) are drawn from
     // a shared counter, so a thread that starts late or runs slow takes fewer; about sixteen each,
-    // so the caller waits at most one small block for a helper that woke late (in training, -6% per
-    // MLP step against four each, measured in one process alternating the two).
+    // so the caller waits at most one small block for a helper that woke late (faster per MLP
+    // step than four each: bench/NOTES.md).
     const block = Math.max(4, Math.ceil(m / (parts * 16) / 4) * 4);
     const seqs: number[] = [];
     if (parts > 1) {

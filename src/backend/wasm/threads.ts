@@ -55,8 +55,8 @@ const counter = new Int32Array(ctrl.buffer, 0, 1);
 Atomics.store(ctrl, 15, 1);
 for (;;) {
   // Spin up to half a millisecond before sleeping: training issues products every few hundred
-  // microseconds, and waking from Atomics.wait took 0.14 ms on average on the 2-core dev VM
-  // (0.08 ms when spinning this long), while the main thread computes alone.
+  // microseconds, and waking from Atomics.wait is slower than waking from a spin, while the main
+  // thread computes alone (bench/NOTES.md).
   const until = performance.now() + 0.5;
   while (Atomics.load(ctrl, 0) === seen && performance.now() < until);
   if (Atomics.load(ctrl, 0) === seen) Atomics.wait(ctrl, 0, seen);

@@ -11,7 +11,7 @@ import { Diagnostics, type Sample } from '../../diagnostics/monitor.js';
 import { healthRows } from '../../diagnostics/report.js';
 import { crossEntropy } from '../../nn/functional/loss.js';
 import { ValueError } from '../../util/errors.js';
-import { Generator } from '../../util/random.js';
+import { Rng } from '../../util/random.js';
 import { buildData, buildModel, buildOptimizer } from '../build.js';
 import type { RunConfig } from '../config.js';
 import { loadFashion } from '../fashion.js';
@@ -45,7 +45,7 @@ export async function diagnoseCommand(
       limit: config.data.limit ?? 10000,
       log: o.log,
     });
-  const g = new Generator(config.seed);
+  const g = new Rng(config.seed);
   const data = buildData(config, fashion);
   const model = buildModel(config, data.inputs, data.classes, g);
   const optimizer = buildOptimizer(config, model);

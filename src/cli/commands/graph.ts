@@ -7,7 +7,7 @@ import { Graphviz } from '@hpcc-js/wasm-graphviz';
 import { graphStats, toDot, toMermaid } from '../../autograd/export.js';
 import { crossEntropy } from '../../nn/functional/loss.js';
 import { randint, randn } from '../../tensor/create.js';
-import { Generator } from '../../util/random.js';
+import { Rng } from '../../util/random.js';
 import { buildModel } from '../build.js';
 import type { RunConfig } from '../config.js';
 import { RunDir } from '../runDir.js';
@@ -17,7 +17,7 @@ export async function graphCommand(
   config: RunConfig,
   o: { out: string; batch?: number; log: (l: string) => void },
 ): Promise<{ dot: string; mermaid: string; svg: string }> {
-  const g = new Generator(config.seed);
+  const g = new Rng(config.seed);
   const fashion = config.data.dataset === 'fashion-mnist';
   const inputs = fashion ? 784 : 2;
   const classes = fashion ? 10 : config.data.dataset === 'spirals' ? 3 : 2;

@@ -15,7 +15,7 @@ import { environmentInfo } from '../../io/node/info.js';
 import { crossEntropy } from '../../nn/functional/loss.js';
 import { gradNormTracker } from '../../train/callbacks.js';
 import { type Callback, fit, type History, InterruptedError } from '../../train/fit.js';
-import { Generator } from '../../util/random.js';
+import { Rng } from '../../util/random.js';
 import { buildData, buildModel, buildOptimizer, buildScheduler } from '../build.js';
 import { applyOverrides, ConfigError, type Overrides, parseConfig, type RunConfig } from '../config.js';
 import { loadFashion } from '../fashion.js';
@@ -73,7 +73,7 @@ export async function trainCommand(
   if (config.data.dataset === 'fashion-mnist') {
     fashion = await loadFashion({ download: config.data.download, limit: config.data.limit, log });
   }
-  const g = new Generator(config.seed);
+  const g = new Rng(config.seed);
   const data = buildData(config, fashion);
   const model = buildModel(config, data.inputs, data.classes, g);
   const optimizer = buildOptimizer(config, model);

@@ -12,10 +12,10 @@ import { isFloat } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { arrayType } from '../../util/dtype.js';
 import { DTypeError } from '../../util/errors.js';
-import { defaultGenerator, type Generator } from '../../util/random.js';
+import { defaultGenerator, type Rng } from '../../util/random.js';
 
 /** A mask of `shape` holding `keepValue` with probability 1 − p and `dropValue` otherwise. */
-function mask(x: Tensor, p: number, keepValue: number, dropValue: number, g: Generator): Tensor {
+function mask(x: Tensor, p: number, keepValue: number, dropValue: number, g: Rng): Tensor {
   if (!isFloat(x.dtype)) throw new DTypeError(`dropout: expected a float tensor, got ${x.dtype}`);
   const data = new (arrayType(x.dtype))(x.size) as Float32Array | Float64Array;
   g.fillMask(data, p, keepValue, dropValue);
@@ -23,7 +23,7 @@ function mask(x: Tensor, p: number, keepValue: number, dropValue: number, g: Gen
 }
 
 /** Inverted dropout; identity when `training` is false or p = 0. */
-export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generator): Tensor {
+export function dropout(x: Tensor, p = 0.5, training = true, generator?: Rng): Tensor {
   checkDropoutP('dropout', p);
   if (!training || p === 0) return x;
   const scale = p === 1 ? 0 : 1 / (1 - p);
@@ -36,7 +36,7 @@ const SELU_ALPHA_PRIME = -1.7580993408473766; // −λα of SELU
  * Alpha dropout (for SELU networks): dropped elements are set to SELU's negative saturation value
  * and an affine correction keeps zero mean and unit variance (PyTorch's definition).
  */
-export function alphaDropout(x: Tensor, p = 0.5, training = true, generator?: Generator): Tensor {
+export function alphaDropout(x: Tensor, p = 0.5, training = true, generator?: Rng): Tensor {
   checkDropoutP('alphaDropout', p);
   if (!training || p === 0) return x;
   if (p === 1) return mul(x, 0);

@@ -7,7 +7,7 @@ import type { DType } from '../../backend/types.js';
 import { zeros } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { ValueError } from '../../util/errors.js';
-import type { Generator } from '../../util/random.js';
+import type { Rng } from '../../util/random.js';
 import { dropout } from '../functional/dropout.js';
 import { linear } from '../functional/linear.js';
 import { kaimingUniform_, uniform_ } from '../init.js';
@@ -19,8 +19,8 @@ export interface LinearOptions {
   /** Add a learnable bias (default true). */
   bias?: boolean;
   dtype?: DType;
-  /** Generator for the initial weights (default: the global one). */
-  generator?: Generator;
+  /** Rng for the initial weights (default: the global one). */
+  generator?: Rng;
 }
 
 /** y = x·Wᵀ + b. */
@@ -64,8 +64,8 @@ export class Linear extends Module {
 export interface DropConnectOptions extends LinearOptions {
   /** Probability of dropping each weight in training (default 0.5). */
   p?: number;
-  /** Generator for the weight masks. */
-  maskGenerator?: Generator;
+  /** Rng for the weight masks. */
+  maskGenerator?: Rng;
 }
 
 /**
@@ -74,7 +74,7 @@ export interface DropConnectOptions extends LinearOptions {
  */
 export class DropConnectLinear extends Linear {
   readonly p: number;
-  private readonly maskGenerator: Generator | undefined;
+  private readonly maskGenerator: Rng | undefined;
 
   constructor(inFeatures: number, outFeatures: number, opts: DropConnectOptions = {}) {
     super(inFeatures, outFeatures, opts);

@@ -7,7 +7,7 @@
 import { checkDropoutP } from '../../ops/dropout.js';
 import { ones, zeros } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { Generator } from '../../util/random.js';
+import type { Rng } from '../../util/random.js';
 import { alphaDropout, dropout } from '../functional/dropout.js';
 import { batchNorm, layerNorm } from '../functional/normalization.js';
 import { Module } from '../module.js';
@@ -18,7 +18,7 @@ export class Dropout extends Module {
   readonly p: number;
   constructor(
     p = 0.5,
-    readonly generator?: Generator,
+    readonly generator?: Rng,
   ) {
     super();
     this.p = checkDropoutP('Dropout', p);
@@ -36,7 +36,7 @@ export class AlphaDropout extends Module {
   readonly p: number;
   constructor(
     p = 0.5,
-    readonly generator?: Generator,
+    readonly generator?: Rng,
   ) {
     super();
     this.p = checkDropoutP('AlphaDropout', p);
