@@ -10,7 +10,8 @@ import { sizeOf } from '../../util/shape.js';
 import { allocate, type HostView as View } from '../host.js';
 import { collapse, runKind } from '../js/iter.js';
 import type { BinaryOp, DType, RandomState, TypedArray, UnaryOp } from '../types.js';
-import { align, type WasmGemm } from './gemm.js';
+import { type Arena, align } from './arena.js';
+import type { KernelExports } from './module.js';
 
 /** Op codes of assembly/elementwise.ts. */
 const BINARY: Partial<Record<BinaryOp, number>> = {
@@ -62,8 +63,7 @@ function span(p: Plan2, k: number): number {
 }
 
 /** The float32 element-wise kernels bound to one wasm instance; null means "use js". */
-export function wasmElementwise(m: WasmGemm) {
-  const ex = m.ex;
+export function wasmElementwise(ex: KernelExports, arena: Arena) {
   const f32 = (t: TypedArray): t is Float32Array => t instanceof Float32Array;
 
   function unary(op: UnaryOp, x: View, outDtype: DType): TypedArray | null {
@@ -74,9 +74,9 @@ export function wasmElementwise(m: WasmGemm) {
     const p = plan2(x.shape, [x.strides]);
     if (!p) return null;
     const sx = span(p, 0);
-    const px = m.heapStart;
+    const px = arena.start;
     const po = align(px + sx * 4);
-    const f = m.ensure(po + n * 4);
+    const f = arena.ensure(po + n * 4);
     f.set(x.data.subarray(x.offset, x.offset + sx), px >> 2);
     ex.unary(code, px, p.strides[0][0], p.strides[0][1], po, p.rows, p.cols);
     return copyOut(f, po, n);
@@ -97,10 +97,10 @@ export function wasmElementwise(m: WasmGemm) {
     if (!p) return null;
     const sa = span(p, 0);
     const sb = span(p, 1);
-    const pa = m.heapStart;
+    const pa = arena.start;
     const pb = align(pa + sa * 4);
     const po = align(pb + sb * 4);
-    const f = m.ensure(po + n * 4);
+    const f = arena.ensure(po + n * 4);
     f.set(a.data.subarray(a.offset, a.offset + sa), pa >> 2);
     f.set(b.data.subarray(b.offset, b.offset + sb), pb >> 2);
     const [ars, acs] = p.strides[0];
@@ -115,11 +115,11 @@ export function wasmElementwise(m: WasmGemm) {
     // The kernel reads x contiguously: only contiguous views qualify.
     if (n < MIN_SIZE || runKind(x, x.shape) !== 1) return null;
     const padded = (n + 3) & ~3;
-    const plane = m.heapStart;
+    const plane = arena.start;
     const px = plane + 64;
     const pout = align(px + padded * 4);
     const pmask = align(pout + padded * 4);
-    const f = m.ensure(pmask + padded * 4);
+    const f = arena.ensure(pmask + padded * 4);
     f.set(x.data.subarray(x.offset, x.offset + n), px >> 2);
     new Uint32Array(f.buffer, plane, 16).set(rng.maskLanes());
     // r < p·2³² for an integer r ⟺ r < ⌈p·2³²⌉; at 2³² every draw is dropped.
@@ -133,9 +133,9 @@ export function wasmElementwise(m: WasmGemm) {
     const n = sizeOf(y.shape);
     if (!f32(y.data) || !f32(x.data) || n < AXPY_MIN_SIZE) return false;
     if (runKind(y, y.shape) !== 1 || runKind(x, y.shape) !== 1) return false;
-    const pw = m.heapStart;
+    const pw = arena.start;
     const pg = align(pw + n * 4);
-    const f = m.ensure(pg + n * 4);
+    const f = arena.ensure(pg + n * 4);
     const wv = y.data.subarray(y.offset, y.offset + n);
     f.set(wv, pw >> 2);
     f.set(x.data.subarray(x.offset, x.offset + n), pg >> 2);

@@ -18,7 +18,7 @@ import { WasmGemm } from './gemm.js';
 export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
   const gemm = WasmGemm.load();
   if (!gemm) return null;
-  const ew = wasmElementwise(gemm);
+  const ew = wasmElementwise(gemm.ex, gemm.arena);
   const matmul = (
     av: View,
     bv: View,
@@ -48,13 +48,23 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
     }
     if (r === 2) {
       // One matrix: no batch walk.
-      const [ars, acs] = a.strides;
-      const [brs, bcs] = b.strides;
-      gemm.multiply(ad, a.offset, ars, acs, bd, b.offset, brs, bcs, out, 0, outShape[0], n, a.shape[1], bv32);
+      gemm.multiply(
+        { data: ad, offset: a.offset, rowStride: a.strides[0], colStride: a.strides[1] },
+        { data: bd, offset: b.offset, rowStride: b.strides[0], colStride: b.strides[1] },
+        { data: out, offset: 0 },
+        { m: outShape[0], n, k: a.shape[1] },
+        bv32,
+      );
       return wrap(out);
     }
     forEachMatrix(a, b, outShape, (p, ao, bo, co) => {
-      gemm.multiply(ad, ao, p.ars, p.acs, bd, bo, p.brs, p.bcs, out, co, p.m, p.n, p.k, bv32);
+      gemm.multiply(
+        { data: ad, offset: ao, rowStride: p.ars, colStride: p.acs },
+        { data: bd, offset: bo, rowStride: p.brs, colStride: p.bcs },
+        { data: out, offset: co },
+        p,
+        bv32,
+      );
     });
     return wrap(out);
   };

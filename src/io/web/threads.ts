@@ -5,7 +5,7 @@
  * cross-origin-isolated pages (served with `Cross-Origin-Opener-Policy: same-origin` and
  * `Cross-Origin-Embedder-Policy: require-corp`); elsewhere the GEMM stays on one thread. The page's
  * main thread may not block, so it spins while waiting for helpers; a worker that has not started
- * yet is left out of products until it runs (gemm.ts), so nothing waits on worker start-up.
+ * yet is left out of products until it runs (backend/wasm/pool.ts), so nothing waits on worker start-up.
  */
 import { GEMM_WORKER_LOOP, installGemmThreads } from '../../backend/wasm/threads.js';
 import { ValueError } from '../../util/errors.js';

@@ -1,0 +1,119 @@
+/**
+ * Loading the WebAssembly kernel module (assembly/index.ts, embedded by scripts/build-wasm.mjs).
+ * The module is tiny, so it is compiled synchronously on first use: the relaxed-SIMD (FMA) build
+ * when `WebAssembly.validate` accepts it, else the baseline SIMD128 build, else none (the caller
+ * falls back to js). When a platform installed worker threads (threads.ts), the shared-memory build
+ * is instantiated over a shared memory and each helper is started with that build's bytes.
+ */
+import { GEMM_RELAXED, GEMM_SHARED_RELAXED, GEMM_SHARED_SIMD, GEMM_SIMD } from './binary.generated.js';
+import { CTRL_WORDS } from './control.js';
+import { gemmThreads } from './threads.js';
+
+/** What the kernel module exports (assembly/index.ts); addresses are bytes, strides elements. */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  packB(b: number, brs: number, bcs: number, n: number, k: number, dst: number): void;
+  packedBFloats(n: number, k: number): number;
+  rowsWorkspaceBytes(): number;
+  gemmRows(
+    a: number,
+    ars: number,
+    acs: number,
+    pb: number,
+    c: number,
+    ldc: number,
+    i0: number,
+    i1: number,
+    n: number,
+    k: number,
+    work: number,
+    init: number,
+  ): void;
+  gemmSmall(
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+  ): void;
+  heapBase(): number;
+  fill32(dst: number, n: number, value: number): void;
+  binary(
+    op: number,
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    o: number,
+    rows: number,
+    cols: number,
+  ): void;
+  unary(op: number, x: number, xrs: number, xcs: number, o: number, rows: number, cols: number): void;
+  sgd(w: number, g: number, n: number, lr: number): void;
+  dropout(
+    x: number,
+    n: number,
+    threshold: number,
+    dropAll: number,
+    scale: number,
+    out: number,
+    mask: number,
+    lanes: number,
+  ): void;
+}
+
+/** Which build was loaded. */
+export type KernelFlavour = 'relaxed-simd' | 'simd';
+
+/** A loaded kernel module, and the helper threads' control blocks (empty: single-threaded). */
+export interface LoadedKernels {
+  readonly ex: KernelExports;
+  readonly flavour: KernelFlavour;
+  readonly helpers: Int32Array[];
+}
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Loads the best build this engine accepts, starting the helpers; null without WebAssembly SIMD. */
+export function loadKernels(): LoadedKernels | null {
+  if (typeof WebAssembly !== 'object') return null;
+  const { spawn, helpers } = gemmThreads();
+  for (const [flavour, b64, sharedB64] of [
+    ['relaxed-simd', GEMM_RELAXED, GEMM_SHARED_RELAXED],
+    ['simd', GEMM_SIMD, GEMM_SHARED_SIMD],
+  ] as const) {
+    const bytes = decode(b64);
+    if (!WebAssembly.validate(bytes)) continue;
+    if (spawn && helpers > 0) {
+      const shared = decode(sharedB64);
+      if (WebAssembly.validate(shared)) {
+        const memory = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true });
+        const instance = new WebAssembly.Instance(new WebAssembly.Module(shared), { env: { memory } });
+        // The shared row counter (word 0), then one control block per helper (control.ts).
+        const blockBytes = 4 * CTRL_WORDS;
+        const sab = new SharedArrayBuffer(blockBytes * (helpers + 1));
+        const ctrls = Array.from({ length: helpers }, (_, h) => {
+          const ctrl = new Int32Array(sab, blockBytes * (h + 1), CTRL_WORDS);
+          spawn(shared, memory, ctrl);
+          return ctrl;
+        });
+        return { ex: instance.exports as unknown as KernelExports, flavour, helpers: ctrls };
+      }
+    }
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    return { ex: instance.exports as unknown as KernelExports, flavour, helpers: [] };
+  }
+  return null;
+}

@@ -1,0 +1,93 @@
+// The helper threads' control block: one layout for the caller (pool.ts) and the helper loop
+// (threads.ts), and the loop's source text runnable on its own in a worker.
+import { describe, expect, it } from 'vitest';
+import { CTRL_WORDS, type RowsRequest, Word, writeRequest } from '../src/backend/wasm/control.js';
+import { GEMM_WORKER_LOOP } from '../src/backend/wasm/threads.js';
+
+describe('wasm GEMM control block', () => {
+  it('gives every word its own index inside the block', () => {
+    const indices = Object.values(Word);
+    expect(new Set(indices).size).toBe(indices.length);
+    for (const i of indices) {
+      expect(i).toBeGreaterThanOrEqual(0);
+      expect(i).toBeLessThan(CTRL_WORDS);
+    }
+  });
+
+  it('writes a request where the helper reads it', () => {
+    const ctrl = new Int32Array(CTRL_WORDS);
+    const req: RowsRequest = {
+      a: 64,
+      aRowStride: 7,
+      aColStride: 1,
+      packedB: 4096,
+      c: 8192,
+      m: 30,
+      n: 11,
+      k: 7,
+      block: 4,
+      accumulate: true,
+    };
+    writeRequest(ctrl, req, 16384);
+    expect([ctrl[Word.a], ctrl[Word.aRowStride], ctrl[Word.aColStride], ctrl[Word.packedB]]).toEqual([
+      64, 7, 1, 4096,
+    ]);
+    expect([ctrl[Word.c], ctrl[Word.ldc], ctrl[Word.m], ctrl[Word.n], ctrl[Word.k]]).toEqual([
+      8192, 11, 30, 11, 7,
+    ]);
+    expect([ctrl[Word.work], ctrl[Word.block], ctrl[Word.accumulate]]).toEqual([16384, 4, 1]);
+  });
+
+  it('runs the helper loop from its source text alone, computing the rows it draws', () => {
+    // A fake kernel records the row ranges; the loop is stopped after one request by throwing
+    // from Atomics.wait, which it reaches when no further request comes.
+    const sab = new SharedArrayBuffer(4 * CTRL_WORDS * 2);
+    const ctrl = new Int32Array(sab, 4 * CTRL_WORDS, CTRL_WORDS);
+    writeRequest(
+      ctrl,
+      {
+        a: 0,
+        aRowStride: 1,
+        aColStride: 1,
+        packedB: 0,
+        c: 0,
+        m: 10,
+        n: 1,
+        k: 1,
+        block: 4,
+        accumulate: false,
+      },
+      0,
+    );
+    ctrl[Word.ready] = 1;
+    const rows: [number, number][] = [];
+    const ex = { gemmRows: (...args: number[]) => rows.push([args[6], args[7]]) };
+    const stop = new Error('stop');
+    const fakeAtomics = new Proxy(Atomics, {
+      get: (target, key) =>
+        key === 'wait'
+          ? () => {
+              throw stop;
+            }
+          : Reflect.get(target, key),
+    });
+    // The loop first notes request 0 as seen; the first clock read then posts request 1.
+    let loads = 0;
+    const run = new Function('ex', 'ctrl', 'Atomics', 'performance', GEMM_WORKER_LOOP);
+    const perf = {
+      now: () => {
+        if (loads++ === 0) ctrl[Word.request] = 1;
+        return loads * 10; // past the spin deadline at once
+      },
+    };
+    expect(() => run(ex, ctrl, fakeAtomics, perf)).toThrow(stop);
+    expect(rows).toEqual([
+      [0, 4],
+      [4, 8],
+      [8, 10],
+    ]);
+    expect(ctrl[Word.done]).toBe(1);
+    expect(ctrl[Word.blocksDone]).toBe(3);
+    expect(ctrl[Word.running]).toBe(1);
+  });
+});
