@@ -126,4 +126,99 @@ describe('fit', () => {
       }),
     ).rejects.toThrow(/no 'valLoss' \(is a validation loader given\?\)/);
   });
+
+  describe('readEvery: the loss and accuracy stay on the backend between reads', () => {
+    async function run(readEvery: number | undefined, poisonAt?: number) {
+      const g = new Rng(3);
+      const d = data.moons(300, 0.1, 3); // 10 batches of 32 (the last of 12)
+      const model = new nn.Sequential(
+        new nn.Linear(2, 16, { generator: g }),
+        new nn.ReLU(),
+        new nn.Linear(16, 2, { generator: g }),
+      );
+      const batches: train.BatchInfo[] = [];
+      let reads = 0;
+      const proto = k.Tensor.prototype;
+      const original = proto.readSync;
+      proto.readSync = function (this: k.Tensor) {
+        reads++;
+        return original.call(this);
+      } as typeof original;
+      let step = 0;
+      try {
+        const h = await train.fit({
+          model,
+          optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }),
+          train: new data.DataLoader(new data.TensorDataset(d.X, d.y), {
+            batchSize: 32,
+            shuffle: true,
+            generator: g,
+          }),
+          epochs: 2,
+          readEvery,
+          // A NaN input at step `poisonAt` makes that loss NaN.
+          loss: (o, t) =>
+            ++step === poisonAt ? k.mul(nn.F.crossEntropy(o, t), Number.NaN) : nn.F.crossEntropy(o, t),
+          callbacks: [{ onBatchEnd: (b) => void batches.push({ ...b }) }],
+        });
+        return { h, batches, reads };
+      } finally {
+        proto.readSync = original;
+      }
+    }
+
+    it('reads every readEvery steps and at the end of each epoch, with the same epoch totals', async () => {
+      const one = await run(undefined);
+      const four = await run(4);
+      expect(one.batches.every((b) => b.read)).toBe(true);
+      expect(four.batches.filter((b) => b.epoch === 1).map((b) => b.read)).toEqual([
+        false,
+        false,
+        false,
+        true,
+        false,
+        false,
+        false,
+        true,
+        false,
+        true,
+      ]);
+      // The same trajectory: each read reports the mean loss of its interval.
+      const l1 = one.batches.map((b) => b.loss);
+      const mean = (from: number, to: number) => {
+        let s = 0;
+        let n = 0;
+        for (let i = from; i < to; i++) {
+          const size = i % 10 === 9 ? 12 : 32;
+          s += l1[i] * size;
+          n += size;
+        }
+        return s / n;
+      };
+      expect(four.batches[3].loss).toBeCloseTo(mean(0, 4), 12);
+      expect(four.batches[7].loss).toBeCloseTo(mean(4, 8), 12);
+      expect(four.batches[9].loss).toBeCloseTo(mean(8, 10), 12);
+      expect(four.batches[5].loss).toBe(four.batches[3].loss); // between reads: the latest value read
+      for (let e = 0; e < 2; e++) {
+        expect(four.h.epochs[e].trainLoss).toBeCloseTo(one.h.epochs[e].trainLoss, 12);
+        expect(four.h.epochs[e].trainAccuracy).toBe(one.h.epochs[e].trainAccuracy);
+      }
+      // 20 steps: 20 reads at readEvery 1, 6 at readEvery 4 (the rest of the host reads are the same).
+      expect(one.reads - four.reads).toBe(20 - 6);
+    });
+
+    it('catches a divergence at the next read', async () => {
+      const { h } = await run(4, 2);
+      expect(h.stopReason).toBe('diverged');
+      expect(h.divergence?.step).toBe(4);
+      expect(h.divergence?.reason).toBe('non-finite');
+      expect(h.epochs.length).toBe(0);
+    });
+
+    it('names a bad readEvery', async () => {
+      await expect(run(0)).rejects.toThrow(
+        /fit: readEvery must be a positive integer \(steps between loss reads\), got 0/,
+      );
+    });
+  });
 });

@@ -332,7 +332,7 @@ export class Diagnostics {
   callback(): Callback {
     return {
       onBatchBegin: (info) => this.beginStep(info.epoch),
-      onBackward: (loss) => this.afterBackward(loss),
+      onBackward: (loss) => this.afterBackward(loss.item()),
       onBatchEnd: () => this.afterStep(),
       onEpochEnd: (r) => {
         this.endEpoch(r);

@@ -8,18 +8,23 @@
  * CLI, a pause button in a page) is seen between steps; an aborted fit rejects with an
  * `InterruptedError` that carries the history so far. Progress goes to an optional sink (the CLI
  * draws a bar); nothing here touches the platform.
+ * The loss and the correct predictions of each step stay on the backend, summed there, and are read
+ * to the host every `readEvery` steps and at the end of each epoch (a device backend syncs on each
+ * read); the divergence check and the progress see the mean loss of the steps since the last read.
  */
 import { noGrad } from '../autograd/mode.js';
 import type { DataLoader } from '../data/loader.js';
 import { crossEntropy } from '../nn/functional/loss.js';
 import type { Module } from '../nn/module.js';
+import { add, cast, mul } from '../ops/elementwise.js';
+import { concat, reshape } from '../ops/shape.js';
 import { clipGradNorm_ } from '../optim/clip.js';
 import type { BaseOptions, Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
 import { yieldToEventLoop } from '../util/schedule.js';
 import { type Divergence, type DivergenceOptions, DivergenceWatch } from './divergence.js';
-import { correctCount } from './metrics.js';
+import { correctCount, countCorrect } from './metrics.js';
 
 export type { Divergence, DivergenceOptions } from './divergence.js';
 
@@ -43,7 +48,13 @@ export interface BatchInfo {
   epoch: number;
   batch: number;
   batches: number;
+  /**
+   * Mean loss of the batches since the previous read, when `read`; otherwise the latest value read
+   * (with the default `readEvery: 1`, always this batch's loss).
+   */
   loss: number;
+  /** Whether this batch's loss was read to the host (every `readEvery` steps, the epoch's last batch). */
+  read: boolean;
   samples: number;
 }
 
@@ -52,8 +63,11 @@ export interface Callback {
   onTrainBegin?(ctx: FitContext): void;
   /** Before the forward pass of a batch (diagnostics switch on activation sampling here). */
   onBatchBegin?(info: { epoch: number; batch: number }, ctx: FitContext): void;
-  /** After backward, before clipping and the optimizer step: gradients are in `.grad`. */
-  onBackward?(loss: number, ctx: FitContext): void;
+  /**
+   * After backward, before clipping and the optimizer step: gradients are in `.grad`. `loss` is the
+   * batch's loss tensor, detached; reading it (`item()`) syncs with the backend.
+   */
+  onBackward?(loss: Tensor, ctx: FitContext): void;
   /** After every optimizer step (per-batch schedulers such as OneCycleLR step here). */
   onStep?(ctx: FitContext): void;
   onBatchEnd?(info: BatchInfo, ctx: FitContext): void;
@@ -118,6 +132,12 @@ export interface FitOptions {
   divergence?: DivergenceOptions;
   /** Aborting it stops training between two steps: `fit` rejects with an `InterruptedError`. */
   signal?: AbortSignal;
+  /**
+   * Steps between reads of the loss and accuracy to the host (default 1). Between reads they are
+   * summed on the backend. A divergence is then caught at the next read, up to `readEvery − 1`
+   * steps after it happened (the parameters may already hold NaN by then).
+   */
+  readEvery?: number;
 }
 
 /**
@@ -126,6 +146,13 @@ export interface FitOptions {
  * host.ts); 10 ms recycles markedly more buffers than 50 (bench/NOTES.md).
  */
 const YIELD_MS = 10;
+
+/** Reads Σ loss·batch and Σ correct (0 without) to the host in one read. */
+function readPending(lossSum: Tensor, correctSum: Tensor | null): [number, number] {
+  if (!correctSum) return [lossSum.item(), 0];
+  const both = concat([reshape(lossSum, [1]), reshape(cast(correctSum, 'float64'), [1])]).readSync();
+  return [both[0], both[1]];
+}
 
 /** Loss and accuracy of `model` over a loader, in eval mode without gradients. */
 export function evaluate(
@@ -161,6 +188,11 @@ export async function fit(opts: FitOptions): Promise<History> {
   const { model, optimizer, train, epochs, signal } = opts;
   if (!Number.isInteger(epochs) || epochs < 0)
     throw new ValueError(`fit: epochs must be a non-negative integer, got ${epochs}`);
+  const readEvery = opts.readEvery ?? 1;
+  if (!Number.isInteger(readEvery) || readEvery < 1)
+    throw new ValueError(
+      `fit: readEvery must be a positive integer (steps between loss reads), got ${readEvery}`,
+    );
   const loss = opts.loss ?? crossEntropy;
   const callbacks = opts.callbacks ?? [];
   const watch = new DivergenceWatch(opts.divergence);
@@ -187,6 +219,12 @@ export async function fit(opts: FitOptions): Promise<History> {
     let n = 0;
     let classes = true;
     let batch = 0;
+    // Σ loss·batch (float64: exact for a float32 loss) and Σ correct since the last read.
+    let pendingLoss: Tensor | null = null;
+    let pendingCorrect: Tensor | null = null;
+    let pendingSamples = 0;
+    let pendingSteps = 0;
+    let lastLoss = Number.NaN;
     opts.progress?.epochStart(epoch, epochs, train.length);
     for (const [x, y] of train) {
       await pause();
@@ -196,25 +234,48 @@ export async function fit(opts: FitOptions): Promise<History> {
       const out = model.forward(x);
       const l = loss(out, y);
       l.backward();
-      const lv = l.item();
-      for (const c of callbacks) c.onBackward?.(lv, ctx);
-      if (watch.check(lv, { epoch, step, batch: batch + 1 }, { model, x, y, loss })) {
-        history.stoppedEarly = true;
-        history.stopReason = 'diverged';
-        break loop;
+      const lt = l.detach();
+      for (const c of callbacks) c.onBackward?.(lt, ctx);
+      const b = x.shape[0];
+      // Detached operands: nothing here is recorded in the graph.
+      const lb = mul(cast(lt, 'float64'), b);
+      pendingLoss = pendingLoss ? add(pendingLoss, lb) : lb;
+      if (y.dtype === 'int32') {
+        const cc = countCorrect(out.detach(), y);
+        pendingCorrect = pendingCorrect ? add(pendingCorrect, cc) : cc;
+      } else classes = false;
+      pendingSamples += b;
+      pendingSteps++;
+      const read = pendingSteps >= readEvery || batch + 1 >= train.length;
+      if (read) {
+        const [lossSum, correctSum] = readPending(pendingLoss, pendingCorrect);
+        lastLoss = lossSum / pendingSamples;
+        total += lossSum;
+        correct += correctSum;
+        pendingLoss = null;
+        pendingCorrect = null;
+        pendingSamples = 0;
+        pendingSteps = 0;
+        if (watch.check(lastLoss, { epoch, step, batch: batch + 1 }, { model, x, y, loss })) {
+          history.stoppedEarly = true;
+          history.stopReason = 'diverged';
+          break loop;
+        }
       }
       if (opts.clipGradNorm !== undefined) clipGradNorm_(model.parameters(), opts.clipGradNorm);
       optimizer.step();
       for (const c of callbacks) c.onStep?.(ctx);
-      const b = x.shape[0];
-      total += lv * b;
-      if (y.dtype === 'int32') correct += noGrad(() => correctCount(out.detach(), y));
-      else classes = false;
       n += b;
       batch++;
-      const info: BatchInfo = { epoch, batch, batches: train.length, loss: lv, samples: n };
+      const info: BatchInfo = { epoch, batch, batches: train.length, loss: lastLoss, read, samples: n };
       opts.progress?.batch(info);
       for (const c of callbacks) c.onBatchEnd?.(info, ctx);
+    }
+    if (pendingLoss) {
+      // A loader that yielded fewer batches than its length: fold in what was not read yet.
+      const [lossSum, correctSum] = readPending(pendingLoss, pendingCorrect);
+      total += lossSum;
+      correct += correctSum;
     }
     const seconds = (performance.now() - t0) / 1000;
     const record: EpochRecord = {

@@ -1,14 +1,16 @@
 /** Metrics on a batch: the number of correct class predictions (argmax over the last axis). */
-import { argmax } from '../ops/reduce.js';
+import { cast, eq } from '../ops/elementwise.js';
+import { argmax, sum } from '../ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
+
+/** Count of rows whose argmax equals the int32 label, as an int32 scalar left on the backend. */
+export function countCorrect(logits: Tensor, labels: Tensor): Tensor {
+  return sum(cast(eq(argmax(logits, -1), labels), 'int32'));
+}
 
 /** Count of rows whose argmax equals the int32 label. */
 export function correctCount(logits: Tensor, labels: Tensor): number {
-  const pred = argmax(logits, -1).readSync();
-  const y = labels.readSync();
-  let c = 0;
-  for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) c++;
-  return c;
+  return countCorrect(logits, labels).item();
 }
 
 /** Fraction of rows predicted correctly. */
