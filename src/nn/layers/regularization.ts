@@ -13,41 +13,32 @@ import { batchNorm, layerNorm } from '../functional/normalization.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 
-/** Inverted dropout with probability p (default 0.5). */
-export class Dropout extends Module {
-  readonly p: number;
-  constructor(
-    p = 0.5,
-    readonly generator?: Rng,
-  ) {
-    super();
-    this.p = checkDropoutP('Dropout', p);
-  }
-  forward(x: Tensor): Tensor {
-    return dropout(x, this.p, this.training, this.generator);
-  }
-  override extraRepr(): string {
-    return `p=${this.p}`;
-  }
+/** A dropout layer class around `fn`: probability `p` checked at construction, identity in eval mode. */
+function dropoutModule(name: string, fn: typeof dropout) {
+  return class extends Module {
+    readonly p: number;
+    constructor(
+      p = 0.5,
+      /** Draws this layer's masks (default: the global generator). */
+      readonly generator?: Rng,
+    ) {
+      super();
+      this.p = checkDropoutP(name, p);
+    }
+    forward(x: Tensor): Tensor {
+      return fn(x, this.p, this.training, this.generator);
+    }
+    override extraRepr(): string {
+      return `p=${this.p}`;
+    }
+  };
 }
 
+/** Inverted dropout with probability p (default 0.5). */
+export class Dropout extends dropoutModule('Dropout', dropout) {}
+
 /** Alpha dropout for SELU networks. */
-export class AlphaDropout extends Module {
-  readonly p: number;
-  constructor(
-    p = 0.5,
-    readonly generator?: Rng,
-  ) {
-    super();
-    this.p = checkDropoutP('AlphaDropout', p);
-  }
-  forward(x: Tensor): Tensor {
-    return alphaDropout(x, this.p, this.training, this.generator);
-  }
-  override extraRepr(): string {
-    return `p=${this.p}`;
-  }
-}
+export class AlphaDropout extends dropoutModule('AlphaDropout', alphaDropout) {}
 
 /** Options of the normalization layers. */
 export interface NormOptions {
