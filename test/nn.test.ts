@@ -316,3 +316,24 @@ describe('module discovery and hooks', () => {
     expect(seen.length).toBe(2);
   });
 });
+
+describe('nn.mlp', () => {
+  it('builds every activation it names and refuses others, listing the allowed ones', () => {
+    for (const activation of [
+      'relu',
+      'leaky_relu',
+      'prelu',
+      'elu',
+      'gelu',
+      'silu',
+      'sigmoid',
+      'tanh',
+    ] as const) {
+      const m = nn.mlp({ inputs: 3, hidden: [4], outputs: 2, activation });
+      expect(m.forward(k.ones([2, 3])).shape).toEqual([2, 2]);
+    }
+    expect(() => nn.mlp({ inputs: 3, hidden: [4], outputs: 2, activation: 'softplus' as never })).toThrow(
+      "mlp: unknown activation 'softplus' (allowed: relu, leaky_relu, prelu, elu, gelu, silu, sigmoid, tanh)",
+    );
+  });
+});

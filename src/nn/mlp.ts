@@ -39,27 +39,25 @@ export interface MlpOptions {
   generator?: Rng;
 }
 
+/** A fresh module for each activation name (an exhaustive table: a new name must be added here). */
+const ACTIVATIONS: Record<ActivationName, () => Module> = {
+  relu: () => new ReLU(),
+  leaky_relu: () => new LeakyReLU(),
+  prelu: () => new PReLU(),
+  elu: () => new ELU(),
+  gelu: () => new GELU(),
+  silu: () => new SiLU(),
+  sigmoid: () => new Sigmoid(),
+  tanh: () => new Tanh(),
+};
+
 function activation(name: ActivationName): Module {
-  switch (name) {
-    case 'relu':
-      return new ReLU();
-    case 'leaky_relu':
-      return new LeakyReLU();
-    case 'prelu':
-      return new PReLU();
-    case 'elu':
-      return new ELU();
-    case 'gelu':
-      return new GELU();
-    case 'silu':
-      return new SiLU();
-    case 'sigmoid':
-      return new Sigmoid();
-    case 'tanh':
-      return new Tanh();
-    default:
-      return name satisfies never;
-  }
+  const make = Object.hasOwn(ACTIVATIONS, name) ? ACTIVATIONS[name] : undefined;
+  if (!make)
+    throw new ValueError(
+      `mlp: unknown activation '${String(name)}' (allowed: ${Object.keys(ACTIVATIONS).join(', ')})`,
+    );
+  return make();
 }
 
 /** An MLP inputs-hidden…-outputs (see the file's header). */
