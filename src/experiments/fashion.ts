@@ -1,7 +1,7 @@
 /**
  * The Fashion-MNIST experiments of the chapter:
  * - `mlp` (D2L §5.2): 784-256-10, SGD lr 0.1, 10 epochs, batch 256 → test accuracy ≥ 0.82;
- * - `dropout` (D2L §5.6): 784-256-256-10 with p = 0.2/0.5, lr 0.5, 10 epochs → ≥ 0.85; and, since at
+ * - `dropout` (D2L §5.6): 784-256-256-10 with p = 0.2/0.5, lr 0.5, 10 epochs → ≥ 0.84 (PyTorch: 0.847–0.862 by seed); and, since at
  *   that scale the net barely overfits (one epoch's test accuracy moves by ±0.02 at lr 0.5, more
  *   than any gap between the two), the same net on 1,000 training images for 80 epochs, where it
  *   memorizes them: there dropout lowers the test loss and narrows the train–test loss gap (the
@@ -250,13 +250,20 @@ export const mlp: Experiment = {
   },
 };
 
+/**
+ * The book setting's bar. One seed's accuracy varies by about ±0.007, so the bar sits below what the
+ * same recipe reaches in PyTorch over seeds 0–7 (bench/torch_dropout.py), not at the book's 0.85.
+ */
+const BOOK_MIN = 0.84;
+const TORCH_BOOK = '0.847–0.862 over seeds 0–7, mean 0.854';
+
 /** The overfitting regime of the dropout experiment. */
 const SMALL = { train: 1000, test: 2000, epochs: 80, batchSize: 64, lr: 0.02, momentum: 0.9, tail: 5 };
 
 export const dropoutExperiment: Experiment = {
   name: 'dropout',
   description:
-    'Fashion-MNIST, 784-256-256-10 with dropout 0.2/0.5, SGD lr 0.5, 10 epochs (D2L: ≥ 0.85); then with vs without dropout on 1,000 images, where the net overfits',
+    'Fashion-MNIST, 784-256-256-10 with dropout 0.2/0.5, SGD lr 0.5, 10 epochs (D2L ≈ 0.85; checked ≥ 0.84, PyTorch by seed: 0.847–0.862); then with vs without dropout on 1,000 images, where the net overfits',
   needsFashion: true,
   async run(ctx): Promise<ExperimentResult> {
     const all = requireFashion(ctx, 'dropout');
@@ -295,7 +302,7 @@ export const dropoutExperiment: Experiment = {
     const checks = q
       ? [
           {
-            name: `short run (${epochs} epochs, ${images(big)}): learns above chance (0.1) with dropout — test accuracy ≥ 0.3; the chapter's ≥ 0.85 is for the full run, keel experiment dropout`,
+            name: `short run (${epochs} epochs, ${images(big)}): learns above chance (0.1) with dropout — test accuracy ≥ 0.3; the chapter's ≈ 0.85 is for the full run, keel experiment dropout`,
             passed: book.testAccuracy >= 0.3,
             detail: `test accuracy ${fmt(book.testAccuracy)}`,
           },
@@ -307,8 +314,8 @@ export const dropoutExperiment: Experiment = {
         ]
       : [
           {
-            name: 'dropout 0.2/0.5, 10 epochs on all images: test accuracy ≥ 0.85 (D2L §5.6)',
-            passed: book.testAccuracy >= 0.85,
+            name: `dropout 0.2/0.5, 10 epochs on all images: test accuracy ≥ ${BOOK_MIN} (D2L §5.6 ≈ 0.85; PyTorch with this recipe: ${TORCH_BOOK})`,
+            passed: book.testAccuracy >= BOOK_MIN,
             detail: `test accuracy ${fmt(book.testAccuracy)}`,
           },
           {
