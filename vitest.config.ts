@@ -3,8 +3,14 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    // `import ... from 'keel'` in examples resolves to the sources under test.
-    alias: { keel: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    // `import ... from 'keel'` (and 'keel/node') in examples resolves to the sources under test.
+    alias: [
+      { find: /^keel$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      {
+        find: /^keel\/node$/,
+        replacement: fileURLToPath(new URL('./src/io/node/index.ts', import.meta.url)),
+      },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

@@ -1,7 +1,8 @@
 /**
  * keel — deep learning in TypeScript. The public API: tensors and their creation, ops with
  * reverse-mode autograd, gradient checking, graph export, backends, seeded randomness, and the
- * `nn` (modules, losses, initializers) and `optim` (optimizers, schedulers, clipping) namespaces.
+ * `nn` (modules, losses, initializers) and `optim` (optimizers, schedulers, clipping) namespaces, and
+ * the safetensors codec (bytes in, bytes out; file helpers in `keel/node`).
  */
 
 export { AnomalyError, detectAnomaly } from './autograd/anomaly.js';
@@ -33,6 +34,13 @@ export {
 export type { Backend, DType, TypedArray, View } from './backend/types.js';
 export * as data from './data/index.js';
 export * as diagnostics from './diagnostics/index.js';
+export {
+  MAX_HEADER_BYTES,
+  parseSafetensors,
+  type SafetensorsContent,
+  SafetensorsError,
+  serializeSafetensors,
+} from './format/safetensors.js';
 export * as nn from './nn/index.js';
 export * from './ops/index.js';
 export * as optim from './optim/index.js';

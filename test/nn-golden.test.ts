@@ -42,7 +42,11 @@ it('BatchNorm running statistics match PyTorch after one training step', () => {
   };
   const bn = new nn.BatchNorm1d(3);
   bn.forward(decode(g.batchNormRunning.input, 'float32'));
-  expectClose(bn.buffer('runningMean'), decode(g.batchNormRunning.runningMean), 1e-5, 1e-6);
-  expectClose(bn.buffer('runningVar'), decode(g.batchNormRunning.runningVar), 1e-5, 1e-6);
-  expect(bn.buffer('runningMean').dtype).toBe('float32');
+  expectClose(bn.buffer('running_mean'), decode(g.batchNormRunning.runningMean), 1e-5, 1e-6);
+  expectClose(bn.buffer('running_var'), decode(g.batchNormRunning.runningVar), 1e-5, 1e-6);
+  expect(bn.buffer('running_mean').dtype).toBe('float32');
+  // As PyTorch: one training batch seen (an eval forward does not count).
+  bn.eval();
+  bn.forward(decode(g.batchNormRunning.input, 'float32'));
+  expect(bn.buffer('num_batches_tracked').item()).toBe(1);
 });

@@ -93,8 +93,9 @@ describe('Module', () => {
       '0.bias',
       '1.weight',
       '1.bias',
-      '1.runningMean',
-      '1.runningVar',
+      '1.running_mean',
+      '1.running_var',
+      '1.num_batches_tracked',
     ]);
   });
 
@@ -188,11 +189,11 @@ describe('normalization', () => {
     const y = bn.forward(x);
     expectClose(k.mean(y, 0), [0, 0, 0], 0, 1e-6);
     // running ← 0.5·0 + 0.5·batch mean ≈ 2.5
-    expectClose(bn.buffer('runningMean'), k.mul(k.mean(x, 0), 0.5), 1e-5, 1e-5);
+    expectClose(bn.buffer('running_mean'), k.mul(k.mean(x, 0), 0.5), 1e-5, 1e-5);
     bn.eval();
     const e = bn.forward(x);
-    const rm = bn.buffer('runningMean');
-    const rv = bn.buffer('runningVar');
+    const rm = bn.buffer('running_mean');
+    const rv = bn.buffer('running_var');
     expectClose(e, k.div(k.sub(x, rm), k.sqrt(k.add(rv, 1e-5))), 1e-5, 1e-5);
   });
   it('BatchNorm1d refuses one value per channel in training', () => {

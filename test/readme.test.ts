@@ -57,6 +57,25 @@ describe('README examples', () => {
   });
 });
 
+describe('README: safetensors', () => {
+  it('saves a model, loads it into another, and the outputs agree', async () => {
+    const i = blocks.findIndex((b) => b.includes('saveSafetensors'));
+    expect(i).toBeGreaterThan(0);
+    const cwd = process.cwd();
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    process.chdir(mkdtempSync(join(tmpdir(), 'keel-readme-')));
+    try {
+      const lines = await runBlock(i);
+      expect(lines[0]).toBe('1.bias 1.weight 3.bias 3.weight pt'); // the file orders tensors by name
+      expect(lines[1]).toBe('same outputs: true');
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
+
 describe('README: a user-defined optimizer', () => {
   it('the one-line chain builds', async () => {
     const i = blocks.findIndex((b) => b.includes('ChainOptimizer'));

@@ -1,7 +1,8 @@
 /**
  * Dropout and normalization layers. Dropout layers are the identity in eval mode and draw masks
  * from their own generator when given one (same seed → same masks); BatchNorm1d keeps running
- * statistics as buffers (saved in the state dict) and uses them in eval mode.
+ * statistics as buffers under PyTorch's names (running_mean, running_var, num_batches_tracked: the
+ * state dict's keys match PyTorch's) and uses them in eval mode.
  */
 
 import { checkDropoutP } from '../../ops/dropout.js';
@@ -97,14 +98,20 @@ export class BatchNorm1d extends Module {
     this.weight = affine ? new Parameter(ones([numFeatures])) : null;
     this.bias = affine ? new Parameter(zeros([numFeatures])) : null;
     this.track = opts.trackRunningStats ?? true;
+    // PyTorch's buffer names, so state dicts (and safetensors files) carry the same keys.
     if (this.track) {
-      this.registerBuffer('runningMean', zeros([numFeatures]));
-      this.registerBuffer('runningVar', ones([numFeatures]));
+      this.registerBuffer('running_mean', zeros([numFeatures]));
+      this.registerBuffer('running_var', ones([numFeatures]));
+      this.registerBuffer('num_batches_tracked', zeros([], { dtype: 'int32' }));
     }
   }
   forward(x: Tensor): Tensor {
-    const rm = this.track ? this.buffer('runningMean') : null;
-    const rv = this.track ? this.buffer('runningVar') : null;
+    const rm = this.track ? this.buffer('running_mean') : null;
+    const rv = this.track ? this.buffer('running_var') : null;
+    if (this.track && this.training) {
+      const n = this.buffer('num_batches_tracked');
+      n.storage.write(n, new Int32Array([n.item() + 1]));
+    }
     return batchNorm(x, rm, rv, this.weight, this.bias, {
       training: this.training,
       momentum: this.momentum,
