@@ -22,7 +22,8 @@ export class DataLoader implements Iterable<Tensor[]> {
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly dropLast: boolean;
-  private readonly generator: Rng;
+  /** Draws the shuffling permutations (checkpoints save and restore its state). */
+  readonly generator: Rng;
 
   constructor(
     readonly dataset: Dataset,
@@ -43,18 +44,26 @@ export class DataLoader implements Iterable<Tensor[]> {
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
-  *[Symbol.iterator](): Iterator<Tensor[]> {
+  /** One epoch's order of the samples: a fresh permutation when shuffling (drawn from `generator`). */
+  order(): Int32Array {
     const n = this.dataset.length;
-    let order: Int32Array;
-    if (this.shuffle) order = randperm(n, this.generator);
-    else {
-      order = new Int32Array(n);
-      for (let i = 0; i < n; i++) order[i] = i;
-    }
-    for (let b = 0; b < this.length; b++) {
+    if (this.shuffle) return randperm(n, this.generator);
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    return order;
+  }
+
+  /** The batches of an epoch in `order`, starting at batch `from` (to resume inside an epoch). */
+  *batches(order: Int32Array, from = 0): Generator<Tensor[]> {
+    const n = this.dataset.length;
+    for (let b = from; b < this.length; b++) {
       const idx = order.subarray(b * this.batchSize, Math.min(n, (b + 1) * this.batchSize));
       if (this.dataset.batch) yield this.dataset.batch(idx);
       else yield collate(Array.from(idx, (i) => this.dataset.get(i)));
     }
+  }
+
+  *[Symbol.iterator](): Iterator<Tensor[]> {
+    yield* this.batches(this.order());
   }
 }

@@ -27,6 +27,7 @@ import { AdamW, SGD } from '../optim/optimizers.js';
 import { OneCycleLR } from '../optim/schedulers.js';
 import { curvePlots } from '../report/plots.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { schedulerStep } from '../train/callbacks.js';
 import { type Divergence, type EpochRecord, evaluate, fit } from '../train/fit.js';
 import { KeelError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
@@ -137,7 +138,7 @@ async function trainFashion(
     loss,
     progress: ctx.progress,
     callbacks: [
-      ...(sched ? [{ onStep: () => sched.step() }] : []),
+      ...(sched ? [schedulerStep(sched, 'valLoss', { per: 'batch' })] : []),
       {
         onEpochEnd(r) {
           if (r.epoch >= tailFrom) {

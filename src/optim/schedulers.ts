@@ -33,6 +33,20 @@ export abstract class LRScheduler {
   getLastLr(): number[] {
     return this.optimizer.groups.map((g) => g.options.lr);
   }
+
+  /** The scheduler's position (the learning rates themselves live in the optimizer's groups). */
+  stateDict(): { lastEpoch: number } {
+    return { lastEpoch: this.lastEpoch };
+  }
+
+  /** Restores a position from `stateDict` (restore the optimizer's state too, for its rates). */
+  loadStateDict(s: { lastEpoch: number }): void {
+    if (!Number.isInteger(s?.lastEpoch) || s.lastEpoch < 0)
+      throw new ValueError(
+        `${this.constructor.name}.loadStateDict: lastEpoch must be a non-negative integer, got ${s?.lastEpoch}`,
+      );
+    this.lastEpoch = s.lastEpoch;
+  }
 }
 
 /** A scheduler given by a closed form lr(t, lr₀); it sets the epoch-0 rate when constructed. */
@@ -234,6 +248,22 @@ export class ReduceLROnPlateau {
       this.cooldownLeft = this.o.cooldown;
       this.badEpochs = 0;
     }
+  }
+
+  /** What the metric history left: the best value, epochs without improvement, cooldown left. */
+  stateDict(): { best: number; badEpochs: number; cooldownLeft: number } {
+    return { best: this.best, badEpochs: this.badEpochs, cooldownLeft: this.cooldownLeft };
+  }
+
+  /** Restores `stateDict`'s values. */
+  loadStateDict(s: { best: number; badEpochs: number; cooldownLeft: number }): void {
+    if (typeof s?.best !== 'number' || !Number.isInteger(s.badEpochs) || !Number.isInteger(s.cooldownLeft))
+      throw new ValueError(
+        `ReduceLROnPlateau.loadStateDict: expected { best, badEpochs, cooldownLeft }, got ${JSON.stringify(s)}`,
+      );
+    this.best = s.best;
+    this.badEpochs = s.badEpochs;
+    this.cooldownLeft = s.cooldownLeft;
   }
 
   getLastLr(): number[] {

@@ -11,7 +11,7 @@ import { ReduceLROnPlateau } from '../optim/schedulers.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
-import type { Callback, EpochRecord } from './fit.js';
+import type { Callback, CallbackState, EpochRecord } from './fit.js';
 
 /** A quantity of the epoch record to watch. */
 export type EpochMetric =
@@ -74,15 +74,40 @@ export function earlyStopping(opts: EarlyStoppingOptions = {}): Callback & { bes
     onTrainEnd(_h, ctx) {
       if (restore && snapshot) ctx.model.loadStateDict(snapshot);
     },
+    stateDict() {
+      return { values: { best, bestEpoch, bad }, tensors: snapshot ?? {} };
+    },
+    loadStateDict(s) {
+      const v = s.values as { best: number; bestEpoch: number; bad: number };
+      ({ best, bestEpoch, bad } = v);
+      snapshot = s.tensors && Object.keys(s.tensors).length ? { ...s.tensors } : null;
+    },
   };
 }
 
-/** Steps a scheduler after every epoch (ReduceLROnPlateau gets the monitored value). */
+/**
+ * Steps a scheduler after every epoch (ReduceLROnPlateau gets the monitored value), or after every
+ * optimizer step with `per: 'batch'` (OneCycleLR); its position is kept in checkpoints.
+ */
 export function schedulerStep(
   scheduler: LRScheduler | ReduceLROnPlateau,
   monitor: EpochMetric = 'valLoss',
+  opts: { per?: 'epoch' | 'batch' } = {},
 ): Callback {
+  const per = opts.per ?? 'epoch';
+  if (per !== 'epoch' && per !== 'batch')
+    throw new ValueError(`schedulerStep: per must be 'epoch' or 'batch', got '${String(per)}'`);
+  if (per === 'batch' && scheduler instanceof ReduceLROnPlateau)
+    throw new ValueError("schedulerStep: ReduceLROnPlateau steps on an epoch metric; use per: 'epoch'");
+  const state = {
+    stateDict: () => ({ values: scheduler.stateDict() }),
+    loadStateDict(s: CallbackState) {
+      (scheduler as { loadStateDict(v: unknown): void }).loadStateDict(s.values);
+    },
+  };
+  if (per === 'batch') return { onStep: () => (scheduler as LRScheduler).step(), ...state };
   return {
+    ...state,
     onEpochEnd(record) {
       if (scheduler instanceof ReduceLROnPlateau) scheduler.step(read(record, monitor));
       else scheduler.step();
@@ -126,6 +151,11 @@ export function gradNormTracker(): Callback & { rows: { epoch: number; name: str
     onEpochEnd(record, ctx) {
       for (const [name, p] of ctx.model.namedParameters())
         rows.push({ epoch: record.epoch, name, norm: p.grad ? vectorNorm(p.grad) : 0 });
+    },
+    stateDict: () => ({ values: rows.map((r) => ({ ...r })) }),
+    loadStateDict(s) {
+      rows.length = 0;
+      rows.push(...(s.values as typeof rows));
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Module } from '../nn/module.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
-import { defaultGenerator, Rng } from '../util/random.js';
+import { modelGenerators } from './generators.js';
 
 /** What `fit` does when the loss diverges. */
 export interface DivergenceOptions {
@@ -52,6 +52,14 @@ export interface Divergence {
 
 const RECENT = 200;
 
+/** A `DivergenceWatch`'s memory: the first and previous finite losses, the recent ones, the divergence. */
+export interface DivergenceWatchState {
+  first: number | null;
+  previous: number | null;
+  recent: { step: number; loss: number }[];
+  divergence: Divergence | null;
+}
+
 function allFinite(t: Tensor): boolean {
   const d = t.readSync();
   let acc = 0;
@@ -59,20 +67,12 @@ function allFinite(t: Tensor): boolean {
   return acc === 0;
 }
 
-/** Every generator a forward pass of `model` may draw from: its layers' own and the global one. */
-function generatorsOf(model: Module): Rng[] {
-  const gens = new Set<Rng>([defaultGenerator()]);
-  for (const [, m] of model.namedModules())
-    for (const v of Object.values(m)) if (v instanceof Rng) gens.add(v);
-  return [...gens];
-}
-
 /** Runs `fn`, then puts back the gradients, buffers and generator states it may have changed. */
 function restoring<T>(model: Module, fn: () => T): T {
   const params = model.parameters();
   const grads = params.map((p) => p.grad);
   const buffers = Object.fromEntries(model.namedBuffers().map(([k, b]) => [k, tensor(b)]));
-  const gens = generatorsOf(model).map((g) => [g, g.getState()] as const);
+  const gens = modelGenerators(model).map(([, g]) => [g, g.getState()] as const);
   try {
     return fn();
   } finally {
@@ -107,6 +107,25 @@ export class DivergenceWatch {
     this.factor = opts.factor ?? 1e6;
     if (!(this.factor > 1))
       throw new ValueError(`fit: divergence.factor must be > 1 (Infinity turns it off), got ${opts.factor}`);
+  }
+
+  /** What the watch has seen so far (for checkpoints). */
+  stateDict(): DivergenceWatchState {
+    return {
+      first: this.first,
+      previous: this.previous,
+      recent: this.recent.map((r) => ({ ...r })),
+      divergence: this.divergence,
+    };
+  }
+
+  /** Restores `stateDict`'s values. */
+  loadStateDict(s: DivergenceWatchState): void {
+    this.first = s.first;
+    this.previous = s.previous;
+    this.recent.length = 0;
+    this.recent.push(...s.recent.map((r) => ({ ...r })));
+    this.divergence = s.divergence;
   }
 
   /**

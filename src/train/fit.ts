@@ -23,6 +23,16 @@ import type { BaseOptions, Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
 import { yieldToEventLoop } from '../util/schedule.js';
+import {
+  CheckpointError,
+  captureCheckpoint,
+  type EpochProgress,
+  type RunParts,
+  type RunPosition,
+  restoreCheckpoint,
+  restoreGenerators,
+  type TrainingCheckpoint,
+} from './checkpoint.js';
 import { type Divergence, type DivergenceOptions, DivergenceWatch } from './divergence.js';
 import { correctCount, countCorrect } from './metrics.js';
 
@@ -74,6 +84,16 @@ export interface Callback {
   // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing goes on.
   onEpochEnd?(record: EpochRecord, ctx: FitContext): void | 'stop';
   onTrainEnd?(history: History, ctx: FitContext): void;
+  /** What this callback must keep across a checkpoint and resume (e.g. a scheduler's position). */
+  stateDict?(): CallbackState;
+  /** Restores what `stateDict` returned, when `fit` resumes from a checkpoint. */
+  loadStateDict?(state: CallbackState): void;
+}
+
+/** A callback's state in a checkpoint: JSON-safe values (non-finite numbers allowed) and tensors. */
+export interface CallbackState {
+  values?: unknown;
+  tensors?: Record<string, Tensor>;
 }
 
 /** Receives progress (the CLI implements a bar or log lines). */
@@ -138,6 +158,25 @@ export interface FitOptions {
    * steps after it happened (the parameters may already hold NaN by then).
    */
   readEvery?: number;
+  /**
+   * Checkpoints handed to `save` (the CLI writes them atomically to a file): every `every` epochs
+   * (default 1), every `minutes` inside an epoch too when given, and at the end. Each holds the
+   * whole run's state (see train/checkpoint.ts).
+   */
+  checkpoint?: CheckpointOptions;
+  /**
+   * Continues the run a checkpoint was taken from. The model, optimizer, callbacks (same ones, same
+   * order), loaders and `epochs` must be built as for the original run; it then ends bit-identical
+   * to the run that was never interrupted (same backend).
+   */
+  resume?: TrainingCheckpoint;
+}
+
+/** When `fit` hands checkpoints out, and to whom. */
+export interface CheckpointOptions {
+  save(checkpoint: TrainingCheckpoint): void | Promise<void>;
+  every?: number;
+  minutes?: number;
 }
 
 /**
@@ -193,13 +232,50 @@ export async function fit(opts: FitOptions): Promise<History> {
     throw new ValueError(
       `fit: readEvery must be a positive integer (steps between loss reads), got ${readEvery}`,
     );
+  const saving = opts.checkpoint;
+  const every = saving?.every ?? 1;
+  if (saving) {
+    if (!Number.isInteger(every) || every < 1)
+      throw new ValueError(`fit: checkpoint.every must be a positive integer (epochs), got ${saving.every}`);
+    if (saving.minutes !== undefined && !(saving.minutes > 0))
+      throw new ValueError(`fit: checkpoint.minutes must be a positive number, got ${saving.minutes}`);
+  }
   const loss = opts.loss ?? crossEntropy;
   const callbacks = opts.callbacks ?? [];
   const watch = new DivergenceWatch(opts.divergence);
   const history: History = { epochs: [], stoppedEarly: false };
   const ctx: FitContext = { model, optimizer, history };
+  const parts: RunParts = {
+    model,
+    optimizer,
+    callbacks,
+    watch,
+    loaders: { train, validation: opts.validation, test: opts.test },
+  };
   let step = 0;
   let epoch = 0;
+  let startEpoch = 1;
+  let startBatch = 0;
+  const resume = opts.resume;
+  if (resume) {
+    if (resume.state.epochs !== epochs)
+      throw new CheckpointError(
+        `fit: the checkpoint is of a ${resume.state.epochs}-epoch run, this one has ${epochs} epochs (resume with the same settings)`,
+      );
+    history.epochs.push(...restoreCheckpoint(resume, parts).epochs);
+    ({ epoch: startEpoch, batch: startBatch, step } = resume.state.position);
+    if (resume.state.stopReason) {
+      history.stoppedEarly = true;
+      history.stopReason = resume.state.stopReason;
+    }
+  }
+  let lastSave = performance.now();
+  const save = async (position: RunPosition, progress: EpochProgress | null) => {
+    if (!saving) return;
+    const stopReason = history.stopReason ?? null;
+    await saving.save(captureCheckpoint(parts, { epochs, position, epoch: progress, history, stopReason }));
+    lastSave = performance.now();
+  };
   let lastYield = performance.now();
   const pause = async () => {
     if (performance.now() - lastYield >= YIELD_MS) {
@@ -209,16 +285,34 @@ export async function fit(opts: FitOptions): Promise<History> {
     if (signal?.aborted) throw new InterruptedError(history, signal.reason, { epoch, step });
   };
   for (const c of callbacks) c.onTrainBegin?.(ctx);
-  loop: for (epoch = 1; epoch <= epochs; epoch++) {
+  loop: for (epoch = startEpoch; epoch <= epochs; epoch++) {
     await pause();
     model.train();
     const t0 = performance.now();
-    const lr = optimizer.lr;
-    let total = 0;
-    let correct = 0;
-    let n = 0;
-    let classes = true;
-    let batch = 0;
+    const first = epoch === startEpoch ? startBatch : 0;
+    let progress: EpochProgress;
+    let order: Int32Array;
+    if (first > 0 && resume?.state.epoch) {
+      // Inside an epoch: draw its order again from the loader's state when it began, then put every
+      // generator back where the checkpoint found it.
+      const p = resume.state.epoch;
+      train.generator.setState(p.loaderState);
+      order = train.order();
+      restoreGenerators(resume, parts);
+      progress = { ...p, loaderState: [...p.loaderState] };
+    } else {
+      progress = {
+        loaderState: train.generator.getState(),
+        lr: optimizer.lr,
+        total: 0,
+        correct: 0,
+        samples: 0,
+        classes: true,
+      };
+      order = train.order();
+    }
+    const resumedSamples = progress.samples;
+    let batch = first;
     // Σ loss·batch (float64: exact for a float32 loss) and Σ correct since the last read.
     let pendingLoss: Tensor | null = null;
     let pendingCorrect: Tensor | null = null;
@@ -226,7 +320,7 @@ export async function fit(opts: FitOptions): Promise<History> {
     let pendingSteps = 0;
     let lastLoss = Number.NaN;
     opts.progress?.epochStart(epoch, epochs, train.length);
-    for (const [x, y] of train) {
+    for (const [x, y] of train.batches(order, first)) {
       await pause();
       step++;
       for (const c of callbacks) c.onBatchBegin?.({ epoch, batch: batch + 1 }, ctx);
@@ -243,15 +337,15 @@ export async function fit(opts: FitOptions): Promise<History> {
       if (y.dtype === 'int32') {
         const cc = countCorrect(out.detach(), y);
         pendingCorrect = pendingCorrect ? add(pendingCorrect, cc) : cc;
-      } else classes = false;
+      } else progress.classes = false;
       pendingSamples += b;
       pendingSteps++;
       const read = pendingSteps >= readEvery || batch + 1 >= train.length;
       if (read) {
         const [lossSum, correctSum] = readPending(pendingLoss, pendingCorrect);
         lastLoss = lossSum / pendingSamples;
-        total += lossSum;
-        correct += correctSum;
+        progress.total += lossSum;
+        progress.correct += correctSum;
         pendingLoss = null;
         pendingCorrect = null;
         pendingSamples = 0;
@@ -265,27 +359,42 @@ export async function fit(opts: FitOptions): Promise<History> {
       if (opts.clipGradNorm !== undefined) clipGradNorm_(model.parameters(), opts.clipGradNorm);
       optimizer.step();
       for (const c of callbacks) c.onStep?.(ctx);
-      n += b;
+      progress.samples += b;
       batch++;
-      const info: BatchInfo = { epoch, batch, batches: train.length, loss: lastLoss, read, samples: n };
+      const info: BatchInfo = {
+        epoch,
+        batch,
+        batches: train.length,
+        loss: lastLoss,
+        read,
+        samples: progress.samples,
+      };
       opts.progress?.batch(info);
       for (const c of callbacks) c.onBatchEnd?.(info, ctx);
+      if (
+        saving?.minutes !== undefined &&
+        pendingSteps === 0 &&
+        batch < train.length &&
+        performance.now() - lastSave >= saving.minutes * 60_000
+      )
+        await save({ epoch, batch, step }, progress);
     }
     if (pendingLoss) {
       // A loader that yielded fewer batches than its length: fold in what was not read yet.
       const [lossSum, correctSum] = readPending(pendingLoss, pendingCorrect);
-      total += lossSum;
-      correct += correctSum;
+      progress.total += lossSum;
+      progress.correct += correctSum;
     }
     const seconds = (performance.now() - t0) / 1000;
+    const n = progress.samples;
     const record: EpochRecord = {
       epoch,
-      trainLoss: total / Math.max(n, 1),
-      lr,
+      trainLoss: progress.total / Math.max(n, 1),
+      lr: progress.lr,
       seconds,
-      samplesPerSecond: n / Math.max(seconds, 1e-9),
+      samplesPerSecond: (n - resumedSamples) / Math.max(seconds, 1e-9),
     };
-    if (classes) record.trainAccuracy = correct / Math.max(n, 1);
+    if (progress.classes) record.trainAccuracy = progress.correct / Math.max(n, 1);
     if (opts.validation) {
       const v = evaluate(model, opts.validation, loss);
       record.valLoss = v.loss;
@@ -305,8 +414,11 @@ export async function fit(opts: FitOptions): Promise<History> {
       if (history.stoppedEarly) history.stopReason = 'callback';
       break;
     }
+    if (epoch % every === 0 && epoch < epochs) await save({ epoch: epoch + 1, batch: 0, step }, null);
   }
   if (watch.divergence) history.divergence = watch.divergence;
   for (const c of callbacks) c.onTrainEnd?.(history, ctx);
+  // The final checkpoint: the run is over (complete or stopped), so resuming it trains no more.
+  await save({ epoch: epochs + 1, batch: 0, step }, null);
   return history;
 }

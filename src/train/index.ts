@@ -1,4 +1,5 @@
-/** Training: `fit`, `evaluate`, callbacks and metrics (`train`). */
+/** Training: `fit`, `evaluate`, callbacks, checkpoints and metrics (`train`). */
 export * from './callbacks.js';
+export * from './checkpoint.js';
 export * from './fit.js';
 export * from './metrics.js';

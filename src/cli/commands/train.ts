@@ -13,7 +13,7 @@ import { Diagnostics } from '../../diagnostics/monitor.js';
 import { activationBins, sampleRow } from '../../diagnostics/report.js';
 import { environmentInfo } from '../../io/node/info.js';
 import { crossEntropy } from '../../nn/functional/loss.js';
-import { gradNormTracker } from '../../train/callbacks.js';
+import { gradNormTracker, schedulerStep } from '../../train/callbacks.js';
 import { type Callback, fit, type History, InterruptedError } from '../../train/fit.js';
 import { Rng } from '../../util/random.js';
 import { buildData, buildModel, buildOptimizer, buildScheduler } from '../build.js';
@@ -119,7 +119,7 @@ export async function trainCommand(
   callbacks.push(...(opts.callbacks ?? []));
   if (sched) {
     const s = sched.scheduler;
-    callbacks.push(sched.perBatch ? { onStep: () => s.step() } : { onEpochEnd: () => s.step() });
+    callbacks.push(schedulerStep(s, 'valLoss', { per: sched.perBatch ? 'batch' : 'epoch' }));
   }
   const t0 = performance.now();
   let history: History;
