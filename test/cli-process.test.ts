@@ -5,60 +5,16 @@
  * never replaced, and unzipped IDX files are read; bad --out, KEEL_THREADS and --batch values are one
  * clear line each (exit 1), never a stack trace or a hang.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FASHION_MNIST_FILES } from '../src/data/fashionMnist.js';
 import { idxBytes } from './helpers.js';
+import { KEEL, keel, type Run, root } from './keel-process.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const KEEL = join(root, 'dist/cli/keel.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'keel-proc-'));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function keel(
-  args: string[],
-  opts: {
-    env?: Record<string, string | undefined>;
-    timeout?: number;
-    onStdout?: (text: string, child: ChildProcess) => void;
-  } = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, ...opts.env };
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(process.execPath, [KEEL, ...args], { cwd: root, env });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(
-          `keel ${args.join(' ')} did not finish in ${opts.timeout ?? 60_000} ms\n${stdout}\n${stderr}`,
-        ),
-      );
-    }, opts.timeout ?? 60_000);
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      opts.onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 /** A run config on the moons (no data files needed). */
 function moonsConfig(dir: string, extra: Record<string, unknown> = {}): string {

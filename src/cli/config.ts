@@ -88,6 +88,17 @@ export const RunConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Checkpoints (runs/<name>/checkpoint.safetensors, replaced atomically): after every `everyEpochs`
+     * epochs, every `minutes` inside an epoch too, and at the end. `keel train --resume` continues.
+     */
+    checkpoint: z
+      .object({
+        everyEpochs: z.number().int().min(1).default(1),
+        minutes: z.number().positive().default(10),
+      })
+      .strict()
+      .prefault({}),
     /** Where a run ran (backends, threads, versions): written into config.json by keel, ignored when read. */
     environment: z.unknown().optional(),
   })

@@ -6,6 +6,7 @@
  * 130/143 interrupted).
  */
 import '../io/node/engine.js';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { setBackend } from '../backend/registry.js';
 import { EXPERIMENTS } from '../experiments/index.js';
@@ -37,6 +38,10 @@ const num = (name: string) => (v: string) => {
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${v}'`);
   return n;
 };
+
+/** `keel train` options that are not configuration overrides. */
+const NOT_OVERRIDES = new Set(['config', 'json', 'diagnostics', 'diagnosticsEvery', 'resume', 'force']);
+const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 const EXIT_CODES = `
 Exit codes:
@@ -146,6 +151,11 @@ export async function main(argv: string[]): Promise<number> {
       .option('--limit <n>', 'use only the first n samples of each split', int('--limit'))
       .option('--download', 'download Fashion-MNIST if it is not found')
       .option('--json', 'print the history as JSON on stdout')
+      .option(
+        '--resume <dir>',
+        'continue the run in <dir> (e.g. runs/<name>) from its checkpoint, with its config.json',
+      )
+      .option('--force', 'start over a run directory that already holds a run (its files are replaced)')
       .option('--no-diagnostics', 'do not watch gradients and activations')
       .option(
         '--diagnostics-every <n>',
@@ -156,12 +166,30 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText('after', `${DATA_HELP}\n${EXIT_CODES}`)
     .action(
       async (
-        o: Overrides & { config?: string; json?: boolean; diagnostics: boolean; diagnosticsEvery?: number },
+        o: Overrides & {
+          config?: string;
+          json?: boolean;
+          diagnostics: boolean;
+          diagnosticsEvery?: number;
+          resume?: string;
+          force?: boolean;
+        },
       ) => {
-        const config = loadConfig(o.config, o);
+        const overrides = Object.keys(o).filter((k) => !NOT_OVERRIDES.has(k));
+        if (o.resume && (o.config || overrides.length || o.force))
+          throw new ValueError(
+            `--resume continues the run exactly as it was configured (its config.json); drop ${[o.config ? '--config' : '', ...overrides.map(flagName), o.force ? '--force' : ''].filter(Boolean).join(', ')}`,
+          );
+        const config = o.resume ? loadConfig(join(o.resume, 'config.json'), {}) : loadConfig(o.config, o);
+        if (o.resume && basename(resolve(o.resume)) !== config.name)
+          throw new ValueError(
+            `--resume ${o.resume}: the directory's name must be the run's name '${config.name}' (from its config.json)`,
+          );
         const r = await guarded((signal) =>
           trainCommand(config, {
-            out: outDir(),
+            out: o.resume ? dirname(resolve(o.resume)) : outDir(),
+            resume: Boolean(o.resume),
+            force: o.force,
             log: o.json ? (l) => console.error(l) : log,
             diagnostics: o.diagnostics,
             diagnosticsEvery: o.diagnosticsEvery,

@@ -1,13 +1,19 @@
 /**
  * A run's directory, runs/<name>/: config.json, metrics.jsonl (one JSON object per line, appended
- * as each epoch ends, so a crash loses nothing already computed), the plots as SVG files and
+ * as each epoch ends, so a crash loses nothing already computed), checkpoint.safetensors (the whole
+ * training state, replaced atomically: a crash leaves the previous one or the new one, never a torn
+ * file), model.safetensors (the final weights, PyTorch's key names), the plots as SVG files and
  * report.html with them inline. Non-finite numbers are written as the strings "NaN", "Infinity"
  * and "-Infinity" (JSON has no literal for them) and read back as numbers.
+ * A directory that already holds a run is never overwritten silently: opening it for a new run
+ * needs `force`, continuing it is `resume`.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../io/node/files.js';
 import { type ReportContent, renderReport } from '../report/html.js';
 import { type Plot, renderSvg } from '../report/plots.js';
+import { KeelError } from '../util/errors.js';
 import { ensureDir } from './paths.js';
 
 /** JSON text of a metrics row, keeping NaN and ±Infinity as strings. */
@@ -39,13 +45,52 @@ export function parseMetrics(text: string): Record<string, unknown>[] {
   return rows;
 }
 
+/** A new run would overwrite an earlier one. */
+export class RunExistsError extends KeelError {}
+
+/** Files that mark a directory as holding a run. */
+const RUN_FILES = ['config.json', 'metrics.jsonl', 'checkpoint.safetensors'];
+/** The checkpoint's file name in a run directory. */
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
 /** Writes one run's files. */
 export class RunDir {
   readonly dir: string;
 
-  constructor(root: string, name: string) {
+  /**
+   * Opens runs/<name>/: 'new' refuses a directory that already holds a run, 'force' starts it over,
+   * 'resume' keeps what is there (and clears temporary files a crash may have left).
+   */
+  constructor(root: string, name: string, mode: 'new' | 'force' | 'resume' = 'new') {
+    const dir = join(root, name);
+    if (mode === 'new' && RUN_FILES.some((f) => existsSync(join(dir, f))))
+      throw new RunExistsError(
+        `${dir} already holds a run; continue it with 'keel train --resume ${dir}', or start it over with --force (its files are replaced)`,
+      );
     this.dir = ensureDir(join(ensureDir(root), name), 'run directory');
-    writeFileSync(join(this.dir, 'metrics.jsonl'), '');
+    for (const f of readdirSync(this.dir)) if (f.endsWith('.tmp')) rmSync(join(this.dir, f), { force: true });
+    if (mode !== 'resume') {
+      writeFileSync(join(this.dir, 'metrics.jsonl'), '');
+      rmSync(join(this.dir, CHECKPOINT_FILE), { force: true });
+    }
+  }
+
+  /** Writes the final weights (a plain state dict) atomically. */
+  writeModel(bytes: Uint8Array): void {
+    writeFileAtomic(join(this.dir, 'model.safetensors'), bytes);
+  }
+
+  /** Replaces the checkpoint atomically. */
+  writeCheckpoint(bytes: Uint8Array): void {
+    writeFileAtomic(join(this.dir, CHECKPOINT_FILE), bytes);
+  }
+
+  /** Keeps the metrics rows of the epochs before `epoch` (and the 'start' row): a resumed run redoes the rest. */
+  truncateMetrics(epoch: number): void {
+    const keep = this.readMetrics().filter(
+      (r) => r.type === 'start' || (typeof r.epoch === 'number' && r.epoch < epoch && r.type !== 'end'),
+    );
+    writeFileAtomic(join(this.dir, 'metrics.jsonl'), keep.map((r) => `${metricsLine(r)}\n`).join(''));
   }
 
   /** Saves the configuration. */

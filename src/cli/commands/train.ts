@@ -6,21 +6,29 @@
  * in the report; an interrupt (the `signal`) or an error still writes the report of what ran, marked
  * as such, before the error goes on to the caller.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ImageSet } from '../../data/fashionMnist.js';
 import { formatAlarm } from '../../diagnostics/alarms.js';
 import { Diagnostics } from '../../diagnostics/monitor.js';
 import { activationBins, sampleRow } from '../../diagnostics/report.js';
+import { serializeSafetensors } from '../../format/safetensors.js';
 import { environmentInfo } from '../../io/node/info.js';
 import { crossEntropy } from '../../nn/functional/loss.js';
 import { gradNormTracker, schedulerStep } from '../../train/callbacks.js';
+import {
+  CheckpointError,
+  parseCheckpoint,
+  serializeCheckpoint,
+  type TrainingCheckpoint,
+} from '../../train/checkpoint.js';
 import { type Callback, fit, type History, InterruptedError } from '../../train/fit.js';
 import { Rng } from '../../util/random.js';
 import { buildData, buildModel, buildOptimizer, buildScheduler } from '../build.js';
 import { applyOverrides, ConfigError, type Overrides, parseConfig, type RunConfig } from '../config.js';
 import { loadFashion } from '../fashion.js';
 import { terminalProgress } from '../progress.js';
-import { RunDir } from '../runDir.js';
+import { CHECKPOINT_FILE, RunDir } from '../runDir.js';
 import { RunAbortedError, type RunEnd } from '../runEnd.js';
 import { writeTrainReport } from '../trainReport.js';
 
@@ -66,9 +74,24 @@ export async function trainCommand(
     signal?: AbortSignal;
     /** More `fit` callbacks (a page or a sweep watching the run). */
     callbacks?: Callback[];
+    /** Continue the run in out/<name>/ from its checkpoint. */
+    resume?: boolean;
+    /** Start over a run directory that already holds a run. */
+    force?: boolean;
   },
 ): Promise<TrainResult> {
   const { log } = opts;
+  // First, before any data is loaded: never overwrite an earlier run by accident.
+  const run = new RunDir(opts.out, config.name, opts.resume ? 'resume' : opts.force ? 'force' : 'new');
+  let resume: TrainingCheckpoint | undefined;
+  if (opts.resume) {
+    const path = join(run.dir, CHECKPOINT_FILE);
+    if (!existsSync(path))
+      throw new CheckpointError(
+        `${path} does not exist: the run stopped before its first checkpoint (start it over with --force)`,
+      );
+    resume = parseCheckpoint(readFileSync(path), path);
+  }
   let fashion: { train: ImageSet; test: ImageSet } | null = null;
   if (config.data.dataset === 'fashion-mnist') {
     fashion = await loadFashion({ download: config.data.download, limit: config.data.limit, log });
@@ -78,14 +101,21 @@ export async function trainCommand(
   const model = buildModel(config, data.inputs, data.classes, g);
   const optimizer = buildOptimizer(config, model);
   const sched = buildScheduler(config, optimizer, data.train.length);
-  const run = new RunDir(opts.out, config.name);
-  run.writeConfig({ ...config, environment: environmentInfo() });
-  run.appendMetrics({
-    type: 'start',
-    data: data.description,
-    model: model.toString(),
-    layers: model.layers.map((m) => `${m.constructor.name}(${m.extraRepr()})`).join(' → '),
-  });
+  const { environment: _env, ...settings } = config;
+  if (resume) {
+    const at = resume.state.position;
+    run.truncateMetrics(at.epoch);
+    run.appendMetrics({ type: 'resume', ...at });
+    log(`resuming ${config.name} at epoch ${at.epoch}, batch ${at.batch + 1} (step ${at.step} done)`);
+  } else {
+    run.writeConfig({ ...config, environment: environmentInfo() });
+    run.appendMetrics({
+      type: 'start',
+      data: data.description,
+      model: model.toString(),
+      layers: model.layers.map((m) => `${m.constructor.name}(${m.extraRepr()})`).join(' → '),
+    });
+  }
   log(`training ${config.name}: ${data.description}`);
   log(model.toString());
   const grads = gradNormTracker();
@@ -137,6 +167,13 @@ export async function trainCommand(
       progress: terminalProgress(log, opts.tty),
       divergence: config.divergence,
       signal: opts.signal,
+      // The configuration rides along, so a checkpoint alone can rebuild its model (export, predict).
+      checkpoint: {
+        save: (c) => run.writeCheckpoint(serializeCheckpoint(c, { config: JSON.stringify(settings) })),
+        every: config.checkpoint.everyEpochs,
+        minutes: config.checkpoint.minutes,
+      },
+      resume,
     });
   } catch (e) {
     diag?.detach();
@@ -163,6 +200,7 @@ export async function trainCommand(
       }
     : { kind: 'completed', epochs: history.epochs.length, seconds: (performance.now() - t0) / 1000 };
   run.appendMetrics({ type: 'end', kind: end.kind, epochs: end.epochs });
+  run.writeModel(serializeSafetensors(model.stateDict(), { format: 'pt' }));
   const report = await writeTrainReport(run, config, end);
   log(`report: ${report}`);
   return { config, history, report, dir: run.dir, end };
