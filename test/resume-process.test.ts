@@ -3,7 +3,8 @@
  * inside an epoch, and as soon as a checkpoint's temporary file shows up (a kill during the write)
  * — resumed with `keel train --resume`, killed and resumed again, and its final checkpoint and
  * weights must equal an uninterrupted run's byte for byte. Also: a second `keel train` into the same
- * run directory refuses without --resume or --force, and --resume refuses extra flags.
+ * run directory refuses without --resume or --force, --resume refuses extra flags, and experiments
+ * and graphs (outputs, not runs to resume) rerun in place.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -120,5 +121,12 @@ describe.runIf(existsSync(KEEL))('a killed run resumes to the same bytes', () =>
     expect(bad.stderr).toMatch(
       /--resume continues the run exactly as it was configured \(its config\.json\); drop --epochs/,
     );
+    // Experiments (and so the demo, `npm start`) and graphs are outputs that rerun in place.
+    for (let i = 0; i < 2; i++) {
+      const e = await keel(['--out', out, 'experiment', 'memory', '--quick']);
+      expect(e.code, e.stderr).toBe(0);
+      const gr = await keel(['--out', out, 'graph', '--config', cfg]);
+      expect(gr.code, gr.stderr).toBe(0);
+    }
   });
 });

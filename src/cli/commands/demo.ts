@@ -71,7 +71,7 @@ export async function demoCommand(o: DemoOptions): Promise<DemoResult> {
     log(e.message);
     log('Skipping the Fashion-MNIST experiments; running the synthetic ones.\n');
   }
-  const demoDir = new RunDir(o.out, 'demo');
+  const demoDir = new RunDir(o.out, 'demo', 'force');
   const sections: Section[] = [];
   let aborted: RunAbortedError | undefined;
   for (const e of EXPERIMENTS) {

@@ -71,7 +71,7 @@ export async function experimentCommand(
 ): Promise<{ result: ExperimentResult; report: string }> {
   let fashion = o.fashion ?? null;
   if (e.needsFashion && !fashion) fashion = await loadFashion({ download: o.download, log: o.log });
-  const run = new RunDir(o.out, o.runName ?? e.name);
+  const run = new RunDir(o.out, o.runName ?? e.name, 'force');
   const basics = { experiment: e.name, seed: o.seed, quick: o.quick };
   run.writeConfig(basics);
   const subtitle = (s: string) =>

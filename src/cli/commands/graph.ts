@@ -30,7 +30,7 @@ export async function graphCommand(
   const loss = crossEntropy(model.forward(x), y);
   loss.name = 'loss';
   for (const [name, p] of model.namedParameters()) p.name = name;
-  const run = new RunDir(o.out, `${config.name}-graph`);
+  const run = new RunDir(o.out, `${config.name}-graph`, 'force');
   const dotText = toDot(loss);
   const dot = run.writeFile('graph.dot', dotText);
   const mermaid = run.writeFile('graph.mmd', toMermaid(loss));
