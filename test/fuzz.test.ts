@@ -1,16 +1,19 @@
 /**
- * Property-based fuzzing of the parsers that read untrusted bytes (fast-check, seeded): random
- * bytes, valid files mutated (bytes flipped, truncated, extended), and structurally generated
- * headers. Every case must either parse or throw the parser's KeelError subclass whose message
+ * Property-based fuzzing of the parsers that read untrusted input (fast-check, seeded) — safetensors,
+ * IDX, gzipped IDX, training checkpoints (bytes and state fields) and run configurations: random
+ * bytes, valid files mutated (bytes flipped, truncated, extended), and structurally generated ones. Every case must either parse or throw the parser's KeelError subclass whose message
  * names the source — never a raw TypeError/RangeError, never a hang, never an allocation driven by
  * an untrusted size. KEEL_FUZZ_RUNS sets the cases per parser (default 10,000; `npm run fuzz` runs
  * 200,000).
  */
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/cli/config.js';
 import { DataFormatError, parseIdx } from '../src/data/idx.js';
 import { parseSafetensors, SafetensorsError, serializeSafetensors } from '../src/format/safetensors.js';
 import * as k from '../src/index.js';
+import { idxFromFileBytes } from '../src/io/node/fashionMnist.js';
 
 const RUNS = Number(process.env.KEEL_FUZZ_RUNS ?? 10_000);
 const SEED = Number(process.env.KEEL_FUZZ_SEED ?? 20261202);
@@ -176,16 +179,19 @@ describe('fuzz: safetensors', () => {
   });
 });
 
+/** IDX bytes: magic (0, 0, type, rank), big-endian dimensions, the body. */
+function idxFile(magicType: number, dims: number[], body: number[]): Uint8Array {
+  const b = new Uint8Array(4 + 4 * dims.length + body.length);
+  const v = new DataView(b.buffer);
+  b[2] = magicType;
+  b[3] = dims.length;
+  for (let i = 0; i < dims.length; i++) v.setUint32(4 + 4 * i, dims[i], false);
+  b.set(body, 4 + 4 * dims.length);
+  return b;
+}
+
 describe('fuzz: IDX', () => {
-  const idx = (magicType: number, dims: number[], body: number[]) => {
-    const b = new Uint8Array(4 + 4 * dims.length + body.length);
-    const v = new DataView(b.buffer);
-    b[2] = magicType;
-    b[3] = dims.length;
-    for (let i = 0; i < dims.length; i++) v.setUint32(4 + 4 * i, dims[i], false);
-    b.set(body, 4 + 4 * dims.length);
-    return b;
-  };
+  const idx = idxFile;
   const valid = idx(0x08, [2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
   const generated = fc
     .record({
@@ -211,6 +217,186 @@ describe('fuzz: IDX', () => {
     fc.assert(
       fc.property(cases, (bytes) => {
         if (refusesCleanly(() => parseIdx(bytes, 'fuzz.idx'), DataFormatError, 'fuzz.idx')) parsed++;
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    expect(parsed).toBeGreaterThan(RUNS / 100);
+  });
+});
+
+describe('fuzz: gzipped IDX', () => {
+  const valid = gzipSync(idxFile(0x08, [3, 2], [1, 2, 3, 4, 5, 6]));
+  // Valid gzip around well-formed and random IDX content too, so the parser behind gunzip is reached.
+  const wrapped = fc
+    .record({
+      dims: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
+      junk: fc.uint8Array({ maxLength: 40 }),
+      wellFormed: fc.boolean(),
+    })
+    .map(
+      ({ dims, junk, wellFormed }) =>
+        new Uint8Array(
+          gzipSync(
+            wellFormed
+              ? idxFile(
+                  0x08,
+                  dims,
+                  Array.from({ length: dims.reduce((p, d) => p * d, 1) }, (_, i) => i & 255),
+                )
+              : junk,
+          ),
+        ),
+    );
+  const cases = fc.oneof(fc.uint8Array({ maxLength: 60 }), mutated(new Uint8Array(valid)), wrapped);
+
+  it(`${RUNS} random and mutated .gz files: each parses or is refused cleanly`, () => {
+    let parsed = 0;
+    fc.assert(
+      fc.property(cases, (bytes) => {
+        if (
+          refusesCleanly(
+            () => idxFromFileBytes(bytes, 'fuzz-idx1-ubyte.gz'),
+            DataFormatError,
+            'fuzz-idx1-ubyte.gz',
+          )
+        )
+          parsed++;
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    expect(parsed).toBeGreaterThan(RUNS / 100);
+  });
+});
+
+describe('fuzz: checkpoints', () => {
+  // A real checkpoint of a tiny run, then byte mutations and JSON-level mutations of its state.
+  let valid: Uint8Array = new Uint8Array();
+  let state: Record<string, unknown> = {};
+  beforeAll(async () => {
+    const g = new k.Rng(1);
+    const model = new k.nn.Sequential(
+      new k.nn.Linear(2, 3, { generator: g }),
+      new k.nn.Linear(3, 2, { generator: g }),
+    );
+    const optimizer = new k.optim.Adam(model.parameters());
+    const d = k.data.moons(16, 0.1, 1);
+    await k.train.fit({
+      model,
+      optimizer,
+      train: new k.data.DataLoader(new k.data.TensorDataset(d.X, d.y), {
+        batchSize: 8,
+        shuffle: true,
+        generator: g,
+      }),
+      epochs: 1,
+      callbacks: [k.train.earlyStopping({ monitor: 'trainLoss' })],
+      checkpoint: { save: (c) => void (valid = k.train.serializeCheckpoint(c)) },
+    });
+    state = JSON.parse(k.parseSafetensors(valid).metadata['keel.checkpoint']);
+  });
+  const paths = [
+    'version',
+    'epochs',
+    'position',
+    'position.batch',
+    'epoch',
+    'optimizer.groups',
+    'optimizer.steps',
+    'generators',
+    'divergence.recent',
+    'callbacks',
+    'history',
+    'stopReason',
+  ];
+  const jsonMutation = fc
+    .record({ path: fc.constantFrom(...paths), value: fc.anything() })
+    .map(({ path, value }) => {
+      const s = structuredClone(state);
+      const keys = path.split('.');
+      let o = s as Record<string, unknown>;
+      for (const key of keys.slice(0, -1)) o = (o[key] ?? {}) as Record<string, unknown>;
+      o[keys.at(-1) as string] = value;
+      const { tensors, metadata } = k.parseSafetensors(valid);
+      return k.serializeSafetensors(tensors, { ...metadata, 'keel.checkpoint': JSON.stringify(s) });
+    });
+
+  it(`${RUNS} mutated checkpoints (bytes and state fields): each parses or is refused cleanly`, () => {
+    let parsed = 0;
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.constant(0).chain(() => mutated(valid)),
+          jsonMutation,
+        ),
+        (bytes) => {
+          if (
+            refusesCleanly(
+              () => k.train.parseCheckpoint(bytes, 'fuzz.ckpt'),
+              k.train.CheckpointError,
+              'fuzz.ckpt',
+            )
+          )
+            parsed++;
+        },
+      ),
+      { numRuns: RUNS, seed: SEED },
+    );
+    expect(parsed).toBeGreaterThan(RUNS / 100);
+  });
+});
+
+describe('fuzz: run configurations', () => {
+  const fields = fc.record(
+    {
+      name: fc.oneof(fc.string({ maxLength: 8 }), fc.anything()),
+      seed: fc.oneof(fc.integer({ min: -2, max: 5 }), fc.anything()),
+      epochs: fc.oneof(fc.integer({ min: -1, max: 3 }), fc.anything()),
+      data: fc.oneof(
+        fc.record(
+          { dataset: fc.constantFrom('moons', 'xor', 'nope'), batchSize: fc.integer({ min: -1, max: 64 }) },
+          { requiredKeys: [] },
+        ),
+        fc.anything(),
+      ),
+      model: fc.oneof(
+        fc.record(
+          {
+            hidden: fc.array(fc.integer({ min: -1, max: 8 }), { maxLength: 3 }),
+            dropout: fc.oneof(fc.double(), fc.array(fc.double(), { maxLength: 3 })),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.anything(),
+      ),
+      optimizer: fc.oneof(
+        fc.record({ name: fc.constantFrom('sgd', 'adam', 'lion'), lr: fc.double() }, { requiredKeys: [] }),
+        fc.anything(),
+      ),
+      checkpoint: fc.oneof(
+        fc.record(
+          { everyEpochs: fc.integer({ min: -1, max: 3 }), minutes: fc.double() },
+          { requiredKeys: [] },
+        ),
+        fc.anything(),
+      ),
+      extra: fc.anything(),
+    },
+    { requiredKeys: [] },
+  );
+  const cases = fc.oneof(fields, fc.anything());
+
+  it(`${RUNS} random configurations: each is valid or refused with a ConfigError naming the source`, () => {
+    let parsed = 0;
+    fc.assert(
+      fc.property(cases, (raw) => {
+        try {
+          parseConfig(raw, 'fuzz.json');
+          parsed++;
+        } catch (e) {
+          if (!(e instanceof ConfigError))
+            throw new Error(`not a ConfigError: ${(e as Error)?.stack ?? String(e)}`);
+          expect(e.message).toContain('fuzz.json');
+        }
       }),
       { numRuns: RUNS, seed: SEED },
     );

@@ -22,7 +22,7 @@ import {
   type Split,
   toImageSet,
 } from '../../data/fashionMnist.js';
-import { DataFormatError, parseIdx } from '../../data/idx.js';
+import { DataFormatError, type IdxArray, parseIdx } from '../../data/idx.js';
 import { KeelError } from '../../util/errors.js';
 
 /** The data set is not on this machine (and was not downloaded). */
@@ -105,15 +105,24 @@ function notFound(): DataNotFoundError {
   return new DataNotFoundError(`${head}\n${howToGet()}`);
 }
 
-function readIdxFile(path: string): Uint8Array {
-  const raw = readFileSync(path);
-  if (!path.endsWith('.gz')) return raw;
+/**
+ * An IDX file's content from its bytes as stored (gunzipped when `path` ends in .gz); errors name
+ * the file. The unzipped size is capped by what an IDX file of that length could hold (a gzip
+ * bomb cannot make it allocate without bound).
+ */
+export function idxFromFileBytes(raw: Uint8Array, path: string): IdxArray {
+  if (!path.endsWith('.gz')) return parseIdx(raw, path);
+  let bytes: Uint8Array;
   try {
-    return gunzipSync(raw);
+    bytes = gunzipSync(raw, { maxOutputLength: MAX_IDX_BYTES });
   } catch (e) {
     throw new DataFormatError(`${path}: not a valid gzip file or truncated (${(e as Error).message})`);
   }
+  return parseIdx(bytes, path);
 }
+
+/** Fashion-MNIST's largest file is 47 MB unzipped; anything past 256 MB is not one of its files. */
+const MAX_IDX_BYTES = 256 * 1024 * 1024;
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -215,8 +224,8 @@ export function readFashionMnist(dir: string, split: Split, limit?: number): Ima
   const files = FASHION_MNIST_FILES[split];
   const ip = dataFile(dir, files.images) ?? join(dir, files.images.name);
   const lp = dataFile(dir, files.labels) ?? join(dir, files.labels.name);
-  const images = parseIdx(readIdxFile(ip), ip);
-  const labels = parseIdx(readIdxFile(lp), lp);
+  const images = idxFromFileBytes(readFileSync(ip), ip);
+  const labels = idxFromFileBytes(readFileSync(lp), lp);
   return toImageSet(images, labels, [ip, lp], limit);
 }
 
