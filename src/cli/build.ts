@@ -6,7 +6,7 @@
 
 import type { Dataset } from '../data/dataset.js';
 import { randomSplit, TensorDataset } from '../data/dataset.js';
-import type { ImageSet } from '../data/fashionMnist.js';
+import { FASHION_MNIST_CLASSES, type ImageSet } from '../data/fashionMnist.js';
 import { DataLoader } from '../data/loader.js';
 import { circles, moons, type Points2d, spirals, xor } from '../data/synthetic.js';
 import type { Sequential } from '../nn/layers/containers.js';
@@ -107,14 +107,25 @@ export interface RunData {
   description: string;
 }
 
+/** What a configured data set feeds the model: features per sample, classes and their names. */
+export function dataShape(config: RunConfig): {
+  inputs: number;
+  classes: number;
+  classNames: readonly string[];
+} {
+  const d = config.data.dataset;
+  if (d === 'fashion-mnist') return { inputs: 784, classes: 10, classNames: FASHION_MNIST_CLASSES };
+  const classes = d === 'spirals' ? 3 : 2;
+  return { inputs: 2, classes, classNames: Array.from({ length: classes }, (_, i) => `class ${i}`) };
+}
+
 /** Builds loaders from Fashion-MNIST (when given) or the configured synthetic set. */
 export function buildData(config: RunConfig, fashion: { train: ImageSet; test: ImageSet } | null): RunData {
   const d = config.data;
   const g = new Rng(config.seed);
   let trainSet: Dataset;
   let testSet: Dataset;
-  let inputs = 2;
-  let classes = 2;
+  const { inputs, classes } = dataShape(config);
   let description: string;
   if (d.dataset === 'fashion-mnist') {
     if (!fashion)
@@ -123,8 +134,6 @@ export function buildData(config: RunConfig, fashion: { train: ImageSet; test: I
       );
     trainSet = new TensorDataset(fashion.train.images, fashion.train.labels);
     testSet = new TensorDataset(fashion.test.images, fashion.test.labels);
-    inputs = 784;
-    classes = 10;
     description = `Fashion-MNIST (${trainSet.length} train, ${testSet.length} test)`;
   } else {
     const make: Record<string, (n: number, seed: number) => Points2d> = {
@@ -135,7 +144,6 @@ export function buildData(config: RunConfig, fashion: { train: ImageSet; test: I
     };
     const tr = make[d.dataset](d.samples, config.seed);
     const te = make[d.dataset](Math.max(10, Math.floor(d.samples / 2)), config.seed + 1);
-    classes = d.dataset === 'spirals' ? 3 : 2;
     trainSet = new TensorDataset(tr.X, tr.y);
     testSet = new TensorDataset(te.X, te.y);
     description = `${d.dataset} (${trainSet.length} train, ${testSet.length} test points)`;

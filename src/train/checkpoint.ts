@@ -258,8 +258,14 @@ const StateSchema = z.object({
   stopReason: z.enum(['callback', 'diverged']).nullable(),
 });
 
-/** Reads a checkpoint from safetensors bytes; `source` (a file name) heads every error. */
-export function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'): TrainingCheckpoint {
+/**
+ * Reads a checkpoint from safetensors bytes; `source` (a file name) heads every error. `metadata`
+ * holds the file's other string entries (the CLI's run configuration).
+ */
+export function parseCheckpoint(
+  bytes: Uint8Array,
+  source = 'checkpoint',
+): TrainingCheckpoint & { metadata: Record<string, string> } {
   const fail = (what: string): never => {
     throw new CheckpointError(`${source}: ${what}`);
   };
@@ -299,5 +305,6 @@ export function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Train
     if (m && (!(m[1] in state.optimizer.steps) || t.dtype !== 'float64' || t.ndim !== 1))
       fail(`optimizer tensor '${k}' has no step count or is not a float64 vector`);
   }
-  return { tensors, state };
+  const { [CHECKPOINT_KEY]: _state, format: _format, ...rest } = metadata;
+  return { tensors, state, metadata: rest };
 }

@@ -8,7 +8,7 @@ import { graphStats, toDot, toMermaid } from '../../autograd/export.js';
 import { crossEntropy } from '../../nn/functional/loss.js';
 import { randint, randn } from '../../tensor/create.js';
 import { Rng } from '../../util/random.js';
-import { buildModel } from '../build.js';
+import { buildModel, dataShape } from '../build.js';
 import type { RunConfig } from '../config.js';
 import { RunDir } from '../runDir.js';
 
@@ -18,9 +18,7 @@ export async function graphCommand(
   o: { out: string; batch?: number; log: (l: string) => void },
 ): Promise<{ dot: string; mermaid: string; svg: string }> {
   const g = new Rng(config.seed);
-  const fashion = config.data.dataset === 'fashion-mnist';
-  const inputs = fashion ? 784 : 2;
-  const classes = fashion ? 10 : config.data.dataset === 'spirals' ? 3 : 2;
+  const { inputs, classes } = dataShape(config);
   const model = buildModel(config, inputs, classes, g);
   const batch = o.batch ?? Math.min(config.data.batchSize, 8);
   // The graph depends on shapes only, so a random batch of the right shape stands in for data.
