@@ -265,3 +265,13 @@ describe('keel diagnose', () => {
     expect(lines.at(-1)).toBe('healthy: no alarm in 5 steps');
   });
 });
+
+describe('version', () => {
+  it('the CLI and keel info report package.json version', async () => {
+    const { KEEL_VERSION } = await import('../src/util/version.js');
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(KEEL_VERSION).toBe(pkg.version);
+  });
+});

@@ -13,10 +13,13 @@ import { EXPERIMENTS } from '../experiments/index.js';
 import { environmentInfo, formatInfo } from '../io/node/info.js';
 import type { DivergenceOptions } from '../train/fit.js';
 import { KeelError, ValueError } from '../util/errors.js';
+import { KEEL_VERSION } from '../util/version.js';
 import { demoCommand } from './commands/demo.js';
 import { diagnoseCommand } from './commands/diagnose.js';
 import { experimentCommand, findExperiment } from './commands/experiment.js';
+import { exportCommand } from './commands/export.js';
 import { graphCommand } from './commands/graph.js';
+import { formatPredictions, predictCommand } from './commands/predict.js';
 import { loadConfig, trainCommand } from './commands/train.js';
 import type { Overrides } from './config.js';
 import { ensureDir } from './paths.js';
@@ -108,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .name('keel')
     .description('Deep learning in TypeScript that trains stably and generalizes')
-    .version('0.1.0')
+    .version(KEEL_VERSION)
     .option('--out <dir>', 'where run directories are written', 'runs')
     .addOption(
       new Option(
@@ -279,6 +282,45 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (o: { config?: string; batch?: number }) => {
       await graphCommand(loadConfig(o.config, {}), { out: outDir(), batch: o.batch, log });
     });
+
+  program
+    .command('export')
+    .description(
+      "write a run's trained model as ONNX (opset 17) and/or a PyTorch-named safetensors state dict",
+    )
+    .requiredOption('--checkpoint <run>', 'a run directory (runs/<name>) or its checkpoint file')
+    .option('--onnx <file>', 'the ONNX file to write')
+    .option('--safetensors <file>', 'the state dict to write (loads into the same PyTorch nn.Sequential)')
+    .action((o: { checkpoint: string; onnx?: string; safetensors?: string }) => {
+      exportCommand({ ...o, version: KEEL_VERSION, log });
+    });
+
+  program
+    .command('predict')
+    .description('predict classes with probabilities from a checkpoint or an ONNX file')
+    .option('--checkpoint <run>', 'a run directory (runs/<name>) or its checkpoint file')
+    .option('--onnx <file>', 'an ONNX file (as keel export writes)')
+    .requiredOption(
+      '--input <path>',
+      'an IDX image file (.gz or not), a directory of PNGs, a .npy or a .json array',
+    )
+    .option('--labels <file>', 'IDX labels of the inputs: adds the accuracy')
+    .option('--top <k>', 'classes listed per sample', posInt('--top'), 3)
+    .option('--json', 'print every prediction as JSON')
+    .action(
+      (o: {
+        checkpoint?: string;
+        onnx?: string;
+        input: string;
+        labels?: string;
+        top: number;
+        json?: boolean;
+      }) => {
+        const r = predictCommand(o);
+        if (o.json) console.log(JSON.stringify(r, null, 2));
+        else for (const line of formatPredictions(r)) log(line);
+      },
+    );
 
   program
     .command('info')

@@ -8,6 +8,7 @@ import { availableParallelism, cpus } from 'node:os';
 import type { Blas } from '../../backend/native/index.js';
 import { availableBackends, backendByName, backendProblems, getBackend } from '../../backend/registry.js';
 import type { WasmGemm } from '../../backend/wasm/gemm.js';
+import { KEEL_VERSION } from '../../util/version.js';
 import { threads } from './engine.js';
 import { findFashionMnist } from './fashionMnist.js';
 
@@ -47,7 +48,7 @@ export function environmentInfo(): EnvironmentInfo {
     ...Object.keys(problems).filter((n) => !['native', 'wasm', 'js'].includes(n)),
   ];
   return {
-    keel: '0.1.0',
+    keel: KEEL_VERSION,
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     cpu: cpus()[0]?.model?.trim() ?? 'unknown',
