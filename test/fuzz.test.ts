@@ -1,6 +1,6 @@
 /**
  * Property-based fuzzing of the parsers that read untrusted input (fast-check, seeded) — safetensors,
- * IDX, gzipped IDX, training checkpoints (bytes and state fields) and run configurations: random
+ * IDX, gzipped IDX, training checkpoints (bytes and state fields), run configurations and ONNX files: random
  * bytes, valid files mutated (bytes flipped, truncated, extended), and structurally generated ones. Every case must either parse or throw the parser's KeelError subclass whose message
  * names the source — never a raw TypeError/RangeError, never a hang, never an allocation driven by
  * an untrusted size. KEEL_FUZZ_RUNS sets the cases per parser (default 10,000; `npm run fuzz` runs
@@ -8,9 +8,12 @@
  */
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/cli/config.js';
 import { DataFormatError, parseIdx } from '../src/data/idx.js';
+import { exportOnnx } from '../src/format/onnx.js';
+import { loadOnnx, OnnxFormatError } from '../src/format/onnxRun.js';
 import { parseSafetensors, SafetensorsError, serializeSafetensors } from '../src/format/safetensors.js';
 import * as k from '../src/index.js';
 import { idxFromFileBytes } from '../src/io/node/fashionMnist.js';
@@ -396,6 +399,72 @@ describe('fuzz: run configurations', () => {
           if (!(e instanceof ConfigError))
             throw new Error(`not a ConfigError: ${(e as Error)?.stack ?? String(e)}`);
           expect(e.message).toContain('fuzz.json');
+        }
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    expect(parsed).toBeGreaterThan(RUNS / 100);
+  });
+});
+
+describe('fuzz: ONNX files (keel predict reads them)', () => {
+  const model = new k.nn.Sequential(
+    new k.nn.Linear(3, 4),
+    new k.nn.GELU(),
+    new k.nn.LayerNorm(4),
+    new k.nn.Linear(4, 2),
+  );
+  const valid = exportOnnx(model.eval());
+  // Field-level edits of the decoded model (encoded again): operators, inputs, attributes, dims.
+  const ops = [
+    'Gemm',
+    'MatMul',
+    'Add',
+    'Mul',
+    'Erf',
+    'LayerNormalization',
+    'Softmax',
+    'Flatten',
+    'Transpose',
+    'Conv',
+    '',
+  ];
+  const structural = fc
+    .record({
+      node: fc.nat(),
+      op: fc.option(fc.constantFrom(...ops), { nil: undefined }),
+      input: fc.option(fc.array(fc.constantFrom('input', '0.weight', '1.bias', 'x', ''), { maxLength: 4 }), {
+        nil: undefined,
+      }),
+      attr: fc.option(
+        fc.tuple(fc.constantFrom('axis', 'transB', 'epsilon', 'perm'), fc.integer({ min: -4, max: 4 })),
+        { nil: undefined },
+      ),
+      dims: fc.option(fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 3 }), { nil: undefined }),
+    })
+    .map(({ node, op, input, attr, dims }) => {
+      const m = onnxProto.onnx.ModelProto.decode(valid);
+      const nodes = m.graph?.node ?? [];
+      const n = nodes[node % nodes.length];
+      if (op !== undefined) n.opType = op;
+      if (input !== undefined) n.input = input;
+      if (attr)
+        n.attribute = [{ name: attr[0], type: attr[0] === 'perm' ? 7 : 2, i: attr[1], ints: [attr[1], 0] }];
+      const inits = m.graph?.initializer ?? [];
+      if (dims !== undefined && inits.length) inits[node % inits.length].dims = dims;
+      return onnxProto.onnx.ModelProto.encode(m).finish();
+    });
+  const cases = fc.oneof(fc.uint8Array({ maxLength: 80 }), mutated(valid), structural);
+
+  it(`${RUNS} random and mutated ONNX files: each loads and runs, or is refused cleanly`, () => {
+    let parsed = 0;
+    const x = k.ones([2, 3]);
+    fc.assert(
+      fc.property(cases, (bytes) => {
+        if (refusesCleanly(() => loadOnnx(bytes, 'fuzz.onnx'), OnnxFormatError, 'fuzz.onnx')) {
+          parsed++;
+          const m = loadOnnx(bytes, 'fuzz.onnx');
+          refusesCleanly(() => m.run(x), OnnxFormatError, 'fuzz.onnx');
         }
       }),
       { numRuns: RUNS, seed: SEED },
