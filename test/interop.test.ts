@@ -5,7 +5,9 @@
  *   `nn.Sequential` with `load_state_dict(strict=True)`; keel's outputs must equal PyTorch's on it;
  * - PyTorch's file (`golden/torch-model.safetensors`, its own keys, int64 `num_batches_tracked`)
  *   loads into keel strictly and gives PyTorch's outputs.
- * `KEEL_WRITE_GOLDEN=1` rewrites keel's file instead of comparing (then rerun the Python script).
+ * - a keel training checkpoint's `model.*` entries load into PyTorch too (golden/keel-checkpoint.safetensors).
+ * `KEEL_WRITE_GOLDEN=1` rewrites keel's files instead of comparing (then run the Python script:
+ * `npm run golden` does both).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +51,7 @@ function keelModel(): nn.Sequential {
 interface Golden {
   input: Encoded;
   keelModelOutput: Encoded;
+  keelCheckpointOutput: Encoded;
   torchModelOutput: Encoded;
   torchNumBatchesTracked: number;
 }
@@ -56,7 +59,8 @@ interface Golden {
 describe('safetensors interchange with PyTorch', () => {
   it('writes the committed keel file byte for byte, which PyTorch loads strictly and agrees with', () => {
     const bytes = serializeSafetensors(keelModel().stateDict(), { format: 'pt' });
-    if (process.env.KEEL_WRITE_GOLDEN) writeFileSync(golden('keel-model.safetensors'), bytes);
+    // Writing mode: the files change, and the Python script records PyTorch's side afterwards.
+    if (process.env.KEEL_WRITE_GOLDEN) return void writeFileSync(golden('keel-model.safetensors'), bytes);
     expect(Buffer.from(bytes).equals(readFileSync(golden('keel-model.safetensors')))).toBe(true);
     const g = JSON.parse(readFileSync(golden('safetensors.json'), 'utf8')) as Golden;
     const x = decode(g.input, 'float32');
@@ -75,5 +79,42 @@ describe('safetensors interchange with PyTorch', () => {
     const g = JSON.parse(readFileSync(golden('safetensors.json'), 'utf8')) as Golden;
     expect(m.stateDict()['5.num_batches_tracked'].item()).toBe(g.torchNumBatchesTracked);
     expectClose(m.forward(decode(g.input, 'float32')), decode(g.torchModelOutput, 'float32'), 1e-5, 1e-5);
+  });
+
+  it("a keel training checkpoint's model entries load into PyTorch (prefix 'model.' stripped) and agree", async () => {
+    // The committed checkpoint is a fixed file (written once by a short seeded fit), so this holds
+    // on every backend; PyTorch's outputs on it were recorded by safetensors_interop.py.
+    const path = golden('keel-checkpoint.safetensors');
+    if (process.env.KEEL_WRITE_GOLDEN) {
+      const m = net();
+      const g = new Rng(3);
+      const x = k.randn([64, 2, 3], { generator: g });
+      const y = k.randint(0, 3, [64], { generator: g });
+      let bytes: Uint8Array = new Uint8Array();
+      await k.train.fit({
+        model: m,
+        optimizer: new k.optim.AdamW(m.parameters(), { lr: 0.01 }),
+        train: new k.data.DataLoader(new k.data.TensorDataset(x, y), {
+          batchSize: 16,
+          shuffle: true,
+          generator: g,
+        }),
+        epochs: 2,
+        checkpoint: { save: (c) => void (bytes = k.train.serializeCheckpoint(c)) },
+      });
+      return void writeFileSync(path, bytes);
+    }
+    const ck = k.train.parseCheckpoint(readFileSync(path), 'keel-checkpoint.safetensors');
+    const m = net();
+    m.loadStateDict(
+      Object.fromEntries(
+        Object.entries(ck.tensors)
+          .filter(([n]) => n.startsWith('model.'))
+          .map(([n, t]) => [n.slice(6), t]),
+      ),
+    );
+    m.eval();
+    const g = JSON.parse(readFileSync(golden('safetensors.json'), 'utf8')) as Golden;
+    expectClose(m.forward(decode(g.input, 'float32')), decode(g.keelCheckpointOutput, 'float32'), 1e-5, 1e-5);
   });
 });

@@ -5,6 +5,7 @@ Run with Debian's python3-torch after keel wrote test/golden/keel-model.safetens
 (`KEEL_WRITE_GOLDEN=1 npx vitest run test/interop.test.ts`):  /usr/bin/python3 test/golden/safetensors_interop.py
 - loads keel's file into the same nn.Sequential with load_state_dict(strict=True) and records its
   outputs on a fixed input (keel must produce the same);
+- does the same with the model entries of a keel training checkpoint (keel-checkpoint.safetensors);
 - trains a PyTorch model for a few steps (BatchNorm statistics, int64 num_batches_tracked) and writes
   its state dict as test/golden/torch-model.safetensors, with its outputs (keel must load it and agree).
 The safetensors reader and writer here are plain struct + json (Debian has no python3-safetensors),
@@ -83,6 +84,15 @@ m.eval()
 with torch.no_grad():
     keel_out = m(x)
 
+# A keel training checkpoint: its model.* entries are a state dict under the prefix 'model.'.
+ck_state, ck_meta = read_safetensors(os.path.join(HERE, "keel-checkpoint.safetensors"))
+assert ck_meta.get("format") == "keel-checkpoint", ck_meta.get("format")
+c = net()
+c.load_state_dict({k[len("model."):]: v for k, v in ck_state.items() if k.startswith("model.")}, strict=True)
+c.eval()
+with torch.no_grad():
+    ck_out = c(x)
+
 # PyTorch → keel: a few training steps so the BatchNorm statistics and counter are non-trivial.
 t = net()
 opt = torch.optim.SGD(t.parameters(), lr=0.1)
@@ -100,6 +110,7 @@ with open(os.path.join(HERE, "safetensors.json"), "w") as f:
         {
             "input": enc(x),
             "keelModelOutput": enc(keel_out),
+            "keelCheckpointOutput": enc(ck_out),
             "torchModelOutput": enc(torch_out),
             "torchNumBatchesTracked": int(t.state_dict()["5.num_batches_tracked"]),
         },
