@@ -136,10 +136,17 @@ describe.runIf(existsSync(KEEL))('keel export and keel predict', () => {
         join(dir, 'c.png'),
         encode({ width: 28, height: 28, data: deep, channels: 1, depth: 16 }),
       );
+      // A palette image of the first one: indices into 256 grays.
+      const grays = Array.from({ length: 256 }, (_, v) => [v, v, v]);
+      writeFileSync(
+        join(dir, 'd.png'),
+        encode({ width: 28, height: 28, data: img(0), channels: 1, depth: 8, palette: grays }),
+      );
       const png = await keel(['predict', '--checkpoint', run, '--input', dir, '--json']);
       expect(png.code, png.stderr).toBe(0);
       const p = JSON.parse(png.stdout) as Predictions;
-      expect(p.predictions.map((q) => q.sample)).toEqual(['a.png', 'b.png', 'c.png']);
+      expect(p.predictions.map((q) => q.sample)).toEqual(['a.png', 'b.png', 'c.png', 'd.png']);
+      expect(p.predictions[3].probability).toBeCloseTo(r.predictions[0].probability, 5);
       for (let n = 0; n < 3; n++) {
         expect(p.predictions[n].predicted).toBe(r.predictions[n].predicted);
         expect(p.predictions[n].probability).toBeCloseTo(r.predictions[n].probability, 5);
