@@ -46,6 +46,7 @@ export {
 export * as nn from './nn/index.js';
 export * from './ops/index.js';
 export * as optim from './optim/index.js';
+export * as shift from './shift/index.js';
 export * from './tensor/create.js';
 export { defaultFloatDType, isFloat, promote, setDefaultDType } from './tensor/dtype.js';
 export { type NestedArray, Tensor } from './tensor/tensor.js';

@@ -36,6 +36,7 @@ describe('experiments (short, seeded)', () => {
       'dropout',
       'stability',
       'memory',
+      'label-shift',
       'best-mlp',
     ]);
   });
@@ -101,6 +102,21 @@ describe('experiments (short, seeded)', () => {
         'dropout 0.2/0.5, 500 images',
         'no dropout, 500 images',
       ]);
+    }, 300_000);
+    it('label-shift: EM+BCTS no worse than BBSE, errors fall with the sample, correction helps, tests calibrated', async () => {
+      const r = await run('label-shift');
+      expect(
+        r.checks.every((c) => c.passed),
+        JSON.stringify(r.checks),
+      ).toBe(true);
+      const errors = r.result.errors as { method: string; bySize: { size: number; tv: number }[] }[];
+      expect(errors.map((e) => e.method)).toEqual(['BBSE', 'RLLS', 'EM+BCTS', 'EM']);
+      const correction = r.result.correction as { shift: string; uncorrected: number; em: number }[];
+      const tweak = correction.find((c) => c.shift === 'tweak-one ρ = 0.9');
+      expect((tweak?.em ?? 0) - (tweak?.uncorrected ?? 1)).toBeGreaterThan(0.01);
+      expect(new Set(r.rows.map((x) => x.part))).toEqual(
+        new Set([undefined, 'estimation', 'correction', 'detection']),
+      );
     }, 300_000);
     it('best-mlp runs its regularized recipe end to end', async () => {
       const r = await run('best-mlp');

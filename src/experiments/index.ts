@@ -1,5 +1,6 @@
 /** The chapter's experiments, by name (`keel experiment <name>`). */
 import { bestMlp, dropoutExperiment, mlp } from './fashion.js';
+import { labelShift } from './labelShift.js';
 import { memory } from './memory.js';
 import { stability } from './stability.js';
 import type { Experiment } from './types.js';
@@ -17,6 +18,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   dropoutExperiment,
   stability,
   memory,
+  labelShift,
   bestMlp,
 ];
 

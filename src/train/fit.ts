@@ -142,6 +142,13 @@ export interface FitOptions {
   epochs: number;
   /** Loss of (output, target); default cross-entropy from logits. */
   loss?: (output: Tensor, target: Tensor) => Tensor;
+  /**
+   * The loss when the datasets' samples carry a third tensor — one float weight per sample, e.g.
+   * importance weights under covariate shift: (output, target, weights). Default: cross-entropy with
+   * each sample's term weighted (`crossEntropy`'s `sampleWeights`). Weighted data with only `loss`
+   * given is refused (the weights would be dropped silently). Accuracies stay unweighted.
+   */
+  weightedLoss?: SampleLoss;
   validation?: DataLoader;
   test?: DataLoader;
   callbacks?: Callback[];
@@ -172,6 +179,41 @@ export interface FitOptions {
   resume?: TrainingCheckpoint;
 }
 
+/** A loss of (output, target) and, when the data carry them, per-sample weights. */
+export type SampleLoss = (output: Tensor, target: Tensor, weights?: Tensor) => Tensor;
+
+/** Cross-entropy from logits, each sample's term weighted when weights are given. */
+export const weightedCrossEntropy: SampleLoss = (o, t, w) =>
+  crossEntropy(o, t, w ? { sampleWeights: w } : {});
+
+/** The losses of a training: for plain batches and for batches with per-sample weights. */
+export interface Losses {
+  plain: (output: Tensor, target: Tensor) => Tensor;
+  /** Null when only a plain loss was given (weighted data are then refused). */
+  weighted: SampleLoss | null;
+}
+
+/** The batch's (x, y, weights?) and the loss to use on it, bound to the weights. */
+function unpackBatch(
+  batch: Tensor[],
+  losses: Losses,
+  where: string,
+): { x: Tensor; y: Tensor; bound: (o: Tensor, t: Tensor) => Tensor } {
+  const [x, y, w] = batch;
+  if (w === undefined) return { x, y, bound: losses.plain };
+  const weighted = losses.weighted;
+  if (!weighted)
+    throw new ValueError(
+      `fit: the ${where} data carry per-sample weights (a third tensor, shape [${w.shape.join(', ')}]) but only 'loss' (output, target) was given; give 'weightedLoss' (output, target, weights), or leave both unset for weighted cross-entropy`,
+    );
+  return { x, y, bound: (o, t) => weighted(o, t, w) };
+}
+
+function lossesOf(loss?: (o: Tensor, t: Tensor) => Tensor, weightedLoss?: SampleLoss): Losses {
+  if (weightedLoss) return { plain: loss ?? ((o, t) => weightedLoss(o, t)), weighted: weightedLoss };
+  return loss ? { plain: loss, weighted: null } : { plain: crossEntropy, weighted: weightedCrossEntropy };
+}
+
 /** When `fit` hands checkpoints out, and to whom. */
 export interface CheckpointOptions {
   save(checkpoint: TrainingCheckpoint): void | Promise<void>;
@@ -197,8 +239,10 @@ function readPending(lossSum: Tensor, correctSum: Tensor | null): [number, numbe
 export function evaluate(
   model: Module,
   loader: DataLoader,
-  loss: (o: Tensor, t: Tensor) => Tensor = crossEntropy,
+  loss?: (o: Tensor, t: Tensor) => Tensor,
+  weightedLoss?: SampleLoss,
 ): { loss: number; accuracy?: number } {
+  const losses = lossesOf(loss, weightedLoss);
   const wasTraining = model.training;
   model.eval();
   try {
@@ -207,10 +251,11 @@ export function evaluate(
       let correct = 0;
       let n = 0;
       let classes = true;
-      for (const [x, y] of loader) {
+      for (const batch of loader) {
+        const { x, y, bound } = unpackBatch(batch, losses, 'evaluation');
         const out = model.forward(x);
         const b = x.shape[0];
-        total += loss(out, y).item() * b;
+        total += bound(out, y).item() * b;
         if (y.dtype === 'int32') correct += correctCount(out, y);
         else classes = false;
         n += b;
@@ -240,7 +285,7 @@ export async function fit(opts: FitOptions): Promise<History> {
     if (saving.minutes !== undefined && !(saving.minutes > 0))
       throw new ValueError(`fit: checkpoint.minutes must be a positive number, got ${saving.minutes}`);
   }
-  const loss = opts.loss ?? crossEntropy;
+  const losses = lossesOf(opts.loss, opts.weightedLoss);
   const callbacks = opts.callbacks ?? [];
   const watch = new DivergenceWatch(opts.divergence);
   const history: History = { epochs: [], stoppedEarly: false };
@@ -320,13 +365,14 @@ export async function fit(opts: FitOptions): Promise<History> {
     let pendingSteps = 0;
     let lastLoss = Number.NaN;
     opts.progress?.epochStart(epoch, epochs, train.length);
-    for (const [x, y] of train.batches(order, first)) {
+    for (const batchTensors of train.batches(order, first)) {
+      const { x, y, bound } = unpackBatch(batchTensors, losses, 'training');
       await pause();
       step++;
       for (const c of callbacks) c.onBatchBegin?.({ epoch, batch: batch + 1 }, ctx);
       optimizer.zeroGrad();
       const out = model.forward(x);
-      const l = loss(out, y);
+      const l = bound(out, y);
       l.backward();
       const lt = l.detach();
       for (const c of callbacks) c.onBackward?.(lt, ctx);
@@ -350,7 +396,7 @@ export async function fit(opts: FitOptions): Promise<History> {
         pendingCorrect = null;
         pendingSamples = 0;
         pendingSteps = 0;
-        if (watch.check(lastLoss, { epoch, step, batch: batch + 1 }, { model, x, y, loss })) {
+        if (watch.check(lastLoss, { epoch, step, batch: batch + 1 }, { model, x, y, loss: bound })) {
           history.stoppedEarly = true;
           history.stopReason = 'diverged';
           break loop;
@@ -396,12 +442,12 @@ export async function fit(opts: FitOptions): Promise<History> {
     };
     if (progress.classes) record.trainAccuracy = progress.correct / Math.max(n, 1);
     if (opts.validation) {
-      const v = evaluate(model, opts.validation, loss);
+      const v = evaluate(model, opts.validation, opts.loss, opts.weightedLoss);
       record.valLoss = v.loss;
       if (v.accuracy !== undefined) record.valAccuracy = v.accuracy;
     }
     if (opts.test) {
-      const t = evaluate(model, opts.test, loss);
+      const t = evaluate(model, opts.test, opts.loss, opts.weightedLoss);
       record.testLoss = t.loss;
       if (t.accuracy !== undefined) record.testAccuracy = t.accuracy;
     }

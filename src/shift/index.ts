@@ -1,0 +1,61 @@
+/**
+ * Environment and distribution shift (D2L §4.7): detection by two-sample tests, covariate-shift
+ * correction by importance weights from a domain classifier, label-shift estimation (BBSE, RLLS,
+ * EM with BCTS calibration) and correction, and seeded shift generators for experiments.
+ */
+export { type Calibration, fitBcts } from './calibrate.js';
+export {
+  type CovariateShiftOptions,
+  effectiveSampleSize,
+  estimateImportanceWeights,
+  type ImportanceWeights,
+  type WeightOptions,
+  weightsFromLogits,
+} from './covariate.js';
+export {
+  type ClassifierTestOptions,
+  classifierTest,
+  labelTest,
+  type MmdOptions,
+  mmdTest,
+  permutationPValue,
+  type ShiftTestResult,
+  type TestOptions,
+} from './detect.js';
+export { type DomainClassifier, type DomainClassifierOptions, trainDomainClassifier } from './domain.js';
+export {
+  biasedSelection,
+  dirichletPriors,
+  gammaDraw,
+  multinomialCounts,
+  rowMeans,
+  sampleWithPriors,
+  tweakOnePriors,
+} from './generate.js';
+export {
+  adjustProbabilities,
+  bbse,
+  conditionNumber,
+  confusionMatrix,
+  emLabelShift,
+  emPriors,
+  type LabelShiftData,
+  type LabelShiftEstimate,
+  type LabelShiftEstimator,
+  labelShiftEstimators,
+  meanPrediction,
+  projectSimplex,
+  rlls,
+  simplexLeastSquares,
+} from './labelShift.js';
+export {
+  argmaxRows,
+  columnMeans,
+  frequencies,
+  type Scores,
+  selectRows,
+  softmaxRows,
+  toLabels,
+  toScores,
+  totalVariation,
+} from './matrix.js';
