@@ -103,7 +103,7 @@ describe('experiments (short, seeded)', () => {
         'no dropout, 500 images',
       ]);
     }, 300_000);
-    it('label-shift: EM+BCTS no worse than BBSE, errors fall with the sample, correction helps, tests calibrated', async () => {
+    it('label-shift (short run): EM+BCTS close to BBSE, correction helps, tests calibrated', async () => {
       const r = await run('label-shift');
       expect(
         r.checks.every((c) => c.passed),
