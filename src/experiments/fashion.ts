@@ -57,7 +57,8 @@ const cut = (s: ImageSet, n: number): ImageSet => ({
   labels: narrow(s.labels, 0, 0, Math.min(n, s.labels.shape[0])),
 });
 
-function requireFashion(ctx: ExperimentContext, name: string): Data {
+/** The context's Fashion-MNIST, or an error naming the experiment and how to get the data. */
+export function requireFashion(ctx: ExperimentContext, name: string): Data {
   if (!ctx.fashion)
     throw new KeelError(
       `experiment ${name} needs Fashion-MNIST (see 'keel experiment --help' for how to get it)`,

@@ -6,15 +6,14 @@
  * sample's class frequencies (BBSE, RLLS, EM+BCTS, EM), the accuracy on shifted targets before and
  * after post-hoc correction, and the false-positive rate and power of the three shift tests.
  */
-import type { ImageSet } from '../data/fashionMnist.js';
 import { binValues, histogramPlot, linePlot, type Point } from '../report/plots.js';
 import { fitBcts } from '../shift/calibrate.js';
 import { classifierTest, labelTest, mmdTest, type ShiftTestResult } from '../shift/detect.js';
 import { dirichletPriors, sampleWithPriors, shuffled, tweakOnePriors } from '../shift/generate.js';
 import { adjustProbabilities, bbse, emLabelShift, type LabelShiftData, rlls } from '../shift/labelShift.js';
-import { argmaxRows, type Scores, selectRows, softmaxRows, totalVariation } from '../shift/matrix.js';
-import { KeelError } from '../util/errors.js';
+import { argmaxRows, selectRows, softmaxRows, toScores, totalVariation } from '../shift/matrix.js';
 import { Rng } from '../util/random.js';
+import { requireFashion } from './fashion.js';
 import { labelsOf, logitsOf, trainSourceModel } from './shiftSource.js';
 import { type Check, type Experiment, type ExperimentResult, fmt } from './types.js';
 
@@ -51,26 +50,13 @@ const accuracy = (pred: Int32Array, y: Int32Array) => {
   return c / y.length;
 };
 
-/** Pixels of an image set's rows as a host matrix (the classifier test's features). */
-function pixels(s: ImageSet, idx: ArrayLike<number>): Scores {
-  const all = s.images.readSync() as Float32Array;
-  const d = s.images.shape[1];
-  const out = new Float64Array(idx.length * d);
-  for (let i = 0; i < idx.length; i++) for (let j = 0; j < d; j++) out[i * d + j] = all[idx[i] * d + j];
-  return { n: idx.length, k: d, data: out };
-}
-
 export const labelShift: Experiment = {
   name: 'label-shift',
   description:
     'Fashion-MNIST under label shift: BBSE, RLLS and EM+BCTS prior estimates, post-hoc correction, shift tests (Lipton et al. 2018; Alexandari et al. 2020)',
   needsFashion: true,
   async run(ctx): Promise<ExperimentResult> {
-    if (!ctx.fashion)
-      throw new KeelError(
-        `experiment label-shift needs Fashion-MNIST (see 'keel experiment --help' for how to get it)`,
-      );
-    const data = ctx.fashion;
+    const data = requireFashion(ctx, 'label-shift');
     const q = ctx.quick;
     const g = new Rng(ctx.seed);
     const src = await trainSourceModel(
@@ -86,12 +72,8 @@ export const labelShift: Experiment = {
     const poolLabels = labelsOf(data.test);
     const K = sourceLogits.k;
     const sourcePriors = new Array<number>(K).fill(1 / K);
-    const estimators = [
-      bbse(),
-      rlls(),
-      emLabelShift({ calibration: 'bcts' }),
-      emLabelShift({ calibration: 'none' }),
-    ];
+    const emBcts = emLabelShift({ calibration: 'bcts' });
+    const estimators = [bbse(), rlls(), emBcts, emLabelShift({ calibration: 'none' })];
     const names = estimators.map((e) => e.name);
     const sizes = q ? [200, 2000] : [1000, 5000, 10000];
     const seeds = 5;
@@ -176,8 +158,11 @@ export const labelShift: Experiment = {
           seed,
           uncorrected: accuracy(argmaxRows(t), y),
           calibrated: accuracy(argmaxRows(probs), y),
-          em: accuracy(argmaxRows(adjustProbabilities(probs, emLabelShift().estimate(d).weights)), y),
-          bbse: accuracy(argmaxRows(adjustProbabilities(softmaxRows(t), bbse().estimate(d).weights)), y),
+          em: accuracy(argmaxRows(adjustProbabilities(probs, emBcts.estimate(d).weights)), y),
+          bbse: accuracy(
+            argmaxRows(adjustProbabilities(softmaxRows(t), estimators[0].estimate(d).weights)),
+            y,
+          ),
         };
         correction.push(row);
         ctx.onMetrics({ experiment: 'label-shift', part: 'correction', ...row });
@@ -193,6 +178,9 @@ export const labelShift: Experiment = {
     );
     const tests = ['label χ²', 'MMD', 'classifier'];
     const detection: { draw: string; test: string; p: number }[] = [];
+    // The classifier test's features, read to the host once for every draw.
+    const heldOutPixels = toScores('label-shift', src.heldOut.images, 1);
+    const testPixels = toScores('label-shift', data.test.images, 1);
     const heldIdx = Array.from({ length: sourceLabels.length }, (_, i) => i);
     const poolIdx = Array.from({ length: poolLabels.length }, (_, i) => i);
     for (const [kind, draws] of [
@@ -210,7 +198,9 @@ export const labelShift: Experiment = {
         const results: ShiftTestResult[] = [
           labelTest(argmaxRows(sl), argmaxRows(tl), K, g, { permutations: 500 }),
           mmdTest(softmaxRows(sl), softmaxRows(tl), g, { permutations: 100 }),
-          await classifierTest(pixels(src.heldOut, sIdx), pixels(data.test, tIdx), g, { permutations: 500 }),
+          await classifierTest(selectRows(heldOutPixels, sIdx), selectRows(testPixels, tIdx), g, {
+            permutations: 500,
+          }),
         ];
         for (const t of results) {
           detection.push({ draw: kind, test: t.test, p: t.pValue });

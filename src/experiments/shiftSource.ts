@@ -12,6 +12,7 @@ import type { Module } from '../nn/module.js';
 import { indexSelect } from '../ops/indexing.js';
 import { narrow } from '../ops/shape.js';
 import { SGD } from '../optim/optimizers.js';
+import { shuffled } from '../shift/generate.js';
 import type { Scores } from '../shift/matrix.js';
 import { fromHost } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -78,11 +79,12 @@ export async function trainSourceModel(
   g: Rng,
 ): Promise<SourceModel> {
   const n = Math.min(train.labels.shape[0], o.limit ?? Number.POSITIVE_INFINITY);
-  const perm = Int32Array.from(Array.from({ length: n }, (_, i) => i));
-  for (let i = n - 1; i > 0; i--) {
-    const j = g.integer(0, i + 1);
-    [perm[i], perm[j]] = [perm[j], perm[i]];
-  }
+  const perm = Int32Array.from(
+    shuffled(
+      Array.from({ length: n }, (_, i) => i),
+      g,
+    ),
+  );
   const heldOut = pick(train, perm.subarray(0, o.heldOut));
   const rest = pick(train, perm.subarray(o.heldOut));
   const model = fashionMlp([256], [], g);

@@ -234,6 +234,8 @@ export function emPriors(
 export function emLabelShift(opts: { calibration?: 'bcts' | 'ts' | 'none' } = {}): LabelShiftEstimator {
   const mode = opts.calibration ?? 'bcts';
   const name = mode === 'none' ? 'EM' : `EM+${mode.toUpperCase()}`;
+  // The calibration depends on the source data only: fitted once per source, reused across targets.
+  let cached: { logits: Scores; labels: Int32Array; cal: Calibration } | null = null;
   return {
     name,
     estimate(d) {
@@ -244,7 +246,15 @@ export function emLabelShift(opts: { calibration?: 'bcts' | 'ts' | 'none' } = {}
         iterations: 0,
         nll: Number.NaN,
       };
-      if (mode !== 'none') cal = fitBcts(d.sourceLogits, d.sourceLabels, { bias: mode === 'bcts' });
+      if (mode !== 'none') {
+        if (cached?.logits !== d.sourceLogits || cached.labels !== d.sourceLabels)
+          cached = {
+            logits: d.sourceLogits,
+            labels: d.sourceLabels,
+            cal: fitBcts(d.sourceLogits, d.sourceLabels, { bias: mode === 'bcts' }),
+          };
+        cal = cached.cal;
+      }
       const probs = softmaxRows(d.targetLogits, 1 / cal.temperature, cal.bias);
       // Saerens' EM needs the priors the calibrated model implies on the source: with a bias term
       // they are the held-out frequencies (its NLL optimum matches them); use p throughout.
