@@ -37,6 +37,7 @@ describe('experiments (short, seeded)', () => {
       'stability',
       'memory',
       'label-shift',
+      'covariate-shift',
       'best-mlp',
     ]);
   });
@@ -117,6 +118,19 @@ describe('experiments (short, seeded)', () => {
       expect(new Set(r.rows.map((x) => x.part))).toEqual(
         new Set([undefined, 'estimation', 'correction', 'detection']),
       );
+    }, 300_000);
+    it('covariate-shift (short run): weighting lowers the target loss, weights track the truth, tests detect the bias', async () => {
+      const r = await run('covariate-shift');
+      expect(
+        r.checks.every((c) => c.passed),
+        JSON.stringify(r.checks),
+      ).toBe(true);
+      const loss = r.result.loss as Record<string, { mean: number }>;
+      expect(loss['importance-weighted'].mean).toBeLessThan(loss.naive.mean);
+      expect(loss['true weights'].mean).toBeLessThan(loss.naive.mean);
+      expect(r.result.effectiveSampleSize as number).toBeLessThan(2000);
+      expect(new Set(r.rows.map((x) => x.part))).toEqual(new Set([undefined, 'weights', 'detection']));
+      expect(r.plots.map((p) => p.id)).toContain('covariate-shift-weights-by-brightness');
     }, 300_000);
     it('best-mlp runs its regularized recipe end to end', async () => {
       const r = await run('best-mlp');

@@ -320,3 +320,147 @@ describe('fit with per-sample weights', () => {
     ).rejects.toThrow(/carry per-sample weights .* give 'weightedLoss'/);
   });
 });
+
+describe('shift: cross-fitted weights, calibration and analyze', () => {
+  it('cross-fitting tames an overfitting domain classifier: calibrated slope < 1, less noise in the weights, larger ESS', async () => {
+    // 40 noise features and one informative one, trained long without decay: on the rows it trained
+    // on, the classifier's logits carry the noise it fitted; out of fold, Platt scaling shrinks them.
+    const g = new Rng(21);
+    const row = (shiftBy: number) => [shiftBy + g.normal(), ...Array.from({ length: 40 }, () => g.normal())];
+    const xs = Array.from({ length: 400 }, () => row(0));
+    const xt = Array.from({ length: 400 }, () => row(1));
+    const s = shift.toScores('t', xs, 1);
+    const t = shift.toScores('t', xt, 1);
+    const slopeOf = (w: Float64Array) => {
+      // Least-squares slope of log w against the informative feature; the truth is 1 (exp(x − ½)).
+      const x = xs.map((r) => r[0]);
+      const y = Array.from(w, Math.log);
+      const mx = x.reduce((a, b) => a + b, 0) / x.length;
+      const my = y.reduce((a, b) => a + b, 0) / y.length;
+      let c = 0;
+      let v = 0;
+      for (let i = 0; i < x.length; i++) {
+        c += (x[i] - mx) * (y[i] - my);
+        v += (x[i] - mx) ** 2;
+      }
+      return c / v;
+    };
+    const opts = { normalize: false, classifier: { epochs: 60, weightDecay: 0 } };
+    const one = await shift.estimateImportanceWeights(s, t, new Rng(1), { ...opts, folds: 1 });
+    const five = await shift.estimateImportanceWeights(s, t, new Rng(1), opts);
+    expect(five.folds).toBe(5);
+    expect(five.calibration.slope).toBeLessThan(1);
+    // The spread of the log-weights not explained by the informative feature is the noise the
+    // classifier fitted: the cross-fitted weights carry far less of it, and are worth more samples.
+    const residual = (w: Float64Array) => {
+      const b = slopeOf(w);
+      const y = Array.from(w, Math.log);
+      const r = y.map((v, i) => v - b * xs[i][0]);
+      const m = r.reduce((a, c) => a + c, 0) / r.length;
+      return Math.sqrt(r.reduce((a, c) => a + (c - m) ** 2, 0) / r.length);
+    };
+    expect(residual(five.weights)).toBeLessThan(residual(one.weights));
+    expect(five.effectiveSampleSize).toBeGreaterThan(1.3 * one.effectiveSampleSize);
+    expect(one.calibration).toEqual({ slope: 1, intercept: 0 });
+    // On one informative feature alone the classifier does not overfit: Platt leaves it near 1.
+    const lone = await shift.estimateImportanceWeights(
+      shift.toScores(
+        't',
+        xs.map((r) => [r[0]]),
+        1,
+      ),
+      shift.toScores(
+        't',
+        xt.map((r) => [r[0]]),
+        1,
+      ),
+      new Rng(1),
+      opts,
+    );
+    expect(lone.calibration.slope).toBeGreaterThan(0.8);
+    expect(lone.calibration.slope).toBeLessThan(1.25);
+    expect(Math.abs(slopeOf(lone.weights) - 1)).toBeLessThan(0.25);
+    // logRatio scores new rows on the same scale.
+    expect(five.logRatio(shift.toScores('t', [[3, ...new Array(40).fill(0)]], 1))[0]).toBeGreaterThan(1);
+    await expect(shift.estimateImportanceWeights(s, t, g, { folds: 0 })).rejects.toThrow(
+      /folds must be an integer ≥ 1, got 0/,
+    );
+  });
+
+  it('the domain classifier scales pixels as told; BCTS with allowFlat accepts logits without signal', async () => {
+    const g = new Rng(3);
+    const x = shift.toScores(
+      't',
+      [
+        [0, 1],
+        [0, 2],
+      ],
+      1,
+    );
+    await expect(shift.trainDomainClassifier(x, x, g, { standardize: 'pixels' as 'global' })).rejects.toThrow(
+      /standardize must be 'columns', 'global' or 'none', got 'pixels'/,
+    );
+    // Anti-correlated logits: a plain fit refuses, allowFlat returns an infinite temperature.
+    const z = shift.toScores('t', [
+      [0, 1],
+      [0, -1],
+      [0, 1],
+      [0, -1],
+    ]);
+    const y = Int32Array.from([0, 1, 0, 1]);
+    expect(() => shift.fitBcts(z, y)).toThrow(/anti-correlate/);
+    const flat = shift.fitBcts(z, y, { allowFlat: true });
+    expect(flat.temperature).toBe(Number.POSITIVE_INFINITY);
+    expect(flat.nll).toBeCloseTo(Math.log(2), 6);
+  });
+
+  it('analyze: no verdict on a same-distribution target; a label shift is flagged, estimated and corrected', async () => {
+    // Three 2-D Gaussian classes; the classifier is the Bayes rule's logits (class means known).
+    const means = [
+      [0, 0],
+      [2, 0],
+      [0, 2],
+    ];
+    const draw = (g: Rng, priors: number[], n: number) => {
+      const counts = shift.multinomialCounts(n, priors, g);
+      const f: number[][] = [];
+      const y: number[] = [];
+      counts.forEach((c, k) => {
+        for (let i = 0; i < c; i++) {
+          f.push([means[k][0] + g.normal(), means[k][1] + g.normal()]);
+          y.push(k);
+        }
+      });
+      const logits = f.map((p) => means.map((m) => -((p[0] - m[0]) ** 2 + (p[1] - m[1]) ** 2) / 2));
+      return {
+        features: shift.toScores('t', f, 1),
+        logits: shift.toScores('t', logits),
+        labels: Int32Array.from(y),
+      };
+    };
+    const g = new Rng(8);
+    const uniform = [1 / 3, 1 / 3, 1 / 3];
+    const source = draw(g, uniform, 1500);
+    const same = await shift.analyze(source, draw(g, uniform, 1500), g, { permutations: 200 });
+    expect(same.shifted).toBe(false);
+    expect(same.tests.map((t) => t.test)).toEqual(['label χ²', 'MMD', 'classifier']);
+    const target = draw(g, [0.8, 0.1, 0.1], 1500);
+    const a = await shift.analyze(source, target, g, { permutations: 200 });
+    expect(a.shifted).toBe(true);
+    const em = a.estimates.find((e) => e.method === 'EM+BCTS');
+    expect(em?.priors[0]).toBeGreaterThan(0.7);
+    expect(em?.tvError).toBeLessThan(0.05);
+    expect(a.accuracy?.emBcts).toBeGreaterThan((a.accuracy?.uncorrected ?? 1) + 0.02);
+    // Importance weights favour the target's class-0 region.
+    const w0 = Array.from(a.covariate.weights).filter((_, i) => source.labels[i] === 0);
+    const w1 = Array.from(a.covariate.weights).filter((_, i) => source.labels[i] === 1);
+    const avg = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+    expect(avg(w0)).toBeGreaterThan(2 * avg(w1));
+    await expect(shift.analyze({ ...source, labels: undefined }, target, g)).rejects.toThrow(
+      /the source needs labels/,
+    );
+    await expect(
+      shift.analyze(source, { ...target, logits: shift.toScores('t', [[1, 2, 3]]) }, g),
+    ).rejects.toThrow(/the target has 1500 feature rows but 1 logit rows/);
+  });
+});

@@ -20,6 +20,7 @@ import { experimentCommand, findExperiment } from './commands/experiment.js';
 import { exportCommand } from './commands/export.js';
 import { graphCommand } from './commands/graph.js';
 import { formatPredictions, predictCommand } from './commands/predict.js';
+import { shiftCommand, shiftResultJson } from './commands/shift.js';
 import { loadConfig, trainCommand } from './commands/train.js';
 import type { Overrides } from './config.js';
 import { ensureDir } from './paths.js';
@@ -271,6 +272,76 @@ export async function main(argv: string[]): Promise<number> {
         if (failed)
           console.error(`keel: ${failed} of ${r.result.checks.length} checks failed. Report: ${r.report}`);
         if (failed || r.result.diverged?.length) code = EXIT.unhealthy;
+      },
+    );
+
+  program
+    .command('shift')
+    .description(
+      'is the target data shifted from the training data? tests, estimated priors and weights, corrected accuracy',
+    )
+    .option('-c, --config <file>', 'train the model from this run configuration (JSON)')
+    .option('--checkpoint <run>', 'or load it from a run directory (runs/<name>) or its checkpoint file')
+    .requiredOption(
+      '--target <spec>',
+      "the target: 'test', 'train', '<dataset>[:train|:test]', or a file (IDX, PNG directory, .npy, .json)",
+    )
+    .option(
+      '--target-labels <file>',
+      "IDX labels of a file target (to measure the accuracy it's corrected to)",
+    )
+    .option(
+      '--shift <spec>',
+      'shift a data set target on purpose: none, dirichlet:<α>, tweak-one:<class>:<ρ>, brightness:<s>, feature:<j>:<s>',
+    )
+    .option(
+      '--target-size <n>',
+      'samples drawn for a data set target (default 2000)',
+      posInt('--target-size'),
+    )
+    .option('--target-seed <n>', 'seed of the target draw and the tests (default 0)', int('--target-seed'))
+    .option('--retrain', 'also retrain the model with importance weights and compare target accuracy')
+    .option('--name <name>', 'run directory name (default shift-<config name>, or shift)')
+    .option('--json', 'print the result as JSON on stdout')
+    .addHelpText(
+      'after',
+      `
+The held-out labelled source data is the run's validation split (a config without one holds out
+10%); a run without one uses half of its test split. The verdict: shifted when a test's p-value is
+below α/3 (Bonferroni over the label χ², MMD and classifier tests, α = 0.05). The exit code is 0
+whether or not a shift is found.
+${DATA_HELP}`,
+    )
+    .action(
+      async (o: {
+        config?: string;
+        checkpoint?: string;
+        target: string;
+        targetLabels?: string;
+        shift?: string;
+        targetSize?: number;
+        targetSeed?: number;
+        retrain?: boolean;
+        name?: string;
+        json?: boolean;
+      }) => {
+        const r = await guarded((signal) =>
+          shiftCommand({
+            ...o,
+            config: o.config ? loadConfig(o.config, {}) : undefined,
+            out: outDir(),
+            log: o.json ? (l) => console.error(l) : log,
+            signal,
+          }),
+        );
+        if (o.json)
+          console.log(
+            JSON.stringify(
+              { target: r.target, ...shiftResultJson(r.analysis, r.retrained), report: r.report },
+              null,
+              2,
+            ),
+          );
       },
     );
 

@@ -1,4 +1,5 @@
 /** The chapter's experiments, by name (`keel experiment <name>`). */
+import { covariateShift } from './covariateShift.js';
 import { bestMlp, dropoutExperiment, mlp } from './fashion.js';
 import { labelShift } from './labelShift.js';
 import { memory } from './memory.js';
@@ -19,6 +20,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   stability,
   memory,
   labelShift,
+  covariateShift,
   bestMlp,
 ];
 

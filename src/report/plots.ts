@@ -415,15 +415,23 @@ export function histogramPlot(
         data: { values: rows },
         mark: { type: 'bar' as const, color: PALETTE[0] },
         encoding: {
+          // `binned`: the bins are given; without it Vega-Lite reads x/x2 as a horizontal range and
+          // draws each bin as a 5-pixel tick at its count instead of a bar from 0.
           x: {
             field: 'x0',
             type: 'quantitative' as const,
+            bin: { binned: true },
             title: o.xTitle,
             scale: { zero: false, nice: false },
             axis: { format: axisFormat(s.bins.edges), labelOverlap: true, tickCount: 4 },
           },
           x2: { field: 'x1' },
-          y: { field: 'count', type: 'quantitative' as const, title: 'count', axis: { format: ',d' } },
+          y: {
+            field: 'count',
+            type: 'quantitative' as const,
+            title: 'count',
+            axis: { format: ',d', tickMinStep: 1 },
+          },
         },
       };
     });

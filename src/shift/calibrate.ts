@@ -70,7 +70,12 @@ function nllAt(z: Scores, y: Int32Array, a: number, b: number[], derivatives: bo
 export function fitBcts(
   z: Scores,
   y: Int32Array,
-  opts: { bias?: boolean; maxIter?: number } = {},
+  opts: {
+    bias?: boolean;
+    maxIter?: number;
+    /** Return a non-positive inverse temperature as `temperature: Infinity` (the logits carry no signal) instead of throwing. */
+    allowFlat?: boolean;
+  } = {},
 ): Calibration {
   const { n, k } = z;
   if (y.length !== n) throw new ValueError(`fitBcts: ${y.length} labels for ${n} rows of logits`);
@@ -109,6 +114,19 @@ export function fitBcts(
     a = na;
     b = nb;
     cur = nllAt(z, y, a, b, true);
+  }
+  if (!(a > 0) && opts.allowFlat) {
+    // The best fit ignores the logits: refit the bias alone at a = 0 (the label frequencies).
+    const counts = new Array<number>(k).fill(0);
+    for (const v of y) counts[v]++;
+    const logf = counts.map((c) => Math.log(Math.max(c, 1e-300) / n));
+    const mf = logf.reduce((s, v) => s + v, 0) / k;
+    return {
+      temperature: Number.POSITIVE_INFINITY,
+      bias: useBias ? logf.map((v) => v - mf) : new Array<number>(k).fill(0),
+      iterations: it,
+      nll: nllAt(z, y, 0, useBias ? logf : new Array<number>(k).fill(0), false).nll,
+    };
   }
   if (!(a > 0))
     throw new ValueError(

@@ -185,10 +185,7 @@ export async function classifierTest(
     selectRows(source, sIdx.slice(0, sh)),
     selectRows(target, tIdx.slice(0, th)),
     g,
-    {
-      epochs: 5,
-      ...opts.classifier,
-    },
+    opts.classifier,
   );
   const hs = clf.logits(selectRows(source, sIdx.slice(sh)));
   const ht = clf.logits(selectRows(target, tIdx.slice(th)));

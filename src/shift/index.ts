@@ -3,8 +3,10 @@
  * correction by importance weights from a domain classifier, label-shift estimation (BBSE, RLLS,
  * EM with BCTS calibration) and correction, and seeded shift generators for experiments.
  */
+export { type AnalyzeOptions, analyze, type ShiftAnalysis, type ShiftSide } from './analyze.js';
 export { type Calibration, fitBcts } from './calibrate.js';
 export {
+  type CovariateShiftEstimate,
   type CovariateShiftOptions,
   effectiveSampleSize,
   estimateImportanceWeights,
