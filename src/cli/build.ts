@@ -37,6 +37,7 @@ export function buildModel(config: RunConfig, inputs: number, classes: number, g
     dropout: m.dropout,
     init: m.init,
     initStd: m.initStd,
+    initValue: m.initValue,
     layerNorm: m.layerNorm,
     generator: g,
   });

@@ -40,9 +40,11 @@ export const RunConfigSchema = z
           .default('relu'),
         /** One probability for every hidden layer, or one per hidden layer. */
         dropout: z.union([prob, z.array(prob)]).default(0),
-        init: z.enum(['default', 'normal', 'xavier', 'kaiming']).default('default'),
+        init: z.enum(['default', 'normal', 'xavier', 'kaiming', 'constant']).default('default'),
         /** Standard deviation for init 'normal'. */
         initStd: z.number().positive().default(0.01),
+        /** Every weight's value for init 'constant' (default 0.1). */
+        initValue: z.number().optional(),
         layerNorm: z.boolean().default(false),
       })
       .strict()

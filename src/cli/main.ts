@@ -19,12 +19,16 @@ import { diagnoseCommand } from './commands/diagnose.js';
 import { experimentCommand, findExperiment } from './commands/experiment.js';
 import { exportCommand } from './commands/export.js';
 import { graphCommand } from './commands/graph.js';
+import { labCommand } from './commands/lab.js';
 import { formatPredictions, predictCommand } from './commands/predict.js';
 import { shiftCommand, shiftResultJson } from './commands/shift.js';
+import { sweepCommand } from './commands/sweep.js';
 import { loadConfig, trainCommand } from './commands/train.js';
+import { workerCommand } from './commands/worker.js';
 import type { Overrides } from './config.js';
 import { ensureDir } from './paths.js';
 import { divergenceAdvice, divergenceSentence, EXIT, RunAbortedError, signalExitCode } from './runEnd.js';
+import { loadSweep } from './sweepSpec.js';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -344,6 +348,104 @@ ${DATA_HELP}`,
           );
       },
     );
+
+  program
+    .command('sweep')
+    .description(
+      'run many trainings: a base config and axes over its fields; writes runs/<sweep>/ with a ranked report',
+    )
+    .requiredOption('-c, --config <file>', 'the sweep file (JSON: base, axes, samples, metric)')
+    .option('--workers <n>', 'local worker processes (default: the cores)', posInt('--workers'))
+    .option('--threads <n>', 'compute threads per local worker (default 1)', posInt('--threads'))
+    .option(
+      '--queue <url>',
+      "run the trials on a BullMQ queue in Redis (redis://host:port) served by 'keel worker'",
+    )
+    .option('--json', 'print the ranked trials as JSON on stdout')
+    .addHelpText(
+      'after',
+      `
+A sweep file:
+  { "name": "wd", "base": "run.json",
+    "axes": { "optimizer.weightDecay": [0, 0.001, 0.01, 0.1], "seed": [0, 1, 2],
+              "optimizer.lr": { "logUniform": [0.01, 0.3] } },
+    "samples": 2, "metric": { "name": "testLoss" } }
+Grid axes are lists (every value); random axes are { "uniform" | "logUniform" | "int": [lo, hi] } or
+{ "choice": [...] }, drawn "samples" times per grid point. Metrics: testAccuracy (default), testLoss,
+valAccuracy, valLoss, trainAccuracy, trainLoss, gap (test − train loss), weightNorm (‖w‖).
+Running the same command again skips finished trials and runs the rest.
+${EXIT_CODES}`,
+    )
+    .action(
+      async (o: { config: string; workers?: number; threads?: number; queue?: string; json?: boolean }) => {
+        const sweep = loadSweep(o.config);
+        const r = await guarded((signal) =>
+          sweepCommand(sweep, {
+            out: outDir(),
+            workers: o.workers,
+            threads: o.threads,
+            queue: o.queue,
+            backend: program.opts<{ backend?: string }>().backend,
+            log: o.json ? (l) => console.error(l) : log,
+            signal,
+          }),
+        );
+        if (o.json)
+          console.log(
+            JSON.stringify(
+              { sweep: sweep.name, metric: sweep.metric, trials: r.rows, report: r.report },
+              null,
+              2,
+            ),
+          );
+        if (r.interrupted) {
+          console.error(
+            `keel: sweep ${r.interrupted}; run the same command again to finish it. Report: ${r.report}`,
+          );
+          code = signalExitCode(r.interruptedBy ?? 'SIGINT');
+        } else if (r.failed.length) code = EXIT.unhealthy;
+      },
+    );
+
+  program
+    .command('worker')
+    .description(
+      'take sweep trials from a BullMQ queue in Redis and run them (keel sweep --queue puts them there)',
+    )
+    .requiredOption('--queue <url>', 'the Redis server: redis://host:port')
+    .option(
+      '--concurrency <n>',
+      'trials at a time, one process and thread each (default 1)',
+      posInt('--concurrency'),
+      1,
+    )
+    .option(
+      '--lock-duration <ms>',
+      'how long a silent worker keeps a trial before another takes it over (default 30000)',
+      posInt('--lock-duration'),
+    )
+    .action(async (o: { queue: string; concurrency: number; lockDuration?: number }) => {
+      code = await workerCommand({
+        queue: o.queue,
+        concurrency: o.concurrency,
+        lockDuration: o.lockDuration,
+        out: outDir(),
+        backend: program.opts<{ backend?: string }>().backend,
+        log,
+      });
+    });
+
+  program
+    .command('lab')
+    .description(
+      'serve the lab: train in the browser and watch overfitting, weight decay, dropout, gradients',
+    )
+    .option('--port <n>', 'port (0: any free one)', int('--port'), 8080)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .action(async (o: { port: number; host: string }) => {
+      if (o.port < 0 || o.port > 65535) throw new ValueError(`--port must be in 0..65535, got ${o.port}`);
+      await labCommand({ ...o, log });
+    });
 
   program
     .command('graph')

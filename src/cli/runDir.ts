@@ -123,7 +123,7 @@ export class RunDir {
       const svg = await renderSvg(p);
       const file = `${p.id}.svg`;
       writeFileSync(join(this.dir, file), svg);
-      figures.push({ title: p.title, caption: p.caption, svg, file });
+      figures.push({ title: p.title, caption: p.caption, svg, file, wide: p.wide });
     }
     return this.writeFile('report.html', renderReport({ ...content, figures }));
   }

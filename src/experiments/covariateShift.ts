@@ -224,7 +224,7 @@ export const covariateShift: Experiment = {
     }
     // Detection: draws of n source vs n target images, under no shift and under the bias.
     const detectN = q ? 200 : 300;
-    const nullDraws = q ? 10 : 100;
+    const nullDraws = q ? 10 : 200;
     const powerDraws = q ? 10 : 50;
     ctx.log(
       `covariate-shift: shift tests on ${nullDraws} no-shift and ${powerDraws} shifted draws of ${detectN} vs ${detectN}`,

@@ -170,7 +170,7 @@ export const labelShift: Experiment = {
     const corr = (shift: string, f: (r: (typeof correction)[number]) => number) =>
       correction.filter((r) => r.shift === shift).map(f);
     // 3. Detection: false-positive rate and power at α = 0.05 over repeated draws, 1k vs 1k.
-    const nullDraws = q ? 20 : 100;
+    const nullDraws = q ? 20 : 200;
     const powerDraws = q ? 10 : 50;
     const detectN = q ? 300 : 1000;
     ctx.log(

@@ -8,7 +8,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
 import type { Rng } from '../util/random.js';
-import { kaimingNormal_, normal_, xavierNormal_, zeros_ } from './init.js';
+import { constant_, kaimingNormal_, normal_, xavierNormal_, zeros_ } from './init.js';
 import { ELU, GELU, LeakyReLU, PReLU, ReLU, Sigmoid, SiLU, Tanh } from './layers/activation.js';
 import { Flatten, Sequential } from './layers/containers.js';
 import { Linear } from './layers/linear.js';
@@ -19,7 +19,7 @@ import type { Module } from './module.js';
 export type ActivationName = 'relu' | 'leaky_relu' | 'prelu' | 'elu' | 'gelu' | 'silu' | 'sigmoid' | 'tanh';
 
 /** How `mlp` initializes the Linear layers. */
-export type MlpInit = 'default' | 'normal' | 'xavier' | 'kaiming';
+export type MlpInit = 'default' | 'normal' | 'xavier' | 'kaiming' | 'constant';
 
 /** Options of `mlp`. */
 export interface MlpOptions {
@@ -34,6 +34,8 @@ export interface MlpOptions {
   init?: MlpInit;
   /** σ of init 'normal' (default 0.01). */
   initStd?: number;
+  /** The value of every weight with init 'constant' (default 0.1): all hidden units alike, so they stay alike (D2L §5.4's symmetry). */
+  initValue?: number;
   /** LayerNorm after each hidden Linear (default false). */
   layerNorm?: boolean;
   generator?: Rng;
@@ -74,6 +76,7 @@ export function mlp(o: MlpOptions): Sequential {
     if (init === 'default') return;
     if (init === 'normal') normal_(l.weight, 0, o.initStd ?? 0.01, { generator: g });
     else if (init === 'xavier') xavierNormal_(l.weight, 1, { generator: g });
+    else if (init === 'constant') constant_(l.weight, o.initValue ?? 0.1);
     else
       kaimingNormal_(l.weight, {
         nonlinearity: last ? 'linear' : act === 'relu' ? 'relu' : 'leaky_relu',

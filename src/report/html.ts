@@ -25,7 +25,7 @@ export interface ReportContent {
   /** Findings, one paragraph each (e.g. which acceptance checks passed). */
   findings?: string[];
   /** Rendered plots: title, caption, SVG text, the SVG file, and optionally a page the title links to. */
-  figures: { title: string; caption?: string; svg: string; file: string; href?: string }[];
+  figures: { title: string; caption?: string; svg: string; file: string; href?: string; wide?: boolean }[];
   /** Extra tables: a title, a header row and rows. */
   tables?: { title: string; header: string[]; rows: (string | number)[][] }[];
   config?: unknown;
@@ -44,7 +44,7 @@ export function renderReport(r: ReportContent): string {
   const figures = r.figures
     .map((f) => {
       const title = f.href ? `<a href="${attr(f.href)}">${esc(f.title)}</a>` : esc(f.title);
-      return `<figure>${f.svg}<figcaption><b>${title}</b>${f.caption ? ` — ${esc(f.caption)}` : ''} <a href="${attr(f.file)}">(SVG)</a></figcaption></figure>`;
+      return `<figure${f.wide ? ' class="wide"' : ''}>${f.svg}<figcaption><b>${title}</b>${f.caption ? ` — ${esc(f.caption)}` : ''} <a href="${attr(f.file)}">(SVG)</a></figcaption></figure>`;
     })
     .join('\n');
   const tables = (r.tables ?? [])
@@ -69,7 +69,7 @@ h1 { margin-bottom: 0.2rem; } .sub { color: #6b7280; margin-top: 0; }
 .status.error { background: #fef2f2; border-color: #ef4444; }
 table { border-collapse: collapse; margin: 1rem 0; } th, td { padding: 0.3rem 0.8rem; text-align: left; border-bottom: 1px solid #e5e7eb; }
 table.grid td, table.grid th { border: 1px solid #e5e7eb; }
-figure { display: inline-block; margin: 0.5rem; vertical-align: top; max-width: 560px; } figure svg { max-width: 100%; height: auto; } figcaption { font-size: 0.9rem; }
+figure { display: inline-block; margin: 0.5rem; vertical-align: top; max-width: 560px; } figure.wide { display: block; max-width: none; } figure svg { max-width: 100%; height: auto; } figcaption { font-size: 0.9rem; }
 pre { background: #f9fafb; padding: 1rem; overflow-x: auto; }
 </style></head><body>
 <h1>${esc(r.title)}</h1>${r.subtitle ? `<p class="sub">${esc(r.subtitle)}</p>` : ''}

@@ -31,6 +31,8 @@ export interface Plot {
   id: string;
   title: string;
   caption?: string;
+  /** Side-by-side panels: shown at full width instead of in a column of the report. */
+  wide?: boolean;
   spec: TopLevelSpec;
 }
 
@@ -443,5 +445,144 @@ export function histogramPlot(
       caption: o.caption,
     });
   const spec: TopLevelSpec = { $schema: SCHEMA, title: o.title, columns: 3, concat: panels };
+  return { id: o.id, title: o.title, caption: o.caption, spec };
+}
+
+/** One trial's value of a metric at an axis setting (x: a number, or a label for categorical axes). */
+export interface AxisPoint {
+  x: number | string;
+  y: number;
+}
+
+/**
+ * A metric against one swept axis: every trial as a faint point, the mean over the other axes (seeds,
+ * other settings) as a line, and mean ± one standard deviation as error bars — one panel per metric,
+ * side by side. Numeric axes are drawn on a linear scale, or symlog when they span more than two
+ * decades (λ from 0 to 3 shows its 0); other values are categories in the order given.
+ */
+export function axisPlot(
+  panels: { metric: string; points: AxisPoint[] }[],
+  o: { id: string; title: string; xTitle: string; caption?: string },
+): Plot {
+  const drawable = panels
+    .map((p) => ({ ...p, points: p.points.filter((q) => Number.isFinite(q.y)) }))
+    .filter((p) => p.points.length > 0);
+  if (!drawable.length)
+    return textPlot({
+      id: o.id,
+      title: o.title,
+      text: 'No trial has finished with a finite value.',
+      caption: o.caption,
+    });
+  const numeric = drawable.every((p) => p.points.every((q) => typeof q.x === 'number'));
+  const xs = drawable.flatMap((p) => p.points.map((q) => q.x));
+  const nums = xs.filter((x): x is number => typeof x === 'number');
+  const positive = nums.filter((x) => x > 0);
+  const wide = numeric && positive.length > 0 && Math.max(...positive) / Math.min(...positive) >= 50;
+  const distinct = [...new Set(xs.map((x) => (typeof x === 'number' ? x : String(x))))];
+  const x = numeric
+    ? {
+        field: 'x',
+        type: 'quantitative' as const,
+        title: o.xTitle,
+        scale: wide ? { type: 'symlog' as const, constant: Math.min(...positive) } : { zero: false },
+        axis: {
+          values: distinct.length <= 12 ? (distinct as number[]) : undefined,
+          format: axisFormat(nums),
+          labelOverlap: true,
+        },
+      }
+    : { field: 'x', type: 'ordinal' as const, title: o.xTitle, sort: distinct.map(String) };
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    title: o.title,
+    concat: drawable.map((p) => ({
+      title: { text: p.metric, fontSize: 12 },
+      width: 220,
+      height: 160,
+      data: { values: p.points.map((q) => ({ x: numeric ? q.x : String(q.x), y: q.y })) },
+      layer: [
+        {
+          mark: { type: 'point' as const, filled: true, opacity: 0.35, color: PALETTE[0] },
+          encoding: {
+            x,
+            y: { field: 'y', type: 'quantitative' as const, title: p.metric, scale: { zero: false } },
+          },
+        },
+        {
+          mark: { type: 'errorbar' as const, extent: 'stdev' as const, color: PALETTE[1] },
+          encoding: { x, y: { field: 'y', type: 'quantitative' as const, title: p.metric } },
+        },
+        {
+          mark: { type: 'line' as const, point: true, color: PALETTE[1] },
+          encoding: {
+            x,
+            y: { aggregate: 'mean' as const, field: 'y', type: 'quantitative' as const, title: p.metric },
+          },
+        },
+      ],
+    })),
+  };
+  return { id: o.id, title: o.title, caption: o.caption, spec, wide: drawable.length > 2 };
+}
+
+/** A heat map of a metric's mean over two swept axes (rows × columns), the value written in each cell. */
+export function heatmapPlot(
+  cells: { x: string; y: string; value: number; n: number }[],
+  o: {
+    id: string;
+    title: string;
+    xTitle: string;
+    yTitle: string;
+    metric: string;
+    xOrder: string[];
+    yOrder: string[];
+    caption?: string;
+  },
+): Plot {
+  const finite = cells.filter((c) => Number.isFinite(c.value));
+  if (!finite.length)
+    return textPlot({
+      id: o.id,
+      title: o.title,
+      text: 'No trial has finished with a finite value.',
+      caption: o.caption,
+    });
+  const fmtValue = axisFormat(finite.map((c) => c.value));
+  const values = finite.map((c) => c.value);
+  const mid = (Math.min(...values) + Math.max(...values)) / 2;
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    title: o.title,
+    width: Math.max(160, 60 * o.xOrder.length),
+    height: Math.max(100, 36 * o.yOrder.length),
+    data: { values: finite },
+    encoding: {
+      x: { field: 'x', type: 'ordinal', title: o.xTitle, sort: o.xOrder },
+      y: { field: 'y', type: 'ordinal', title: o.yTitle, sort: o.yOrder },
+    },
+    layer: [
+      {
+        mark: 'rect',
+        encoding: {
+          color: {
+            field: 'value',
+            type: 'quantitative',
+            title: `mean ${o.metric}`,
+            scale: { scheme: 'viridis' },
+          },
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 11 },
+        encoding: {
+          text: { field: 'value', type: 'quantitative', format: fmtValue === ',.6~g' ? '.4~g' : fmtValue },
+          // Light text on viridis's dark low end, dark text on its light high end.
+          color: { condition: { test: `datum.value < ${mid}`, value: '#ffffff' }, value: '#111827' },
+        },
+      },
+    ],
+    config: { axis: { grid: false } },
+  };
   return { id: o.id, title: o.title, caption: o.caption, spec };
 }

@@ -1,0 +1,64 @@
+// keel lab's speed targets, in headless Chromium (Debian's) against `keel lab` on localhost:
+// first render (first contentful paint; target < 1 s) over 3 fresh pages, and the time of a 2-D
+// epoch of 1,000 points on the wasm backend (target < 50 ms): 1,250 moons points with 20% held
+// out, batch 32, the default 16-16 ReLU net, 100 epochs timed from Train to done — the page's whole
+// loop, evaluation and snapshots included — and the worker's own steps per second.
+// Run: npm run build && node bench/lab.mjs
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = new URL('..', import.meta.url).pathname;
+const lab = spawn(process.execPath, [join(root, 'dist/cli/keel.js'), 'lab', '--port', '0']);
+const url = await new Promise((resolve) => {
+  let out = '';
+  lab.stdout.on('data', (d) => {
+    out += d;
+    const m = /open (http:\/\/\S+)/.exec(out);
+    if (m) resolve(m[1]);
+  });
+});
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
+});
+const fcps = [];
+for (let i = 0; i < 3; i++) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(url);
+  await page.waitForSelector('#play');
+  fcps.push(
+    await page.evaluate(
+      () => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Number.NaN,
+    ),
+  );
+  await page.close();
+}
+console.log(`first contentful paint: ${fcps.map((v) => v.toFixed(0)).join(', ')} ms (target < 1000)`);
+const epochs = 100;
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+await page.goto(`${url}?data.samples=1250&epochs=${epochs}`);
+await page.waitForSelector('#play:not([disabled])');
+const t0 = Date.now();
+await page.click('#play');
+let rate = 0;
+for (;;) {
+  const s = await page.textContent('#status');
+  const m = /(\d+) steps\/s/.exec(s ?? '');
+  if (m && Number(m[1]) > 0) rate = Math.max(rate, Number(m[1]));
+  if (s?.includes('done')) break;
+  await new Promise((r) => setTimeout(r, 50));
+}
+const ms = Date.now() - t0;
+console.log(
+  `2-D epoch of 1,000 points (32 steps of 32): ${(ms / epochs).toFixed(1)} ms over ${epochs} epochs, Train to done (target < 50); the worker's best rate ${rate} steps/s = ${((32 / rate) * 1000).toFixed(1)} ms per epoch of steps`,
+);
+await browser.close();
+lab.kill('SIGTERM');

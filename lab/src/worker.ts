@@ -1,0 +1,169 @@
+/**
+ * The lab's training worker: runs a Session off the page's thread, so the page never freezes. While
+ * playing it steps for ~25 ms at a time, then yields (messages — pause, a new configuration — are
+ * handled between slices), sending a progress beat each slice and a snapshot at most every 120 ms.
+ */
+import type { ImageSet } from '../../src/data/fashionMnist.js';
+import { unpackFashion, wireImageSets } from '../../src/data/labWire.js';
+import { serializeSafetensors } from '../../src/format/safetensors.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+import { type EpochPoint, Session } from './session.js';
+
+let session: Session | null = null;
+let running = false;
+/** Play was pressed while the run was still being built (data loading): start when it is ready. */
+let playWhenReady = false;
+let generation = 0;
+const post = (m: FromWorker, transfer: Transferable[] = []) =>
+  (self as unknown as Worker).postMessage(m, transfer);
+
+function snapshot() {
+  if (!session) return;
+  post({ type: 'snapshot', snapshot: session.snapshot() });
+}
+
+function stepMany(n: number): void {
+  if (!session) return;
+  const points: EpochPoint[] = [];
+  for (let i = 0; i < n && !session.finished; i++) {
+    const p = session.stepOnce();
+    if (p) points.push(p);
+  }
+  if (points.length) post({ type: 'epochs', points });
+}
+
+async function loop(gen: number) {
+  let lastSnap = 0;
+  let t0 = performance.now();
+  let steps0 = session?.step ?? 0;
+  let points: EpochPoint[] = [];
+  let lastBeat = 0;
+  while (running && gen === generation && session && !session.finished) {
+    const start = performance.now();
+    while (performance.now() - start < 25 && !session.finished) {
+      const p = session.stepOnce();
+      if (p) points.push(p);
+    }
+    const now = performance.now();
+    // The page hears from the worker ~10 times a second at most: epochs in bulk, so that a fast run
+    // (dozens of epochs a second) does not make the page redraw for each.
+    if (now - lastBeat < 100 && !session.finished) {
+      await new Promise((r) => setTimeout(r, 0));
+      continue;
+    }
+    lastBeat = now;
+    if (points.length) {
+      post({ type: 'epochs', points });
+      points = [];
+    }
+    const rate = ((session.step - steps0) * 1000) / Math.max(now - t0, 1);
+    if (now - t0 > 2000) {
+      t0 = now;
+      steps0 = session.step;
+    }
+    post({
+      type: 'progress',
+      step: session.step,
+      epoch: session.epoch,
+      stepsPerSecond: rate,
+      running,
+      finished: session.finished,
+    });
+    if (now - lastSnap > 120) {
+      snapshot();
+      lastSnap = now;
+    }
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  if (gen !== generation || !session) return;
+  if (points.length) post({ type: 'epochs', points });
+  running = false;
+  snapshot();
+  post({
+    type: 'progress',
+    step: session.step,
+    epoch: session.epoch,
+    stepsPerSecond: 0,
+    running: false,
+    finished: session.finished,
+  });
+}
+
+/** Fashion-MNIST subsets fetched so far, by URL. */
+const fashionCache = new Map<string, Promise<{ train: ImageSet; test: ImageSet }>>();
+
+async function fashion(url: string): Promise<{ train: ImageSet; test: ImageSet }> {
+  let p = fashionCache.get(url);
+  if (!p) {
+    p = (async () => {
+      const res = await fetch(url);
+      if (!res.ok)
+        throw new Error(
+          `Fashion-MNIST is not available: ${res.status === 404 ? (await res.text()).split('\n')[0] : `${res.status} ${res.statusText}`} — keel lab serves it from the data directory (sudo apt-get install dataset-fashion-mnist, or keel train --download, then restart keel lab).`,
+        );
+      return wireImageSets(unpackFashion(new Uint8Array(await res.arrayBuffer())));
+    })();
+    fashionCache.set(url, p);
+    p.catch(() => fashionCache.delete(url));
+  }
+  return p;
+}
+
+self.onmessage = async (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  try {
+    if (m.type === 'configure') {
+      const gen = ++generation;
+      running = false;
+      playWhenReady = false;
+      session = null;
+      let images: { train: ImageSet; test: ImageSet } | undefined;
+      if (m.config.data.dataset === 'fashion-mnist') {
+        const n = m.config.data.limit ?? 5000;
+        post({ type: 'loading', message: `loading ${n} Fashion-MNIST images…` });
+        images = await fashion(`${m.dataUrl}?train=${n}&test=1000`);
+        if (gen !== generation) return;
+      }
+      session = new Session(m.config, (alarm) => post({ type: 'alarm', alarm }), images);
+      post({ type: 'ready', info: session.info });
+      snapshot();
+      post({ type: 'progress', step: 0, epoch: 1, stepsPerSecond: 0, running: false, finished: false });
+      if (playWhenReady) {
+        playWhenReady = false;
+        running = true;
+        void loop(generation);
+      }
+    } else if (m.type === 'play') {
+      if (!session) {
+        playWhenReady = true;
+        return;
+      }
+      if (running) return;
+      running = true;
+      void loop(generation);
+    } else if (m.type === 'pause') {
+      running = false;
+      playWhenReady = false;
+    } else if (m.type === 'step') {
+      if (!session) return;
+      running = false;
+      stepMany(m.steps);
+      snapshot();
+      post({
+        type: 'progress',
+        step: session.step,
+        epoch: session.epoch,
+        stepsPerSecond: 0,
+        running: false,
+        finished: session.finished,
+      });
+    } else if (m.type === 'weights') {
+      if (!session) return;
+      const bytes = serializeSafetensors(session.stateDict(), { format: 'pt' });
+      post({ type: 'weights', bytes }, [bytes.buffer]);
+    }
+  } catch (err) {
+    running = false;
+    post({ type: 'error', message: (err as Error)?.message ?? String(err) });
+  }
+};
