@@ -197,7 +197,7 @@ describe.runIf(hasChromium)('keel lab in headless Chromium', () => {
       await page.waitForFunction(
         () =>
           Number(document.querySelector('#step-count')?.textContent) >= 150 ||
-          document.querySelector('#status')?.textContent?.includes('done'),
+          /done|diverged/.test(document.querySelector('#status')?.textContent ?? ''),
         null,
         { timeout: 30_000 },
       );

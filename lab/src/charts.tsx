@@ -83,6 +83,16 @@ export function Surface(p: {
     const ctx = c.getContext('2d');
     if (!ctx) return;
     const { grid, classes, probs, extent } = s;
+    if (!probs.every(Number.isFinite)) {
+      // A diverged model predicts NaN everywhere: say so instead of painting it black.
+      ctx.fillStyle = '#f3f4f6';
+      ctx.fillRect(0, 0, size, size);
+      ctx.fillStyle = '#b91c1c';
+      ctx.font = '16px sans-serif';
+      ctx.textAlign = 'center';
+      ctx.fillText('the model outputs NaN: nothing to draw', size / 2, size / 2);
+      return;
+    }
     const img = ctx.createImageData(grid, grid);
     for (let i = 0; i < grid * grid; i++) {
       // The most probable class's colour, paler where the model is unsure.

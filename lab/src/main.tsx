@@ -73,13 +73,14 @@ function App() {
   const [history, setHistory] = useState<EpochPoint[]>([]);
   const [snap, setSnap] = useState<Snapshot | null>(null);
   const [alarms, setAlarms] = useState<Alarm[]>([]);
-  const [progress, setProgress] = useState({
-    step: 0,
-    epoch: 1,
-    stepsPerSecond: 0,
-    running: false,
-    finished: false,
-  });
+  const [progress, setProgress] = useState<{
+    step: number;
+    epoch: number;
+    stepsPerSecond: number;
+    running: boolean;
+    finished: boolean;
+    diverged?: boolean;
+  }>({ step: 0, epoch: 1, stepsPerSecond: 0, running: false, finished: false });
   const [pinned, setPinned] = useState<Pinned | null>(null);
   /** The worker has built the current configuration's run. */
   const [ready, setReady] = useState(false);
@@ -269,7 +270,13 @@ function App() {
           step <b id="step-count">{progress.step}</b> · epoch {Math.min(progress.epoch, epochs)}/{epochs} ·
           loss <b id="loss">{fmt(snap?.loss)}</b> · {Math.round(progress.stepsPerSecond)} steps/s
           {eta !== null && playing ? ` · ${Math.ceil(eta)} s left` : ''}
-          {progress.finished ? ' · done' : ''}
+          {progress.diverged ? (
+            <b class="diverged"> · diverged: the loss is {fmt(snap?.loss)} — see the alarms</b>
+          ) : progress.finished ? (
+            ' · done'
+          ) : (
+            ''
+          )}
         </span>
         <span class="exports">
           <button

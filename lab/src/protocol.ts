@@ -25,6 +25,8 @@ export type FromWorker =
       stepsPerSecond: number;
       running: boolean;
       finished: boolean;
+      /** The loss turned NaN/Inf and training stopped. */
+      diverged?: boolean;
     }
   | { type: 'epochs'; points: EpochPoint[] }
   | { type: 'snapshot'; snapshot: Snapshot }

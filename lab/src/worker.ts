@@ -68,6 +68,7 @@ async function loop(gen: number) {
       stepsPerSecond: rate,
       running,
       finished: session.finished,
+      diverged: session.diverged,
     });
     if (now - lastSnap > 120) {
       snapshot();
@@ -86,6 +87,7 @@ async function loop(gen: number) {
     stepsPerSecond: 0,
     running: false,
     finished: session.finished,
+    diverged: session.diverged,
   });
 }
 
@@ -156,6 +158,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
         stepsPerSecond: 0,
         running: false,
         finished: session.finished,
+        diverged: session.diverged,
       });
     } else if (m.type === 'weights') {
       if (!session) return;
