@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
+import { FASHION_MNIST_CLASSES as CLASS_NAMES } from '../../src/data/fashionMnist.js';
 import 'uplot/dist/uPlot.min.css';
 
 /** Class colours (the same in the surface and the points): blue, orange, green. */
@@ -211,20 +212,6 @@ export function fmt(x: number | null | undefined, digits = 4): string {
   const a = Math.abs(x);
   return a !== 0 && (a >= 1e5 || a < 1e-3) ? x.toExponential(2) : Number(x.toPrecision(digits)).toString();
 }
-
-/** Fashion-MNIST's class names, by label. */
-export const CLASS_NAMES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
 
 /** A confusion matrix as a table: rows the true class, columns the predicted one, shaded by row share. */
 export function Confusion(p: { matrix?: number[][] }) {

@@ -10,6 +10,7 @@ import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { RunConfig } from '../../src/cli/config.js';
 import type { Alarm } from '../../src/diagnostics/index.js';
+import { PALETTE } from '../../src/report/bins.js';
 import { Confusion, fmt, Histogram, LineChart, Mistakes, Surface } from './charts.js';
 import { Controls } from './controls.js';
 import { renderDot } from './graph.js';
@@ -189,18 +190,6 @@ function App() {
   const lossCurve = curve('Loss');
   const accCurve = curve('Accuracy');
   const gradNames = Object.keys(gradTrace.byName);
-  const palette = [
-    '#4c78a8',
-    '#f58518',
-    '#e45756',
-    '#72b7b2',
-    '#54a24b',
-    '#eeca3b',
-    '#b279a2',
-    '#ff9da6',
-    '#9d755d',
-    '#bab0ac',
-  ];
   const last = history[history.length - 1];
 
   return (
@@ -356,7 +345,7 @@ function App() {
               title="Gradient norm per weight matrix"
               xLabel="step"
               yLabel="‖∇W‖"
-              series={gradNames.map((n, i) => ({ label: n, color: palette[i % palette.length] }))}
+              series={gradNames.map((n, i) => ({ label: n, color: PALETTE[i % PALETTE.length] }))}
               data={[gradTrace.steps, ...gradNames.map((n) => gradTrace.byName[n])]}
               log
             />

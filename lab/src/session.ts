@@ -20,6 +20,7 @@ import type { Sequential } from '../../src/nn/layers/containers.js';
 import { clipGradNorm_ } from '../../src/optim/clip.js';
 import type { BaseOptions, Optimizer } from '../../src/optim/optimizer.js';
 import type { LRScheduler } from '../../src/optim/schedulers.js';
+import { binValues } from '../../src/report/bins.js';
 import { fromHost } from '../../src/tensor/create.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -66,29 +67,6 @@ export interface RunInfo {
   points?: { x: Float32Array; y: Float32Array; label: Int32Array; split: Uint8Array };
   batchesPerEpoch: number;
   epochs: number;
-}
-
-function hist(values: ArrayLike<number>, bins: number): { edges: number[]; counts: number[] } {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  if (lo > hi) return { edges: [], counts: [] };
-  if (lo === hi) {
-    lo -= 0.5;
-    hi += 0.5;
-  }
-  const w = (hi - lo) / bins;
-  const counts = new Array<number>(bins).fill(0);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isFinite(v)) counts[Math.min(bins - 1, Math.floor((v - lo) / w))]++;
-  }
-  return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * w), counts };
 }
 
 /** The samples of a loader's dataset in order (without drawing from its generator). */
@@ -295,7 +273,7 @@ export class Session {
       : [];
     const activations = Object.entries(this.diag.histograms).map(([layer, vals]) => {
       const st = sample?.layers[layer];
-      return { layer, ...hist(vals, 24), dead: st?.dead, saturated: st?.saturated };
+      return { layer, ...binValues(vals, 24), dead: st?.dead, saturated: st?.saturated };
     });
     // ‖w‖ and the zeros over every weight; the histogram over at most ~20,000 of them.
     const mats = this.model.namedParameters().filter(([name, p]) => p.ndim >= 2 && name.endsWith('weight'));
@@ -319,7 +297,7 @@ export class Session {
       loss: this.lastLoss,
       gradNorms,
       activations,
-      weights: { norm: Math.sqrt(sq), ...hist(ws, 40), zeros, total },
+      weights: { norm: Math.sqrt(sq), ...binValues(ws, 40), zeros, total },
     };
     if (this.images) Object.assign(snap, this.confusion());
     if (this.extent) {

@@ -17,6 +17,20 @@ let generation = 0;
 const post = (m: FromWorker, transfer: Transferable[] = []) =>
   (self as unknown as Worker).postMessage(m, transfer);
 
+/** The progress beat: where the run is, how fast it goes. */
+function beat(stepsPerSecond: number, playing: boolean) {
+  if (!session) return;
+  post({
+    type: 'progress',
+    step: session.step,
+    epoch: session.epoch,
+    stepsPerSecond,
+    running: playing,
+    finished: session.finished,
+    diverged: session.diverged,
+  });
+}
+
 function snapshot() {
   if (!session) return;
   post({ type: 'snapshot', snapshot: session.snapshot() });
@@ -61,15 +75,7 @@ async function loop(gen: number) {
       t0 = now;
       steps0 = session.step;
     }
-    post({
-      type: 'progress',
-      step: session.step,
-      epoch: session.epoch,
-      stepsPerSecond: rate,
-      running,
-      finished: session.finished,
-      diverged: session.diverged,
-    });
+    beat(rate, running);
     if (now - lastSnap > 120) {
       snapshot();
       lastSnap = now;
@@ -80,15 +86,7 @@ async function loop(gen: number) {
   if (points.length) post({ type: 'epochs', points });
   running = false;
   snapshot();
-  post({
-    type: 'progress',
-    step: session.step,
-    epoch: session.epoch,
-    stepsPerSecond: 0,
-    running: false,
-    finished: session.finished,
-    diverged: session.diverged,
-  });
+  beat(0, false);
 }
 
 /** Fashion-MNIST subsets fetched so far, by URL. */
@@ -129,7 +127,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       session = new Session(m.config, (alarm) => post({ type: 'alarm', alarm }), images);
       post({ type: 'ready', info: session.info });
       snapshot();
-      post({ type: 'progress', step: 0, epoch: 1, stepsPerSecond: 0, running: false, finished: false });
+      beat(0, false);
       if (playWhenReady) {
         playWhenReady = false;
         running = true;
@@ -151,15 +149,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       running = false;
       stepMany(m.steps);
       snapshot();
-      post({
-        type: 'progress',
-        step: session.step,
-        epoch: session.epoch,
-        stepsPerSecond: 0,
-        running: false,
-        finished: session.finished,
-        diverged: session.diverged,
-      });
+      beat(0, false);
     } else if (m.type === 'weights') {
       if (!session) return;
       const bytes = serializeSafetensors(session.stateDict(), { format: 'pt' });

@@ -32,17 +32,17 @@ const AxisSchema = z.union([
   z.object({ int: range }).strict(),
 ]);
 
-/** The metrics a sweep can rank by. */
-export const METRICS = [
+/** The last epoch's numbers a trial reports as metrics. */
+export const EPOCH_METRICS = [
   'testAccuracy',
   'testLoss',
   'valAccuracy',
   'valLoss',
   'trainAccuracy',
   'trainLoss',
-  'gap',
-  'weightNorm',
 ] as const;
+/** The metrics a sweep can rank by: the epoch's, the test − train loss gap and ‖w‖. */
+export const METRICS = [...EPOCH_METRICS, 'gap', 'weightNorm'] as const;
 export type MetricName = (typeof METRICS)[number];
 
 /** The sweep file's schema. */

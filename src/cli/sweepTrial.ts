@@ -15,7 +15,7 @@ import type { EpochRecord } from '../train/fit.js';
 import { trainCommand } from './commands/train.js';
 import type { RunConfig } from './config.js';
 import { CHECKPOINT_FILE } from './runDir.js';
-import type { MetricName } from './sweepSpec.js';
+import { EPOCH_METRICS, type MetricName } from './sweepSpec.js';
 
 /** What a worker is asked to run. */
 export interface TrialJob {
@@ -106,15 +106,7 @@ export async function runTrial(job: TrialJob, signal?: AbortSignal): Promise<Tri
   const last = r.history.epochs[r.history.epochs.length - 1];
   const metrics: TrialResult['metrics'] = {};
   if (last) {
-    for (const k of [
-      'testAccuracy',
-      'testLoss',
-      'valAccuracy',
-      'valLoss',
-      'trainAccuracy',
-      'trainLoss',
-    ] as const)
-      if (last[k] !== undefined) metrics[k] = last[k];
+    for (const k of EPOCH_METRICS) if (last[k] !== undefined) metrics[k] = last[k];
     if (last.testLoss !== undefined) metrics.gap = last.testLoss - last.trainLoss;
   }
   const model = join(runDir, 'model.safetensors');

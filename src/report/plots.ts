@@ -14,6 +14,9 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { type Bins, PALETTE } from './bins.js';
+
+export { type Bins, binValues, PALETTE } from './bins.js';
 
 /** One point of a line chart; `split` draws train/validation/test as solid/dotted/dashed lines. */
 export interface Point {
@@ -63,19 +66,7 @@ export interface LinePlotOptions {
 }
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-/** Tableau 10, the Vega default, listed so that colours follow `seriesOrder`, not sorting. */
-const PALETTE = [
-  '#4c78a8',
-  '#f58518',
-  '#e45756',
-  '#72b7b2',
-  '#54a24b',
-  '#eeca3b',
-  '#b279a2',
-  '#ff9da6',
-  '#9d755d',
-  '#bab0ac',
-];
+
 const SPLITS: Split[] = ['train', 'validation', 'test'];
 const DASHES = [
   [1, 0],
@@ -366,39 +357,6 @@ export function curvePlots(
       }),
     );
   return plots;
-}
-
-/** A histogram's bins: `edges` has one more entry than `counts`. */
-export interface Bins {
-  edges: number[];
-  counts: number[];
-}
-
-/** Bins of `values` over their own range (NaN/Inf left out); a constant sample gets one bin around it. */
-export function binValues(values: ArrayLike<number>, bins = 30): Bins {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  if (lo > hi) return { edges: [], counts: [] };
-  if (lo === hi) {
-    const w = lo === 0 ? 0.5 : Math.abs(lo) * 0.05;
-    lo -= w;
-    hi += w;
-    bins = 1;
-  }
-  const width = (hi - lo) / bins;
-  const counts = new Array<number>(bins).fill(0);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isFinite(v)) continue;
-    counts[Math.min(bins - 1, Math.floor((v - lo) / width))]++;
-  }
-  return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), counts };
 }
 
 /** Histograms, one small panel per series, each on its own x scale (a layer's range, not the widest). */
