@@ -55,6 +55,10 @@ describe('lab session', () => {
     expect(van.alarms.map((a) => a.kind)).toContain('vanishing');
     const exp = run(new Session(presetConfig('exploding')), 30);
     expect(exp.alarms.map((a) => a.kind)).toContain('exploding');
+    // It diverges within a few steps, and says where, as keel train does.
+    expect(exp.diverged).toBe(true);
+    expect(exp.step).toBeLessThan(10);
+    expect(exp.divergence?.diagnosis).toMatch(/the loss grew from .* to .*: the updates are too large/);
     const sym = run(new Session(presetConfig('symmetry')), 100);
     // The first layer's rows (one per hidden unit, over the 2 inputs) stay equal; the weights moved.
     const w = Array.from(sym.stateDict()['1.weight'].readSync() as Float32Array);

@@ -80,7 +80,7 @@ function App() {
     stepsPerSecond: number;
     running: boolean;
     finished: boolean;
-    diverged?: boolean;
+    diverged?: string;
   }>({ step: 0, epoch: 1, stepsPerSecond: 0, running: false, finished: false });
   const [pinned, setPinned] = useState<Pinned | null>(null);
   /** The worker has built the current configuration's run. */
@@ -260,7 +260,7 @@ function App() {
           loss <b id="loss">{fmt(snap?.loss)}</b> · {Math.round(progress.stepsPerSecond)} steps/s
           {eta !== null && playing ? ` · ${Math.ceil(eta)} s left` : ''}
           {progress.diverged ? (
-            <b class="diverged"> · diverged: the loss is {fmt(snap?.loss)} — see the alarms</b>
+            <b class="diverged"> · {progress.diverged}</b>
           ) : progress.finished ? (
             ' · done'
           ) : (

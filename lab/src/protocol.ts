@@ -25,8 +25,8 @@ export type FromWorker =
       stepsPerSecond: number;
       running: boolean;
       finished: boolean;
-      /** The loss turned NaN/Inf and training stopped. */
-      diverged?: boolean;
+      /** The loss turned NaN/Inf (or exploded) and training stopped: keel's diagnosis, in a sentence. */
+      diverged?: string;
     }
   | { type: 'epochs'; points: EpochPoint[] }
   | { type: 'snapshot'; snapshot: Snapshot }

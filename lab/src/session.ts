@@ -22,6 +22,7 @@ import type { BaseOptions, Optimizer } from '../../src/optim/optimizer.js';
 import type { LRScheduler } from '../../src/optim/schedulers.js';
 import { binValues } from '../../src/report/bins.js';
 import { fromHost } from '../../src/tensor/create.js';
+import { type Divergence, DivergenceWatch } from '../../src/train/divergence.js';
 import { Rng } from '../../src/util/random.js';
 
 /** One epoch's numbers. */
@@ -99,6 +100,7 @@ export class Session {
   /** The training samples in order, for evaluation (the training loader shuffles with its own generator). */
   private readonly trainEval: DataLoader;
   private readonly diag: Diagnostics;
+  private readonly watch: DivergenceWatch;
   private batches: Iterator<Tensor[]> | null = null;
   private batchInEpoch = 0;
   private epochLoss = 0;
@@ -121,6 +123,7 @@ export class Session {
     this.model = buildModel(config, this.data.inputs, this.data.classes, g);
     this.optimizer = buildOptimizer(config, this.model);
     this.scheduler = buildScheduler(config, this.optimizer, this.data.train.length);
+    this.watch = new DivergenceWatch(config.divergence);
     this.diag = new Diagnostics(this.model, {
       every: 10,
       onAlarm: (a) => {
@@ -194,9 +197,14 @@ export class Session {
     return this.epoch > this.config.epochs || this.diverged;
   }
 
-  /** The loss turned NaN/Inf: training stops there (the alarm says where to look). */
+  /** The loss turned NaN/Inf or exploded: training stopped there, before that step's update. */
   get diverged(): boolean {
-    return this.step > 0 && !Number.isFinite(this.lastLoss);
+    return this.watch.divergence !== null;
+  }
+
+  /** Where and why the run diverged — the op that first made NaN/Inf, found by replaying the step in anomaly mode — as keel train says it. */
+  get divergence(): Divergence | null {
+    return this.watch.divergence;
   }
 
   /** One optimizer step; returns the epoch's record when this step ended an epoch. */
@@ -219,6 +227,11 @@ export class Session {
     const loss = l.item();
     this.lastLoss = loss;
     this.diag.afterBackward(loss);
+    // As fit does: a NaN/Inf or exploded loss stops the run before its update, with the diagnosis.
+    const at = { epoch: this.epoch, step: this.step, batch: this.batchInEpoch + 1 };
+    const lossFn = (o: Tensor, t: Tensor) =>
+      crossEntropy(o, t, { labelSmoothing: this.config.labelSmoothing });
+    if (this.watch.check(loss, at, { model: this.model, x, y, loss: lossFn })) return null;
     if (this.config.clipGradNorm !== undefined)
       clipGradNorm_(this.model.parameters(), this.config.clipGradNorm);
     this.optimizer.step();
@@ -227,7 +240,6 @@ export class Session {
     this.epochLoss += loss * x.shape[0];
     this.epochSamples += x.shape[0];
     this.batchInEpoch++;
-    if (!Number.isFinite(loss)) return null;
     if (this.batchInEpoch < this.data.train.length) return null;
     // The epoch is over: evaluate.
     this.batches = null;

@@ -198,7 +198,7 @@ export const PRESETS: Preset[] = [
     name: 'Exploding gradients',
     text: [
       'ReLU in 8 hidden layers of 32 with weights from N(0, 1): each layer multiplies the signal by ~4.',
-      'The exploding-gradient alarm fires and the loss turns NaN within steps. Clipping the gradient norm at 1 keeps it finite; Kaiming init removes the cause.',
+      'The exploding-gradient alarm fires and within steps the loss explodes: training stops with keel’s diagnosis. Clipping the gradient norm at 1 keeps it going; Kaiming init removes the cause.',
     ],
     config: preset((c) => {
       c.model = {

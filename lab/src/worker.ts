@@ -3,6 +3,8 @@
  * playing it steps for ~25 ms at a time, then yields (messages — pause, a new configuration — are
  * handled between slices), sending a progress beat each slice and a snapshot at most every 120 ms.
  */
+
+import { divergenceSentence } from '../../src/cli/runEnd.js';
 import type { ImageSet } from '../../src/data/fashionMnist.js';
 import { unpackFashion, wireImageSets } from '../../src/data/labWire.js';
 import { serializeSafetensors } from '../../src/format/safetensors.js';
@@ -27,7 +29,7 @@ function beat(stepsPerSecond: number, playing: boolean) {
     stepsPerSecond,
     running: playing,
     finished: session.finished,
-    diverged: session.diverged,
+    diverged: session.divergence ? divergenceSentence(session.divergence) : undefined,
   });
 }
 
