@@ -74,14 +74,13 @@ function App() {
   const [history, setHistory] = useState<EpochPoint[]>([]);
   const [snap, setSnap] = useState<Snapshot | null>(null);
   const [alarms, setAlarms] = useState<Alarm[]>([]);
-  const [progress, setProgress] = useState<{
-    step: number;
-    epoch: number;
-    stepsPerSecond: number;
-    running: boolean;
-    finished: boolean;
-    diverged?: string;
-  }>({ step: 0, epoch: 1, stepsPerSecond: 0, running: false, finished: false });
+  const [progress, setProgress] = useState<Omit<Extract<FromWorker, { type: 'progress' }>, 'type'>>({
+    step: 0,
+    epoch: 1,
+    stepsPerSecond: 0,
+    running: false,
+    finished: false,
+  });
   const [pinned, setPinned] = useState<Pinned | null>(null);
   /** The worker has built the current configuration's run. */
   const [ready, setReady] = useState(false);

@@ -29,7 +29,7 @@ import { fromHost } from '../tensor/create.js';
 import { fit } from '../train/fit.js';
 import { Rng } from '../util/random.js';
 import { requireFashion } from './fashion.js';
-import { logitsOf } from './shiftSource.js';
+import { detectionLog, logitsOf, mean, sd } from './shiftSource.js';
 import { type Check, type Experiment, type ExperimentResult, fmt } from './types.js';
 
 /**
@@ -40,11 +40,6 @@ import { type Check, type Experiment, type ExperimentResult, fmt } from './types
  */
 const DOMAIN = { epochs: 20, lr: 0.001, weightDecay: 1, standardize: 'global' } as const;
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
-const sd = (xs: number[]) => {
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(xs.length - 1, 1));
-};
 const pm = (xs: number[], digits = 4) => `${fmt(mean(xs), digits)} ± ${fmt(sd(xs), 3)}`;
 
 /** Pearson correlation. */
@@ -242,7 +237,7 @@ export const covariateShift: Experiment = {
     const predictions = (pixels: Float32Array, idx: number[]) =>
       argmaxRows(logitsOf(model, fromHost(pixelRows(pixels, d, idx).data, [idx.length, d], 'float32')));
     const tests = ['label χ²', 'MMD', 'classifier'];
-    const detection: { draw: string; test: string; p: number }[] = [];
+    const detection = detectionLog(ctx, 'covariate-shift');
     for (const [kind, draws] of [
       ['none', nullDraws],
       ['brightness', powerDraws],
@@ -259,22 +254,9 @@ export const covariateShift: Experiment = {
           mmdTest(sRows, tRows, g, { permutations: 200 }),
           await classifierTest(sRows, tRows, g, { permutations: 500, classifier: DOMAIN }),
         ];
-        for (const t of results) {
-          detection.push({ draw: kind, test: t.test, p: t.pValue });
-          ctx.onMetrics({
-            experiment: 'covariate-shift',
-            part: 'detection',
-            draw: kind,
-            index: r,
-            test: t.test,
-            p: t.pValue,
-          });
-        }
+        detection.record(kind, r, results);
       }
-    const rate = (draw: string, test: string) => {
-      const ps = detection.filter((x) => x.draw === draw && x.test === test).map((x) => x.p);
-      return ps.filter((p) => p < 0.05).length / ps.length;
-    };
+    const rate = (draw: string, test: string) => detection.rate(draw, test);
     // Checks.
     const lossOf = (v: Variant) => rows.map((r) => r.loss[v]);
     const accOf = (v: Variant) => rows.map((r) => r.accuracy[v]);
@@ -337,10 +319,7 @@ export const covariateShift: Experiment = {
     }
     const pvalues = tests.map((t) => ({
       series: `${t}, no shift`,
-      bins: binValues(
-        detection.filter((x) => x.draw === 'none' && x.test === t).map((x) => x.p),
-        10,
-      ),
+      bins: binValues(detection.pValues('none', t), 10),
     }));
     const mESS = mean(rows.map((r) => r.ess));
     return {

@@ -14,7 +14,7 @@ import { adjustProbabilities, bbse, emLabelShift, type LabelShiftData, rlls } fr
 import { argmaxRows, selectRows, softmaxRows, toScores, totalVariation } from '../shift/matrix.js';
 import { Rng } from '../util/random.js';
 import { requireFashion } from './fashion.js';
-import { labelsOf, logitsOf, trainSourceModel } from './shiftSource.js';
+import { detectionLog, labelsOf, logitsOf, mean, sd, trainSourceModel } from './shiftSource.js';
 import { type Check, type Experiment, type ExperimentResult, fmt } from './types.js';
 
 /** A shift specification of the experiment. */
@@ -37,12 +37,6 @@ export function priorsFor(s: ShiftSpec, classes: number, seed: number, g: Rng): 
   if (s.kind === 'tweak-one') return tweakOnePriors(classes, seed % classes, s.rho);
   return new Array<number>(classes).fill(1 / classes);
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
-const sd = (xs: number[]) => {
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(xs.length - 1, 1));
-};
 
 const accuracy = (pred: Int32Array, y: Int32Array) => {
   let c = 0;
@@ -177,7 +171,7 @@ export const labelShift: Experiment = {
       `label-shift: shift tests on ${nullDraws} no-shift and ${powerDraws} shifted draws of ${detectN} vs ${detectN}`,
     );
     const tests = ['label χ²', 'MMD', 'classifier'];
-    const detection: { draw: string; test: string; p: number }[] = [];
+    const detection = detectionLog(ctx, 'label-shift');
     // The classifier test's features, read to the host once for every draw.
     const heldOutPixels = toScores('label-shift', src.heldOut.images, 1);
     const testPixels = toScores('label-shift', data.test.images, 1);
@@ -202,22 +196,9 @@ export const labelShift: Experiment = {
             permutations: 500,
           }),
         ];
-        for (const t of results) {
-          detection.push({ draw: kind, test: t.test, p: t.pValue });
-          ctx.onMetrics({
-            experiment: 'label-shift',
-            part: 'detection',
-            draw: kind,
-            index: r,
-            test: t.test,
-            p: t.pValue,
-          });
-        }
+        detection.record(kind, r, results);
       }
-    const rate = (draw: string, test: string) => {
-      const ps = detection.filter((d) => d.draw === draw && d.test === test).map((d) => d.p);
-      return ps.filter((p) => p < 0.05).length / ps.length;
-    };
+    const rate = (draw: string, test: string) => detection.rate(draw, test);
     // Checks.
     const tvAt = (m: string, size = biggest) => mean(meanTv(alpha1, size, m));
     const best = names.reduce((b, m) => (tvAt(m) < tvAt(b) ? m : b), names[0]);
@@ -270,10 +251,7 @@ export const labelShift: Experiment = {
     );
     const pvalues = tests.map((t) => ({
       series: `${t}, no shift`,
-      bins: binValues(
-        detection.filter((d) => d.draw === 'none' && d.test === t).map((d) => d.p),
-        10,
-      ),
+      bins: binValues(detection.pValues('none', t), 10),
     }));
     const errTable = shifts.map((s) => [
       shiftName(s),

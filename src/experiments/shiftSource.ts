@@ -12,6 +12,7 @@ import type { Module } from '../nn/module.js';
 import { indexSelect } from '../ops/indexing.js';
 import { narrow } from '../ops/shape.js';
 import { SGD } from '../optim/optimizers.js';
+import type { ShiftTestResult } from '../shift/detect.js';
 import { shuffled } from '../shift/generate.js';
 import type { Scores } from '../shift/matrix.js';
 import { fromHost } from '../tensor/create.js';
@@ -120,5 +121,36 @@ export async function trainSourceModel(
     trainSize: n - o.heldOut,
     epochs: o.epochs,
     heldOutAccuracy: last?.valAccuracy ?? Number.NaN,
+  };
+}
+
+/** Mean and sample standard deviation (the shift experiments' spread over seeds). */
+export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+export const sd = (xs: number[]) => {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(xs.length - 1, 1));
+};
+
+/**
+ * The p-values of repeated shift tests (draws under no shift and under a shift), streamed to the
+ * metrics as they come, with the rejection rate at α = 0.05 per draw kind and test.
+ */
+export function detectionLog(ctx: ExperimentContext, experiment: string) {
+  const rows: { draw: string; test: string; p: number }[] = [];
+  return {
+    record(draw: string, index: number, results: ShiftTestResult[]): void {
+      for (const t of results) {
+        rows.push({ draw, test: t.test, p: t.pValue });
+        ctx.onMetrics({ experiment, part: 'detection', draw, index, test: t.test, p: t.pValue });
+      }
+    },
+    pValues(draw: string, test: string): number[] {
+      return rows.filter((x) => x.draw === draw && x.test === test).map((x) => x.p);
+    },
+    /** Fraction of `draw`'s tests with p < 0.05. */
+    rate(draw: string, test: string): number {
+      const ps = this.pValues(draw, test);
+      return ps.filter((p) => p < 0.05).length / ps.length;
+    },
   };
 }
