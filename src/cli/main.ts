@@ -21,7 +21,7 @@ import { exportCommand } from './commands/export.js';
 import { graphCommand } from './commands/graph.js';
 import { labCommand } from './commands/lab.js';
 import { formatPredictions, predictCommand } from './commands/predict.js';
-import { shiftCommand, shiftResultJson } from './commands/shift.js';
+import { type ShiftCommandOptions, shiftCommand, shiftResultJson } from './commands/shift.js';
 import { sweepCommand } from './commands/sweep.js';
 import { loadConfig, trainCommand } from './commands/train.js';
 import { workerCommand } from './commands/worker.js';
@@ -317,18 +317,12 @@ whether or not a shift is found.
 ${DATA_HELP}`,
     )
     .action(
-      async (o: {
-        config?: string;
-        checkpoint?: string;
-        target: string;
-        targetLabels?: string;
-        shift?: string;
-        targetSize?: number;
-        targetSeed?: number;
-        retrain?: boolean;
-        name?: string;
-        json?: boolean;
-      }) => {
+      async (
+        o: Omit<ShiftCommandOptions, 'config' | 'out' | 'log' | 'tty' | 'signal'> & {
+          config?: string;
+          json?: boolean;
+        },
+      ) => {
         const r = await guarded((signal) =>
           shiftCommand({
             ...o,

@@ -83,24 +83,30 @@ export interface ShiftCommandResult {
   };
 }
 
-/** Row-major inputs and labels of a loader's batches (in the loader's order). */
-function hostRows(loader: DataLoader): { x: Float32Array; y: Int32Array; n: number; d: number } {
+/**
+ * Row-major inputs and labels of a loader's batches (in the loader's order); with `labelsOnly` the
+ * inputs are not copied to the host (x is empty).
+ */
+function hostRows(
+  loader: DataLoader,
+  labelsOnly = false,
+): { x: Float32Array; y: Int32Array; n: number; d: number } {
   const xs: Float32Array[] = [];
   const ys: Int32Array[] = [];
   let d = 0;
   for (const [x, y] of loader) {
-    d = x.shape[1];
-    xs.push(Float32Array.from(x.readSync() as ArrayLike<number>));
+    d = labelsOnly ? 0 : x.shape[1];
+    if (!labelsOnly) xs.push(Float32Array.from(x.readSync() as ArrayLike<number>));
     ys.push(Int32Array.from(y.readSync() as ArrayLike<number>));
   }
   const n = ys.reduce((a, b) => a + b.length, 0);
   const x = new Float32Array(n * d);
   const y = new Int32Array(n);
   let at = 0;
-  xs.forEach((part, i) => {
-    x.set(part, at * d);
-    y.set(ys[i], at);
-    at += ys[i].length;
+  ys.forEach((part, i) => {
+    if (!labelsOnly) x.set(xs[i], at * d);
+    y.set(part, at);
+    at += part.length;
   });
   return { x, y, n, d };
 }
@@ -161,7 +167,8 @@ export async function shiftCommand(o: ShiftCommandOptions): Promise<ShiftCommand
     fashion = await loadFashion({ download: config.data.download, limit: config.data.limit, log });
   const data = buildData(config, fashion);
   const g = new Rng(o.targetSeed ?? 0);
-  const trainRows = hostRows(data.train);
+  // The training inputs come to the host only to be re-weighted (--retrain); the priors need the labels.
+  const trainRows = hostRows(data.train, !o.retrain);
   const sourcePriors = frequencies(trainRows.y, classes);
   let held: { x: Float32Array; y: Int32Array };
   let testPool: { x: Float32Array; y: Int32Array } | null = null;
