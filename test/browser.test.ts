@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from './chromium.js';
+import { launchChromium } from './chromium.js';
+import { needs } from './requires.js';
 
-describe.runIf(hasChromium)('keel in headless Chromium', () => {
+describe.runIf(needs('Chromium', 'browser.test'))('keel in headless Chromium', () => {
   let server: Server;
   let url = '';
   beforeAll(async () => {

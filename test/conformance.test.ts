@@ -11,6 +11,10 @@ import { BINARY_OPS, UNARY_OPS } from '../src/backend/js/elementwise.js';
 import type { Backend, BinaryOp, Storage, TypedArray, UnaryOp, View } from '../src/backend/types.js';
 import * as k from '../src/index.js';
 import { availableBackends, backendByName, Rng, type Tensor, tensor } from '../src/index.js';
+import { needs } from './requires.js';
+
+// The native backend is checked where the system BLAS loads (and must load in CI).
+needs('OpenBLAS', 'conformance.test');
 
 /** A backend whose kernels return their results as host arrays (to compare them element by element). */
 type Hosted<R> = R extends Storage ? TypedArray : R extends [Storage, Storage] ? [TypedArray, TypedArray] : R;

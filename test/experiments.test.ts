@@ -7,8 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { EXPERIMENTS, type ExperimentResult } from '../src/experiments/index.js';
 import { findFashionMnist, readFashionMnist } from '../src/io/node/fashionMnist.js';
+import { needs } from './requires.js';
 
-const dir = findFashionMnist();
+const dir = needs('Fashion-MNIST', 'experiments.test') ? findFashionMnist() : null;
 const fashion = dir
   ? { train: readFashionMnist(dir, 'train', 10000), test: readFashionMnist(dir, 'test', 2000) }
   : null;

@@ -15,8 +15,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRESETS } from '../lab/src/state.js';
 import { findFashionMnist } from '../src/io/node/fashionMnist.js';
-import { hasChromium, launchChromium } from './chromium.js';
+import { launchChromium } from './chromium.js';
 import { keel, root } from './keel-process.js';
+import { needs } from './requires.js';
 
 /** Starts `keel lab --port 0` (optionally with another environment); resolves to its URL and process. */
 async function startLab(
@@ -47,7 +48,7 @@ async function startLab(
 
 const shots = join(root, 'test-results', 'lab');
 
-describe.runIf(hasChromium)('keel lab in headless Chromium', () => {
+describe.runIf(needs('Chromium', 'lab.test'))('keel lab in headless Chromium', () => {
   let browser: Browser;
   let lab: { url: string; child: ChildProcess };
   beforeAll(async () => {

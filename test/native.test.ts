@@ -16,6 +16,10 @@ import type { TypedArray } from '../src/backend/types.js';
 import * as k from '../src/index.js';
 import { data, nn, optim, Rng, train } from '../src/index.js';
 import { environmentInfo } from '../src/io/node/info.js';
+import { needs } from './requires.js';
+
+// Training on the real library runs where it loads (and must load in CI).
+needs('OpenBLAS', 'native.test');
 
 interface Call {
   ta: boolean;

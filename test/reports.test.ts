@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCommand } from '../src/cli/commands/demo.js';
 import { loadConfig, trainCommand } from '../src/cli/commands/train.js';
 import { RunAbortedError } from '../src/cli/runEnd.js';
-import { hasChromium, launchChromium } from './chromium.js';
+import { launchChromium } from './chromium.js';
+import { needs } from './requires.js';
 
 interface PlotFacts {
   title: string;
@@ -56,7 +57,7 @@ const inspect = `(() => {
   return out;
 })()`;
 
-describe.runIf(hasChromium)('reports, rendered in Chromium', () => {
+describe.runIf(needs('Chromium', 'reports.test'))('reports, rendered in Chromium', () => {
   const out = mkdtempSync(join(tmpdir(), 'keel-reports-'));
   const pages: string[] = [];
   let index = '';

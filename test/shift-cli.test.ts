@@ -13,9 +13,9 @@ import { shiftCommand } from '../src/cli/commands/shift.js';
 import { loadConfig, trainCommand } from '../src/cli/commands/train.js';
 import { parseDatasetTarget, parseShiftSpec } from '../src/cli/shiftTarget.js';
 import { moons } from '../src/data/synthetic.js';
-import { findFashionMnist } from '../src/io/node/fashionMnist.js';
 import { ValueError } from '../src/util/errors.js';
 import { idxBytes } from './helpers.js';
+import { needs } from './requires.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'keel-shift-'));
 const quiet = () => {};
@@ -153,7 +153,7 @@ describe('keel shift', () => {
     ).rejects.toThrow(/fashion-mnist has 784 inputs and 10 classes, the model 2 and 2/);
   }, 120_000);
 
-  it.skipIf(!findFashionMnist())(
+  it.runIf(needs('Fashion-MNIST', 'shift-cli.test'))(
     'Fashion-MNIST: a Dirichlet label shift is detected and its priors estimated (short run)',
     async () => {
       const out = tmp();

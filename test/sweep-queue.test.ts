@@ -18,13 +18,10 @@ import { trainCommand } from '../src/cli/commands/train.js';
 import { QUEUE_NAME } from '../src/cli/sweepRunners.js';
 import { parseSweep } from '../src/cli/sweepSpec.js';
 import { keel, type Run } from './keel-process.js';
+import { needs, REDIS_SERVER } from './requires.js';
 
-const REDIS = '/usr/bin/redis-server';
-const hasRedis = existsSync(REDIS);
-if (!hasRedis && process.env.KEEL_CI === '1')
-  throw new Error('CI must have redis-server (.ci/run installs Debian redis-server)');
-if (!hasRedis)
-  console.warn('sweep-queue.test: skipped — redis-server is not installed (apt-get install redis-server)');
+const REDIS = REDIS_SERVER;
+const hasRedis = needs('redis-server', 'sweep-queue.test');
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'keel-queue-'));
 

@@ -162,6 +162,14 @@ export async function shiftCommand(o: ShiftCommandOptions): Promise<ShiftCommand
   // 2. The data: the source's held-out split and, for data set targets, the pool.
   const known = RunConfigSchema.shape.data.unwrap().shape.dataset.unwrap().options as readonly string[];
   const dsTarget = parseDatasetTarget(o.target, config.data.dataset, known);
+  if (dsTarget && dsTarget.dataset !== config.data.dataset) {
+    // Before any data is loaded: a data set of another shape cannot be the target.
+    const shape = dataShape(otherConfig(config, dsTarget.dataset));
+    if (shape.inputs !== inputs || shape.classes !== classes)
+      throw new ValueError(
+        `--target ${o.target}: ${dsTarget.dataset} has ${shape.inputs} inputs and ${shape.classes} classes, the model ${inputs} and ${classes}`,
+      );
+  }
   let fashion: { train: ImageSet; test: ImageSet } | null = null;
   if (config.data.dataset === 'fashion-mnist' || dsTarget?.dataset === 'fashion-mnist')
     fashion = await loadFashion({ download: config.data.download, limit: config.data.limit, log });
@@ -201,13 +209,7 @@ export async function shiftCommand(o: ShiftCommandOptions): Promise<ShiftCommand
     else if (dsTarget.dataset === config.data.dataset)
       pool = hostRows(dsTarget.split === 'test' ? data.test : data.train);
     else {
-      const other = RunConfigSchema.parse({ ...config, data: { ...config.data, dataset: dsTarget.dataset } });
-      const shape = dataShape(other);
-      if (shape.inputs !== inputs || shape.classes !== classes)
-        throw new ValueError(
-          `--target ${o.target}: ${dsTarget.dataset} has ${shape.inputs} inputs and ${shape.classes} classes, the model ${inputs} and ${classes}`,
-        );
-      const od = buildData(other, fashion);
+      const od = buildData(otherConfig(config, dsTarget.dataset), fashion);
       pool = hostRows(dsTarget.split === 'test' ? od.test : od.train);
     }
     const size = Math.min(o.targetSize ?? 2000, pool.y.length);
@@ -493,3 +495,8 @@ function summarize(a: ShiftAnalysis, r: ShiftCommandResult['retrained']) {
 }
 
 export { summarize as shiftResultJson };
+
+/** The run's configuration with another data set (a target drawn from it). */
+function otherConfig(config: RunConfig, dataset: string): RunConfig {
+  return RunConfigSchema.parse({ ...config, data: { ...config.data, dataset } });
+}
