@@ -3,7 +3,9 @@
 // contiguous. The inner loop is SIMD when both inputs step by 1 or one of them is broadcast
 // (stride 0) along the row, scalar otherwise. Every op is the correctly rounded float32 result, so
 // each kernel matches the js backend bit for bit (JS computes in float64 and rounds once, which is
-// exact for + − × ÷ √). Op codes are shared with src/backend/wasm/kernels.ts.
+// exact for + − × ÷ √). Op codes are shared with src/backend/wasm/elementwise.ts.
+
+import { maskRange } from './philox';
 
 // Binary op codes.
 const ADD: i32 = 0;
@@ -197,38 +199,21 @@ export function unary(op: i32, x: usize, xrs: i32, xcs: i32, o: usize, rows: i32
 }
 
 /**
- * Inverted dropout of n contiguous floats with the mask stream of keel's `fillMaskLanes`: four
- * xoshiro128** generators, one per SIMD lane (state: 16 u32 at `lanes`, word w of lane j at 4w + j),
- * element i drawn by lane i mod 4. Dropped where the draw r < threshold (unsigned; `dropAll` when
- * p·2³² rounds up to 2³²): mask[i] = dropped ? 0 : scale and out[i] = x[i]·mask[i]. Works in whole
- * vectors: x, out and mask must have room for n rounded up to a multiple of 4.
+ * Inverted dropout of n contiguous floats with keel's counter-based masks (philox.ts; the spec is
+ * src/util/random.ts `fillDropoutMask`) under key (k0, k1), x[0] being element 16·b0 of the mask
+ * stream: mask[i] = (word < threshold (unsigned) or `dropAll`, when p·2³² rounds up to 2³²) ? 0 :
+ * scale, out[i] = x[i]·mask[i]. Writes exactly n elements.
  */
-export function dropout(x: usize, n: i32, threshold: u32, dropAll: bool, scale: f32, out: usize, mask: usize, lanes: usize): void {
-  let s0 = v128.load(lanes);
-  let s1 = v128.load(lanes, 16);
-  let s2 = v128.load(lanes, 32);
-  let s3 = v128.load(lanes, 48);
-  const t5 = i32x4.splat(5);
-  const t9 = i32x4.splat(9);
-  const thr = i32x4.splat(threshold);
-  const all = i32x4.splat(dropAll ? -1 : 0);
-  const keep = f32x4.splat(scale);
-  const zero = f32x4.splat(0);
-  for (let i = 0; i < n; i += 4) {
-    const m5 = i32x4.mul(s1, t5);
-    const r = i32x4.mul(v128.or(i32x4.shl(m5, 7), i32x4.shr_u(m5, 25)), t9);
-    const t = i32x4.shl(s1, 9);
-    s2 = v128.xor(s2, s0);
-    s3 = v128.xor(s3, s1);
-    s1 = v128.xor(s1, s2);
-    s0 = v128.xor(s0, s3);
-    s2 = v128.xor(s2, t);
-    s3 = v128.or(i32x4.shl(s3, 11), i32x4.shr_u(s3, 21));
-    const dropped = v128.or(i32x4.lt_u(r, thr), all);
-    const m = v128.bitselect(zero, keep, dropped);
+export function dropout(x: usize, n: i32, k0: u32, k1: u32, b0: u32, threshold: u32, dropAll: bool, scale: f32, out: usize, mask: usize): void {
+  maskRange(b0, n, k0, k1, threshold, dropAll, scale, mask);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
     const q = <usize>i << 2;
-    v128.store(mask + q, m);
-    v128.store(out + q, f32x4.mul(v128.load(x + q), m));
+    v128.store(out + q, f32x4.mul(v128.load(x + q), v128.load(mask + q)));
+  }
+  for (; i < n; i++) {
+    const q = <usize>i << 2;
+    store<f32>(out + q, load<f32>(x + q) * load<f32>(mask + q));
   }
 }
 

@@ -2,3 +2,4 @@
 // linear memory (and, in the shared builds, the worker threads' memory).
 export { fill32, gemmRows, gemmSmall, heapBase, packB, packedBFloats, rowsWorkspaceBytes } from './gemm';
 export { binary, dropout, sgd, unary } from './elementwise';
+export { optimizerStep } from './optimizer';

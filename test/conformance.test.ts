@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { hostArray } from '../src/backend/host.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/backend/js/elementwise.js';
+import { DecayMode, H, H_LENGTH, type OptimizerFamily, stateNames } from '../src/backend/optimizer.js';
 import type { Backend, BinaryOp, Storage, TypedArray, UnaryOp, View } from '../src/backend/types.js';
 import * as k from '../src/index.js';
 import { availableBackends, backendByName, Rng, type Tensor, tensor } from '../src/index.js';
@@ -174,6 +175,56 @@ describe.each(others)('backend %s conforms to js', (name) => {
     }
   });
 
+  it('the fused optimizer step: every family, flag and decay mode, with the same bits (tails, offsets)', () => {
+    const cases: [OptimizerFamily, Record<number, number>][] = [
+      ['sgd', {}],
+      ['sgd', { [H.momentum]: 0.9, [H.dampening]: 0.1, [H.first]: 1 }],
+      ['sgd', { [H.momentum]: 0.9, [H.dampening]: 0.1 }],
+      ['sgd', { [H.momentum]: 0.9, [H.nesterov]: 1 }],
+      ['adam', { [H.beta1]: 0.9, [H.beta2]: 0.999, [H.eps]: 1e-8, [H.bc1]: 0.271, [H.sqrtBc2]: 0.0547 }],
+      [
+        'adam',
+        { [H.beta1]: 0.8, [H.beta2]: 0.99, [H.eps]: 1e-6, [H.amsgrad]: 1, [H.bc1]: 0.5, [H.sqrtBc2]: 0.2 },
+      ],
+      ['rmsprop', { [H.alpha]: 0.99, [H.rmsEps]: 1e-8 }],
+      ['rmsprop', { [H.alpha]: 0.9, [H.rmsEps]: 1e-8, [H.centered]: 1, [H.rmsMomentum]: 0.5 }],
+      ['rmsprop', { [H.alpha]: 0.9, [H.rmsEps]: 1e-8, [H.rmsMomentum]: 0.5 }],
+      ['adagrad', { [H.adagradEps]: 1e-10, [H.lrDecayFactor]: 0.9 }],
+    ];
+    for (const [family, slots] of cases) {
+      for (const mode of Object.values(DecayMode)) {
+        for (const [n, off] of [
+          [5003, 0],
+          [4099, 5],
+          [37, 1],
+        ]) {
+          const h = new Float64Array(H_LENGTH);
+          h[H.lr] = 0.03;
+          h[H.decay] = 0.2;
+          h[H.decayMode] = mode;
+          for (const [slot, v] of Object.entries(slots)) h[Number(slot)] = v;
+          const names = stateNames(family, h);
+          const w0 = rnd([n + off + 3]);
+          const g0 = rnd([n]);
+          // State buffers hold non-negative values where a square root reads them.
+          const s0 = names.map(() => rnd([n]).abs());
+          const run = (b: typeof js) => {
+            const w = k.tensor(w0);
+            const st = s0.map((s) => k.tensor(s));
+            b.optimizerStep(family, k.narrow(w, 0, off, n), g0, st, h);
+            return [w.readSync(), ...st.map((s) => s.readSync())].map((a) => Array.from(a));
+          };
+          const label = `${family} ${JSON.stringify(slots)} mode ${mode} n ${n}`;
+          const [got, want] = [run(be), run(js)];
+          expect(got, label).toEqual(want);
+          // Elements outside the parameter's window are untouched.
+          if (off > 0) expect(got[0][off - 1], label).toBe(w0.readSync()[off - 1]);
+          expect(got[0][off + n], label).toBe(w0.readSync()[off + n]);
+        }
+      }
+    }
+  });
+
   it('softmax cross-entropy and its gradient (contiguous and transposed logits), exactly', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       const xc = rnd([6, 9], dtype);
@@ -224,11 +275,14 @@ describe.each(others)('backend %s conforms to js', (name) => {
     expect(Array.from(be.scatterAdd([2, 3], 1, idx, src, 'float32'))).toEqual(
       Array.from(js.scatterAdd([2, 3], 1, idx, src, 'float32')),
     );
-    const sel = new Int32Array([2, 0, 2]);
+    const sel = tensor([2, 0, 2], { dtype: 'int32' });
     expect(Array.from(be.indexSelect(x, 1, sel, 'float32'))).toEqual(
       Array.from(js.indexSelect(x, 1, sel, 'float32')),
     );
-    expect(Array.from(be.indexAdd([3, 4, 5], 1, sel, rnd([3, 3, 5]), 'float32')).length).toBe(60);
+    const added = rnd([3, 3, 5]);
+    expect(Array.from(be.indexAdd([3, 4, 5], 1, sel, added, 'float32'))).toEqual(
+      Array.from(js.indexAdd([3, 4, 5], 1, sel, added, 'float32')),
+    );
     const d1 = k.zeros([4, 5]);
     const d2 = k.zeros([4, 5]);
     be.copyInto(d1, k.transpose(rnd([5, 4])));

@@ -102,3 +102,23 @@ export function getBackend(): string {
 export function backendByName(name: string): Backend | null {
   return factories.has(name) ? instance(name) : null;
 }
+
+/** Receives the host steps run while a plan is being recorded (set by the compile layer's tracer). */
+let hostRecorder: ((fn: () => void) => void) | null = null;
+
+/**
+ * Runs `fn` — JS state that belongs to a computation, such as an optimizer's step count and the
+ * hyper-parameters its update kernel reads — now, and, while a compiled step is being traced,
+ * records it to run again at the same point of every replay (kernels alone would not advance it).
+ */
+export function hostOp(fn: () => void): void {
+  fn();
+  hostRecorder?.(fn);
+}
+
+/** @internal The tracer's hook: what `hostOp` records into (null: none). Returns the previous one. */
+export function setHostRecorder(r: ((fn: () => void) => void) | null): ((fn: () => void) => void) | null {
+  const prev = hostRecorder;
+  hostRecorder = r;
+  return prev;
+}

@@ -9,6 +9,7 @@
  * conformance suite.
  */
 import type { DType, TypedArray } from '../util/dtype.js';
+import type { OptimizerFamily } from './optimizer.js';
 
 export type { DType, TypedArray } from '../util/dtype.js';
 
@@ -38,10 +39,12 @@ export interface Storage {
   write(w: Window, values: ArrayLike<number>): void;
 }
 
-/** Where a kernel gets random bits: the generator hands out the state of a 4-lane mask stream. */
+/**
+ * Where a kernel gets random bits: a generator's next 32-bit draws (a dropout kernel takes two, the
+ * key of its Philox stream: util/random.ts `fillDropoutMask`).
+ */
 export interface RandomState {
-  /** 16 uint32 words, word w of lane j at 4w + j (see util/random.ts `fillMaskLanes`). */
-  maskLanes(): Uint32Array;
+  nextUint32(): number;
 }
 
 /** A strided window onto a storage. */
@@ -110,16 +113,17 @@ export interface Backend {
   gather(x: View, axis: number, index: View, outDtype: DType): Storage;
   /** zeros(outShape) then out[..., index[..., j, ...], ...] += src[..., j, ...] along `axis`. */
   scatterAdd(outShape: readonly number[], axis: number, index: View, src: View, outDtype: DType): Storage;
-  /** Selects the entries `index` along `axis`. */
-  indexSelect(x: View, axis: number, index: Int32Array, outDtype: DType): Storage;
-  /** zeros(outShape) then out[..., index[j], ...] += src[..., j, ...] along `axis`. */
-  indexAdd(outShape: readonly number[], axis: number, index: Int32Array, src: View, outDtype: DType): Storage;
+  /** Selects the entries `index` (a 1-D int32 view) along `axis`; out of range throws. */
+  indexSelect(x: View, axis: number, index: View, outDtype: DType): Storage;
+  /** zeros(outShape) then out[..., index[j], ...] += src[..., j, ...] along `axis` (index: 1-D int32). */
+  indexAdd(outShape: readonly number[], axis: number, index: View, src: View, outDtype: DType): Storage;
   /** Writes `src` (already broadcast to dst.shape) into the strided destination `dst`. */
   copyInto(dst: View, src: View): void;
   /**
    * Inverted dropout in one pass: mask[i] = (draw < p·2³² ? 0 : scale), out[i] = x[i]·mask[i], with
-   * the draws of `fillMaskLanes` from `rng.maskLanes()` (x in row-major order). Returns [out, mask],
-   * both contiguous in x's (float) dtype; every backend gives the same masks from the same seed.
+   * the draws of `fillDropoutMask` under the key k0 = rng.nextUint32(), k1 = rng.nextUint32() (x in
+   * row-major order). Returns [out, mask], both contiguous in x's (float) dtype; every backend gives
+   * the same masks from the same seed, and any range of elements can be drawn on its own.
    */
   dropout(x: View, p: number, scale: number, rng: RandomState): [Storage, Storage];
   /**
@@ -127,6 +131,12 @@ export interface Backend {
    * rounded once into y — the optimizer's update; every backend gives the same bits.
    */
   axpy(y: View, alpha: number, x: View): void;
+  /**
+   * One optimizer step on a parameter in place (backend/optimizer.ts is the spec): w, its state
+   * buffers (contiguous, w's shape and dtype, in the order `stateNames` gives) and the gradient g
+   * (any view of w's shape); `h` holds the step's hyper-parameters and is only read.
+   */
+  optimizerStep(family: OptimizerFamily, w: View, g: View, state: readonly View[], h: Float64Array): void;
   /** A storage holding `array`, which the caller hands over (host backends adopt it, a GPU backend uploads it). */
   fromHost(array: TypedArray): Storage;
   /**

@@ -10,7 +10,6 @@
 import { isGradEnabled } from '../autograd/mode.js';
 import { record } from '../autograd/node.js';
 import { backend } from '../backend/registry.js';
-import { fromHost } from '../tensor/create.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../util/errors.js';
@@ -58,13 +57,18 @@ export function softmaxCrossEntropy(
   let y: Tensor;
   if (reduction === 'none') y = fromKernel(lossData, [n], dtype);
   else {
-    // Σ in float64, then the mean's division, rounded once.
-    const losses = lossData.readSync({ shape: [n], strides: [1], offset: 0 });
-    let s = 0;
-    for (let i = 0; i < n; i++) s += losses[i];
-    const out = new (dtype === 'float64' ? Float64Array : Float32Array)(1);
-    out[0] = reduction === 'mean' ? s / Math.max(n, 1) : s;
-    y = fromHost(out, [], dtype);
+    // Σ in float64 on the backend, then the mean's division, rounded once into the loss dtype.
+    const be = backend();
+    const rows = { storage: lossData, shape: [n], strides: [1], offset: 0 };
+    const total = be.reduce('sum', rows, [0], 'float64');
+    const scalar = { storage: total, shape: [], strides: [], offset: 0 };
+    const count = {
+      storage: be.fromHost(Float64Array.of(reduction === 'mean' ? Math.max(n, 1) : 1)),
+      shape: [],
+      strides: [],
+      offset: 0,
+    };
+    y = fromKernel(be.binary('div', scalar, count, [], dtype), [], dtype);
   }
   const ctx: Ctx = { target, reduction };
   // The softmax is saved as a tensor, so graph memory accounting (graphStats) sees it.

@@ -60,9 +60,8 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   requireInt('indexSelect', 'index', index);
   if (index.ndim !== 1) throw new ShapeError(`indexSelect: index must be 1-D, got ${fmtShape(index.shape)}`);
   const a = normAxis('indexSelect', axis, x.ndim);
-  const idx = index.readSync() as Int32Array;
-  const shape = x.shape.map((d, i) => (i === a ? idx.length : d));
-  const y = fromKernel(backend().indexSelect(x, a, idx, x.dtype), shape, x.dtype);
+  const shape = x.shape.map((d, i) => (i === a ? index.shape[0] : d));
+  const y = fromKernel(backend().indexSelect(x, a, index, x.dtype), shape, x.dtype);
   // d indexSelect(x) = indexAdd of dy into zeros(shape(x))
   return record('indexSelect', y, [x], [index], { axis: a, shape: x.shape }, (g, [index], c) => [
     indexAddInto(c.shape, c.axis, index, g),
@@ -73,14 +72,14 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
 export function indexAddInto(shape: readonly number[], axis: number, index: Tensor, src: Tensor): Tensor {
   requireInt('indexAdd', 'index', index);
   const a = normAxis('indexAdd', axis, shape.length);
-  const idx = index.readSync() as Int32Array;
-  const expected = shape.map((d, i) => (i === a ? idx.length : d));
+  if (index.ndim !== 1) throw new ShapeError(`indexAdd: index must be 1-D, got ${fmtShape(index.shape)}`);
+  const expected = shape.map((d, i) => (i === a ? index.shape[0] : d));
   if (src.ndim !== shape.length || src.shape.some((d, i) => d !== expected[i])) {
     throw new ShapeError(
       `indexAdd: src of shape ${fmtShape(src.shape)} does not match ${fmtShape(expected)}`,
     );
   }
-  const y = fromKernel(backend().indexAdd(shape, a, idx, src, src.dtype), shape, src.dtype);
+  const y = fromKernel(backend().indexAdd(shape, a, index, src, src.dtype), shape, src.dtype);
   // d indexAdd(src) = indexSelect(dy)
   return record('indexAdd', y, [src], [index], a, (g, [index], axis) => [indexSelect(g, axis, index)]);
 }

@@ -1,16 +1,15 @@
 /**
- * The optimizer: typed parameter groups with per-group hyper-parameters, per-parameter state, and
- * one gradient transformation (transforms.ts) over the whole parameter list whose updates are added
- * to the weights in place. The built-in optimizers (optimizers.ts) are such transformations with
- * PyTorch's defaults; `ChainOptimizer` runs any chain a user writes. Validates at the boundary with
- * messages naming the value. Works on tensors only (never imports nn), so it tests without modules.
+ * The optimizer base: typed parameter groups with per-group hyper-parameters, validated at the
+ * boundary with messages naming the value, and per-parameter state. `step()` hands the parameters
+ * that have a gradient to the subclass's update: the built-in optimizers run one fused backend
+ * kernel per parameter (fused.ts), `ChainOptimizer` runs a chain of gradient transformations on the
+ * host (chainOptimizer.ts). Works on tensors only (never imports nn), so it tests without modules.
  */
 
-import { backend } from '../backend/registry.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
-import type { DecayOptions, GradientTransform, ParamContext, ParamState } from './transforms.js';
+import type { DecayOptions } from './transforms.js';
 
 /** Options every optimizer has: the learning rate and weight decay. */
 export interface BaseOptions extends DecayOptions {
@@ -29,16 +28,29 @@ export interface ParamGroup<O> {
   initialLr: number;
 }
 
+/** One parameter's saved state: its step count and named buffers, as plain numbers (JSON-safe). */
+export interface SavedParamState {
+  step: number;
+  buffers: Record<string, number[]>;
+}
+
 /** Serializable optimizer state (JSON-safe). */
 export interface OptimizerState<O> {
   groups: { name: string; paramCount: number; options: O; initialLr: number }[];
-  state: Record<number, { step: number; buffers: Record<string, number[]> }>;
+  state: Record<number, SavedParamState>;
+}
+
+/** A parameter that has a gradient at this step, with its group and position in the parameter list. */
+export interface LiveParam<O> {
+  readonly p: Tensor;
+  readonly group: ParamGroup<O>;
+  readonly index: number;
 }
 
 /** Thrown for misuse of an optimizer (a parameter in two groups, a non-leaf parameter, ...). */
 export class OptimizerError extends KeelError {}
 
-/** Checks `value ≥ min` (and finite), with a message naming the option. */
+/** Checks `value ≥ 0` (and finite), with a message naming the option. */
 export function checkNonNegative(op: string, name: string, value: number): void {
   if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
     throw new ValueError(`${op}: ${name} must be ≥ 0, got ${value}`);
@@ -61,18 +73,15 @@ function isGroupList<O>(
 /** Base class of optimizers. */
 export abstract class Optimizer<O extends BaseOptions> {
   readonly groups: ParamGroup<O>[] = [];
-  private readonly state = new Map<Tensor, ParamState>();
 
   /**
    * @param params a list of tensors (one group) or a list of groups
    * @param defaults options for groups that do not set them
-   * @param transform the update rule, over every parameter with a gradient
    */
   constructor(
     readonly name: string,
     params: readonly Tensor[] | readonly GroupSpec<O>[],
     readonly defaults: O,
-    readonly transform: GradientTransform,
   ) {
     if (params.length === 0) throw new OptimizerError(`${name}: got an empty parameter list`);
     const specs: GroupSpec<O>[] = isGroupList(params) ? [...params] : [{ params } as GroupSpec<O>];
@@ -81,6 +90,15 @@ export abstract class Optimizer<O extends BaseOptions> {
 
   /** Optimizer-specific checks of a group's options. */
   protected validate(_o: O): void {}
+
+  /** Applies one update to each parameter of `live` (those with a gradient). */
+  protected abstract update(live: readonly LiveParam<O>[]): void;
+
+  /** Parameter `p`'s state as numbers, or undefined before its first step. */
+  protected abstract saveState(p: Tensor): SavedParamState | undefined;
+
+  /** Restores `p`'s state from `saveState`'s numbers (already checked to fit `p`), or clears it. */
+  protected abstract loadState(p: Tensor, s: SavedParamState | undefined): void;
 
   /** Adds a group; a tensor may belong to only one group. */
   addParamGroup(spec: GroupSpec<O>): void {
@@ -131,68 +149,17 @@ export abstract class Optimizer<O extends BaseOptions> {
     for (const g of this.groups) g.options.lr = value;
   }
 
-  /**
-   * Applies one update to every parameter that has a gradient. When, for every such parameter,
-   * the transformation is u ← k·u with its group's options (plain SGD: k = −lr), each parameter is
-   * updated by one in-place kernel, w ← w + k·g, straight from the gradient; otherwise the updates
-   * are computed in float64 from host copies of the gradients, added by a kernel (w ← w + u), and
-   * the transformation's after-step runs (the proximal L1 step).
-   */
+  /** Applies one update to every parameter that has a gradient. */
   step(): void {
-    const live: { p: Tensor; g: ParamGroup<O>; s: ParamState; index: number }[] = [];
+    const live: LiveParam<O>[] = [];
     let index = 0;
-    for (const g of this.groups) {
-      for (const p of g.params) {
-        if (p.grad) {
-          let s = this.state.get(p);
-          if (!s) {
-            s = { step: 0, buffers: {} };
-            this.state.set(p, s);
-          }
-          s.step++;
-          live.push({ p, g, s, index });
-        }
+    for (const group of this.groups) {
+      for (const p of group.params) {
+        if (p.grad) live.push({ p, group, index });
         index++;
       }
     }
-    if (!live.length) return;
-    const scales = live.map(
-      ({ g }) => this.transform.scale?.(g.options as unknown as ParamContext['options']) ?? null,
-    );
-    if (scales.every((k) => k !== null)) {
-      for (const [i, { p }] of live.entries()) backend().axpy(p, scales[i] as number, p.grad as Tensor);
-      return;
-    }
-    const contexts = (): ParamContext[] =>
-      live.map(({ p, g, s, index }) => {
-        let w: ArrayLike<number> | null = null;
-        return {
-          weights: () => (w ??= p.readSync()),
-          state: s,
-          options: g.options as unknown as ParamContext['options'],
-          group: g.name,
-          index,
-          shape: p.shape,
-        };
-      });
-    // The update vectors are scratch state reused across steps (no allocation per step).
-    const updates = live.map(({ p, s }) => {
-      let u = s.scratch;
-      if (!u || u.length !== p.size) u = s.scratch = new Float64Array(p.size);
-      u.set((p.grad as Tensor).readSync());
-      return u;
-    });
-    this.transform.update(updates, contexts());
-    live.forEach(({ p }, i) => {
-      backend().axpy(p, 1, {
-        storage: backend().fromHost(updates[i]),
-        shape: p.shape,
-        strides: p.strides,
-        offset: 0,
-      });
-    });
-    // After the step, with the new weights.
-    this.transform.afterApply?.(contexts(), (i, values) => live[i].p.storage.write(live[i].p, values));
+    if (live.length) this.update(live);
   }
 
   /** Clears the gradients of all parameters. */
@@ -200,9 +167,9 @@ export abstract class Optimizer<O extends BaseOptions> {
     for (const g of this.groups) for (const p of g.params) p.grad = null;
   }
 
-  /** The state of parameter `p` (undefined before its first step). */
-  stateOf(p: Tensor): Readonly<ParamState> | undefined {
-    return this.state.get(p);
+  /** The step count and buffers of parameter `p`, as numbers (undefined before its first step). */
+  stateOf(p: Tensor): SavedParamState | undefined {
+    return this.saveState(p);
   }
 
   /** A JSON-safe snapshot of hyper-parameters and per-parameter state (parameters by position). */
@@ -211,12 +178,8 @@ export abstract class Optimizer<O extends BaseOptions> {
     let i = 0;
     for (const g of this.groups) {
       for (const p of g.params) {
-        const s = this.state.get(p);
-        if (s) {
-          const buffers: Record<string, number[]> = {};
-          for (const [k, v] of Object.entries(s.buffers)) buffers[k] = Array.from(v);
-          state[i] = { step: s.step, buffers };
-        }
+        const s = this.saveState(p);
+        if (s) state[i] = s;
         i++;
       }
     }
@@ -245,26 +208,25 @@ export abstract class Optimizer<O extends BaseOptions> {
         );
       }
     });
-    this.state.clear();
     let i = 0;
-    sd.groups.forEach((g, gi) => {
-      const group = this.groups[gi];
-      group.options = { ...g.options };
-      group.initialLr = g.initialLr;
+    for (const group of this.groups) {
       for (const p of group.params) {
         const s = sd.state[i++];
-        if (!s) continue;
-        const buffers: Record<string, Float64Array> = {};
-        for (const [k, v] of Object.entries(s.buffers)) {
+        for (const [k, v] of Object.entries(s?.buffers ?? {})) {
           if (v.length !== p.size) {
             throw new OptimizerError(
               `${this.name}.loadStateDict: buffer '${k}' has ${v.length} values for a parameter of ${p.size}`,
             );
           }
-          buffers[k] = Float64Array.from(v);
         }
-        this.state.set(p, { step: s.step, buffers });
       }
+    }
+    i = 0;
+    sd.groups.forEach((g, gi) => {
+      const group = this.groups[gi];
+      group.options = { ...g.options };
+      group.initialLr = g.initialLr;
+      for (const p of group.params) this.loadState(p, sd.state[i++]);
     });
   }
 }

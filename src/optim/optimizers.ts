@@ -1,29 +1,17 @@
 /**
- * The optimizers: each one gradient transformation (transforms.ts) with PyTorch's semantics and
- * defaults, its hyper-parameters read from the parameter groups (so groups may differ and schedulers
- * change `lr`). `weightDecay` means: coupled L2 (grad += λw) in SGD, Adam, RMSprop and Adagrad;
- * decoupled (w ← w − lr·λ·w) in AdamW. `penalty: 'l1'` swaps in λ·sign(w), and `proximal: true`
- * replaces it by a soft-threshold step after the update that produces exact zeros. `ChainOptimizer`
- * runs a chain of your own.
+ * The built-in optimizers, each one fused backend update per parameter (fused.ts) with PyTorch's
+ * semantics and defaults, their hyper-parameters read from the parameter groups at every step (so
+ * groups may differ and schedulers change `lr`, momentum and betas). `weightDecay` means: coupled L2
+ * (grad += λw) in SGD, Adam, RMSprop and Adagrad; decoupled (w ← w − lr·λ·w) in AdamW.
+ * `penalty: 'l1'` swaps in λ·sign(w), and `proximal: true` replaces it by a soft-threshold step after
+ * the update that produces exact zeros. `ChainOptimizer` (chainOptimizer.ts) runs a chain of your own.
  */
+import { H } from '../backend/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
-import { type BaseOptions, checkNonNegative, checkUnit, type GroupSpec, Optimizer } from './optimizer.js';
-import {
-  type AdagradOptions,
-  type AdamOptions,
-  addDecayedWeights,
-  chain,
-  type GradientTransform,
-  type MomentumOptions,
-  proximalL1,
-  type RmsOptions,
-  scaleByAdagrad,
-  scaleByAdam,
-  scaleByLearningRate,
-  scaleByRms,
-  traceMomentum,
-} from './transforms.js';
+import { FusedOptimizer, fillDecay } from './fused.js';
+import { type BaseOptions, checkNonNegative, checkUnit, type GroupSpec } from './optimizer.js';
+import type { AdagradOptions, AdamOptions, MomentumOptions, RmsOptions } from './transforms.js';
 
 const decayDefaults = { weightDecay: 0, penalty: 'l2', proximal: false } as const;
 type Params<O> = readonly Tensor[] | readonly GroupSpec<O>[];
@@ -32,14 +20,9 @@ type Params<O> = readonly Tensor[] | readonly GroupSpec<O>[];
 export interface SGDOptions extends BaseOptions, MomentumOptions {}
 
 /** Stochastic gradient descent with momentum, dampening, Nesterov and coupled weight decay (PyTorch SGD). */
-export class SGD extends Optimizer<SGDOptions> {
+export class SGD extends FusedOptimizer<SGDOptions> {
   constructor(params: Params<SGDOptions>, opts: Partial<SGDOptions> & { lr: number }) {
-    super(
-      'SGD',
-      params,
-      { ...decayDefaults, momentum: 0, dampening: 0, nesterov: false, ...opts },
-      chain(addDecayedWeights(), traceMomentum(), scaleByLearningRate(), proximalL1()),
-    );
+    super('SGD', params, { ...decayDefaults, momentum: 0, dampening: 0, nesterov: false, ...opts }, 'sgd');
   }
   protected override validate(o: SGDOptions): void {
     checkNonNegative('SGD', 'momentum', o.momentum);
@@ -49,6 +32,13 @@ export class SGD extends Optimizer<SGDOptions> {
         `SGD: nesterov needs momentum > 0 and dampening = 0, got momentum=${o.momentum}, dampening=${o.dampening}`,
       );
     }
+  }
+  protected fill(h: Float64Array, o: SGDOptions, _t: number, momentumStarted: boolean): void {
+    fillDecay(h, o, 'coupled');
+    h[H.momentum] = o.momentum;
+    h[H.dampening] = o.dampening;
+    h[H.nesterov] = o.nesterov ? 1 : 0;
+    h[H.first] = momentumStarted ? 0 : 1;
   }
 }
 
@@ -63,35 +53,49 @@ function validateAdam(name: string, o: AdamFamilyOptions): void {
   checkNonNegative(name, 'eps', o.eps);
 }
 
+/** Adam's slots: betas, ε, AMSGrad and the bias corrections of step t. */
+function fillAdam(h: Float64Array, o: AdamFamilyOptions, t: number): void {
+  const [b1, b2] = o.betas;
+  h[H.beta1] = b1;
+  h[H.beta2] = b2;
+  h[H.eps] = o.eps;
+  h[H.amsgrad] = o.amsgrad ? 1 : 0;
+  h[H.bc1] = 1 - b1 ** t;
+  h[H.sqrtBc2] = Math.sqrt(1 - b2 ** t);
+}
+
 const adamDefaults = { betas: [0.9, 0.999] as [number, number], eps: 1e-8, amsgrad: false };
 
 /** Adam with coupled L2 weight decay (grad += λw before the moments), as PyTorch's Adam. */
-export class Adam extends Optimizer<AdamFamilyOptions> {
+export class Adam extends FusedOptimizer<AdamFamilyOptions> {
   constructor(params: Params<AdamFamilyOptions>, opts: Partial<AdamFamilyOptions> = {}) {
-    super(
-      'Adam',
-      params,
-      { lr: 1e-3, ...decayDefaults, ...adamDefaults, ...opts },
-      chain(addDecayedWeights(), scaleByAdam(), scaleByLearningRate(), proximalL1()),
-    );
+    super('Adam', params, { lr: 1e-3, ...decayDefaults, ...adamDefaults, ...opts }, 'adam');
   }
   protected override validate(o: AdamFamilyOptions): void {
     validateAdam('Adam', o);
   }
+  protected fill(h: Float64Array, o: AdamFamilyOptions, t: number): void {
+    fillDecay(h, o, 'coupled');
+    fillAdam(h, o, t);
+  }
 }
 
 /** AdamW: Adam with decoupled weight decay w ← w − lr·λ·w (default λ = 0.01, as PyTorch). */
-export class AdamW extends Optimizer<AdamFamilyOptions> {
+export class AdamW extends FusedOptimizer<AdamFamilyOptions> {
   constructor(params: Params<AdamFamilyOptions>, opts: Partial<AdamFamilyOptions> = {}) {
     super(
       'AdamW',
       params,
       { lr: 1e-3, ...decayDefaults, weightDecay: 0.01, ...adamDefaults, ...opts },
-      chain(scaleByAdam(), addDecayedWeights(), scaleByLearningRate(), proximalL1()),
+      'adam',
     );
   }
   protected override validate(o: AdamFamilyOptions): void {
     validateAdam('AdamW', o);
+  }
+  protected fill(h: Float64Array, o: AdamFamilyOptions, t: number): void {
+    fillDecay(h, o, 'decoupled');
+    fillAdam(h, o, t);
   }
 }
 
@@ -99,13 +103,13 @@ export class AdamW extends Optimizer<AdamFamilyOptions> {
 export interface RMSpropOptions extends BaseOptions, RmsOptions {}
 
 /** RMSprop (PyTorch's definition: α = 0.99, ε = 1e-8, optional centering and momentum). */
-export class RMSprop extends Optimizer<RMSpropOptions> {
+export class RMSprop extends FusedOptimizer<RMSpropOptions> {
   constructor(params: Params<RMSpropOptions>, opts: Partial<RMSpropOptions> = {}) {
     super(
       'RMSprop',
       params,
       { lr: 1e-2, ...decayDefaults, alpha: 0.99, eps: 1e-8, centered: false, momentum: 0, ...opts },
-      chain(addDecayedWeights(), scaleByRms(), scaleByLearningRate(), proximalL1()),
+      'rmsprop',
     );
   }
   protected override validate(o: RMSpropOptions): void {
@@ -113,19 +117,26 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     checkNonNegative('RMSprop', 'eps', o.eps);
     checkNonNegative('RMSprop', 'momentum', o.momentum);
   }
+  protected fill(h: Float64Array, o: RMSpropOptions): void {
+    fillDecay(h, o, 'coupled');
+    h[H.alpha] = o.alpha;
+    h[H.rmsEps] = o.eps;
+    h[H.centered] = o.centered ? 1 : 0;
+    h[H.rmsMomentum] = o.momentum;
+  }
 }
 
 /** Options of Adagrad. */
 export interface AdagradOptimizerOptions extends BaseOptions, AdagradOptions {}
 
 /** Adagrad (PyTorch's definition, with lrDecay and an initial accumulator value). */
-export class Adagrad extends Optimizer<AdagradOptimizerOptions> {
+export class Adagrad extends FusedOptimizer<AdagradOptimizerOptions> {
   constructor(params: Params<AdagradOptimizerOptions>, opts: Partial<AdagradOptimizerOptions> = {}) {
     super(
       'Adagrad',
       params,
       { lr: 1e-2, ...decayDefaults, lrDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, ...opts },
-      chain(addDecayedWeights(), scaleByAdagrad(), scaleByLearningRate(), proximalL1()),
+      'adagrad',
     );
   }
   protected override validate(o: AdagradOptimizerOptions): void {
@@ -133,19 +144,12 @@ export class Adagrad extends Optimizer<AdagradOptimizerOptions> {
     checkNonNegative('Adagrad', 'initialAccumulatorValue', o.initialAccumulatorValue);
     checkNonNegative('Adagrad', 'eps', o.eps);
   }
-}
-
-/**
- * An optimizer running a transformation of your own, e.g.
- * `new ChainOptimizer(params, chain(clipByGlobalNorm(1), scaleByAdam(), addDecayedWeights({ weightDecay: 0.01 }), scaleByLearningRate()), { lr: 1e-3 })`.
- * Options (`lr`, …) are the groups' defaults; transforms read those they were not given.
- */
-export class ChainOptimizer extends Optimizer<BaseOptions> {
-  constructor(
-    params: Params<BaseOptions>,
-    transform: GradientTransform,
-    opts: Partial<BaseOptions> & Record<string, unknown> = {},
-  ) {
-    super(`ChainOptimizer(${transform.name})`, params, { lr: 1e-3, ...decayDefaults, ...opts }, transform);
+  protected fill(h: Float64Array, o: AdagradOptimizerOptions, t: number): void {
+    fillDecay(h, o, 'coupled');
+    h[H.adagradEps] = o.eps;
+    h[H.lrDecayFactor] = 1 / (1 + (t - 1) * o.lrDecay);
+  }
+  protected override initialValue(_buffer: string, o: AdagradOptimizerOptions): number {
+    return o.initialAccumulatorValue;
   }
 }

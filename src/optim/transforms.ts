@@ -6,7 +6,9 @@
  *   Adam  = chain(addDecayedWeights, scaleByAdam, scaleByLearningRate)     coupled L2 (PyTorch Adam)
  *   AdamW = chain(scaleByAdam, addDecayedWeights, scaleByLearningRate)     decoupled (PyTorch AdamW)
  * The updates start as the gradients and are then added to the weights: w ← w + u; a transform may
- * also act after that (`afterApply`: the proximal L1 step). Arithmetic is in float64 on host copies.
+ * also act after that (`afterApply`: the proximal L1 step). Arithmetic is in float64 on host copies
+ * (`ChainOptimizer`); the built-in optimizers run the same updates as one fused kernel per parameter
+ * (fused.ts), and these transforms are their readable definition, tested equal in float64.
  *
  * Hyper-parameters given to a transform are fixed; those left out are read, at every step, from the
  * options of the parameter's group — what per-group settings and learning-rate schedulers change.
@@ -14,14 +16,23 @@
  */
 import { ValueError } from '../util/errors.js';
 
+/**
+ * The hyper-parameters a group may carry, each typed: what the transforms read when they were not
+ * given a value.
+ */
+export type GroupOptions = Readonly<
+  { lr: number } & Partial<DecayOptions & MomentumOptions & AdamOptions & RmsOptions & AdagradOptions>
+>;
+
 /** What a transformation sees of one parameter. */
 export interface ParamContext {
   /** The parameter's values, row-major (a host copy, read on first call). */
   weights(): ArrayLike<number>;
   /** Its state: named float64 buffers (saved by the optimizer's stateDict) and the step count. */
   state: ParamState;
-  /** The options of its group (lr, weightDecay, …); `name` is the group's name. */
-  options: Readonly<Record<string, unknown>> & { lr: number };
+  /** The options of its group (lr, weightDecay, …). */
+  options: GroupOptions;
+  /** The group's name. */
   group: string;
   /** Its position in the optimizer's parameter list, and its shape. */
   index: number;
@@ -45,7 +56,7 @@ export interface GradientTransform {
    * With these group options, is this transformation u ← k·u for every element? Then k (1 when it
    * does nothing), else null — so an optimizer can run a plain chain as one in-place kernel.
    */
-  scale?(options: ParamContext['options']): number | null;
+  scale?(options: GroupOptions): number | null;
   /** Runs after the updates were added to the weights; may rewrite the weights of `params`. */
   afterApply?(
     params: readonly ParamContext[],
@@ -54,7 +65,7 @@ export interface GradientTransform {
 }
 
 /** A fixed value, or the option `key` of the parameter's group. */
-function hp(given: number | undefined, p: ParamContext, key: string): number {
+function hp(given: number | undefined, p: ParamContext, key: 'lr' | 'weightDecay'): number {
   if (given !== undefined) return given;
   const v = p.options[key];
   if (typeof v !== 'number')
@@ -172,12 +183,12 @@ export interface DecayOptions {
 
 /** u += λ·w (L2) or λ·sign(w) (L1, unless proximal). Its position in a chain decides coupled vs decoupled. */
 export function addDecayedWeights(opts: Partial<DecayOptions> = {}): GradientTransform {
-  const settings = (p: ParamContext['options']) => ({
-    lambda: opts.weightDecay ?? (p.weightDecay as number | undefined) ?? 0,
-    penalty: opts.penalty ?? (p.penalty as DecayOptions['penalty'] | undefined) ?? 'l2',
-    proximal: opts.proximal ?? (p.proximal as boolean | undefined) ?? false,
+  const settings = (p: GroupOptions) => ({
+    lambda: opts.weightDecay ?? p.weightDecay ?? 0,
+    penalty: opts.penalty ?? p.penalty ?? 'l2',
+    proximal: opts.proximal ?? p.proximal ?? false,
   });
-  const noop = (o: ParamContext['options']) => {
+  const noop = (o: GroupOptions) => {
     const s = settings(o);
     return s.lambda === 0 || (s.penalty === 'l1' && s.proximal);
   };
@@ -203,14 +214,14 @@ export interface MomentumOptions {
 
 /** PyTorch's SGD momentum: b ← μb + (1−τ)u (b = u on the first step); u ← b, or u + μb with Nesterov. */
 export function traceMomentum(opts: Partial<MomentumOptions> = {}): GradientTransform {
-  const mu = (o: ParamContext['options']) => opts.momentum ?? (o.momentum as number | undefined) ?? 0;
+  const mu = (o: GroupOptions) => opts.momentum ?? o.momentum ?? 0;
   return perParam(
     'traceMomentum',
     (u, p) => {
       const m = mu(p.options);
       if (m === 0) return;
-      const damp = opts.dampening ?? (p.options.dampening as number | undefined) ?? 0;
-      const nesterov = opts.nesterov ?? (p.options.nesterov as boolean | undefined) ?? false;
+      const damp = opts.dampening ?? p.options.dampening ?? 0;
+      const nesterov = opts.nesterov ?? p.options.nesterov ?? false;
       const [b, fresh] = buffer(p.state, 'momentumBuffer', u.length);
       const keep = 1 - damp;
       for (let i = 0; i < u.length; i++) {
@@ -232,9 +243,9 @@ export interface AdamOptions {
 /** Adam's direction m̂/(√v̂ + ε) with bias correction (and AMSGrad's running max of v). */
 export function scaleByAdam(opts: Partial<AdamOptions> = {}): GradientTransform {
   return perParam('scaleByAdam', (u, p) => {
-    const [b1, b2] = opts.betas ?? (p.options.betas as [number, number] | undefined) ?? [0.9, 0.999];
-    const eps = opts.eps ?? (p.options.eps as number | undefined) ?? 1e-8;
-    const amsgrad = opts.amsgrad ?? (p.options.amsgrad as boolean | undefined) ?? false;
+    const [b1, b2] = opts.betas ?? p.options.betas ?? [0.9, 0.999];
+    const eps = opts.eps ?? p.options.eps ?? 1e-8;
+    const amsgrad = opts.amsgrad ?? p.options.amsgrad ?? false;
     const s = p.state;
     const [m] = buffer(s, 'expAvg', u.length);
     const [v] = buffer(s, 'expAvgSq', u.length);
@@ -244,7 +255,7 @@ export function scaleByAdam(opts: Partial<AdamOptions> = {}): GradientTransform 
     for (let i = 0; i < u.length; i++) {
       const g = u[i];
       m[i] = b1 * m[i] + (1 - b1) * g;
-      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      v[i] = b2 * v[i] + (1 - b2) * (g * g);
       let vv = v[i];
       if (vmax) {
         if (vv > vmax[i]) vmax[i] = vv;
@@ -266,17 +277,17 @@ export interface RmsOptions {
 /** RMSprop (PyTorch): v ← αv + (1−α)g²; u ← g/(√(v − ḡ²) + ε) if centered; with momentum b ← μb + u. */
 export function scaleByRms(opts: Partial<RmsOptions> = {}): GradientTransform {
   return perParam('scaleByRms', (u, p) => {
-    const a = opts.alpha ?? (p.options.alpha as number | undefined) ?? 0.99;
-    const eps = opts.eps ?? (p.options.eps as number | undefined) ?? 1e-8;
-    const centered = opts.centered ?? (p.options.centered as boolean | undefined) ?? false;
-    const momentum = opts.momentum ?? (p.options.momentum as number | undefined) ?? 0;
+    const a = opts.alpha ?? p.options.alpha ?? 0.99;
+    const eps = opts.eps ?? p.options.eps ?? 1e-8;
+    const centered = opts.centered ?? p.options.centered ?? false;
+    const momentum = opts.momentum ?? p.options.momentum ?? 0;
     const s = p.state;
     const [v] = buffer(s, 'squareAvg', u.length);
     const ga = centered ? buffer(s, 'gradAvg', u.length)[0] : null;
     const mb = momentum > 0 ? buffer(s, 'momentumBuffer', u.length)[0] : null;
     for (let i = 0; i < u.length; i++) {
       const g = u[i];
-      v[i] = a * v[i] + (1 - a) * g * g;
+      v[i] = a * v[i] + (1 - a) * (g * g);
       let avg: number;
       if (ga) {
         ga[i] = a * ga[i] + (1 - a) * g;
@@ -300,10 +311,9 @@ export interface AdagradOptions {
 /** Adagrad (PyTorch): Σ ← Σ + g²; u ← g/(√Σ + ε) / (1 + (t−1)·lrDecay). */
 export function scaleByAdagrad(opts: Partial<AdagradOptions> = {}): GradientTransform {
   return perParam('scaleByAdagrad', (u, p) => {
-    const init =
-      opts.initialAccumulatorValue ?? (p.options.initialAccumulatorValue as number | undefined) ?? 0;
-    const eps = opts.eps ?? (p.options.eps as number | undefined) ?? 1e-10;
-    const lrDecay = opts.lrDecay ?? (p.options.lrDecay as number | undefined) ?? 0;
+    const init = opts.initialAccumulatorValue ?? p.options.initialAccumulatorValue ?? 0;
+    const eps = opts.eps ?? p.options.eps ?? 1e-10;
+    const lrDecay = opts.lrDecay ?? p.options.lrDecay ?? 0;
     const [acc] = buffer(p.state, 'sum', u.length, init);
     const decay = 1 / (1 + (p.state.step - 1) * lrDecay);
     for (let i = 0; i < u.length; i++) {
@@ -348,9 +358,9 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransform {
  * values through the options it reads: weightDecay, lr).
  */
 export function proximalL1(opts: { weightDecay?: number; lr?: number } = {}): GradientTransform {
-  const active = (o: ParamContext['options']) =>
+  const active = (o: GroupOptions) =>
     (opts.weightDecay !== undefined || (o.penalty === 'l1' && o.proximal === true)) &&
-    (opts.weightDecay ?? (o.weightDecay as number | undefined) ?? 0) > 0;
+    (opts.weightDecay ?? o.weightDecay ?? 0) > 0;
   return {
     name: 'proximalL1',
     update() {},
@@ -358,7 +368,7 @@ export function proximalL1(opts: { weightDecay?: number; lr?: number } = {}): Gr
     afterApply(params, write) {
       params.forEach((p, i) => {
         if (!active(p.options)) return;
-        const t = hp(opts.lr, p, 'lr') * (opts.weightDecay ?? (p.options.weightDecay as number));
+        const t = hp(opts.lr, p, 'lr') * hp(opts.weightDecay, p, 'weightDecay');
         const w = Float64Array.from(p.weights());
         softThreshold(w, t);
         write(i, w);

@@ -108,25 +108,13 @@ export class Rng {
   }
 
   /**
-   * The state of a 4-lane mask stream (16 uint32 words: word w of lane j at index 4w + j), drawn
-   * from this generator (16 draws). See `fillMaskLanes`.
-   */
-  maskLanes(): Uint32Array {
-    const lanes = new Uint32Array(16);
-    for (let j = 0; j < 4; j++) {
-      for (let w = 0; w < 4; w++) lanes[4 * w + j] = this.nextUint32();
-      if ((lanes[j] | lanes[4 + j] | lanes[8 + j] | lanes[12 + j]) === 0) lanes[j] = 1;
-    }
-    return lanes;
-  }
-
-  /**
-   * Fills `out` with `drop` with probability `p` and `keep` otherwise — the masks of dropout. The
-   * draws come from four interleaved xoshiro128** lanes seeded by this generator (`maskLanes`),
-   * element i from lane i mod 4, so SIMD kernels produce the same mask (fillMaskLanes is the spec).
+   * Fills `out` with `drop` with probability `p` and `keep` otherwise — the masks of dropout — from
+   * a Philox key of two draws of this generator (`fillDropoutMask` is the spec every backend follows).
    */
   fillMask(out: Float32Array | Float64Array, p: number, keep: number, drop: number): void {
-    fillMaskLanes(this.maskLanes(), out, p, keep, drop);
+    const k0 = this.nextUint32();
+    const k1 = this.nextUint32();
+    fillDropoutMask(k0, k1, out, p, keep, drop);
   }
 
   /** Fills `out` with uniform draws in [low, high). */
@@ -141,13 +129,75 @@ export class Rng {
   }
 }
 
+const PHILOX_M0 = 0xd2511f53;
+const PHILOX_M1 = 0xcd9e8d57;
+const PHILOX_W0 = 0x9e3779b9;
+const PHILOX_W1 = 0xbb67ae85;
+
+/** The high 32 bits of the 64-bit product of two uint32s (exact: 16-bit halves). */
+function mulhi32(a: number, b: number): number {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const m1 = a1 * b0 + ((a0 * b0) >>> 16);
+  const m2 = a0 * b1 + (m1 & 0xffff);
+  return (a1 * b1 + Math.floor(m1 / 65536) + Math.floor(m2 / 65536)) >>> 0;
+}
+
 /**
- * The mask stream of dropout: lane j (state words lanes[j], lanes[4 + j], lanes[8 + j],
- * lanes[12 + j]) is a xoshiro128** generator; element i takes the next 32-bit draw r of lane
- * i mod 4 and becomes `drop` when r < p·2³² (resolution 2⁻³²), else `keep`. `lanes` is not modified.
+ * Philox4x32-10 (Salmon, Moraes, Dror, Shaw: "Parallel random numbers: as easy as 1, 2, 3", SC'11;
+ * the Random123 generator that cuRAND and PyTorch's CUDA dropout use): ten rounds of a Feistel-like
+ * network of 32×32→64-bit products over the counter (c0, c1, c2, c3) under the key (k0, k1), writing
+ * four uint32 words to out[at..at+3]. A pure function of counter and key — any part of a stream can
+ * be computed alone, by any thread or GPU invocation. Checked against Random123's known answers.
  */
-export function fillMaskLanes(
-  lanes: Uint32Array,
+export function philox4x32(
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  k0: number,
+  k1: number,
+  out: Uint32Array,
+  at = 0,
+): void {
+  let x0 = c0 >>> 0;
+  let x1 = c1 >>> 0;
+  let x2 = c2 >>> 0;
+  let x3 = c3 >>> 0;
+  let key0 = k0 >>> 0;
+  let key1 = k1 >>> 0;
+  for (let r = 0; r < 10; r++) {
+    if (r > 0) {
+      key0 = (key0 + PHILOX_W0) >>> 0;
+      key1 = (key1 + PHILOX_W1) >>> 0;
+    }
+    const hi0 = mulhi32(PHILOX_M0, x0);
+    const lo0 = Math.imul(PHILOX_M0, x0) >>> 0;
+    const hi1 = mulhi32(PHILOX_M1, x2);
+    const lo1 = Math.imul(PHILOX_M1, x2) >>> 0;
+    x0 = (hi1 ^ x1 ^ key0) >>> 0;
+    x1 = lo1;
+    x2 = (hi0 ^ x3 ^ key1) >>> 0;
+    x3 = lo0;
+  }
+  out[at] = x0;
+  out[at + 1] = x1;
+  out[at + 2] = x2;
+  out[at + 3] = x3;
+}
+
+/**
+ * The dropout mask spec, followed bit for bit by every backend: element i takes word ⌊i/4⌋ mod 4 of
+ * Philox4x32-10 at counter (4·⌊i/16⌋ + i mod 4, 0, 0, 0) under the key (k0, k1) — four counters side
+ * by side, so a 4-lane SIMD kernel stores each output word as four consecutive elements — and
+ * becomes `drop` when that word r < p·2³² (resolution 2⁻³²), else `keep`. Any range of elements can
+ * be computed on its own (threads, GPU invocations); the key is two draws of the layer's generator.
+ */
+export function fillDropoutMask(
+  k0: number,
+  k1: number,
   out: Float32Array | Float64Array,
   p: number,
   keep: number,
@@ -155,22 +205,12 @@ export function fillMaskLanes(
 ): void {
   const threshold = p * TWO_POW_32;
   const n = out.length;
-  for (let j = 0; j < 4; j++) {
-    let s0 = lanes[j];
-    let s1 = lanes[4 + j];
-    let s2 = lanes[8 + j];
-    let s3 = lanes[12 + j];
-    for (let i = j; i < n; i += 4) {
-      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      out[i] = r < threshold ? drop : keep;
-    }
+  const words = new Uint32Array(16);
+  for (let b = 0; b < n; b += 16) {
+    for (let j = 0; j < 4; j++) philox4x32((b >>> 2) + j, 0, 0, 0, k0, k1, words, 4 * j);
+    // words[4j + w] is word w of counter j: element b + 4w + j.
+    const end = Math.min(16, n - b);
+    for (let e = 0; e < end; e++) out[b + e] = words[4 * (e & 3) + (e >>> 2)] < threshold ? drop : keep;
   }
 }
 

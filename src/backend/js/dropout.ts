@@ -1,9 +1,9 @@
 /**
- * The js backend's inverted-dropout kernel: the mask from the random stream (one 32-bit draw per
- * element, row-major), then out = x·mask. Two passes over plain arrays; the wasm backend fuses them
- * into one and must give the same mask from the same stream.
+ * The js backend's inverted-dropout kernel: the mask from the counter-based stream (one 32-bit
+ * Philox word per element, row-major; util/random.ts `fillDropoutMask`), then out = x·mask. Two
+ * passes over plain arrays; the wasm backend fuses them into one and gives the same mask.
  */
-import { fillMaskLanes } from '../../util/random.js';
+import { fillDropoutMask } from '../../util/random.js';
 import { sizeOf } from '../../util/shape.js';
 import type { HostView as View } from '../host.js';
 import { allocate } from '../host.js';
@@ -14,7 +14,9 @@ export function dropout(x: View, p: number, scale: number, rng: RandomState): [T
   const dtype = x.data instanceof Float64Array ? 'float64' : 'float32';
   const n = sizeOf(x.shape);
   const mask = allocate(dtype, n, false) as Float32Array | Float64Array;
-  fillMaskLanes(rng.maskLanes(), mask, p, scale, 0);
+  const k0 = rng.nextUint32();
+  const k1 = rng.nextUint32();
+  fillDropoutMask(k0, k1, mask, p, scale, 0);
   const out = allocate(dtype, n, false);
   const xd = x.data;
   let o = 0;

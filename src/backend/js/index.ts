@@ -12,6 +12,7 @@ import { dropout } from './dropout.js';
 import { binary, copyInto, unary, where } from './elementwise.js';
 import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
+import { optimizerStep } from './optimizer.js';
 import { argReduce, reduce } from './reduce.js';
 
 const opt = (v: View | undefined): HostView | undefined => (v ? hv(v) : undefined);
@@ -26,14 +27,15 @@ export const jsBackend: Backend = {
   matmul: (a, b, shape, dt, bias) => wrap(matmul(hv(a), hv(b), shape, dt, opt(bias))),
   gather: (x, axis, index, dt) => wrap(gather(hv(x), axis, hv(index), dt)),
   scatterAdd: (shape, axis, index, src, dt) => wrap(scatterAdd(shape, axis, hv(index), hv(src), dt)),
-  indexSelect: (x, axis, index, dt) => wrap(indexSelect(hv(x), axis, index, dt)),
-  indexAdd: (shape, axis, index, src, dt) => wrap(indexAdd(shape, axis, index, hv(src), dt)),
+  indexSelect: (x, axis, index, dt) => wrap(indexSelect(hv(x), axis, hv(index), dt)),
+  indexAdd: (shape, axis, index, src, dt) => wrap(indexAdd(shape, axis, hv(index), hv(src), dt)),
   copyInto: (dst, src) => copyInto(hv(dst), hv(src)),
   dropout: (x, p, scale, rng) => {
     const [out, mask] = dropout(hv(x), p, scale, rng);
     return [wrap(out), wrap(mask)];
   },
   axpy: (y, alpha, x) => axpy(hv(y), alpha, hv(x)),
+  optimizerStep: (family, w, g, state, h) => optimizerStep(family, hv(w), hv(g), state.map(hv), h),
   fromHost: (array) => wrap(array),
   softmaxCrossEntropy: (x, t, dt) => {
     const [loss, probs] = softmaxCrossEntropy(hv(x), hv(t), dt);

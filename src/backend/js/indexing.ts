@@ -74,7 +74,16 @@ function without<T>(xs: readonly T[], axis: number): T[] {
   return xs.filter((_, i) => i !== axis);
 }
 
-export function indexSelect(x: View, axis: number, index: Int32Array, outDtype: DType): TypedArray {
+/** The positions of a 1-D int32 index view, in order. */
+function positions(index: View): { at: (j: number) => number; length: number } {
+  const d = index.data;
+  const o = index.offset;
+  const s = index.strides[0] ?? 0;
+  return { at: (j) => d[o + j * s], length: index.shape[0] ?? 1 };
+}
+
+export function indexSelect(x: View, axis: number, indexView: View, outDtype: DType): TypedArray {
+  const index = positions(indexView);
   const outShape = x.shape.map((d, i) => (i === axis ? index.length : d));
   const out = allocate(outDtype, sizeOf(outShape), false);
   const os = contiguousStrides(outShape);
@@ -89,7 +98,7 @@ export function indexSelect(x: View, axis: number, index: Int32Array, outDtype: 
     isRowMajor(x) &&
     x.data.constructor === out.constructor;
   for (let j = 0; j < index.length; j++) {
-    const k = index[j];
+    const k = index.at(j);
     if (k < 0 || k >= size) badIndex('indexSelect', k, axis, size);
     if (rowsContiguous) {
       const start = x.offset + k * rowSize;
@@ -107,15 +116,16 @@ export function indexSelect(x: View, axis: number, index: Int32Array, outDtype: 
 export function indexAdd(
   outShape: readonly number[],
   axis: number,
-  index: Int32Array,
+  indexView: View,
   src: View,
   outDtype: DType,
 ): TypedArray {
+  const index = positions(indexView);
   const { out, os, size } = accumulator(outShape, axis, outDtype);
   const shape = without(outShape, axis);
   const sd = src.data;
   for (let j = 0; j < index.length; j++) {
-    const k = index[j];
+    const k = index.at(j);
     if (k < 0 || k >= size) badIndex('indexAdd', k, axis, size);
     forEachRun(
       shape,

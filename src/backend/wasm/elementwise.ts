@@ -9,6 +9,7 @@
 import { sizeOf } from '../../util/shape.js';
 import { allocate, type HostView as View } from '../host.js';
 import { collapse, runKind } from '../js/iter.js';
+import type { OptimizerFamily } from '../optimizer.js';
 import type { BinaryOp, DType, RandomState, TypedArray, UnaryOp } from '../types.js';
 import { type Arena, align } from './arena.js';
 import type { KernelExports } from './module.js';
@@ -24,6 +25,8 @@ const BINARY: Partial<Record<BinaryOp, number>> = {
   reluGrad: 6,
 };
 const UNARY: Partial<Record<UnaryOp, number>> = { copy: 0, neg: 1, abs: 2, sqrt: 3, relu: 4 };
+/** Family codes of assembly/optimizer.ts. */
+const FAMILY: Record<OptimizerFamily, number> = { sgd: 0, adam: 1, rmsprop: 2, adagrad: 3 };
 
 /** Updates of fewer elements run in the js loop (copying in and out costs more). */
 const AXPY_MIN_SIZE = 4096;
@@ -114,17 +117,16 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     const n = sizeOf(x.shape);
     // The kernel reads x contiguously: only contiguous views qualify.
     if (n < MIN_SIZE || runKind(x, x.shape) !== 1) return null;
-    const padded = (n + 3) & ~3;
-    const plane = arena.start;
-    const px = plane + 64;
-    const pout = align(px + padded * 4);
-    const pmask = align(pout + padded * 4);
-    const f = arena.ensure(pmask + padded * 4);
+    const k0 = rng.nextUint32();
+    const k1 = rng.nextUint32();
+    const px = arena.start;
+    const pout = align(px + n * 4);
+    const pmask = align(pout + n * 4);
+    const f = arena.ensure(pmask + n * 4);
     f.set(x.data.subarray(x.offset, x.offset + n), px >> 2);
-    new Uint32Array(f.buffer, plane, 16).set(rng.maskLanes());
     // r < p·2³² for an integer r ⟺ r < ⌈p·2³²⌉; at 2³² every draw is dropped.
     const t = Math.ceil(p * 4294967296);
-    ex.dropout(px, n, t >= 4294967296 ? 0 : t, t >= 4294967296 ? 1 : 0, scale, pout, pmask, plane);
+    ex.dropout(px, n, k0, k1, 0, t >= 4294967296 ? 0 : t, t >= 4294967296 ? 1 : 0, scale, pout, pmask);
     return [copyOut(f, pout, n), copyOut(f, pmask, n)];
   }
 
@@ -144,5 +146,35 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     return true;
   }
 
-  return { unary, binary, dropout, axpy };
+  /**
+   * One fused optimizer step on contiguous float32 operands: w, g and the state are copied in,
+   * updated, and w and the state copied back (false for what the kernel does not take).
+   */
+  function optimizerStep(
+    family: OptimizerFamily,
+    w: View,
+    g: View,
+    state: readonly View[],
+    h: Float64Array,
+  ): boolean {
+    const n = sizeOf(w.shape);
+    if (!f32(w.data) || !f32(g.data) || !state.every((v) => f32(v.data)) || n < AXPY_MIN_SIZE) return false;
+    if (runKind(g, w.shape) !== 1) return false;
+    const ph = align(arena.start);
+    const pw = align(ph + 8 * h.length);
+    const pg = align(pw + n * 4);
+    const ps = state.map((_, k) => align(pg + n * 4 * (k + 1)));
+    const f = arena.ensure(align(pg + n * 4 * (state.length + 1)));
+    new Float64Array(f.buffer, ph, h.length).set(h);
+    const views = [w, ...state].map((v) => v.data.subarray(v.offset, v.offset + n) as Float32Array);
+    f.set(views[0], pw >> 2);
+    f.set(g.data.subarray(g.offset, g.offset + n), pg >> 2);
+    for (let k = 0; k < state.length; k++) f.set(views[k + 1], ps[k] >> 2);
+    ex.optimizerStep(FAMILY[family], pw, pg, ps[0] ?? 0, ps[1] ?? 0, ps[2] ?? 0, n, ph);
+    views[0].set(f.subarray(pw >> 2, (pw >> 2) + n));
+    for (let k = 0; k < state.length; k++) views[k + 1].set(f.subarray(ps[k] >> 2, (ps[k] >> 2) + n));
+    return true;
+  }
+
+  return { unary, binary, dropout, axpy, optimizerStep };
 }

@@ -87,6 +87,10 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
     axpy: (y, alpha, x) => {
       if (!ew.axpy(hv(y), alpha, hv(x))) jsBackend.axpy(y, alpha, x);
     },
+    optimizerStep: (family, w, g, state, h) => {
+      if (!ew.optimizerStep(family, hv(w), hv(g), state.map(hv), h))
+        jsBackend.optimizerStep(family, w, g, state, h);
+    },
     gemm,
   };
 }

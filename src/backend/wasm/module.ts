@@ -57,15 +57,27 @@ export interface KernelExports {
   ): void;
   unary(op: number, x: number, xrs: number, xcs: number, o: number, rows: number, cols: number): void;
   sgd(w: number, g: number, n: number, lr: number): void;
+  optimizerStep(
+    family: number,
+    w: number,
+    g: number,
+    s0: number,
+    s1: number,
+    s2: number,
+    n: number,
+    h: number,
+  ): void;
   dropout(
     x: number,
     n: number,
+    k0: number,
+    k1: number,
+    b0: number,
     threshold: number,
     dropAll: number,
     scale: number,
     out: number,
     mask: number,
-    lanes: number,
   ): void;
 }
 

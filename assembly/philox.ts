@@ -1,0 +1,100 @@
+// Philox4x32-10 in SIMD128, four counters per vector: keel's dropout masks (src/util/random.ts
+// `fillDropoutMask` is the spec, and the js reference). Element i of a mask takes word ⌊i/4⌋ mod 4 of
+// counter 4·⌊i/16⌋ + i mod 4, so the counters of block b give its 16 elements as four vectors in
+// order: word w holds elements 16b + 4w … 16b + 4w + 3. Two blocks are computed side by side: a
+// round is a chain of dependent products, and interleaving two chains hides their latency.
+
+const M0: u32 = 0xd2511f53;
+const M1: u32 = 0xcd9e8d57;
+const W0: u32 = 0x9e3779b9;
+const W1: u32 = 0xbb67ae85;
+
+/** The high 32 bits of x·m per lane (unsigned), from the two 64-bit half products. */
+// @ts-ignore: decorator
+@inline
+function mulhi(x: v128, m: v128): v128 {
+  return v128.shuffle<i32>(i64x2.extmul_low_i32x4_u(x, m), i64x2.extmul_high_i32x4_u(x, m), 1, 3, 5, 7);
+}
+
+/** Mask values of one word vector: 0 where the word < threshold (or dropAll), else keep. */
+// @ts-ignore: decorator
+@inline
+function maskOf(x: v128, thr: v128, all: v128, keep: v128): v128 {
+  return v128.bitselect(f32x4.splat(0), keep, v128.or(i32x4.lt_u(x, thr), all));
+}
+
+/** Stores the first `count` (≤ 0 … ≥ 4) lanes of v at dst. */
+// @ts-ignore: decorator
+@inline
+function storeSome(dst: usize, v: v128, count: i32): void {
+  if (count >= 4) {
+    v128.store(dst, v);
+    return;
+  }
+  if (count > 0) v128.store32_lane(dst, v, 0);
+  if (count > 1) v128.store32_lane(dst, v, 1, 4);
+  if (count > 2) v128.store32_lane(dst, v, 2, 8);
+}
+
+/** Stores a block's four mask vectors (its first `count` elements) at dst. */
+// @ts-ignore: decorator
+@inline
+function storeBlock(dst: usize, v0: v128, v1: v128, v2: v128, v3: v128, count: i32): void {
+  storeSome(dst, v0, count);
+  storeSome(dst + 16, v1, count - 4);
+  storeSome(dst + 32, v2, count - 8);
+  storeSome(dst + 48, v3, count - 12);
+}
+
+/**
+ * Dropout mask values of `count` elements starting at element 16·b of the stream under key
+ * (k0, k1), written as floats at `dst`: `keep` where the word is ≥ threshold (unsigned) and not
+ * `dropAll`, else 0.
+ */
+export function maskRange(b: u32, count: i32, k0: u32, k1: u32, threshold: u32, dropAll: bool, keep: f32, dst: usize): void {
+  const m0 = i32x4.splat(M0);
+  const m1 = i32x4.splat(M1);
+  const w0 = i32x4.splat(W0);
+  const w1 = i32x4.splat(W1);
+  const thr = i32x4.splat(threshold);
+  const all = i32x4.splat(dropAll ? -1 : 0);
+  const kv = f32x4.splat(keep);
+  const lane = v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
+  for (let e = 0; e < count; e += 32, b += 2) {
+    // Blocks b and b + 1.
+    let x0 = i32x4.add(i32x4.splat(b << 2), lane);
+    let y0 = i32x4.add(i32x4.splat((b + 1) << 2), lane);
+    let x1 = i32x4.splat(0);
+    let x2 = i32x4.splat(0);
+    let x3 = i32x4.splat(0);
+    let y1 = x1;
+    let y2 = x1;
+    let y3 = x1;
+    let key0 = i32x4.splat(k0);
+    let key1 = i32x4.splat(k1);
+    for (let r = 0; r < 10; r++) {
+      const hx0 = mulhi(x0, m0);
+      const hy0 = mulhi(y0, m0);
+      const lx0 = i32x4.mul(x0, m0);
+      const ly0 = i32x4.mul(y0, m0);
+      const hx1 = mulhi(x2, m1);
+      const hy1 = mulhi(y2, m1);
+      const lx1 = i32x4.mul(x2, m1);
+      const ly1 = i32x4.mul(y2, m1);
+      x0 = v128.xor(v128.xor(hx1, x1), key0);
+      y0 = v128.xor(v128.xor(hy1, y1), key0);
+      x1 = lx1;
+      y1 = ly1;
+      x2 = v128.xor(v128.xor(hx0, x3), key1);
+      y2 = v128.xor(v128.xor(hy0, y3), key1);
+      x3 = lx0;
+      y3 = ly0;
+      key0 = i32x4.add(key0, w0);
+      key1 = i32x4.add(key1, w1);
+    }
+    const at = dst + (<usize>e << 2);
+    storeBlock(at, maskOf(x0, thr, all, kv), maskOf(x1, thr, all, kv), maskOf(x2, thr, all, kv), maskOf(x3, thr, all, kv), count - e);
+    if (count - e > 16)
+      storeBlock(at + 64, maskOf(y0, thr, all, kv), maskOf(y1, thr, all, kv), maskOf(y2, thr, all, kv), maskOf(y3, thr, all, kv), count - e - 16);
+  }
+}
