@@ -32,6 +32,7 @@ export {
   setBackend,
 } from './backend/registry.js';
 export type { Backend, DType, TypedArray, View } from './backend/types.js';
+export * from './compile/index.js';
 export * as data from './data/index.js';
 export * as diagnostics from './diagnostics/index.js';
 export { exportOnnx, ONNX_OPSET, OnnxExportError, type OnnxExportOptions } from './format/onnx.js';

@@ -91,6 +91,16 @@ function accumulate(map: Map<GradNode, Tensor>, node: GradNode, g: Tensor): void
   map.set(node, prev ? gradOps().add(prev, g) : g);
 }
 
+/** Told of every leaf whose `.grad` a backward sweep sets (the compile layer's tracer listens). */
+let leafObserver: ((leaf: Tensor) => void) | null = null;
+
+/** @internal Sets the observer of leaves receiving gradients; returns the previous one. */
+export function observeLeafGrads(fn: ((leaf: Tensor) => void) | null): ((leaf: Tensor) => void) | null {
+  const prev = leafObserver;
+  leafObserver = fn;
+  return prev;
+}
+
 function deliverToLeaf(s: Sweep, leaf: Tensor, g: Tensor): void {
   if (s.capture) {
     if (s.capture.has(leaf)) {
@@ -100,6 +110,7 @@ function deliverToLeaf(s: Sweep, leaf: Tensor, g: Tensor): void {
     return;
   }
   const value = s.createGraph ? g : g.detach();
+  leafObserver?.(leaf);
   leaf.grad = leaf.grad
     ? withGradMode(s.createGraph, () => gradOps().add(leaf.grad as Tensor, value))
     : value;

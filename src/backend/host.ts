@@ -77,6 +77,22 @@ function sizeClass(bytes: number): number {
   return Math.ceil(bytes / q) * q;
 }
 
+/** Called before every read or write through a host storage's doors (see `guardDoors`). */
+let doorGuard: ((access: 'read' | 'write') => void) | null = null;
+
+/**
+ * @internal Installs a check that runs before each read (`readSync`, `read`, `readElement`) and
+ * write through a host storage's doors — the compile layer refuses host access while it traces a
+ * step. Returns the previous guard.
+ */
+export function guardDoors(
+  guard: ((access: 'read' | 'write') => void) | null,
+): ((access: 'read' | 'write') => void) | null {
+  const prev = doorGuard;
+  doorGuard = guard;
+  return prev;
+}
+
 /**
  * A host array of a dtype (slab, pool or fresh; see the file's header), zeroed unless `zero` is
  * false — for kernels that write every element, which need not pay for zeroing.
@@ -129,6 +145,7 @@ export class HostStorage implements Storage {
   }
 
   readSync(w: Window): TypedArray {
+    doorGuard?.('read');
     const n = w.shape.reduce((a, b) => a * b, 1);
     const out = new (arrayType(this.dtype))(n);
     if (isContiguousWindow(w)) out.set(this.array.subarray(w.offset, w.offset + n));
@@ -146,10 +163,12 @@ export class HostStorage implements Storage {
   }
 
   readElement(offset: number): number {
+    doorGuard?.('read');
     return this.array[offset];
   }
 
   write(w: Window, values: ArrayLike<number>): void {
+    doorGuard?.('write');
     const a = this.array;
     if (isContiguousWindow(w)) {
       if (ArrayBuffer.isView(values)) a.set(values as TypedArray, w.offset);

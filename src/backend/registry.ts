@@ -93,6 +93,22 @@ export function backend(): Backend {
   return active;
 }
 
+/**
+ * @internal Runs `fn` with `b` as the active backend (the compile layer's tracer wraps the active
+ * backend this way), then restores the previous one.
+ */
+export function withBackend<T>(b: Backend, fn: () => T): T {
+  const prev = backend();
+  const prevChosen = chosen;
+  active = b;
+  try {
+    return fn();
+  } finally {
+    active = prev;
+    chosen = prevChosen;
+  }
+}
+
 /** Name of the active backend. */
 export function getBackend(): string {
   return backend().name;

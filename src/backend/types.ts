@@ -10,6 +10,7 @@
  */
 import type { DType, TypedArray } from '../util/dtype.js';
 import type { OptimizerFamily } from './optimizer.js';
+import type { Plan, PlanRunner } from './plan.js';
 
 export type { DType, TypedArray } from '../util/dtype.js';
 
@@ -152,4 +153,10 @@ export interface Backend {
    * for a reduced loss).
    */
   softmaxCrossEntropyGrad(probs: View, target: View, g: View, factor: number, outDtype: DType): Storage;
+  /**
+   * Prepares a plan (plan.ts) for repeated runs: the CPU backends bind every op to fixed places in
+   * one arena, a GPU backend would record a command buffer. Without it, plans replay through this
+   * backend's kernels one by one (replay.ts). Throws a KeelError naming what it cannot take.
+   */
+  prepare?(plan: Plan): PlanRunner;
 }

@@ -1,0 +1,280 @@
+/**
+ * `compile(fn)`: a function over tensors that runs as a plan. The first call with a new signature
+ * (backend, grad mode, the arguments' shapes and dtypes) runs `fn` eagerly under the tracer, which
+ * records its kernels into a plan (trace.ts); the plan is optimized (passes.ts: dead ops removed,
+ * kernels fused) and handed to the backend (`prepare`: the CPU backends bind it to one arena) or to
+ * the replay runner. Later calls replay it: no ops, autograd or graph objects, and on an arena
+ * runner no allocation at all.
+ *
+ * What a plan holds, as jax.jit and tf.function do: the kernels `fn` ran and the storages it read,
+ * by reference — so parameters, optimizer state and data sets are read as they are at each call —
+ * with JS values it read (a dropout p, a module's train flag, a scalar) fixed at the trace, except
+ * what keel advances through host steps (an optimizer's step count and hyper-parameters: schedulers
+ * work) and generator draws (dropout masks differ per call, as eagerly). The gradients backward
+ * gave to leaves are set again after each replay. Returned tensors are detached views of the plan's
+ * buffers: the next call overwrites them (clone one to keep it).
+ *
+ * A function that reads a tensor to the host while traced (`item`, `readSync`), writes into its
+ * arguments, or runs a kernel the tracer cannot record cannot be compiled: the first call throws a
+ * `CompileError` naming it — or, with `fallback: 'eager'`, runs eagerly from then on and says why
+ * (`eagerReason`, `onFallback`). Either way the generators it drew from are put back first.
+ */
+
+import { observeLeafGrads } from '../autograd/engine.js';
+import { isGradEnabled } from '../autograd/mode.js';
+import { guardDoors } from '../backend/host.js';
+import type { Plan, PlanRunner, PlanView } from '../backend/plan.js';
+import { backend, setHostRecorder, withBackend } from '../backend/registry.js';
+import { replayRunner } from '../backend/replay.js';
+import type { View } from '../backend/types.js';
+import { copyAs } from '../ops/core.js';
+import { Tensor } from '../tensor/tensor.js';
+import { KeelError, ValueError } from '../util/errors.js';
+import { optimize } from './passes.js';
+import { CompileError, Tracer } from './trace.js';
+
+export { CompileError } from './trace.js';
+
+/** What a compiled function may return: a tensor, a list or a record of tensors, or nothing. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a step function that returns nothing is compiled too.
+export type Outputs = Tensor | readonly Tensor[] | { readonly [name: string]: Tensor } | undefined | void;
+
+/** Options of `compile`. */
+export interface CompileOptions {
+  /** When `fn` cannot be compiled: 'throw' a CompileError (default) or run it 'eager'ly from then on. */
+  fallback?: 'throw' | 'eager';
+  /** Told why, once, when falling back to eager execution. */
+  onFallback?: (reason: string) => void;
+  /** Plans kept, one per signature (default 8); the least recently used is dropped beyond. */
+  cacheSize?: number;
+  /** Fuse kernels (default true; false keeps the traced kernels one to one, for debugging). */
+  fuse?: boolean;
+  /** More of the signature: e.g. `() => model.training`, so a mode change traces a new plan. */
+  key?: () => unknown;
+}
+
+/** A compiled function (see `compile`). */
+export interface CompiledFunction<A extends Tensor[], R extends Outputs> {
+  (...args: A): R;
+  /** Plans traced and kept. */
+  readonly plans: number;
+  /** Why calls run eagerly (with `fallback: 'eager'`), or null while they run as plans. */
+  readonly eagerReason: string | null;
+  /** The kernel ops of the most recent plan (after fusion), by name — to see what a step runs. */
+  readonly lastPlanOps: readonly string[];
+  /** Drops every plan and its memory; the next call traces again. */
+  dispose(): void;
+}
+
+/** A traced signature: the runner and how to make the call's results from it. */
+interface Entry {
+  readonly plan: Plan;
+  readonly runner: PlanRunner;
+  /** The returned tensors' views and dtypes, and how to rebuild the returned value. */
+  readonly outputs: readonly { view: PlanView; dtype: Tensor['dtype'] }[];
+  readonly rebuild: (ts: Tensor[]) => Outputs;
+  /** Leaves whose gradient the step sets, with the index of that gradient among the outputs. */
+  readonly leaves: readonly { leaf: Tensor; output: number | null }[];
+  /** Over a stable runner's storages, the output tensors and the returned value, made once. */
+  stable: { tensors: Tensor[]; value: Outputs } | null;
+}
+
+/** Flattens a returned value into its tensors and a function that rebuilds it from others. */
+function flatten(r: Outputs): { tensors: Tensor[]; rebuild: (ts: Tensor[]) => Outputs } {
+  if (r === undefined) return { tensors: [], rebuild: () => undefined };
+  if (r instanceof Tensor) return { tensors: [r], rebuild: (ts) => ts[0] };
+  if (Array.isArray(r)) {
+    if (!r.every((t) => t instanceof Tensor))
+      throw new ValueError(
+        'compile: a compiled function returns a tensor, a list or a record of tensors, or nothing',
+      );
+    return { tensors: [...r], rebuild: (ts) => ts.slice() };
+  }
+  if (typeof r === 'object' && r !== null) {
+    const keys = Object.keys(r);
+    const values = keys.map((k) => (r as Record<string, unknown>)[k]);
+    if (!values.every((t) => t instanceof Tensor))
+      throw new ValueError(
+        'compile: a compiled function returns a tensor, a list or a record of tensors, or nothing',
+      );
+    return {
+      tensors: values as Tensor[],
+      rebuild: (ts) => Object.fromEntries(keys.map((k, i) => [k, ts[i]])),
+    };
+  }
+  throw new ValueError(
+    'compile: a compiled function returns a tensor, a list or a record of tensors, or nothing',
+  );
+}
+
+/**
+ * Compiles `fn` (see the file's header): the first call per signature traces it, later calls
+ * replay the plan. Arguments must be tensors.
+ *
+ * @example
+ * const step = compile((x, y) => {
+ *   opt.zeroGrad();
+ *   const loss = nn.F.crossEntropy(model.forward(x), y);
+ *   loss.backward();
+ *   opt.step();
+ *   return loss;
+ * });
+ * for (const [x, y] of loader) step(x, y);
+ */
+export function compile<A extends Tensor[], R extends Outputs>(
+  fn: (...args: A) => R,
+  opts: CompileOptions = {},
+): CompiledFunction<A, R> {
+  const cacheSize = opts.cacheSize ?? 8;
+  if (!Number.isInteger(cacheSize) || cacheSize < 1)
+    throw new ValueError(`compile: cacheSize must be a positive integer, got ${opts.cacheSize}`);
+  const fallback = opts.fallback ?? 'throw';
+  if (fallback !== 'throw' && fallback !== 'eager')
+    throw new ValueError(`compile: fallback must be 'throw' or 'eager', got '${String(fallback)}'`);
+  const cache = new Map<string, Entry>();
+  let eagerReason: string | null = null;
+  let lastPlanOps: string[] = [];
+
+  const call = (...args: A): R => {
+    if (eagerReason !== null) return fn(...args);
+    for (const [i, a] of args.entries())
+      if (!(a instanceof Tensor))
+        throw new ValueError(
+          `compile: argument ${i} must be a Tensor, got ${a === null ? 'null' : typeof a}`,
+        );
+    const views = inputViews(args);
+    const key = signature(args, opts.key);
+    const hit = cache.get(key);
+    if (hit) {
+      cache.delete(key);
+      cache.set(key, hit);
+      return replay(hit, views) as R;
+    }
+    let traced: { entry: Entry; result: R };
+    try {
+      traced = trace(fn, args, views, opts.fuse ?? true);
+    } catch (e) {
+      if (!(e instanceof CompileError) || fallback === 'throw' || e.partial) throw e;
+      eagerReason = e.message;
+      opts.onFallback?.(e.message);
+      return fn(...args);
+    }
+    cache.set(key, traced.entry);
+    lastPlanOps = traced.entry.plan.ops.map((o) => (o.op === 'host' ? 'host' : o.op));
+    if (cache.size > cacheSize) {
+      const oldest = cache.keys().next().value as string;
+      cache.get(oldest)?.runner.dispose();
+      cache.delete(oldest);
+    }
+    return traced.result;
+  };
+  Object.defineProperties(call, {
+    plans: { get: () => cache.size },
+    eagerReason: { get: () => eagerReason },
+    lastPlanOps: { get: () => lastPlanOps },
+  });
+  (call as unknown as { dispose: () => void }).dispose = () => {
+    for (const e of cache.values()) e.runner.dispose();
+    cache.clear();
+  };
+  return call as unknown as CompiledFunction<A, R>;
+}
+
+/** Contiguous views of the arguments, each over a storage of its own (copies where not). */
+function inputViews(args: readonly Tensor[]): View[] {
+  const seen = new Set<unknown>();
+  return args.map((a) => {
+    const t = a.isContiguous() && !seen.has(a.storage) ? a : copyAs(a.detach());
+    seen.add(t.storage);
+    return t;
+  });
+}
+
+function signature(args: readonly Tensor[], extra: CompileOptions['key']): string {
+  const parts = args.map((a) => `${a.dtype}[${a.shape.join(',')}]`);
+  return `${backend().name}|${isGradEnabled() ? 'grad' : 'nograd'}|${parts.join(';')}|${extra ? JSON.stringify(extra()) : ''}`;
+}
+
+/** Runs `fn` under the tracer and makes the entry that replays it. */
+function trace<A extends Tensor[], R extends Outputs>(
+  fn: (...args: A) => R,
+  args: A,
+  views: readonly View[],
+  fuse: boolean,
+): { entry: Entry; result: R } {
+  const target = backend();
+  const tracer = new Tracer(target);
+  views.forEach((v, i) => {
+    tracer.input(i, v, args[i].dtype);
+  });
+  const leaves = new Set<Tensor>();
+  const prevRecorder = setHostRecorder((f) => tracer.host(f));
+  const prevGuard = guardDoors(() => {
+    throw new CompileError(
+      `compile: the function reads or writes a tensor's elements on the host while traced (item(), readSync(), toArray(), a host write) after ${tracer.ops.length} kernels; a plan cannot hold that — read values after the call returns, or keep them on the backend`,
+      tracer.ops.some((o) => o.op === 'host' || writesExternal(tracer, o)),
+    );
+  });
+  const prevLeaves = observeLeafGrads((leaf) => leaves.add(leaf));
+  let result: R;
+  try {
+    result = withBackend(tracer, () => fn(...(views as unknown as A)));
+  } catch (e) {
+    tracer.restoreGenerators();
+    throw e;
+  } finally {
+    setHostRecorder(prevRecorder);
+    guardDoors(prevGuard);
+    observeLeafGrads(prevLeaves);
+  }
+  const { tensors, rebuild } = flatten(result);
+  const leafList = [...leaves];
+  const outputs = [...tensors, ...leafList.flatMap((l) => (l.grad ? [l.grad] : []))].map((t) => ({
+    view: tracer.view(t),
+    dtype: t.dtype,
+  }));
+  let next = tensors.length;
+  const leafOutputs = leafList.map((leaf) => ({ leaf, output: leaf.grad ? next++ : null }));
+  const plan = optimize(
+    { buffers: tracer.buffers, ops: tracer.ops, outputs: outputs.map((o) => o.view) },
+    { fuse },
+  );
+  let runner: PlanRunner;
+  try {
+    runner = target.prepare?.(plan) ?? replayRunner(target, plan);
+  } catch (e) {
+    throw e instanceof KeelError ? new CompileError(`compile: ${e.message}`, true) : e;
+  }
+  const entry: Entry = { plan, runner, outputs, rebuild, leaves: leafOutputs, stable: null };
+  return { entry, result: rebuild(tensors.map((t) => t.detach())) as R };
+}
+
+/** Whether a recorded op writes into a storage from outside the plan (a parameter, state). */
+function writesExternal(tracer: Tracer, o: Tracer['ops'][number]): boolean {
+  const dst =
+    o.op === 'axpy'
+      ? o.y.buffer
+      : o.op === 'optimizerStep'
+        ? o.w.buffer
+        : o.op === 'copyInto'
+          ? o.dst.buffer
+          : -1;
+  return dst >= 0 && tracer.buffers[dst].kind === 'external';
+}
+
+/** Replays an entry and makes the call's results (and the leaves' gradients). */
+function replay(e: Entry, views: readonly View[]): Outputs {
+  e.runner.run(views);
+  let made = e.stable;
+  if (!made) {
+    const tensors = e.outputs.map(({ view, dtype }) => {
+      const v = e.runner.view(view);
+      return new Tensor(v.storage, v.shape, dtype, v.strides, v.offset);
+    });
+    made = { tensors, value: e.rebuild(tensors) };
+    if (e.runner.stable) e.stable = made;
+  }
+  const ts = made.tensors;
+  for (const { leaf, output } of e.leaves) leaf.grad = output === null ? null : ts[output];
+  return made.value;
+}

@@ -1,0 +1,113 @@
+/**
+ * Passes over a traced plan before a backend prepares it: fusion (fuse.ts) and dead-op removal —
+ * an op whose outputs nothing reads (no later op, no output of the plan) goes, unless it writes
+ * into a storage from outside the plan (a parameter, optimizer state) or is a host step; buffers no
+ * op uses any more go too (ids are renumbered densely).
+ */
+import { fusedBuffers } from '../backend/fused.js';
+import { opBuffers, type Plan, type PlanOp, type PlanView } from '../backend/plan.js';
+import { fuse } from './fuse.js';
+
+/** The buffers an op reads and writes, whatever its kind (host steps: none). */
+export function accesses(o: PlanOp): { reads: PlanView[]; writes: number[] } {
+  if (o.op === 'host') return { reads: [], writes: [] };
+  if (o.op === 'linearAct' || o.op === 'reluBackward' || o.op === 'crossEntropyStep') return fusedBuffers(o);
+  return opBuffers(o);
+}
+
+/** The plan after fusion (when asked) and dead-op removal. */
+export function optimize(plan: Plan, opts: { fuse: boolean }): Plan {
+  return compact(removeDead(opts.fuse ? fuse(plan) : plan));
+}
+
+function removeDead(plan: Plan): Plan {
+  const live = new Set<number>(plan.outputs.map((v) => v.buffer));
+  const keep: PlanOp[] = [];
+  for (let i = plan.ops.length - 1; i >= 0; i--) {
+    const o = plan.ops[i];
+    const { reads, writes } = accesses(o);
+    const needed = o.op === 'host' || writes.some((b) => live.has(b) || plan.buffers[b].kind !== 'temp');
+    if (!needed) continue;
+    keep.push(o);
+    for (const r of reads) live.add(r.buffer);
+  }
+  return { ...plan, ops: keep.reverse() };
+}
+
+/** Renumbers the buffers the ops and outputs use as 0…n−1, dropping the rest. */
+function compact(plan: Plan): Plan {
+  const used = new Set<number>(plan.outputs.map((v) => v.buffer));
+  for (const o of plan.ops) {
+    const { reads, writes } = accesses(o);
+    for (const r of reads) used.add(r.buffer);
+    for (const w of writes) used.add(w);
+  }
+  const ids = new Map<number, number>();
+  const buffers = plan.buffers
+    .filter((b) => used.has(b.id))
+    .map((b, i) => {
+      ids.set(b.id, i);
+      return { ...b, id: i };
+    });
+  const id = (b: number) => ids.get(b) as number;
+  const view = (v: PlanView): PlanView => ({ ...v, buffer: id(v.buffer) });
+  return { buffers, ops: plan.ops.map((o) => renumber(o, id, view)), outputs: plan.outputs.map(view) };
+}
+
+/** An op with its buffer ids mapped. */
+function renumber(o: PlanOp, id: (b: number) => number, view: (v: PlanView) => PlanView): PlanOp {
+  switch (o.op) {
+    case 'host':
+      return o;
+    case 'unary':
+    case 'reduce':
+    case 'argReduce':
+      return { ...o, x: view(o.x), out: id(o.out) };
+    case 'binary':
+      return { ...o, a: view(o.a), b: view(o.b), out: id(o.out) };
+    case 'where':
+      return { ...o, cond: view(o.cond), a: view(o.a), b: view(o.b), out: id(o.out) };
+    case 'matmul':
+      return { ...o, a: view(o.a), b: view(o.b), out: id(o.out), ...(o.bias ? { bias: view(o.bias) } : {}) };
+    case 'gather':
+    case 'indexSelect':
+      return { ...o, x: view(o.x), index: view(o.index), out: id(o.out) };
+    case 'scatterAdd':
+    case 'indexAdd':
+      return { ...o, index: view(o.index), src: view(o.src), out: id(o.out) };
+    case 'copyInto':
+      return { ...o, dst: view(o.dst), src: view(o.src) };
+    case 'dropout':
+      return { ...o, x: view(o.x), out: id(o.out), mask: id(o.mask) };
+    case 'axpy':
+      return { ...o, y: view(o.y), x: view(o.x) };
+    case 'optimizerStep':
+      return { ...o, w: view(o.w), g: view(o.g), state: o.state.map(view) };
+    case 'softmaxCrossEntropy':
+      return { ...o, x: view(o.x), target: view(o.target), loss: id(o.loss), probs: id(o.probs) };
+    case 'softmaxCrossEntropyGrad':
+      return { ...o, probs: view(o.probs), target: view(o.target), g: view(o.g), out: id(o.out) };
+    case 'linearAct':
+      return {
+        ...o,
+        x: view(o.x),
+        w: view(o.w),
+        out: id(o.out),
+        ...(o.bias ? { bias: view(o.bias) } : {}),
+        ...(o.dropout ? { dropout: { ...o.dropout, mask: id(o.dropout.mask) } } : {}),
+      };
+    case 'reluBackward':
+      return {
+        ...o,
+        g: view(o.g),
+        y: view(o.y),
+        out: id(o.out),
+        ...(o.mask ? { mask: view(o.mask) } : {}),
+        ...(o.biasGrad !== undefined ? { biasGrad: id(o.biasGrad) } : {}),
+      };
+    case 'crossEntropyStep':
+      return { ...o, x: view(o.x), target: view(o.target), g: view(o.g), loss: id(o.loss), dx: id(o.dx) };
+    default:
+      return o satisfies never;
+  }
+}

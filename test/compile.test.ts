@@ -1,0 +1,145 @@
+/**
+ * Compiled steps against eager execution: the same losses, weights and gradients, step after step,
+ * for training steps of MLPs with every optimizer family, dropout, and the evaluation step; a new
+ * shape traces a new plan; what a plan cannot hold is refused, naming it, or run eagerly on request.
+ */
+import { describe, expect, it } from 'vitest';
+import * as k from '../src/index.js';
+import { availableBackends, CompileError, compile, nn, optim, Rng, type Tensor } from '../src/index.js';
+
+function mlp(seed: number, dropout: number) {
+  const g = new Rng(seed);
+  const layers: nn.Module[] = [new nn.Linear(12, 16, { generator: g }), new nn.ReLU()];
+  if (dropout > 0) layers.push(new nn.Dropout(dropout, new Rng(seed + 1)));
+  layers.push(new nn.Linear(16, 16, { generator: g }), new nn.Tanh(), new nn.Linear(16, 3, { generator: g }));
+  return new nn.Sequential(...layers);
+}
+
+function batches(n: number, size: number, seed: number): [Tensor, Tensor][] {
+  const g = new Rng(seed);
+  return Array.from({ length: n }, () => [
+    k.randn([size, 12], { generator: g }),
+    k.randint(0, 3, [size], { generator: g }),
+  ]);
+}
+
+const makers: Record<string, (ps: Tensor[]) => optim.Optimizer<optim.BaseOptions>> = {
+  sgd: (ps) => new optim.SGD(ps, { lr: 0.1 }),
+  'sgd momentum nesterov decay': (ps) =>
+    new optim.SGD(ps, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }),
+  adam: (ps) => new optim.Adam(ps, { lr: 0.01, weightDecay: 1e-3 }),
+  'adamw amsgrad': (ps) => new optim.AdamW(ps, { lr: 0.01, amsgrad: true }),
+  'rmsprop centered': (ps) => new optim.RMSprop(ps, { lr: 0.01, centered: true, momentum: 0.5 }),
+  adagrad: (ps) => new optim.Adagrad(ps, { lr: 0.05, lrDecay: 0.01 }),
+  'sgd l1 proximal': (ps) =>
+    new optim.SGD(ps, { lr: 0.05, weightDecay: 0.01, penalty: 'l1', proximal: true }),
+};
+
+/** Runs `steps` training steps; returns the losses and the final weights. */
+function train(
+  compiled: boolean,
+  make: (ps: Tensor[]) => optim.Optimizer<optim.BaseOptions>,
+  dropout: number,
+) {
+  const model = mlp(3, dropout);
+  const opt = make(model.parameters());
+  const body = (x: Tensor, y: Tensor) => {
+    opt.zeroGrad();
+    const loss = nn.F.crossEntropy(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    return loss;
+  };
+  const step = compiled ? compile(body) : body;
+  const losses: number[] = [];
+  for (const [x, y] of batches(6, 32, 9)) losses.push(step(x, y).item());
+  return {
+    losses,
+    weights: model.parameters().map((p) => Array.from(p.readSync())),
+    grads: model.parameters().map((p) => Array.from(p.grad?.readSync() ?? [])),
+    step,
+  };
+}
+
+describe.each(availableBackends())('compile on %s', (name) => {
+  for (const [label, make] of Object.entries(makers)) {
+    it(`a training step with ${label} and dropout gives eager's losses, weights and gradients`, () => {
+      k.setBackend(name);
+      try {
+        const eager = train(false, make, 0.3);
+        const plan = train(true, make, 0.3);
+        expect(plan.losses).toEqual(eager.losses);
+        expect(plan.weights).toEqual(eager.weights);
+        expect(plan.grads).toEqual(eager.grads);
+        expect((plan.step as ReturnType<typeof compile>).plans).toBe(1);
+      } finally {
+        k.setBackend('wasm');
+      }
+    });
+  }
+});
+
+describe('compile', () => {
+  it('traces a new plan for a new shape (the last, smaller batch) and keeps both', () => {
+    const model = mlp(1, 0);
+    const f = compile((x: Tensor) => model.forward(x));
+    const a = k.randn([8, 12], { generator: new Rng(1) });
+    const b = k.randn([5, 12], { generator: new Rng(2) });
+    expect(Array.from(f(a).readSync())).toEqual(Array.from(model.forward(a).readSync()));
+    expect(Array.from(f(b).readSync())).toEqual(Array.from(model.forward(b).readSync()));
+    expect(Array.from(f(a).readSync())).toEqual(Array.from(model.forward(a).readSync()));
+    expect(f.plans).toBe(2);
+  });
+
+  it('sees parameters as they are at each call (by reference), and the optimizer follows a scheduler', () => {
+    const w = k.tensor([1, 2, 3]).requiresGrad_();
+    const opt = new optim.SGD([w], { lr: 0.5 });
+    const step = compile(() => {
+      opt.zeroGrad();
+      const l = k.sum(k.mul(w, w));
+      l.backward();
+      opt.step();
+      return l;
+    });
+    expect(step().item()).toBe(14); // 1 + 4 + 9; then w ← w − 0.5·2w = 0
+    w.storage.write(w, [2, 0, 0]);
+    opt.lr = 0.25;
+    expect(step().item()).toBe(4); // reads the new w; then w ← 2 − 0.25·4 = 1
+    expect(Array.from(w.readSync())).toEqual([1, 0, 0]);
+    expect(Array.from(w.grad?.readSync() ?? [])).toEqual([4, 0, 0]);
+  });
+
+  it('refuses a host read while tracing, naming it, and puts the dropout generator back', () => {
+    const g = new Rng(5);
+    const before = g.getState();
+    const f = compile((x: Tensor) => {
+      const y = nn.F.dropout(x, 0.5, true, g);
+      return k.mul(y, y.sum().item());
+    });
+    expect(() => f(k.ones([4]))).toThrow(CompileError);
+    expect(() => f(k.ones([4]))).toThrow(/reads or writes a tensor's elements on the host/);
+    expect(g.getState()).toEqual(before);
+  });
+
+  it("with fallback: 'eager' runs such a function eagerly and says why, once", () => {
+    const reasons: string[] = [];
+    const f = compile((x: Tensor) => k.mul(x, x.sum().item()), {
+      fallback: 'eager',
+      onFallback: (r) => reasons.push(r),
+    });
+    expect(Array.from(f(k.tensor([1, 2])).readSync())).toEqual([3, 6]);
+    expect(Array.from(f(k.tensor([1, 3])).readSync())).toEqual([4, 12]);
+    expect(reasons.length).toBe(1);
+    expect(f.eagerReason).toMatch(/host/);
+  });
+
+  it('arguments must be tensors; options are checked', () => {
+    const f = compile((x: Tensor) => x);
+    expect(() => (f as unknown as (x: number) => Tensor)(3)).toThrow(
+      'compile: argument 0 must be a Tensor, got number',
+    );
+    expect(() => compile((x: Tensor) => x, { cacheSize: 0 })).toThrow(
+      'compile: cacheSize must be a positive integer, got 0',
+    );
+  });
+});
