@@ -1,13 +1,14 @@
 /**
  * Fused kernels of plans, each defined by the eager composite it replaces — which is also how a
  * backend without a kernel of its own runs it (`runFused`, over the `Backend` kernels) and the
- * oracle its kernels are tested against:
+ * oracle its kernels are tested against (the CPU kernels give the composite's bits):
  *
- * - `linearAct`: y = act(x·W + b) and, with dropout, [y, mask] = dropout(y) — the linear layer's
- *   forward with its epilogue (the composite: matmul with the bias, relu, dropout).
- * - `reluBackward`: dz = where(y > 0, g ⊙ mask, 0) for y = the layer's output (after the mask;
- *   equal to relu's backward of g ⊙ mask for finite g, since y = relu(·)·mask with mask ≥ 0 is > 0
- *   exactly where relu's output is > 0 and the mask keeps it), and the bias gradient Σ_rows dz.
+ * - `linearAct`: the linear layer's forward with its epilogue: t = x·W with the bias starting each
+ *   row (as the eager matmul does, so sums round alike), h = relu(t), and with dropout
+ *   [y, mask] = dropout(h) — relu and dropout in one pass over the product. `hidden` keeps h when
+ *   dropout follows (relu's backward needs it).
+ * - `reluBackward`: dz = reluGrad(g ⊙ mask, h) = where(h > 0, g ⊙ mask, 0) (no mask: g), and the
+ *   bias gradient Σ_rows dz (float64 sums rounded once) in the same pass.
  * - `crossEntropyStep`: softmax cross-entropy's forward (the reduced loss) and its backward
  *   (dx = factor·g·(softmax(x) − onehot(t))) in one kernel, for a loss whose upstream gradient is
  *   known when the forward runs (a constant, as the root of backward).
@@ -32,6 +33,8 @@ export type FusedOp =
         readonly rng: RandomState;
         readonly mask: number;
       };
+      /** relu's output h, kept when dropout follows it. */
+      readonly hidden?: number;
       /** [rows, out]. */
       readonly shape: readonly number[];
       readonly out: number;
@@ -40,8 +43,8 @@ export type FusedOp =
   | {
       readonly op: 'reluBackward';
       readonly g: PlanView;
-      /** The layer's output (after dropout when there is a mask). */
-      readonly y: PlanView;
+      /** relu's output h. */
+      readonly h: PlanView;
       readonly mask?: PlanView;
       readonly out: number;
       /** Σ over rows of dz ([cols]), when the layer has a bias. */
@@ -80,6 +83,7 @@ export function runFused(
     case 'linearAct': {
       let y = be.matmul(view(o.x), view(o.w), o.shape, o.dtype, o.bias ? view(o.bias) : undefined);
       if (o.act === 'relu') y = be.unary('relu', at(y, o.shape), o.dtype);
+      if (o.hidden !== undefined) define(o.hidden, y);
       if (o.dropout) {
         const [out, mask] = be.dropout(at(y, o.shape), o.dropout.p, o.dropout.scale, o.dropout.rng);
         define(o.dropout.mask, mask);
@@ -89,11 +93,11 @@ export function runFused(
       return;
     }
     case 'reluBackward': {
-      const y = view(o.y);
-      const shape = y.shape;
+      const h = view(o.h);
+      const shape = h.shape;
       let g: View = view(o.g);
       if (o.mask) g = at(be.binary('mul', g, view(o.mask), shape, o.dtype), shape);
-      const dz = be.binary('reluGrad', g, y, shape, o.dtype);
+      const dz = be.binary('reluGrad', g, h, shape, o.dtype);
       define(o.out, dz);
       if (o.biasGrad !== undefined) define(o.biasGrad, be.reduce('sum', at(dz, shape), [0], o.dtype));
       return;
@@ -123,11 +127,15 @@ export function fusedBuffers(o: FusedOp): { reads: PlanView[]; writes: number[] 
     case 'linearAct':
       return {
         reads: o.bias ? [o.x, o.w, o.bias] : [o.x, o.w],
-        writes: o.dropout ? [o.out, o.dropout.mask] : [o.out],
+        writes: [
+          o.out,
+          ...(o.dropout ? [o.dropout.mask] : []),
+          ...(o.hidden !== undefined ? [o.hidden] : []),
+        ],
       };
     case 'reluBackward':
       return {
-        reads: o.mask ? [o.g, o.y, o.mask] : [o.g, o.y],
+        reads: o.mask ? [o.g, o.h, o.mask] : [o.g, o.h],
         writes: o.biasGrad !== undefined ? [o.out, o.biasGrad] : [o.out],
       };
     case 'crossEntropyStep':

@@ -17,6 +17,7 @@
  * kernels hold operands only during the call, and every view of a tensor shares its storage object.
  */
 import { arrayType, bytesPerElement, type DType, dtypeOfArray, type TypedArray } from '../util/dtype.js';
+import { KeelError } from '../util/errors.js';
 import type { Storage, View, Window } from './types.js';
 
 /** A strided window onto a host array: what host kernels compute on. */
@@ -57,8 +58,8 @@ const registry =
       })
     : null;
 
-/** What the pool did (for tests and benchmarks). */
-export const stats = { fresh: 0, reused: 0, recycled: 0 };
+/** What the pool did, and how many arrays kernels asked for (`calls`; for tests and benchmarks). */
+export const stats = { fresh: 0, reused: 0, recycled: 0, calls: 0 };
 
 let poison = false;
 /**
@@ -98,6 +99,7 @@ export function guardDoors(
  * false — for kernels that write every element, which need not pay for zeroing.
  */
 export function allocate(dtype: DType, size: number, zero = true): TypedArray {
+  stats.calls++;
   const out = take(dtype, size, zero);
   if (poison && !zero) out.fill(dtype === 'float32' || dtype === 'float64' ? Number.NaN : 0x5a5a5a5a);
   return out;
@@ -134,14 +136,68 @@ function take(dtype: DType, size: number, zero: boolean): TypedArray {
 
 /** Host memory holding one tensor's elements (shared by all views of it). */
 export class HostStorage implements Storage {
-  constructor(readonly array: TypedArray) {}
+  #array: TypedArray;
+  /** The memory region the elements live in, when they live in a WebAssembly memory. */
+  #region: MemoryRegion | null = null;
+  #byteOffset = 0;
+  readonly length: number;
 
-  get dtype(): DType {
-    return dtypeOfArray(this.array);
+  constructor(array: TypedArray) {
+    this.#array = array;
+    this.length = array.length;
   }
 
-  get length(): number {
-    return this.array.length;
+  /**
+   * A storage over `length` elements at `byteOffset` of a memory region (a compiled plan's arena
+   * slot): its elements are those bytes, as long as the region lives.
+   */
+  static inRegion(region: MemoryRegion, byteOffset: number, dtype: DType, length: number): HostStorage {
+    const s = new HostStorage(new (arrayType(dtype))(region.memory.buffer, byteOffset, length));
+    s.#region = region;
+    s.#byteOffset = byteOffset;
+    return s;
+  }
+
+  /** The elements (a view into WebAssembly memory for storages that live there). */
+  get array(): TypedArray {
+    const r = this.#region;
+    if (r !== null && this.#array.buffer !== r.memory.buffer) this.#remake(r);
+    return this.#array;
+  }
+
+  /** A view after the memory grew (a non-shared memory's old buffer is detached then). */
+  #remake(r: MemoryRegion): void {
+    if (r.dead)
+      throw new KeelError(
+        'this tensor lived in the buffers of a compiled step that was disposed; clone results you keep',
+      );
+    this.#array = new (arrayType(this.dtype))(r.memory.buffer, this.#byteOffset, this.length);
+  }
+
+  /**
+   * @internal Moves the elements into a region of a WebAssembly memory (a plan adopting a parameter
+   * or a data set, so kernels read it in place); every view of the storage follows.
+   */
+  relocate(region: MemoryRegion, byteOffset: number): void {
+    const to = new (arrayType(this.dtype))(region.memory.buffer, byteOffset, this.length);
+    to.set(this.array);
+    this.#array = to;
+    this.#region = region;
+    this.#byteOffset = byteOffset;
+  }
+
+  /** The WebAssembly memory region the elements live in, or null for plain host memory. */
+  get region(): MemoryRegion | null {
+    return this.#region;
+  }
+
+  /** Byte address of element 0 in the region's memory (0 when not in a region). */
+  get byteOffset(): number {
+    return this.#byteOffset;
+  }
+
+  get dtype(): DType {
+    return dtypeOfArray(this.#array);
   }
 
   readSync(w: Window): TypedArray {
@@ -180,6 +236,38 @@ export class HostStorage implements Storage {
     });
   }
 }
+
+/**
+ * A region of a WebAssembly memory that host storages may live in (a compiled plan's arena, an
+ * adopted parameter). `release` runs once nothing holds the region any more (every storage in it
+ * and its owner gone), or at `dispose` — after which its storages refuse to be read.
+ */
+export class MemoryRegion {
+  dead = false;
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    readonly at: number,
+    readonly bytes: number,
+    release: () => void,
+  ) {
+    regions?.register(this, release, this);
+    this.#release = release;
+  }
+  readonly #release: () => void;
+
+  /** Releases the region now; storages in it refuse to be read from then on. */
+  dispose(): void {
+    if (this.dead) return;
+    this.dead = true;
+    regions?.unregister(this);
+    this.#release();
+  }
+}
+
+const regions =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<() => void>((release) => release())
+    : null;
 
 /** Host storage owning `array` (an `allocate`d buffer returns to the pool when the storage dies). */
 export function wrap(array: TypedArray): HostStorage {

@@ -10,7 +10,7 @@
  * 'external' (a storage the plan reads — and may update in place, as parameters — by reference).
  */
 import type { DType } from '../util/dtype.js';
-import type { FusedOp } from './fused.js';
+import { type FusedOp, fusedBuffers } from './fused.js';
 import type { OptimizerFamily } from './optimizer.js';
 import type { BinaryOp, RandomState, ReduceOp, Storage, UnaryOp, View, Window } from './types.js';
 
@@ -196,8 +196,15 @@ export interface PlanRunner {
   dispose(): void;
 }
 
-/** The buffers an op reads and writes (in place or as outputs). */
-export function opBuffers(o: KernelOp): { reads: PlanView[]; writes: number[] } {
+/** The buffers an op of any kind reads and writes (in place or as outputs; host steps: none). */
+export function opAccesses(o: PlanOp): { reads: PlanView[]; writes: number[] } {
+  if (o.op === 'host') return { reads: [], writes: [] };
+  if (o.op === 'linearAct' || o.op === 'reluBackward' || o.op === 'crossEntropyStep') return fusedBuffers(o);
+  return kernelBuffers(o);
+}
+
+/** The buffers a kernel op reads and writes (in place or as outputs). */
+function kernelBuffers(o: KernelOp): { reads: PlanView[]; writes: number[] } {
   switch (o.op) {
     case 'unary':
       return { reads: [o.x], writes: [o.out] };

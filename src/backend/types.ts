@@ -155,8 +155,8 @@ export interface Backend {
   softmaxCrossEntropyGrad(probs: View, target: View, g: View, factor: number, outDtype: DType): Storage;
   /**
    * Prepares a plan (plan.ts) for repeated runs: the CPU backends bind every op to fixed places in
-   * one arena, a GPU backend would record a command buffer. Without it, plans replay through this
-   * backend's kernels one by one (replay.ts). Throws a KeelError naming what it cannot take.
+   * one arena, a GPU backend would record a command buffer. Without it — or when it returns null,
+   * for a plan it cannot bind — plans replay through this backend's kernels one by one (replay.ts).
    */
-  prepare?(plan: Plan): PlanRunner;
+  prepare?(plan: Plan): PlanRunner | null;
 }

@@ -245,7 +245,9 @@ function trace<A extends Tensor[], R extends Outputs>(
   } catch (e) {
     throw e instanceof KeelError ? new CompileError(`compile: ${e.message}`, true) : e;
   }
-  const entry: Entry = { plan, runner, outputs, rebuild, leaves: leafOutputs, stable: null };
+  // The plan's outputs, renumbered by the passes, with the traced tensors' dtypes.
+  const planOutputs = plan.outputs.map((view, i) => ({ view, dtype: outputs[i].dtype }));
+  const entry: Entry = { plan, runner, outputs: planOutputs, rebuild, leaves: leafOutputs, stable: null };
   return { entry, result: rebuild(tensors.map((t) => t.detach())) as R };
 }
 

@@ -4,16 +4,8 @@
  * into a storage from outside the plan (a parameter, optimizer state) or is a host step; buffers no
  * op uses any more go too (ids are renumbered densely).
  */
-import { fusedBuffers } from '../backend/fused.js';
-import { opBuffers, type Plan, type PlanOp, type PlanView } from '../backend/plan.js';
+import { opAccesses as accesses, type Plan, type PlanOp, type PlanView } from '../backend/plan.js';
 import { fuse } from './fuse.js';
-
-/** The buffers an op reads and writes, whatever its kind (host steps: none). */
-export function accesses(o: PlanOp): { reads: PlanView[]; writes: number[] } {
-  if (o.op === 'host') return { reads: [], writes: [] };
-  if (o.op === 'linearAct' || o.op === 'reluBackward' || o.op === 'crossEntropyStep') return fusedBuffers(o);
-  return opBuffers(o);
-}
 
 /** The plan after fusion (when asked) and dead-op removal. */
 export function optimize(plan: Plan, opts: { fuse: boolean }): Plan {
@@ -95,12 +87,13 @@ function renumber(o: PlanOp, id: (b: number) => number, view: (v: PlanView) => P
         out: id(o.out),
         ...(o.bias ? { bias: view(o.bias) } : {}),
         ...(o.dropout ? { dropout: { ...o.dropout, mask: id(o.dropout.mask) } } : {}),
+        ...(o.hidden !== undefined ? { hidden: id(o.hidden) } : {}),
       };
     case 'reluBackward':
       return {
         ...o,
         g: view(o.g),
-        y: view(o.y),
+        h: view(o.h),
         out: id(o.out),
         ...(o.mask ? { mask: view(o.mask) } : {}),
         ...(o.biasGrad !== undefined ? { biasGrad: id(o.biasGrad) } : {}),

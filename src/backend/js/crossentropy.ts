@@ -22,10 +22,17 @@ function targetAt(target: View, i: number, classes: number): number {
 
 export function softmaxCrossEntropy(x: View, target: View, outDtype: DType): [TypedArray, Float64Array] {
   const [n, c] = x.shape;
-  const [rs, cs] = x.strides;
-  const xd = x.data;
   const loss = allocate(outDtype, n, false);
   const probs = allocate('float64', n * c, false) as Float64Array;
+  softmaxCrossEntropyInto(x, target, loss, probs);
+  return [loss, probs];
+}
+
+/** The kernel into given arrays: each row's loss into loss[0..n), its softmax into probs[0..n·c). */
+export function softmaxCrossEntropyInto(x: View, target: View, loss: TypedArray, probs: Float64Array): void {
+  const [n, c] = x.shape;
+  const [rs, cs] = x.strides;
+  const xd = x.data;
   for (let i = 0; i < n; i++) {
     const t = targetAt(target, i, c);
     const row = x.offset + i * rs;
@@ -47,7 +54,6 @@ export function softmaxCrossEntropy(x: View, target: View, outDtype: DType): [Ty
     // softmax = exp(x − lse), from the exponentials already taken: e / Σe (= e·e^(shift − lse))
     for (let j = 0; j < c; j++) probs[p0 + j] /= s;
   }
-  return [loss, probs];
 }
 
 export function softmaxCrossEntropyGrad(
@@ -59,14 +65,28 @@ export function softmaxCrossEntropyGrad(
 ): TypedArray {
   const n = target.shape[0];
   const c = n > 0 ? probs.length / n : 0;
+  const out = allocate(outDtype, n * c, false);
+  softmaxCrossEntropyGradInto(probs, target, g, factor, out, 0);
+  return out;
+}
+
+/** The gradient kernel into out[offset..offset + n·c). */
+export function softmaxCrossEntropyGradInto(
+  probs: Float64Array,
+  target: View,
+  g: View,
+  factor: number,
+  out: TypedArray,
+  offset: number,
+): void {
+  const n = target.shape[0];
+  const c = n > 0 ? probs.length / n : 0;
   const gd = g.data;
   const gs = g.strides[0] ?? 0;
-  const out = allocate(outDtype, n * c, false);
   for (let i = 0, o = 0; i < n; i++) {
     const t = targetAt(target, i, c);
     const scale = factor * gd[g.offset + i * gs];
     // d loss_i / d x_ij = softmax(x_i)_j − [j = t_i]
-    for (let j = 0; j < c; j++, o++) out[o] = scale * (probs[o] - (j === t ? 1 : 0));
+    for (let j = 0; j < c; j++, o++) out[offset + o] = scale * (probs[o] - (j === t ? 1 : 0));
   }
-  return out;
 }

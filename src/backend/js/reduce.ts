@@ -23,7 +23,7 @@ function outStridesOver(shape: readonly number[], axes: readonly number[]): numb
  * partial sums (float64 either way, so the float32 result rarely differs in the last bit).
  * Returns false when the case does not apply.
  */
-function sumF32Blocks(x: View, axes: readonly number[], acc: Float64Array): boolean {
+export function sumF32Blocks(x: View, axes: readonly number[], acc: Float64Array): boolean {
   const xd = x.data;
   if (!(xd instanceof Float32Array)) return false;
   const shape = x.shape;
@@ -55,23 +55,28 @@ function colSums(x: Float32Array, off: number, rows: number, cols: number, acc: 
 }
 
 function rowSums(x: Float32Array, off: number, rows: number, cols: number, acc: Float64Array): void {
-  for (let i = 0; i < rows; i++) {
-    const o = off + i * cols;
-    // Four interleaved partial sums: a sequential sum waits on each add's latency.
-    let t0 = 0;
-    let t1 = 0;
-    let t2 = 0;
-    let t3 = 0;
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      t0 += x[o + j];
-      t1 += x[o + j + 1];
-      t2 += x[o + j + 2];
-      t3 += x[o + j + 3];
-    }
-    for (; j < cols; j++) t0 += x[o + j];
-    acc[i] += t0 + t1 + (t2 + t3);
+  for (let i = 0; i < rows; i++) acc[i] += rowSum(x, off + i * cols, cols);
+}
+
+/**
+ * Σ of n contiguous float32s from x[off] in float64, as the reductions of this backend sum a row:
+ * four interleaved partial sums (a sequential sum waits on each add's latency), then
+ * (t0 + t1) + (t2 + t3).
+ */
+export function rowSum(x: Float32Array, off: number, n: number): number {
+  let t0 = 0;
+  let t1 = 0;
+  let t2 = 0;
+  let t3 = 0;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    t0 += x[off + j];
+    t1 += x[off + j + 1];
+    t2 += x[off + j + 2];
+    t3 += x[off + j + 3];
   }
+  for (; j < n; j++) t0 += x[off + j];
+  return t0 + t1 + (t2 + t3);
 }
 
 export function reduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): TypedArray {

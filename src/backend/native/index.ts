@@ -15,6 +15,9 @@ import { sizeOf } from '../../util/shape.js';
 import { allocate, hostArray, hostView, wrap } from '../host.js';
 import { forEachMatrix } from '../js/matmul.js';
 import type { Backend, DType, Storage, TypedArray, View } from '../types.js';
+import type { WasmGemm } from '../wasm/gemm.js';
+import { cpuPlanEnv } from '../wasm/index.js';
+import { prepareCpuPlan } from '../wasm/planRunner.js';
 
 /** A dense matrix product in a BLAS library (row-major). */
 export interface Blas {
@@ -122,7 +125,14 @@ export function createNativeBackend(blas: Blas, base: Backend): Backend & { blas
     });
     return wrap(out);
   };
-  return { ...base, name: 'native', matmul, blas };
+  const self: Backend & { blas: Blas } = { ...base, name: 'native', matmul, blas };
+  // Plans bind to the wasm kernels' memory, with products on BLAS (where the base is wasm).
+  const wasmGemm = (base as Partial<{ gemm: WasmGemm }>).gemm;
+  if (wasmGemm)
+    self.prepare = (plan) =>
+      prepareCpuPlan(plan, cpuPlanEnv(wasmGemm, self, { lib: blas, threadsFor, tinyWork: TINY_WORK }));
+  else delete self.prepare;
+  return self;
 }
 
 function sameFloat(x: TypedArray, dt: 'float32' | 'float64'): boolean {

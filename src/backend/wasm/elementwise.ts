@@ -77,9 +77,10 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     const p = plan2(x.shape, [x.strides]);
     if (!p) return null;
     const sx = span(p, 0);
-    const px = arena.start;
+    const base = arena.reserve(align(sx * 4) + n * 4);
+    const px = base;
     const po = align(px + sx * 4);
-    const f = arena.ensure(po + n * 4);
+    const f = arena.floats();
     f.set(x.data.subarray(x.offset, x.offset + sx), px >> 2);
     ex.unary(code, px, p.strides[0][0], p.strides[0][1], po, p.rows, p.cols);
     return copyOut(f, po, n);
@@ -100,10 +101,10 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     if (!p) return null;
     const sa = span(p, 0);
     const sb = span(p, 1);
-    const pa = arena.start;
+    const pa = arena.reserve(align(sa * 4) + align(sb * 4) + n * 4);
     const pb = align(pa + sa * 4);
     const po = align(pb + sb * 4);
-    const f = arena.ensure(po + n * 4);
+    const f = arena.floats();
     f.set(a.data.subarray(a.offset, a.offset + sa), pa >> 2);
     f.set(b.data.subarray(b.offset, b.offset + sb), pb >> 2);
     const [ars, acs] = p.strides[0];
@@ -119,10 +120,10 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     if (n < MIN_SIZE || runKind(x, x.shape) !== 1) return null;
     const k0 = rng.nextUint32();
     const k1 = rng.nextUint32();
-    const px = arena.start;
+    const px = arena.reserve(3 * align(n * 4));
     const pout = align(px + n * 4);
     const pmask = align(pout + n * 4);
-    const f = arena.ensure(pmask + n * 4);
+    const f = arena.floats();
     f.set(x.data.subarray(x.offset, x.offset + n), px >> 2);
     // r < p·2³² for an integer r ⟺ r < ⌈p·2³²⌉; at 2³² every draw is dropped.
     const t = Math.ceil(p * 4294967296);
@@ -135,9 +136,9 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     const n = sizeOf(y.shape);
     if (!f32(y.data) || !f32(x.data) || n < AXPY_MIN_SIZE) return false;
     if (runKind(y, y.shape) !== 1 || runKind(x, y.shape) !== 1) return false;
-    const pw = arena.start;
+    const pw = arena.reserve(2 * align(n * 4));
     const pg = align(pw + n * 4);
-    const f = arena.ensure(pg + n * 4);
+    const f = arena.floats();
     const wv = y.data.subarray(y.offset, y.offset + n);
     f.set(wv, pw >> 2);
     f.set(x.data.subarray(x.offset, x.offset + n), pg >> 2);
@@ -160,11 +161,11 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     const n = sizeOf(w.shape);
     if (!f32(w.data) || !f32(g.data) || !state.every((v) => f32(v.data)) || n < AXPY_MIN_SIZE) return false;
     if (runKind(g, w.shape) !== 1) return false;
-    const ph = align(arena.start);
+    const ph = arena.reserve(align(8 * h.length) + (state.length + 2) * align(n * 4));
     const pw = align(ph + 8 * h.length);
     const pg = align(pw + n * 4);
-    const ps = state.map((_, k) => align(pg + n * 4 * (k + 1)));
-    const f = arena.ensure(align(pg + n * 4 * (state.length + 1)));
+    const ps = state.map((_, k) => align(pg + align(n * 4) * k + n * 4));
+    const f = arena.floats();
     new Float64Array(f.buffer, ph, h.length).set(h);
     const views = [w, ...state].map((v) => v.data.subarray(v.offset, v.offset + n) as Float32Array);
     f.set(views[0], pw >> 2);

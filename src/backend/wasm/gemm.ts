@@ -7,6 +7,7 @@
  */
 import { Arena, align } from './arena.js';
 import type { RowsRequest } from './control.js';
+import { WasmHeap } from './heap.js';
 import { type KernelExports, type KernelFlavour, loadKernels } from './module.js';
 import { HelperPool } from './pool.js';
 
@@ -74,7 +75,9 @@ export class WasmGemm {
   /** Loads the best build this engine accepts; null when WebAssembly SIMD is unavailable. */
   static load(): WasmGemm | null {
     const k = loadKernels();
-    return k ? new WasmGemm(k.ex, k.flavour, new Arena(k.ex), new HelperPool(k.helpers)) : null;
+    if (!k) return null;
+    const heap = new WasmHeap(k.ex.memory, k.ex.heapBase());
+    return new WasmGemm(k.ex, k.flavour, new Arena(heap), new HelperPool(k.helpers));
   }
 
   /** Number of threads a large product uses. */
@@ -108,14 +111,27 @@ export class WasmGemm {
     const { m, n, k } = size;
     const ex = this.ex;
     const arena = this.arena;
-    const pa = place(a, m, k, arena.start);
-    const pb = place(b, k, n, align(pa.at + pa.span * 4));
-    const cAt = align(pb.at + pb.span * 4);
-    if (n <= 2 || (m * n * k <= SMALL_WORK && pa.cs === 1 && pb.rs === 1)) {
+    // The layout relative to the scratch region's start, then the region (which may move).
+    const ra = place(a, m, k, 0);
+    const rb = place(b, k, n, align(ra.span * 4));
+    const rc = align(rb.at + rb.span * 4);
+    const small = n <= 2 || (m * n * k <= SMALL_WORK && ra.cs === 1 && rb.rs === 1);
+    const helpers = !small && m * n * k >= THREAD_MIN_WORK && m >= 8 ? this.pool.ready() : [];
+    const parts = helpers.length + 1;
+    if (this.workspace < 0) this.workspace = align(ex.rowsWorkspaceBytes());
+    const ws = this.workspace;
+    const rPacked = align(rc + m * n * 4);
+    const rWork = align(rPacked + (small ? 0 : ex.packedBFloats(n, k) * 4));
+    const base = arena.reserve(small ? rc + m * n * 4 : rWork + ws * parts);
+    const pa = { ...ra, at: base + ra.at };
+    const pb = { ...rb, at: base + rb.at };
+    const cAt = base + rc;
+    const f = arena.floats();
+    const fill = ex.fill32;
+    if (small) {
       // Matrix-vector, or tiny with contiguous dot products: no packing (which pads n to 8 columns).
-      const f = arena.ensure(cAt + m * n * 4);
-      arena.copyIn(f, a.data, a.offset, pa.span, pa.at, pa.fill);
-      arena.copyIn(f, b.data, b.offset, pb.span, pb.at, pb.fill);
+      arena.copyIn(f, a.data, a.offset, pa.span, pa.at, pa.fill, fill);
+      arena.copyIn(f, b.data, b.offset, pb.span, pb.at, pb.fill, fill);
       ex.gemmSmall(pa.at, pa.rs, pa.cs, pb.at, pb.rs, pb.cs, cAt, m, n, k);
       c.data.set(f.subarray(cAt >> 2, (cAt >> 2) + m * n), c.offset);
       if (bias)
@@ -123,13 +139,35 @@ export class WasmGemm {
           for (let j = 0; j < n; j++) c.data[at + j] += bias[j];
       return;
     }
-    const helpers = m * n * k >= THREAD_MIN_WORK && m >= 8 ? this.pool.ready() : [];
-    const parts = helpers.length + 1;
-    const packedAt = align(cAt + m * n * 4);
-    if (this.workspace < 0) this.workspace = align(ex.rowsWorkspaceBytes());
+    const packedAt = base + rPacked;
+    const workAt = base + rWork;
+    arena.copyIn(f, a.data, a.offset, pa.span, pa.at, pa.fill, fill);
+    arena.copyIn(f, b.data, b.offset, pb.span, pb.at, pb.fill, fill);
+    if (bias) for (let i = 0, at = cAt >> 2; i < m; i++, at += n) f.set(bias, at);
+    this.rows(pa, pb, cAt, size, bias !== null, helpers, packedAt, workAt);
+    // The helpers never grow the memory, so the view from `floats` is still current.
+    c.data.set(f.subarray(cAt >> 2, (cAt >> 2) + m * n), c.offset);
+  }
+
+  /**
+   * C = A·B by packed row blocks, split with the helper threads when given: B is packed at
+   * `packedAt`, each thread works in its own workspace from `workAt`; with `init`, C holds initial
+   * values (a bias) that the products accumulate onto.
+   */
+  private rows(
+    pa: { at: number; rs: number; cs: number },
+    pb: { at: number; rs: number; cs: number },
+    cAt: number,
+    size: ProductSize,
+    init: boolean,
+    helpers: Int32Array[],
+    packedAt: number,
+    workAt: number,
+  ): void {
+    const { m, n, k } = size;
+    const ex = this.ex;
     const ws = this.workspace;
-    const workAt = align(packedAt + ex.packedBFloats(n, k) * 4);
-    const f = arena.ensure(workAt + ws * parts);
+    const parts = helpers.length + 1;
     // Row blocks are multiples of 4 (the micro-kernel's height), about sixteen per thread, so the
     // caller waits at most one small block for a helper that woke late (faster per MLP step than
     // four each: bench/NOTES.md).
@@ -144,26 +182,53 @@ export class WasmGemm {
       n,
       k,
       block,
-      accumulate: bias !== null,
+      accumulate: init,
     };
     const dispatch = parts > 1 ? this.pool.call(helpers, req, (h) => workAt + ws * (h + 1)) : null;
-    arena.copyIn(f, a.data, a.offset, pa.span, pa.at, pa.fill);
-    arena.copyIn(f, b.data, b.offset, pb.span, pb.at, pb.fill);
     ex.packB(pb.at, pb.rs, pb.cs, n, k, packedAt);
-    if (bias) for (let i = 0, at = cAt >> 2; i < m; i++, at += n) f.set(bias, at);
-    const init = bias ? 1 : 0;
+    const flag = init ? 1 : 0;
     if (!dispatch) {
-      ex.gemmRows(pa.at, pa.rs, pa.cs, packedAt, cAt, n, 0, m, n, k, workAt, init);
-    } else {
-      this.pool.release(dispatch);
-      for (;;) {
-        const i0 = this.pool.takeRows(block);
-        if (i0 >= m) break;
-        ex.gemmRows(pa.at, pa.rs, pa.cs, packedAt, cAt, n, i0, Math.min(i0 + block, m), n, k, workAt, init);
-      }
-      this.pool.join(dispatch);
+      ex.gemmRows(pa.at, pa.rs, pa.cs, packedAt, cAt, n, 0, m, n, k, workAt, flag);
+      return;
     }
-    // The helpers never grow the memory, so the view from `ensure` is still current.
-    c.data.set(f.subarray(cAt >> 2, (cAt >> 2) + m * n), c.offset);
+    this.pool.release(dispatch);
+    for (;;) {
+      const i0 = this.pool.takeRows(block);
+      if (i0 >= m) break;
+      ex.gemmRows(pa.at, pa.rs, pa.cs, packedAt, cAt, n, i0, Math.min(i0 + block, m), n, k, workAt, flag);
+    }
+    this.pool.join(dispatch);
+  }
+
+  /**
+   * C = A·B (+ a bias row `biasAt`, a byte address, or −1) with A, B and C already in this memory:
+   * no copies in or out. The same kernels and the same order of sums as `multiply` (a small product
+   * adds the bias after, a packed one starts from it), so the same bits. Operands must not be
+   * broadcast from one element (rs = cs = 0).
+   */
+  multiplyAt(
+    a: { at: number; rs: number; cs: number },
+    b: { at: number; rs: number; cs: number },
+    cAt: number,
+    size: ProductSize,
+    biasAt: number,
+  ): void {
+    const { m, n, k } = size;
+    const ex = this.ex;
+    if (m === 0 || n === 0) return;
+    if (n <= 2 || (m * n * k <= SMALL_WORK && a.cs === 1 && b.rs === 1)) {
+      ex.gemmSmall(a.at, a.rs, a.cs, b.at, b.rs, b.cs, cAt, m, n, k);
+      if (biasAt >= 0) ex.binary(0, cAt, n, 1, biasAt, 0, 1, cAt, m, n);
+      return;
+    }
+    const helpers = m * n * k >= THREAD_MIN_WORK && m >= 8 ? this.pool.ready() : [];
+    if (this.workspace < 0) this.workspace = align(ex.rowsWorkspaceBytes());
+    const packedBytes = align(ex.packedBFloats(n, k) * 4);
+    const base = this.arena.reserve(packedBytes + this.workspace * (helpers.length + 1));
+    if (biasAt >= 0) {
+      const f = this.arena.floats();
+      for (let i = 0, at = cAt >> 2; i < m; i++, at += n) f.copyWithin(at, biasAt >> 2, (biasAt >> 2) + n);
+    }
+    this.rows(a, b, cAt, size, biasAt >= 0, helpers, base, base + packedBytes);
   }
 }

@@ -13,6 +13,7 @@ import { forEachMatrix } from '../js/matmul.js';
 import type { Backend, DType, Storage, View } from '../types.js';
 import { wasmElementwise } from './elementwise.js';
 import { WasmGemm } from './gemm.js';
+import { type CpuPlanEnv, prepareCpuPlan } from './planRunner.js';
 
 /** Creates the wasm backend, or null when this engine lacks WebAssembly SIMD. */
 export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
@@ -68,7 +69,7 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
     });
     return wrap(out);
   };
-  return {
+  const self: Backend & { gemm: WasmGemm } = {
     ...jsBackend,
     name: 'wasm',
     matmul,
@@ -91,6 +92,13 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
       if (!ew.optimizerStep(family, hv(w), hv(g), state.map(hv), h))
         jsBackend.optimizerStep(family, w, g, state, h);
     },
+    prepare: (plan) => prepareCpuPlan(plan, cpuPlanEnv(gemm, self, null)),
     gemm,
   };
+  return self;
+}
+
+/** What the plan runner needs of a wasm kernel instance, with the backend it falls back on. */
+export function cpuPlanEnv(gemm: WasmGemm, fallback: Backend, blas: CpuPlanEnv['blas']): CpuPlanEnv {
+  return { ex: gemm.ex, heap: gemm.arena.heap, arena: gemm.arena, gemm, fallback, blas };
 }

@@ -57,6 +57,30 @@ export interface KernelExports {
   ): void;
   unary(op: number, x: number, xrs: number, xcs: number, o: number, rows: number, cols: number): void;
   sgd(w: number, g: number, n: number, lr: number): void;
+  reluDropout(
+    c: number,
+    n: number,
+    relu: number,
+    drop: number,
+    k0: number,
+    k1: number,
+    threshold: number,
+    dropAll: number,
+    scale: number,
+    hidden: number,
+    out: number,
+    mask: number,
+  ): void;
+  reluBackward(
+    g: number,
+    h: number,
+    mask: number,
+    rows: number,
+    cols: number,
+    out: number,
+    db: number,
+    acc: number,
+  ): void;
   optimizerStep(
     family: number,
     w: number,

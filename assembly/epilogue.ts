@@ -1,0 +1,76 @@
+// The fused kernels of compiled steps around a linear layer's product (definitions: the eager
+// composites in src/backend/fused.ts; each gives the composite's bits): the forward epilogue — relu
+// and inverted dropout in one pass over the product — and the backward of relu (after dropout) with
+// the bias gradient's column sums in the same pass. Operands are contiguous float32 in this memory.
+
+import { maskRange } from './philox';
+
+/**
+ * Over n floats of c: h = relu(c) (as the unary kernel: max(x, 0), NaN kept) when `relu`, written to
+ * `hidden` (may be c itself); with `drop`, the dropout mask of the stream (key k0, k1; philox.ts) to
+ * `mask` and y = h·mask to `out`. Without dropout, `out` receives h.
+ */
+export function reluDropout(c: usize, n: i32, relu: bool, drop: bool, k0: u32, k1: u32, threshold: u32, dropAll: bool, scale: f32, hidden: usize, out: usize, mask: usize): void {
+  if (drop) maskRange(0, n, k0, k1, threshold, dropAll, scale, mask);
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const q = <usize>i << 2;
+    let v = v128.load(c + q);
+    if (relu) {
+      v = f32x4.max(v, zero);
+      if (drop) v128.store(hidden + q, v);
+    }
+    if (drop) v = f32x4.mul(v, v128.load(mask + q));
+    v128.store(out + q, v);
+  }
+  for (; i < n; i++) {
+    const q = <usize>i << 2;
+    let v = load<f32>(c + q);
+    if (relu) {
+      v = max(v, 0);
+      if (drop) store<f32>(hidden + q, v);
+    }
+    if (drop) v = v * load<f32>(mask + q);
+    store<f32>(out + q, v);
+  }
+}
+
+/**
+ * relu's backward after dropout, over rows × cols: t = g·mask (mask 0: none, t = g), then
+ * dz = h > 0 ? t : 0 (h: relu's output; 0 where h is NaN) to `out`; with `db` (non-zero), the column
+ * sums of dz accumulated in float64 row by row in `acc` (cols doubles of scratch) and rounded once
+ * into db — the order and rounding of the js backend's column sums.
+ */
+export function reluBackward(g: usize, h: usize, mask: usize, rows: i32, cols: i32, out: usize, db: usize, acc: usize): void {
+  const zero = f32x4.splat(0);
+  if (db) memory.fill(acc, 0, <usize>cols << 3);
+  for (let r = 0; r < rows; r++) {
+    const base = <usize>(r * cols) << 2;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const q = base + (<usize>j << 2);
+      let t = v128.load(g + q);
+      if (mask) t = f32x4.mul(t, v128.load(mask + q));
+      const dz = v128.and(t, f32x4.gt(v128.load(h + q), zero));
+      v128.store(out + q, dz);
+      if (db) {
+        const a = acc + (<usize>j << 3);
+        v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(dz)));
+        v128.store(a, f64x2.add(v128.load(a, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(dz, dz, 2, 3, 0, 1))), 16);
+      }
+    }
+    for (; j < cols; j++) {
+      const q = base + (<usize>j << 2);
+      let t = load<f32>(g + q);
+      if (mask) t = t * load<f32>(mask + q);
+      const dz: f32 = load<f32>(h + q) > 0 ? t : 0;
+      store<f32>(out + q, dz);
+      if (db) {
+        const a = acc + (<usize>j << 3);
+        store<f64>(a, load<f64>(a) + <f64>dz);
+      }
+    }
+  }
+  if (db) for (let j = 0; j < cols; j++) store<f32>(db + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
+}

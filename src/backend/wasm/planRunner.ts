@@ -1,0 +1,609 @@
+/**
+ * The CPU backends' plan runner: a plan bound once to one arena in the wasm kernels' memory.
+ * Preparing a plan (1) moves every storage it reads by reference — parameters, optimizer state,
+ * data sets, constants — into that memory (`HostStorage.relocate`: their tensors follow), (2) gives
+ * each buffer it makes an offset in one arena region by lifetime (planMemory.ts), and (3) turns each
+ * op into a call bound to those byte addresses: matrix products by BLAS (native) or the wasm GEMM on
+ * the operands in place, element-wise kernels, dropout, the optimizer and the fused kernels in wasm,
+ * cross-entropy and the batch gather in JS over the same memory. A run then copies its inputs in
+ * and makes those calls: no storage, tensor or ArrayBuffer is allocated. Ops without an in-place
+ * kernel here (rare in training steps: batched products, reductions other than the bias
+ * gradient's, comparisons) run through the backend's eager kernels and their result is copied in.
+ * Every op gives the bits the eager kernels give (the tests compare compiled and eager runs).
+ */
+import { bytesPerElement } from '../../util/dtype.js';
+import { ValueError } from '../../util/errors.js';
+import { sizeOf } from '../../util/shape.js';
+import type { FusedOp } from '../fused.js';
+import { runFused } from '../fused.js';
+import { HostStorage, hostArray, MemoryRegion } from '../host.js';
+import { softmaxCrossEntropyGradInto, softmaxCrossEntropyInto } from '../js/crossentropy.js';
+import { collapse } from '../js/iter.js';
+import { rowSum, sumF32Blocks } from '../js/reduce.js';
+import type { Blas } from '../native/index.js';
+import type { OptimizerFamily } from '../optimizer.js';
+import { H_LENGTH } from '../optimizer.js';
+import type { KernelOp, Plan, PlanOp, PlanRunner, PlanView } from '../plan.js';
+import { planArena } from '../planMemory.js';
+import type { Backend, BinaryOp, Storage, UnaryOp, View } from '../types.js';
+import type { Arena } from './arena.js';
+import type { WasmGemm } from './gemm.js';
+import type { WasmHeap } from './heap.js';
+import type { KernelExports } from './module.js';
+
+/** What a CPU backend gives its plan runner. */
+export interface CpuPlanEnv {
+  readonly ex: KernelExports;
+  readonly heap: WasmHeap;
+  readonly arena: Arena;
+  readonly gemm: WasmGemm;
+  /** The backend whose eager kernels run what has no in-place kernel here. */
+  readonly fallback: Backend;
+  /** The native backend's BLAS, or null: products on the wasm GEMM. */
+  readonly blas: {
+    readonly lib: Blas;
+    readonly threadsFor: (work: number) => void;
+    readonly tinyWork: number;
+  } | null;
+}
+
+const UNARY: Partial<Record<UnaryOp, number>> = { copy: 0, neg: 1, abs: 2, sqrt: 3, relu: 4 };
+const BINARY: Partial<Record<BinaryOp, number>> = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  maximum: 4,
+  minimum: 5,
+  reluGrad: 6,
+};
+const FAMILY: Record<OptimizerFamily, number> = { sgd: 0, adam: 1, rmsprop: 2, adagrad: 3 };
+
+/** Typed views of the whole memory, remade after it grew. */
+class MemoryViews {
+  private buffer: ArrayBufferLike | null = null;
+  f32 = new Float32Array(0);
+  f64 = new Float64Array(0);
+  i32 = new Int32Array(0);
+  u8 = new Uint8Array(0);
+  constructor(private readonly memory: WebAssembly.Memory) {}
+  /** Call before using the views: remakes them when the memory grew. */
+  fresh(): this {
+    const b = this.memory.buffer;
+    if (b !== this.buffer) {
+      this.buffer = b;
+      this.f32 = new Float32Array(b);
+      this.f64 = new Float64Array(b);
+      this.i32 = new Int32Array(b);
+      this.u8 = new Uint8Array(b);
+    }
+    return this;
+  }
+}
+
+/** A view reduced to ≤ 2 dimensions with non-negative strides: rows × cols, [rowStride, colStride]. */
+function as2d(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): {
+  rows: number;
+  cols: number;
+  s: [number, number][];
+} | null {
+  const c = collapse(shape, strides);
+  const nd = c.shape.length;
+  if (nd > 2) return null;
+  for (const st of c.strides) for (const v of st) if (v < 0) return null;
+  if (nd === 0) return { rows: 1, cols: 1, s: strides.map(() => [0, 0]) };
+  if (nd === 1) return { rows: 1, cols: c.shape[0], s: c.strides.map((st) => [0, st[0]]) };
+  return { rows: c.shape[0], cols: c.shape[1], s: c.strides.map((st) => [st[0], st[1]]) };
+}
+
+function contiguous(v: PlanView): boolean {
+  let expect = 1;
+  for (let i = v.shape.length - 1; i >= 0; i--) {
+    if (v.shape[i] !== 1 && v.strides[i] !== expect) return false;
+    expect *= v.shape[i];
+  }
+  return true;
+}
+
+/** Prepares `plan` on a CPU backend, or returns null when it holds storages of another kind. */
+export function prepareCpuPlan(plan: Plan, env: CpuPlanEnv): PlanRunner | null {
+  const { heap } = env;
+  const memory = heap.memory;
+  for (const b of plan.buffers) if (b.kind === 'external' && !(b.storage instanceof HostStorage)) return null;
+  // 1. What the plan reads by reference moves into the kernels' memory (once; later plans find it there).
+  const inMemory = plan.buffers.map((b) => {
+    if (b.kind !== 'external') return true;
+    const s = b.storage as HostStorage;
+    if (s.region?.memory === memory && !s.region.dead) return true;
+    const bytes = s.length * bytesPerElement(s.dtype);
+    let at: number;
+    try {
+      at = heap.alloc(bytes);
+    } catch {
+      return false; // too big for this memory: ops reading it take the eager path
+    }
+    s.relocate(new MemoryRegion(memory, at, bytes, () => heap.release(at)), at);
+    return true;
+  });
+  // 2. One arena for the buffers the plan makes, plus per-op scratch after them.
+  const layout = planArena(plan);
+  let scratchBytes = 0;
+  const scratchAt: number[] = plan.ops.map((o) => {
+    const need = scratchOf(o, plan);
+    if (need === 0) return -1;
+    const at = layout.bytes + scratchBytes;
+    scratchBytes += Math.ceil(need / 64) * 64;
+    return at;
+  });
+  const total = Math.max(64, layout.bytes + scratchBytes);
+  const base = heap.alloc(total);
+  const region = new MemoryRegion(memory, base, total, () => heap.release(base));
+  const storages: HostStorage[] = plan.buffers.map((b) => {
+    if (b.kind === 'external') return b.storage as HostStorage;
+    return HostStorage.inRegion(region, base + (layout.offsets[b.id] as number), b.dtype, b.length);
+  });
+  const addr = (b: number) => storages[b].byteOffset;
+  const mv = new MemoryViews(memory);
+  const view = (v: PlanView): View => ({
+    storage: storages[v.buffer],
+    shape: v.shape,
+    strides: v.strides,
+    offset: v.offset,
+  });
+  /** The byte address of a view's element 0 (its buffer in memory, 4-byte elements). */
+  const at = (v: PlanView) => addr(v.buffer) + v.offset * bytesPerElement(plan.buffers[v.buffer].dtype);
+  const inMem = (...vs: PlanView[]) => vs.every((v) => inMemory[v.buffer]);
+  const f32 = (...vs: PlanView[]) => vs.every((v) => plan.buffers[v.buffer].dtype === 'float32');
+  /** Copies a storage's elements into buffer `out` (the result of an eager kernel). */
+  const into = (out: number, s: Storage) => {
+    storages[out].array.set(hostArray(s));
+  };
+
+  const calls: (() => void)[] = plan.ops.map((o, i) =>
+    bind(o, i, {
+      env,
+      plan,
+      view,
+      at,
+      inMem,
+      f32,
+      into,
+      mv,
+      storages,
+      scratch: scratchAt[i] >= 0 ? base + scratchAt[i] : -1,
+    }),
+  );
+  const inputs = plan.buffers.filter((b) => b.kind === 'input');
+  let disposed = false;
+  return {
+    stable: true,
+    run(args: readonly View[]) {
+      if (disposed) throw new ValueError('this compiled step was disposed');
+      for (const b of inputs) {
+        if (b.kind !== 'input') continue;
+        const src = args[b.input];
+        const s = src.storage;
+        const n = b.length;
+        const dst = storages[b.id].array;
+        if (s instanceof HostStorage && s.region?.memory === memory) {
+          const bytes = n * bytesPerElement(b.dtype);
+          const from = s.byteOffset + src.offset * bytesPerElement(b.dtype);
+          mv.fresh().u8.copyWithin(addr(b.id), from, from + bytes);
+        } else {
+          const a = hostArray(s);
+          dst.set(src.offset === 0 && a.length === n ? a : a.subarray(src.offset, src.offset + n));
+        }
+      }
+      for (let i = 0; i < calls.length; i++) calls[i]();
+    },
+    view(v: PlanView): View {
+      return view(v);
+    },
+    dispose() {
+      disposed = true;
+      region.dispose();
+    },
+  };
+}
+
+/** Bytes of per-op scratch an op needs in the arena (kept across runs). */
+function scratchOf(o: PlanOp, plan: Plan): number {
+  switch (o.op) {
+    case 'optimizerStep':
+      return 8 * H_LENGTH;
+    case 'reluBackward':
+      return o.biasGrad !== undefined ? 8 * o.h.shape[1] : 0;
+    case 'reduce':
+      return o.kind === 'sum' ? 8 * plan.buffers[o.out].length : 0;
+    case 'crossEntropyStep': {
+      const [n, c] = o.x.shape;
+      // Each row's softmax (float64) and loss (float32, as the eager kernel stores it).
+      return 8 * n * c + 4 * n + 8;
+    }
+    default:
+      void plan;
+      return 0;
+  }
+}
+
+interface BindContext {
+  readonly env: CpuPlanEnv;
+  readonly plan: Plan;
+  readonly view: (v: PlanView) => View;
+  readonly at: (v: PlanView) => number;
+  readonly inMem: (...vs: PlanView[]) => boolean;
+  readonly f32: (...vs: PlanView[]) => boolean;
+  readonly into: (out: number, s: Storage) => void;
+  readonly mv: MemoryViews;
+  readonly storages: HostStorage[];
+  /** Byte address of this op's scratch, or −1. */
+  readonly scratch: number;
+}
+
+/** Dropout's threshold: r < p·2³² ⟺ r < ⌈p·2³²⌉ for an integer r; at 2³² every draw is dropped. */
+function threshold(p: number): [number, number] {
+  const t = Math.ceil(p * 4294967296);
+  return t >= 4294967296 ? [0, 1] : [t, 0];
+}
+
+/** One op bound to its addresses: a call for each run. */
+function bind(o: PlanOp, i: number, c: BindContext): () => void {
+  const { env, view, at, inMem, f32, into, mv } = c;
+  const { ex } = env;
+  const be = env.fallback;
+  void i;
+  switch (o.op) {
+    case 'host':
+      return o.fn;
+    case 'unary': {
+      const code = UNARY[o.kind];
+      const p = as2d(o.x.shape, [o.x.strides]);
+      if (code !== undefined && p && o.dtype === 'float32' && f32(o.x) && inMem(o.x)) {
+        const [rs, cs] = p.s[0];
+        const x = at(o.x);
+        const out = c.storages[o.out].byteOffset;
+        return () => ex.unary(code, x, rs, cs, out, p.rows, p.cols);
+      }
+      return () => into(o.out, be.unary(o.kind, view(o.x), o.dtype));
+    }
+    case 'binary': {
+      const code = BINARY[o.kind];
+      const p = as2d(o.shape, [o.a.strides, o.b.strides]);
+      if (code !== undefined && p && o.dtype === 'float32' && f32(o.a, o.b) && inMem(o.a, o.b)) {
+        const [ars, acs] = p.s[0];
+        const [brs, bcs] = p.s[1];
+        const a = at(o.a);
+        const b = at(o.b);
+        const out = c.storages[o.out].byteOffset;
+        return () => ex.binary(code, a, ars, acs, b, brs, bcs, out, p.rows, p.cols);
+      }
+      return () => into(o.out, be.binary(o.kind, view(o.a), view(o.b), o.shape, o.dtype));
+    }
+    case 'matmul': {
+      const product = o.shape.length === 2 ? productAt(c, o.a, o.b, o.bias, o.out, o.shape, o.dtype) : null;
+      if (product) return product;
+      return () =>
+        into(o.out, be.matmul(view(o.a), view(o.b), o.shape, o.dtype, o.bias ? view(o.bias) : undefined));
+    }
+    case 'dropout': {
+      if (f32(o.x) && inMem(o.x) && contiguous(o.x)) {
+        const n = sizeOf(o.x.shape);
+        const x = at(o.x);
+        const out = c.storages[o.out].byteOffset;
+        const mask = c.storages[o.mask].byteOffset;
+        const [t, all] = threshold(o.p);
+        return () => {
+          const k0 = o.rng.nextUint32();
+          const k1 = o.rng.nextUint32();
+          ex.dropout(x, n, k0, k1, 0, t, all, o.scale, out, mask);
+        };
+      }
+      return () => {
+        const [out, mask] = be.dropout(view(o.x), o.p, o.scale, o.rng);
+        into(o.out, out);
+        into(o.mask, mask);
+      };
+    }
+    case 'optimizerStep': {
+      const views = [o.w, o.g, ...o.state];
+      if (f32(...views) && inMem(...views) && views.every(contiguous) && o.state.length <= 3) {
+        const n = sizeOf(o.w.shape);
+        const w = at(o.w);
+        const g = at(o.g);
+        const s = o.state.map(at);
+        const hAt = c.scratch;
+        const family = FAMILY[o.family];
+        return () => {
+          mv.fresh().f64.set(o.h, hAt >> 3);
+          ex.optimizerStep(family, w, g, s[0] ?? 0, s[1] ?? 0, s[2] ?? 0, n, hAt);
+        };
+      }
+      return () => be.optimizerStep(o.family, view(o.w), view(o.g), o.state.map(view), o.h);
+    }
+    case 'reduce': {
+      // Sums over a leading or trailing block of axes of a contiguous float32 tensor (bias gradients,
+      // losses): the js backend's float64 sums into scratch, rounded once into the output.
+      const outLength = c.plan.buffers[o.out].length;
+      if (o.kind === 'sum' && f32(o.x) && o.dtype !== 'int32' && o.dtype !== 'bool' && c.scratch >= 0) {
+        const accAt = c.scratch;
+        let acc: { buffer: ArrayBufferLike; a: Float64Array } | null = null;
+        let hx: {
+          buffer: ArrayBufferLike;
+          v: { data: Float32Array; shape: readonly number[]; strides: readonly number[]; offset: number };
+        } | null = null;
+        const xs = c.storages[o.x.buffer];
+        return () => {
+          const buf = mv.fresh().f64.buffer;
+          if (!acc || acc.buffer !== buf) acc = { buffer: buf, a: new Float64Array(buf, accAt, outLength) };
+          const data = xs.array as Float32Array;
+          if (!hx || hx.buffer !== data.buffer)
+            hx = {
+              buffer: data.buffer,
+              v: { data, shape: o.x.shape, strides: o.x.strides, offset: o.x.offset },
+            };
+          acc.a.fill(0);
+          if (!sumF32Blocks(hx.v, o.axes, acc.a)) {
+            into(o.out, be.reduce(o.kind, view(o.x), o.axes, o.dtype));
+            return;
+          }
+          c.storages[o.out].array.set(acc.a);
+        };
+      }
+      return () => into(o.out, be.reduce(o.kind, view(o.x), o.axes, o.dtype));
+    }
+    case 'indexSelect': {
+      const gather = gatherRows(c, o);
+      if (gather) return gather;
+      return () => into(o.out, be.indexSelect(view(o.x), o.axis, view(o.index), o.dtype));
+    }
+    case 'linearAct':
+      return bindLinear(c, o);
+    case 'reluBackward':
+      return bindReluBackward(c, o);
+    case 'crossEntropyStep':
+      return bindCrossEntropy(c, o);
+    default:
+      return eager(c, o);
+  }
+}
+
+/** An op through the fallback backend's eager kernels, results copied into the arena. */
+function eager(c: BindContext, o: KernelOp | FusedOp): () => void {
+  const be = c.env.fallback;
+  const { view, into } = c;
+  switch (o.op) {
+    case 'where':
+      return () => into(o.out, be.where(view(o.cond), view(o.a), view(o.b), o.shape, o.dtype));
+    case 'reduce':
+      return () => into(o.out, be.reduce(o.kind, view(o.x), o.axes, o.dtype));
+    case 'argReduce':
+      return () => into(o.out, be.argReduce(o.kind, view(o.x), o.axis));
+    case 'gather':
+      return () => into(o.out, be.gather(view(o.x), o.axis, view(o.index), o.dtype));
+    case 'scatterAdd':
+      return () => into(o.out, be.scatterAdd(o.shape, o.axis, view(o.index), view(o.src), o.dtype));
+    case 'indexAdd':
+      return () => into(o.out, be.indexAdd(o.shape, o.axis, view(o.index), view(o.src), o.dtype));
+    case 'copyInto':
+      return () => be.copyInto(view(o.dst), view(o.src));
+    case 'axpy':
+      return () => be.axpy(view(o.y), o.alpha, view(o.x));
+    case 'softmaxCrossEntropy':
+      return () => {
+        const [loss, probs] = be.softmaxCrossEntropy(view(o.x), view(o.target), o.dtype);
+        into(o.loss, loss);
+        into(o.probs, probs);
+      };
+    case 'softmaxCrossEntropyGrad':
+      return () =>
+        into(o.out, be.softmaxCrossEntropyGrad(view(o.probs), view(o.target), view(o.g), o.factor, o.dtype));
+    default:
+      return () => runFused(be, o as FusedOp, view, (b, s) => into(b, s));
+  }
+}
+
+/**
+ * A 2-D float32 product C = A·B (+ bias) in place, as the eager kernel of this backend computes it
+ * (BLAS with the bias starting each row above `tinyWork`, else the wasm GEMM), or null when an
+ * operand is not in memory or not readable in place.
+ */
+function productAt(
+  c: BindContext,
+  av: PlanView,
+  bv: PlanView,
+  bias: PlanView | undefined,
+  out: number,
+  shape: readonly number[],
+  dtype: string,
+): (() => void) | null {
+  const { env, at, inMem, f32, mv } = c;
+  const vs = bias ? [av, bv, bias] : [av, bv];
+  if (dtype !== 'float32' || !f32(...vs) || !inMem(...vs)) return null;
+  if (bias && bias.strides[0] !== 1 && bias.shape[0] > 1) return null;
+  const [m, n] = shape;
+  const k = av.shape[1];
+  const a = { at: at(av), rs: av.strides[0], cs: av.strides[1] };
+  const b = { at: at(bv), rs: bv.strides[0], cs: bv.strides[1] };
+  if ((a.rs === 0 && a.cs === 0) || (b.rs === 0 && b.cs === 0)) return null;
+  const cAt = c.storages[out].byteOffset;
+  const biasAt = bias ? at(bias) : -1;
+  const work = m * n * k;
+  const blas = env.blas;
+  if (!blas || work < blas.tinyWork) {
+    return () => env.gemm.multiplyAt(a, b, cAt, { m, n, k }, biasAt);
+  }
+  const la = layout(m, k, a.rs, a.cs);
+  const lb = layout(k, n, b.rs, b.cs);
+  if (!la || !lb) return null;
+  let views: { buffer: ArrayBufferLike; A: Float32Array; B: Float32Array; C: Float32Array } | null = null;
+  const spanA = m > 0 && k > 0 ? (m - 1) * a.rs + (k - 1) * a.cs + 1 : 0;
+  const spanB = k > 0 && n > 0 ? (k - 1) * b.rs + (n - 1) * b.cs + 1 : 0;
+  return () => {
+    const buf = mv.fresh().f32.buffer;
+    if (!views || views.buffer !== buf) {
+      views = {
+        buffer: buf,
+        A: new Float32Array(buf, a.at, spanA),
+        B: new Float32Array(buf, b.at, spanB),
+        C: new Float32Array(buf, cAt, m * n),
+      };
+    }
+    const f = mv.f32;
+    if (biasAt >= 0)
+      for (let i = 0, row = cAt >> 2; i < m; i++, row += n) f.copyWithin(row, biasAt >> 2, (biasAt >> 2) + n);
+    if (k === 0) {
+      if (biasAt < 0) views.C.fill(0);
+      return;
+    }
+    blas.threadsFor(work);
+    blas.lib.gemm(
+      'float32',
+      la.trans,
+      lb.trans,
+      m,
+      n,
+      k,
+      1,
+      views.A,
+      la.ld,
+      views.B,
+      lb.ld,
+      biasAt >= 0 ? 1 : 0,
+      views.C,
+      n,
+    );
+  };
+}
+
+/** How BLAS reads a rows×cols matrix with strides (rs, cs): as is, transposed, or not at all. */
+function layout(rows: number, cols: number, rs: number, cs: number): { trans: boolean; ld: number } | null {
+  if (rows === 1 && cols === 1) return { trans: false, ld: 1 };
+  if ((cs === 1 || cols === 1) && (rows === 1 || rs >= Math.max(1, cols)))
+    return { trans: false, ld: rows === 1 ? Math.max(1, cols) : rs };
+  if ((rs === 1 || rows === 1) && (cols === 1 || cs >= Math.max(1, rows)))
+    return { trans: true, ld: cols === 1 ? Math.max(1, rows) : cs };
+  return null;
+}
+
+/** Rows of a contiguous data set gathered by an int32 index, byte copies within the memory. */
+function gatherRows(c: BindContext, o: Extract<KernelOp, { op: 'indexSelect' }>): (() => void) | null {
+  const { at, inMem, mv, plan } = c;
+  if (
+    o.axis !== 0 ||
+    !inMem(o.x, o.index) ||
+    !contiguous(o.x) ||
+    plan.buffers[o.index.buffer].dtype !== 'int32'
+  )
+    return null;
+  const size = o.x.shape[0];
+  const rowBytes = (sizeOf(o.x.shape) / Math.max(size, 1)) * bytesPerElement(plan.buffers[o.x.buffer].dtype);
+  const x = at(o.x);
+  const idx = at(o.index) >> 2;
+  const is = o.index.strides[0] ?? 0;
+  const count = o.index.shape[0];
+  const out = c.storages[o.out].byteOffset;
+  return () => {
+    const { u8, i32 } = mv.fresh();
+    for (let j = 0; j < count; j++) {
+      const r = i32[idx + j * is];
+      if (!(r >= 0 && r < size))
+        throw new ValueError(
+          `indexSelect: index ${r} is out of range for axis 0 of size ${size} (allowed 0..${size - 1})`,
+        );
+      const from = x + r * rowBytes;
+      u8.copyWithin(out + j * rowBytes, from, from + rowBytes);
+    }
+  };
+}
+
+/** linearAct: the product (bias first, as eager), then relu and dropout in one wasm pass. */
+function bindLinear(c: BindContext, o: Extract<FusedOp, { op: 'linearAct' }>): () => void {
+  const { env, storages } = c;
+  const target = o.hidden ?? o.out;
+  const product = productAt(c, o.x, o.w, o.bias, target, o.shape, o.dtype);
+  if (!product || o.act !== 'relu') return eager(c, o);
+  const n = sizeOf(o.shape);
+  const h = storages[target].byteOffset;
+  const out = storages[o.out].byteOffset;
+  const drop = o.dropout;
+  if (!drop)
+    return () => {
+      product();
+      env.ex.reluDropout(h, n, 1, 0, 0, 0, 0, 0, 1, h, h, 0);
+    };
+  const mask = storages[drop.mask].byteOffset;
+  const [t, all] = threshold(drop.p);
+  return () => {
+    product();
+    const k0 = drop.rng.nextUint32();
+    const k1 = drop.rng.nextUint32();
+    env.ex.reluDropout(h, n, 1, 1, k0, k1, t, all, drop.scale, h, out, mask);
+  };
+}
+
+/** reluBackward in one wasm pass, with the bias gradient's float64 column sums. */
+function bindReluBackward(c: BindContext, o: Extract<FusedOp, { op: 'reluBackward' }>): () => void {
+  const { env, at, inMem, f32, storages } = c;
+  const vs = o.mask ? [o.g, o.h, o.mask] : [o.g, o.h];
+  if (!f32(...vs) || !inMem(...vs) || !vs.every(contiguous) || o.h.shape.length !== 2) return eager(c, o);
+  const [rows, cols] = o.h.shape;
+  const g = at(o.g);
+  const h = at(o.h);
+  const mask = o.mask ? at(o.mask) : 0;
+  const out = storages[o.out].byteOffset;
+  const db = o.biasGrad !== undefined ? storages[o.biasGrad].byteOffset : 0;
+  const acc = c.scratch;
+  return () => env.ex.reluBackward(g, h, mask, rows, cols, out, db, acc);
+}
+
+/**
+ * crossEntropyStep with the js backend's own row kernels over the memory (so the eager bits): each
+ * row's loss and softmax into scratch, their sum as the eager reduction sums, the reduced loss, and
+ * the gradient into dx.
+ */
+function bindCrossEntropy(c: BindContext, o: Extract<FusedOp, { op: 'crossEntropyStep' }>): () => void {
+  const { inMem, mv, storages, view, plan } = c;
+  if (!inMem(o.x, o.target, o.g) || plan.buffers[o.loss].dtype !== 'float32') return eager(c, o);
+  const [n, cols] = o.x.shape;
+  const probsAt = c.scratch;
+  const rowsAt = probsAt + 8 * n * cols;
+  const count = o.reduction === 'mean' ? Math.max(n, 1) : 1;
+  const factor = o.reduction === 'mean' ? 1 / Math.max(n, 1) : 1;
+  const x = view(o.x);
+  const target = view(o.target);
+  const g = view(o.g);
+  let arrays: { buffer: ArrayBufferLike; probs: Float64Array; rows: Float32Array } | null = null;
+  return () => {
+    const buf = mv.fresh().f32.buffer;
+    if (!arrays || arrays.buffer !== buf)
+      arrays = {
+        buffer: buf,
+        probs: new Float64Array(buf, probsAt, n * cols),
+        rows: new Float32Array(buf, rowsAt, n),
+      };
+    const hx = {
+      data: (x.storage as HostStorage).array,
+      shape: x.shape,
+      strides: x.strides,
+      offset: x.offset,
+    };
+    const ht = {
+      data: (target.storage as HostStorage).array,
+      shape: target.shape,
+      strides: target.strides,
+      offset: target.offset,
+    };
+    softmaxCrossEntropyInto(hx, ht, arrays.rows, arrays.probs);
+    storages[o.loss].array[0] = rowSum(arrays.rows, 0, n) / count;
+    const hg = {
+      data: (g.storage as HostStorage).array,
+      shape: g.shape,
+      strides: g.strides,
+      offset: g.offset,
+    };
+    softmaxCrossEntropyGradInto(arrays.probs, ht, hg, factor, storages[o.dx].array, 0);
+  };
+}
