@@ -221,10 +221,21 @@ describe('diagnostics', () => {
     expect(o[0].suggestion).toMatch(/weight decay or dropout/);
   });
 
-  it('detach restores the modules', async () => {
+  it('hooks are on for sampled steps only (which run eagerly), and detach restores the modules', async () => {
     const m = new nn.Sequential(new nn.Linear(2, 2));
-    const d = new diagnostics.Diagnostics(m);
-    expect(Object.hasOwn(m.at(0), 'forward')).toBe(true);
+    const d = new diagnostics.Diagnostics(m, { every: 3 });
+    expect(Object.hasOwn(m.at(0), 'forward')).toBe(false);
+    const seen: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      d.beginStep(1);
+      seen.push(d.sampling && Object.hasOwn(m.at(0), 'forward'));
+      m.forward(k.ones([1, 2])).sum().backward();
+      d.afterBackward(1);
+    }
+    // Steps 1 and 3 are sampled; the hooks come off after each sample.
+    expect(seen).toEqual([true, false, true, false]);
+    expect(Object.hasOwn(m.at(0), 'forward')).toBe(false);
+    d.beginStep(1);
     d.detach();
     expect(Object.hasOwn(m.at(0), 'forward')).toBe(false);
     expect(() => new diagnostics.Diagnostics(m, { every: 0 })).toThrow(

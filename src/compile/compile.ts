@@ -21,7 +21,7 @@
  */
 
 import { observeLeafGrads } from '../autograd/engine.js';
-import { isGradEnabled } from '../autograd/mode.js';
+import { isGradEnabled, NotTraceableError, whileTracing } from '../autograd/mode.js';
 import { guardDoors } from '../backend/host.js';
 import type { Plan, PlanRunner, PlanView } from '../backend/plan.js';
 import { backend, setHostRecorder, withBackend } from '../backend/registry.js';
@@ -212,15 +212,16 @@ function trace<A extends Tensor[], R extends Outputs>(
   const prevGuard = guardDoors(() => {
     throw new CompileError(
       `compile: the function reads or writes a tensor's elements on the host while traced (item(), readSync(), toArray(), a host write) after ${tracer.ops.length} kernels; a plan cannot hold that — read values after the call returns, or keep them on the backend`,
-      tracer.ops.some((o) => o.op === 'host' || writesExternal(tracer, o)),
+      mutated(tracer),
     );
   });
   const prevLeaves = observeLeafGrads((leaf) => leaves.add(leaf));
   let result: R;
   try {
-    result = withBackend(tracer, () => fn(...(views as unknown as A)));
+    result = whileTracing(() => withBackend(tracer, () => fn(...(views as unknown as A))));
   } catch (e) {
     tracer.restoreGenerators();
+    if (e instanceof NotTraceableError) throw new CompileError(`compile: ${e.message}`, mutated(tracer));
     throw e;
   } finally {
     setHostRecorder(prevRecorder);
@@ -249,6 +250,11 @@ function trace<A extends Tensor[], R extends Outputs>(
   const planOutputs = plan.outputs.map((view, i) => ({ view, dtype: outputs[i].dtype }));
   const entry: Entry = { plan, runner, outputs: planOutputs, rebuild, leaves: leafOutputs, stable: null };
   return { entry, result: rebuild(tensors.map((t) => t.detach())) as R };
+}
+
+/** Whether the trace so far changed state outside the plan (a host step, an in-place write). */
+function mutated(tracer: Tracer): boolean {
+  return tracer.ops.some((o) => o.op === 'host' || writesExternal(tracer, o));
 }
 
 /** Whether a recorded op writes into a storage from outside the plan (a parameter, state). */

@@ -141,11 +141,14 @@ export class Diagnostics {
     };
     if (!Number.isInteger(this.o.every) || this.o.every < 1)
       throw new ValueError(`Diagnostics: every must be a positive integer, got ${this.o.every}`);
-    this.attach();
   }
 
-  /** A forward hook on each leaf module captures its output on sampled steps. */
+  /**
+   * A forward hook on each leaf module captures its output — put on for a sampled step only, so
+   * the other steps run as compiled plans (`fit` runs the sampled ones eagerly: `observesStep`).
+   */
   private attach(): void {
+    if (this.hooks.length) return;
     for (const [name, m] of this.model.namedModules()) {
       if (name === '' || m.namedChildren().length > 0) continue;
       const type = m.constructor.name;
@@ -188,6 +191,12 @@ export class Diagnostics {
     this.step++;
     this.capturing = this.step === 1 || this.step % this.o.every === 0;
     this.current = {};
+    if (this.capturing) this.attach();
+  }
+
+  /** Whether the current step is sampled (its forward pass must run eagerly, hooks on). */
+  get sampling(): boolean {
+    return this.capturing;
   }
 
   /** Call after backward (gradients present), before the optimizer step. */
@@ -224,6 +233,7 @@ export class Diagnostics {
     this.lastSample = sample;
     this.prevWeights = new Map(params.map(([n, p]) => [n, Float64Array.from(values(p))]));
     this.capturing = false;
+    this.detach();
   }
 
   /** Call after the optimizer step: fills in the update/weight ratio of the last sample. */
@@ -332,6 +342,7 @@ export class Diagnostics {
   callback(): Callback {
     return {
       onBatchBegin: (info) => this.beginStep(info.epoch),
+      observesStep: () => this.capturing,
       onBackward: (loss) => this.afterBackward(loss.item()),
       onBatchEnd: () => this.afterStep(),
       onEpochEnd: (r) => {

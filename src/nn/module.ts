@@ -7,6 +7,7 @@
  * Forward hooks (`registerForwardHook`) see every call's inputs and output and may replace the
  * output; they are removable. Modules own the train/eval flag; they never touch a backend.
  */
+import { isTracing, NotTraceableError } from '../autograd/mode.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, KeelError } from '../util/errors.js';
 import { sameShape } from '../util/shape.js';
@@ -87,6 +88,11 @@ export abstract class Module {
         enumerable: false,
         value: (...inputs: Tensor[]): Tensor => {
           let y = base.apply(this, inputs);
+          // A plan would run the hook's kernels but never the hook itself again.
+          if (isTracing())
+            throw new NotTraceableError(
+              `${this.constructor.name} has a forward hook, which a compiled step would run only when traced, not at its replays (run steps with hooks eagerly: compile: false)`,
+            );
           for (const h of [...this.#forwardHooks]) y = h(this, inputs, y) ?? y;
           return y;
         },

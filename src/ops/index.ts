@@ -10,6 +10,7 @@ export * from './crossentropy.js';
 export * from './dropout.js';
 export * from './elementwise.js';
 export * from './indexing.js';
+export * from './inplace.js';
 export * from './linear.js';
 export * from './matmul.js';
 export { PRIMITIVES, type Primitive } from './primitives.js';

@@ -4,8 +4,9 @@
  * be made an error.
  */
 import { noGrad } from '../autograd/mode.js';
-import { clamp, mul } from '../ops/elementwise.js';
-import { vectorNorm } from '../ops/reduce.js';
+import { add, cast, clamp, div, minimum, mul, sqrt } from '../ops/elementwise.js';
+import { sum, vectorNorm } from '../ops/reduce.js';
+import { zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
 
@@ -48,6 +49,31 @@ export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number, opts: C
     });
   }
   return total;
+}
+
+/**
+ * `clipGradNorm_` by the total 2-norm with the norm left on the backend: returns it as a 0-d
+ * float64 tensor and scales the gradients by min(1, maxNorm/(norm + 1e-6)) without reading anything
+ * to the host — so a compiled training step can hold it (`fit` clips this way). Each gradient's sum
+ * of squares is taken in its own dtype.
+ */
+export function clipGradNormTensor_(params: Iterable<Tensor>, maxNorm: number): Tensor {
+  if (!(maxNorm >= 0)) throw new ValueError(`clipGradNormTensor_: maxNorm must be ≥ 0, got ${maxNorm}`);
+  return noGrad(() => {
+    const list = [...params].filter((p) => p.grad);
+    let total: Tensor = zeros([], { dtype: 'float64' });
+    for (const p of list) {
+      const g = p.grad as Tensor;
+      total = add(total, cast(sum(mul(g, g)), 'float64'));
+    }
+    const norm = sqrt(total);
+    const coef = minimum(div(maxNorm, add(norm, 1e-6)), 1);
+    for (const p of list) {
+      const g = p.grad as Tensor;
+      p.grad = mul(g, cast(coef, g.dtype));
+    }
+    return norm;
+  });
 }
 
 /** Clamps every gradient element to [−clipValue, clipValue]. */

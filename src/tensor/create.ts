@@ -6,7 +6,7 @@
  */
 import { allocate } from '../backend/host.js';
 import { backend } from '../backend/registry.js';
-import type { DType, TypedArray } from '../util/dtype.js';
+import { arrayType, type DType, type TypedArray } from '../util/dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../util/errors.js';
 import { defaultGenerator, type Rng } from '../util/random.js';
 import { checkShape, sizeOf } from '../util/shape.js';
@@ -33,7 +33,9 @@ export type TensorLike = NestedArray | TypedArray | Tensor;
 
 /** A tensor of `shape` holding `array` (handed over to the active backend). */
 export function fromHost(array: TypedArray, shape: readonly number[], dtype: DType): Tensor {
-  return new Tensor(backend().fromHost(array), [...shape], dtype);
+  // An array of another element type is converted (a float64 array for a float32 tensor, say).
+  const a = dtypeOfArray(array) === dtype ? array : (arrayType(dtype) as Float64ArrayConstructor).from(array);
+  return new Tensor(backend().fromHost(a), [...shape], dtype);
 }
 
 function finish(t: Tensor, opts: CreateOptions | undefined): Tensor {

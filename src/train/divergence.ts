@@ -136,7 +136,7 @@ export class DivergenceWatch {
   check(
     lossValue: number,
     at: { epoch: number; step: number; batch: number },
-    replay: { model: Module; x: Tensor; y: Tensor; loss: (o: Tensor, t: Tensor) => Tensor },
+    replay: ReplayParts | (() => ReplayParts),
   ): boolean {
     this.recent.push({ step: at.step, loss: lossValue });
     if (this.recent.length > RECENT) this.recent.shift();
@@ -165,7 +165,11 @@ export class DivergenceWatch {
           reason: 'exploded',
           diagnosis: `the loss grew from ${fmt(base.firstLoss)} at step 1 to ${fmt(lossValue)} (over ${fmt(this.factor)}×): the updates are too large for this model`,
         }
-      : { ...base, reason: 'non-finite', ...diagnoseNonFinite(replay, previous) };
+      : {
+          ...base,
+          reason: 'non-finite',
+          ...diagnoseNonFinite(typeof replay === 'function' ? replay() : replay, previous),
+        };
     return this.action === 'stop' && this.patience === 0;
   }
 }
@@ -177,8 +181,16 @@ const fmt = (x: number) =>
       ? x.toExponential(2)
       : x.toPrecision(4);
 
+/** What an anomaly-mode replay of a step needs: the model, the batch and the loss. */
+export interface ReplayParts {
+  model: Module;
+  x: Tensor;
+  y: Tensor;
+  loss: (o: Tensor, t: Tensor) => Tensor;
+}
+
 function diagnoseNonFinite(
-  r: { model: Module; x: Tensor; y: Tensor; loss: (o: Tensor, t: Tensor) => Tensor },
+  r: ReplayParts,
   previous: number | null,
 ): Pick<Divergence, 'diagnosis' | 'anomaly' | 'nonFiniteParameters'> {
   const bad = r.model

@@ -1,24 +1,5 @@
-/**
- * The training loop. `fit` runs epochs over a DataLoader — forward, loss, backward, optional
- * gradient clipping, optimizer step, per-batch scheduler — then evaluates on validation and test
- * loaders under `noGrad` in eval mode, records an `EpochRecord` (losses, accuracies for integer
- * labels, learning rate, throughput), and calls the callbacks, any of which may stop training.
- * A diverged loss (NaN/Inf, or exploded) stops the run by default, with a diagnosis of the cause
- * (divergence.ts). The loop yields to the event loop every ~10 ms, so an `AbortSignal` (Ctrl-C in the
- * CLI, a pause button in a page) is seen between steps; an aborted fit rejects with an
- * `InterruptedError` that carries the history so far. Progress goes to an optional sink (the CLI
- * draws a bar); nothing here touches the platform.
- * The loss and the correct predictions of each step stay on the backend, summed there, and are read
- * to the host every `readEvery` steps and at the end of each epoch (a device backend syncs on each
- * read); the divergence check and the progress see the mean loss of the steps since the last read.
- */
-import { noGrad } from '../autograd/mode.js';
 import type { DataLoader } from '../data/loader.js';
-import { crossEntropy } from '../nn/functional/loss.js';
 import type { Module } from '../nn/module.js';
-import { add, cast, mul } from '../ops/elementwise.js';
-import { concat, reshape } from '../ops/shape.js';
-import { clipGradNorm_ } from '../optim/clip.js';
 import type { BaseOptions, Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
@@ -34,9 +15,18 @@ import {
   type TrainingCheckpoint,
 } from './checkpoint.js';
 import { type Divergence, type DivergenceOptions, DivergenceWatch } from './divergence.js';
-import { correctCount, countCorrect } from './metrics.js';
+import { Evaluator } from './evaluate.js';
+import { lossesOf, type SampleLoss, TrainStep, unpackBatch } from './step.js';
 
 export type { Divergence, DivergenceOptions } from './divergence.js';
+export {
+  type Losses,
+  lossesOf,
+  type SampleLoss,
+  TrainStep,
+  unpackBatch,
+  weightedCrossEntropy,
+} from './step.js';
 
 /** What one epoch produced. Accuracies are present when labels are int32. */
 export interface EpochRecord {
@@ -73,6 +63,13 @@ export interface Callback {
   onTrainBegin?(ctx: FitContext): void;
   /** Before the forward pass of a batch (diagnostics switch on activation sampling here). */
   onBatchBegin?(info: { epoch: number; batch: number }, ctx: FitContext): void;
+  /**
+   * Asked after `onBatchBegin`: true when this callback reads the coming step's forward pass (its
+   * forward hooks capture layer outputs), so the step runs eagerly instead of as a compiled plan.
+   * Everything else a callback reads — the loss and gradients in `onBackward`, the weights after —
+   * it sees the same either way.
+   */
+  observesStep?(): boolean;
   /**
    * After backward, before clipping and the optimizer step: gradients are in `.grad`. `loss` is the
    * batch's loss tensor, detached; reading it (`item()`) syncs with the backend.
@@ -119,6 +116,8 @@ export interface History {
   stopReason?: 'callback' | 'diverged';
   /** The first divergence of the loss (also with `onNonFinite: 'continue'`, where training went on). */
   divergence?: Divergence;
+  /** Why parts of the training step ran eagerly although compiled steps were asked for. */
+  eagerReasons?: string[];
 }
 
 /** `fit` was aborted through its signal; `history` holds the epochs completed before. */
@@ -160,6 +159,12 @@ export interface FitOptions {
   /** Aborting it stops training between two steps: `fit` rejects with an `InterruptedError`. */
   signal?: AbortSignal;
   /**
+   * Run each training step as a compiled plan (default true; `compile`): the same results as eager
+   * steps, faster. Steps a callback observes (`observesStep`) run eagerly; what cannot be compiled
+   * runs eagerly and `History.eagerReasons` says why.
+   */
+  compile?: boolean;
+  /**
    * Steps between reads of the loss and accuracy to the host (default 1). Between reads they are
    * summed on the backend. A divergence is then caught at the next read, up to `readEvery − 1`
    * steps after it happened (the parameters may already hold NaN by then).
@@ -179,41 +184,6 @@ export interface FitOptions {
   resume?: TrainingCheckpoint;
 }
 
-/** A loss of (output, target) and, when the data carry them, per-sample weights. */
-export type SampleLoss = (output: Tensor, target: Tensor, weights?: Tensor) => Tensor;
-
-/** Cross-entropy from logits, each sample's term weighted when weights are given. */
-export const weightedCrossEntropy: SampleLoss = (o, t, w) =>
-  crossEntropy(o, t, w ? { sampleWeights: w } : {});
-
-/** The losses of a training: for plain batches and for batches with per-sample weights. */
-export interface Losses {
-  plain: (output: Tensor, target: Tensor) => Tensor;
-  /** Null when only a plain loss was given (weighted data are then refused). */
-  weighted: SampleLoss | null;
-}
-
-/** The batch's (x, y, weights?) and the loss to use on it, bound to the weights. */
-function unpackBatch(
-  batch: Tensor[],
-  losses: Losses,
-  where: string,
-): { x: Tensor; y: Tensor; bound: (o: Tensor, t: Tensor) => Tensor } {
-  const [x, y, w] = batch;
-  if (w === undefined) return { x, y, bound: losses.plain };
-  const weighted = losses.weighted;
-  if (!weighted)
-    throw new ValueError(
-      `fit: the ${where} data carry per-sample weights (a third tensor, shape [${w.shape.join(', ')}]) but only 'loss' (output, target) was given; give 'weightedLoss' (output, target, weights), or leave both unset for weighted cross-entropy`,
-    );
-  return { x, y, bound: (o, t) => weighted(o, t, w) };
-}
-
-function lossesOf(loss?: (o: Tensor, t: Tensor) => Tensor, weightedLoss?: SampleLoss): Losses {
-  if (weightedLoss) return { plain: loss ?? ((o, t) => weightedLoss(o, t)), weighted: weightedLoss };
-  return loss ? { plain: loss, weighted: null } : { plain: crossEntropy, weighted: weightedCrossEntropy };
-}
-
 /** When `fit` hands checkpoints out, and to whom. */
 export interface CheckpointOptions {
   save(checkpoint: TrainingCheckpoint): void | Promise<void>;
@@ -228,43 +198,15 @@ export interface CheckpointOptions {
  */
 const YIELD_MS = 10;
 
-/** Reads Σ loss·batch and Σ correct (0 without) to the host in one read. */
-function readPending(lossSum: Tensor, correctSum: Tensor | null): [number, number] {
-  if (!correctSum) return [lossSum.item(), 0];
-  const both = concat([reshape(lossSum, [1]), reshape(cast(correctSum, 'float64'), [1])]).readSync();
-  return [both[0], both[1]];
-}
-
-/** Loss and accuracy of `model` over a loader, in eval mode without gradients. */
+/** Loss and accuracy of `model` over a loader, in eval mode without gradients (compiled batches). */
 export function evaluate(
   model: Module,
   loader: DataLoader,
   loss?: (o: Tensor, t: Tensor) => Tensor,
   weightedLoss?: SampleLoss,
+  opts: { compile?: boolean } = {},
 ): { loss: number; accuracy?: number } {
-  const losses = lossesOf(loss, weightedLoss);
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      let total = 0;
-      let correct = 0;
-      let n = 0;
-      let classes = true;
-      for (const batch of loader) {
-        const { x, y, bound } = unpackBatch(batch, losses, 'evaluation');
-        const out = model.forward(x);
-        const b = x.shape[0];
-        total += bound(out, y).item() * b;
-        if (y.dtype === 'int32') correct += correctCount(out, y);
-        else classes = false;
-        n += b;
-      }
-      return classes ? { loss: total / n, accuracy: correct / n } : { loss: total / n };
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+  return new Evaluator(model, lossesOf(loss, weightedLoss), opts.compile ?? true).run(loader);
 }
 
 /** Trains `model` and returns the per-epoch history. */
@@ -286,6 +228,16 @@ export async function fit(opts: FitOptions): Promise<History> {
       throw new ValueError(`fit: checkpoint.minutes must be a positive number, got ${saving.minutes}`);
   }
   const losses = lossesOf(opts.loss, opts.weightedLoss);
+  const compiled = opts.compile ?? true;
+  const trainStep = new TrainStep({
+    model,
+    optimizer,
+    losses,
+    clipGradNorm: opts.clipGradNorm,
+    compile: compiled,
+    dataset: train.dataset,
+  });
+  const evaluator = new Evaluator(model, losses, compiled);
   const callbacks = opts.callbacks ?? [];
   const watch = new DivergenceWatch(opts.divergence);
   const history: History = { epochs: [], stoppedEarly: false };
@@ -358,52 +310,53 @@ export async function fit(opts: FitOptions): Promise<History> {
     }
     const resumedSamples = progress.samples;
     let batch = first;
-    // Σ loss·batch (float64: exact for a float32 loss) and Σ correct since the last read.
-    let pendingLoss: Tensor | null = null;
-    let pendingCorrect: Tensor | null = null;
+    // Σ loss·batch and Σ correct of the steps since the last read stay on the backend (TrainStep).
     let pendingSamples = 0;
     let pendingSteps = 0;
     let lastLoss = Number.NaN;
     opts.progress?.epochStart(epoch, epochs, train.length);
-    for (const batchTensors of train.batches(order, first)) {
-      const { x, y, bound } = unpackBatch(batchTensors, losses, 'training');
+    // Batches by index (gathered inside the step) for data sets of tensor rows, else the loader's.
+    const tensorBatches = trainStep.gathers ? null : train.batches(order, first);
+    const rows = train.dataset.length;
+    for (; batch < train.length; ) {
+      const from = batch * train.batchSize;
+      const indices = order.subarray(from, Math.min(rows, from + train.batchSize));
+      let tensors: Tensor[] | null = null;
+      if (tensorBatches) {
+        const next = tensorBatches.next();
+        if (next.done) break;
+        tensors = next.value;
+      }
       await pause();
       step++;
       for (const c of callbacks) c.onBatchBegin?.({ epoch, batch: batch + 1 }, ctx);
-      optimizer.zeroGrad();
-      const out = model.forward(x);
-      const l = bound(out, y);
-      l.backward();
-      const lt = l.detach();
+      let observed = false;
+      for (const c of callbacks) if (c.observesStep?.()) observed = true;
+      const lt = tensors ? trainStep.backwardOn(tensors, observed) : trainStep.backward(indices, observed);
       for (const c of callbacks) c.onBackward?.(lt, ctx);
-      const b = x.shape[0];
-      // Detached operands: nothing here is recorded in the graph.
-      const lb = mul(cast(lt, 'float64'), b);
-      pendingLoss = pendingLoss ? add(pendingLoss, lb) : lb;
-      if (y.dtype === 'int32') {
-        const cc = countCorrect(out.detach(), y);
-        pendingCorrect = pendingCorrect ? add(pendingCorrect, cc) : cc;
-      } else progress.classes = false;
+      const b = tensors ? tensors[0].shape[0] : indices.length;
       pendingSamples += b;
       pendingSteps++;
       const read = pendingSteps >= readEvery || batch + 1 >= train.length;
       if (read) {
-        const [lossSum, correctSum] = readPending(pendingLoss, pendingCorrect);
-        lastLoss = lossSum / pendingSamples;
-        progress.total += lossSum;
-        progress.correct += correctSum;
-        pendingLoss = null;
-        pendingCorrect = null;
+        const sums = trainStep.readSums();
+        lastLoss = sums.loss / pendingSamples;
+        progress.total += sums.loss;
+        progress.correct += sums.correct;
+        if (!sums.classes) progress.classes = false;
         pendingSamples = 0;
         pendingSteps = 0;
-        if (watch.check(lastLoss, { epoch, step, batch: batch + 1 }, { model, x, y, loss: bound })) {
+        const replay = () => {
+          const { x, y, bound } = unpackBatch(tensors ?? trainStep.batch(indices), losses, 'training');
+          return { model, x, y, loss: bound };
+        };
+        if (watch.check(lastLoss, { epoch, step, batch: batch + 1 }, replay)) {
           history.stoppedEarly = true;
           history.stopReason = 'diverged';
           break loop;
         }
       }
-      if (opts.clipGradNorm !== undefined) clipGradNorm_(model.parameters(), opts.clipGradNorm);
-      optimizer.step();
+      trainStep.update();
       for (const c of callbacks) c.onStep?.(ctx);
       progress.samples += b;
       batch++;
@@ -425,11 +378,11 @@ export async function fit(opts: FitOptions): Promise<History> {
       )
         await save({ epoch, batch, step }, progress);
     }
-    if (pendingLoss) {
+    if (pendingSteps > 0) {
       // A loader that yielded fewer batches than its length: fold in what was not read yet.
-      const [lossSum, correctSum] = readPending(pendingLoss, pendingCorrect);
-      progress.total += lossSum;
-      progress.correct += correctSum;
+      const sums = trainStep.readSums();
+      progress.total += sums.loss;
+      progress.correct += sums.correct;
     }
     const seconds = (performance.now() - t0) / 1000;
     const n = progress.samples;
@@ -442,12 +395,12 @@ export async function fit(opts: FitOptions): Promise<History> {
     };
     if (progress.classes) record.trainAccuracy = progress.correct / Math.max(n, 1);
     if (opts.validation) {
-      const v = evaluate(model, opts.validation, opts.loss, opts.weightedLoss);
+      const v = evaluator.run(opts.validation);
       record.valLoss = v.loss;
       if (v.accuracy !== undefined) record.valAccuracy = v.accuracy;
     }
     if (opts.test) {
-      const t = evaluate(model, opts.test, opts.loss, opts.weightedLoss);
+      const t = evaluator.run(opts.test);
       record.testLoss = t.loss;
       if (t.accuracy !== undefined) record.testAccuracy = t.accuracy;
     }
@@ -463,6 +416,7 @@ export async function fit(opts: FitOptions): Promise<History> {
     if (epoch % every === 0 && epoch < epochs) await save({ epoch: epoch + 1, batch: 0, step }, null);
   }
   if (watch.divergence) history.divergence = watch.divergence;
+  if (trainStep.eagerReasons.length) history.eagerReasons = [...trainStep.eagerReasons];
   for (const c of callbacks) c.onTrainEnd?.(history, ctx);
   // The final checkpoint: the run is over (complete or stopped), so resuming it trains no more.
   await save({ epoch: epochs + 1, batch: 0, step }, null);

@@ -1,0 +1,106 @@
+/**
+ * Evaluation: a model's mean loss (and accuracy, for int32 labels) over a loader, in eval mode
+ * without gradients. Each batch runs as a compiled plan by default — its rows gathered inside the
+ * plan when the data set is rows of tensors — with the sums kept on the backend and read once at
+ * the end; `compile: false` runs the same computation eagerly.
+ */
+import { noGrad } from '../autograd/mode.js';
+import { compile } from '../compile/compile.js';
+import type { DataLoader } from '../data/loader.js';
+import type { Module } from '../nn/module.js';
+import { add, cast, mul } from '../ops/elementwise.js';
+import { indexSelect } from '../ops/indexing.js';
+import { copy_ } from '../ops/inplace.js';
+import { stack } from '../ops/shape.js';
+import { fromHost, zeros } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { countCorrect } from './metrics.js';
+import { type Losses, tensorRows, unpackBatch } from './step.js';
+
+/** Evaluates a model over loaders (see the file's header). */
+export class Evaluator {
+  /** Σ loss × batch size and Σ correct (float64 [2]). */
+  private readonly sums = zeros([2], { dtype: 'float64' });
+  private classes = true;
+  private readonly onBatch: (...b: Tensor[]) => Tensor;
+  private readonly onRows: (dataTensors: Tensor[], idx: Tensor) => void;
+  private readonly index = new Map<number, { t: Tensor; values: Int32Array }>();
+
+  constructor(
+    private readonly model: Module,
+    private readonly losses: Losses,
+    compiled = true,
+  ) {
+    const body = (...batch: Tensor[]) => {
+      const { x, y, bound } = unpackBatch(batch, this.losses, 'evaluation');
+      const out = this.model.forward(x);
+      const l = bound(out, y);
+      const correct =
+        y.dtype === 'int32'
+          ? cast(countCorrect(out, y), 'float64')
+          : fromHost(new Float64Array(1), [], 'float64');
+      if (y.dtype !== 'int32') this.classes = false;
+      copy_(this.sums, add(this.sums, stack([mul(cast(l, 'float64'), x.shape[0]), correct])));
+      return l;
+    };
+    const rows = (tensors: Tensor[], idx: Tensor) => body(...tensors.map((t) => indexSelect(t, 0, idx)));
+    this.onBatch = compiled ? compile(body, { fallback: 'eager' }) : body;
+    // The data tensors are the same at every call: closed over by a compiled function per loader.
+    const perData = new WeakMap<Tensor, (idx: Tensor) => Tensor>();
+    this.onRows = (tensors, idx) => {
+      let f = perData.get(tensors[0]);
+      if (!f) {
+        const g = (i: Tensor) => rows(tensors, i);
+        f = compiled ? compile(g, { fallback: 'eager' }) : g;
+        perData.set(tensors[0], f);
+      }
+      f(idx);
+    };
+  }
+
+  /** The mean loss (and accuracy) of the model over `loader`. */
+  run(loader: DataLoader): { loss: number; accuracy?: number } {
+    const wasTraining = this.model.training;
+    this.model.eval();
+    this.classes = true;
+    let count = 0;
+    try {
+      noGrad(() => {
+        this.sums.storage.write(this.sums, [0, 0]);
+        const src = tensorRows(loader.dataset);
+        if (!src) {
+          for (const batch of loader) {
+            this.onBatch(...batch);
+            count += batch[0].shape[0];
+          }
+          return;
+        }
+        const order = loader.order();
+        const n = loader.dataset.length;
+        for (let b = 0; b < loader.length; b++) {
+          const from = b * loader.batchSize;
+          const size = Math.min(n, from + loader.batchSize) - from;
+          let slot = this.index.get(size);
+          if (!slot) {
+            slot = { t: zeros([size], { dtype: 'int32' }), values: new Int32Array(size) };
+            this.index.set(size, slot);
+          }
+          for (let i = 0; i < size; i++) {
+            const k = order[from + i];
+            slot.values[i] = src.rows ? src.rows[k] : k;
+          }
+          slot.t.storage.write(slot.t, slot.values);
+          this.onRows(src.tensors, slot.t);
+          count += size;
+        }
+      });
+    } finally {
+      this.model.train(wasTraining);
+    }
+    const n = Math.max(count, 1);
+    const st = this.sums.storage;
+    const loss = st.readElement(this.sums.offset) / n;
+    if (!this.classes) return { loss };
+    return { loss, accuracy: st.readElement(this.sums.offset + 1) / n };
+  }
+}

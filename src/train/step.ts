@@ -1,0 +1,224 @@
+/**
+ * One training step as `fit` and the lab run it. `backward` takes a batch — rows of the data set's
+ * tensors gathered by index (inside the step), or given tensors — and runs forward, loss and
+ * backward, adding the batch's loss × size and correct count to running sums on the backend and
+ * leaving the gradients in tensors the step owns. Then, after whatever reads the loss or the
+ * gradients (callbacks, the divergence check: a diverged step is never applied), `update` clips the
+ * gradients and steps the optimizer. `readSums` reads the sums (one host read) and zeroes them.
+ *
+ * Compiled by default (`compile`): two plans, forward+backward and the update, replayed every step;
+ * a step can still run eagerly (`eager: true`, for a step a callback observes through forward
+ * hooks) and gives the same results. What cannot be compiled (a custom optimizer reading gradients
+ * on the host, a loss that reads values, forward hooks) runs eagerly, and `eagerReason` says why.
+ */
+import { noGrad } from '../autograd/mode.js';
+import { type CompiledFunction, compile } from '../compile/compile.js';
+import { type Dataset, Subset, TensorDataset } from '../data/dataset.js';
+import { crossEntropy } from '../nn/functional/loss.js';
+import type { Module } from '../nn/module.js';
+import { add, cast, mul } from '../ops/elementwise.js';
+import { indexSelect } from '../ops/indexing.js';
+import { copy_ } from '../ops/inplace.js';
+import { stack } from '../ops/shape.js';
+import { clipGradNormTensor_ } from '../optim/clip.js';
+import type { BaseOptions, Optimizer } from '../optim/optimizer.js';
+import { fromHost, zeros, zerosLike } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ValueError } from '../util/errors.js';
+import { countCorrect } from './metrics.js';
+
+/** A loss of (output, target) and, when the data carry them, per-sample weights. */
+export type SampleLoss = (output: Tensor, target: Tensor, weights?: Tensor) => Tensor;
+
+/** Cross-entropy from logits, each sample's term weighted when weights are given. */
+export const weightedCrossEntropy: SampleLoss = (o, t, w) =>
+  crossEntropy(o, t, w ? { sampleWeights: w } : {});
+
+/** The losses of a training: for plain batches and for batches with per-sample weights. */
+export interface Losses {
+  plain: (output: Tensor, target: Tensor) => Tensor;
+  /** Null when only a plain loss was given (weighted data are then refused). */
+  weighted: SampleLoss | null;
+}
+
+/** The losses from `fit`'s options: a plain loss, a weighted one, or cross-entropy for both. */
+export function lossesOf(loss?: (o: Tensor, t: Tensor) => Tensor, weightedLoss?: SampleLoss): Losses {
+  if (weightedLoss) return { plain: loss ?? ((o, t) => weightedLoss(o, t)), weighted: weightedLoss };
+  return loss ? { plain: loss, weighted: null } : { plain: crossEntropy, weighted: weightedCrossEntropy };
+}
+
+/** The batch's (x, y, weights?) and the loss to use on it, bound to the weights. */
+export function unpackBatch(
+  batch: readonly Tensor[],
+  losses: Losses,
+  where: string,
+): { x: Tensor; y: Tensor; bound: (o: Tensor, t: Tensor) => Tensor } {
+  const [x, y, w] = batch;
+  if (w === undefined) return { x, y, bound: losses.plain };
+  const weighted = losses.weighted;
+  if (!weighted)
+    throw new ValueError(
+      `fit: the ${where} data carry per-sample weights (a third tensor, shape [${w.shape.join(', ')}]) but only 'loss' (output, target) was given; give 'weightedLoss' (output, target, weights), or leave both unset for weighted cross-entropy`,
+    );
+  return { x, y, bound: (o, t) => weighted(o, t, w) };
+}
+
+/**
+ * The whole tensors a data set's batches are rows of, and how a loader index maps to their rows —
+ * for a TensorDataset or a chain of Subsets of one; null for other data sets (their batches are
+ * made by their own `batch`/`get`).
+ */
+export function tensorRows(dataset: Dataset): { tensors: Tensor[]; rows: Int32Array | null } | null {
+  if (dataset instanceof TensorDataset) return { tensors: dataset.tensors, rows: null };
+  if (dataset instanceof Subset) {
+    const inner = tensorRows(dataset.dataset);
+    if (!inner) return null;
+    const rows = inner.rows ? dataset.indices.map((i) => (inner.rows as Int32Array)[i]) : dataset.indices;
+    return { tensors: inner.tensors, rows };
+  }
+  return null;
+}
+
+/** What a training step is built from. */
+export interface StepSetup {
+  model: Module;
+  optimizer: Optimizer<BaseOptions>;
+  losses: Losses;
+  /** Clip the total gradient norm to this value before each update. */
+  clipGradNorm?: number;
+  /** Compile the step (default true). */
+  compile?: boolean;
+  /** The data set that `backward(indices)` takes rows of. */
+  dataset?: Dataset;
+}
+
+/** One training step, forward+backward then update (see the file's header). */
+export class TrainStep {
+  private readonly params: Tensor[];
+  /** The gradients between backward and update, one fixed tensor per parameter. */
+  private readonly grads: Tensor[];
+  /** Which parameters received a gradient (known after the first backward). */
+  private received: boolean[] | null = null;
+  /** Σ loss × batch size and Σ correct since the last read (float64 [2]). */
+  private readonly sums = zeros([2], { dtype: 'float64' });
+  private readonly zero2 = new Float64Array(2);
+  private classes = true;
+  private readonly source: { tensors: Tensor[]; rows: Int32Array | null } | null;
+  /** One index tensor (and its host values) per batch size, refilled each step. */
+  private readonly index = new Map<number, { t: Tensor; values: Int32Array }>();
+  private readonly fromIndex: ((idx: Tensor) => Tensor) | CompiledFunction<[Tensor], Tensor>;
+  private readonly fromBatch: ((...b: Tensor[]) => Tensor) | CompiledFunction<Tensor[], Tensor>;
+  private readonly apply: (() => void) | CompiledFunction<[], undefined>;
+  private reasons: string[] = [];
+
+  constructor(private readonly s: StepSetup) {
+    this.params = s.model.parameters();
+    this.grads = this.params.map((p) => zerosLike(p));
+    this.source = s.dataset ? tensorRows(s.dataset) : null;
+    const compiled = s.compile ?? true;
+    const note = (r: string) => void this.reasons.push(r);
+    const fromIndex = (idx: Tensor) => {
+      const src = this.source as { tensors: Tensor[] };
+      return this.forwardBackward(src.tensors.map((t) => indexSelect(t, 0, idx)));
+    };
+    const fromBatch = (...b: Tensor[]) => this.forwardBackward(b);
+    const apply = () => {
+      this.update1();
+    };
+    const opts = { fallback: 'eager' as const, onFallback: note };
+    this.fromIndex = compiled ? compile(fromIndex, opts) : fromIndex;
+    this.fromBatch = compiled ? compile(fromBatch, opts) : fromBatch;
+    this.apply = compiled ? compile(apply, opts) : apply;
+  }
+
+  /** Why parts of the step run eagerly (empty while all of it is compiled, or when not compiled). */
+  get eagerReasons(): readonly string[] {
+    return this.reasons;
+  }
+
+  /** Whether backward can take loader indices (the data set is rows of whole tensors). */
+  get gathers(): boolean {
+    return this.source !== null;
+  }
+
+  /**
+   * Forward and backward on the rows `indices` (loader positions) of the data set; returns the
+   * batch's loss (detached: the next step overwrites it). `eager` runs this step without its plan.
+   */
+  backward(indices: Int32Array, eager = false): Tensor {
+    const src = this.source;
+    if (!src) throw new ValueError('TrainStep.backward: the data set is not rows of tensors; pass the batch');
+    let slot = this.index.get(indices.length);
+    if (!slot) {
+      slot = { t: zeros([indices.length], { dtype: 'int32' }), values: new Int32Array(indices.length) };
+      this.index.set(indices.length, slot);
+    }
+    const { t: idx, values } = slot;
+    const rows = src.rows;
+    for (let i = 0; i < indices.length; i++) values[i] = rows ? rows[indices[i]] : indices[i];
+    idx.storage.write(idx, values);
+    return eager ? this.forwardBackward(src.tensors.map((t) => indexSelect(t, 0, idx))) : this.fromIndex(idx);
+  }
+
+  /** The same on batch tensors (x, y[, weights]). */
+  backwardOn(batch: readonly Tensor[], eager = false): Tensor {
+    return eager ? this.forwardBackward(batch) : this.fromBatch(...batch);
+  }
+
+  /** The batch tensors of loader positions `indices` (for a diagnosis or an observed step). */
+  batch(indices: Int32Array): Tensor[] {
+    const src = this.source;
+    if (!src || !this.s.dataset?.batch)
+      throw new ValueError('TrainStep.batch: the data set is not rows of tensors');
+    return this.s.dataset.batch(indices);
+  }
+
+  /** Clips the gradients (when asked) and steps the optimizer. */
+  update(): void {
+    this.apply();
+  }
+
+  /** Σ loss × batch size and Σ correct since the last read, read to the host, then zeroed. */
+  readSums(): { loss: number; correct: number; classes: boolean } {
+    const st = this.sums.storage;
+    const loss = st.readElement(this.sums.offset);
+    const correct = st.readElement(this.sums.offset + 1);
+    st.write(this.sums, this.zero2);
+    return { loss, correct, classes: this.classes };
+  }
+
+  private forwardBackward(batch: readonly Tensor[]): Tensor {
+    const { model, optimizer, losses } = this.s;
+    const { x, y, bound } = unpackBatch(batch, losses, 'training');
+    optimizer.zeroGrad();
+    const out = model.forward(x);
+    const l = bound(out, y);
+    l.backward();
+    const lt = l.detach();
+    noGrad(() => {
+      const b = x.shape[0];
+      const correct =
+        y.dtype === 'int32'
+          ? cast(countCorrect(out.detach(), y), 'float64')
+          : fromHost(new Float64Array(1), [], 'float64');
+      if (y.dtype !== 'int32') this.classes = false;
+      copy_(this.sums, add(this.sums, stack([mul(cast(lt, 'float64'), b), correct])));
+      const received = this.params.map((p) => p.grad !== null);
+      this.received ??= received;
+      this.params.forEach((p, i) => {
+        if (p.grad) copy_(this.grads[i], p.grad);
+      });
+    });
+    return lt;
+  }
+
+  private update1(): void {
+    const received = this.received;
+    if (!received) throw new ValueError('TrainStep.update: no backward ran before it');
+    this.params.forEach((p, i) => {
+      p.grad = received[i] ? this.grads[i] : null;
+    });
+    if (this.s.clipGradNorm !== undefined) clipGradNormTensor_(this.params, this.s.clipGradNorm);
+    this.s.optimizer.step();
+  }
+}
