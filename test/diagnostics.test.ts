@@ -229,7 +229,9 @@ describe('diagnostics', () => {
     for (let i = 0; i < 4; i++) {
       d.beginStep(1);
       seen.push(d.sampling && Object.hasOwn(m.at(0), 'forward'));
-      m.forward(k.ones([1, 2])).sum().backward();
+      m.forward(k.ones([1, 2]))
+        .sum()
+        .backward();
       d.afterBackward(1);
     }
     // Steps 1 and 3 are sampled; the hooks come off after each sample.
