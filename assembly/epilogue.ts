@@ -74,3 +74,17 @@ export function reluBackward(g: usize, h: usize, mask: usize, rows: i32, cols: i
   }
   if (db) for (let j = 0; j < cols; j++) store<f32>(db + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
 }
+
+/**
+ * The rows `index[j·stride]` (int32) of a row-major array at `x` (`size` rows of `rowBytes` bytes)
+ * copied in order to `out`: a training batch gathered from its data set. Returns −1, or the
+ * position j of the first index outside 0 … size − 1 (nothing is copied from there on).
+ */
+export function gatherRows(x: usize, rowBytes: i32, size: i32, index: usize, stride: i32, count: i32, out: usize): i32 {
+  for (let j = 0; j < count; j++) {
+    const r = load<i32>(index + (<usize>(j * stride) << 2));
+    if (r < 0 || r >= size) return j;
+    memory.copy(out + <usize>j * <usize>rowBytes, x + <usize>r * <usize>rowBytes, <usize>rowBytes);
+  }
+  return -1;
+}

@@ -3,4 +3,4 @@
 export { fill32, gemmRows, gemmSmall, heapBase, packB, packedBFloats, rowsWorkspaceBytes } from './gemm';
 export { binary, dropout, sgd, unary } from './elementwise';
 export { optimizerStep } from './optimizer';
-export { reluBackward, reluDropout } from './epilogue';
+export { gatherRows, reluBackward, reluDropout } from './epilogue';

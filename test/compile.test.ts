@@ -6,7 +6,17 @@
 import { describe, expect, it } from 'vitest';
 import { stats as hostStats } from '../src/backend/host.js';
 import * as k from '../src/index.js';
-import { availableBackends, CompileError, compile, nn, optim, Rng, type Tensor } from '../src/index.js';
+import {
+  availableBackends,
+  CompileError,
+  compile,
+  data,
+  nn,
+  optim,
+  Rng,
+  type Tensor,
+  train,
+} from '../src/index.js';
 
 function mlp(seed: number, dropout: number) {
   const g = new Rng(seed);
@@ -37,7 +47,7 @@ const makers: Record<string, (ps: Tensor[]) => optim.Optimizer<optim.BaseOptions
 };
 
 /** Runs `steps` training steps; returns the losses and the final weights. */
-function train(
+function trainSteps(
   compiled: boolean,
   make: (ps: Tensor[]) => optim.Optimizer<optim.BaseOptions>,
   dropout: number,
@@ -67,8 +77,8 @@ describe.each(availableBackends())('compile on %s', (name) => {
     it(`a training step with ${label} and dropout gives eager's losses, weights and gradients`, () => {
       k.setBackend(name);
       try {
-        const eager = train(false, make, 0.3);
-        const plan = train(true, make, 0.3);
+        const eager = trainSteps(false, make, 0.3);
+        const plan = trainSteps(true, make, 0.3);
         expect(plan.losses).toEqual(eager.losses);
         expect(plan.weights).toEqual(eager.weights);
         expect(plan.grads).toEqual(eager.grads);
@@ -195,6 +205,48 @@ describe("compiled steps at the dropout MLP's size", () => {
         const before = hostStats.calls;
         for (let i = 0; i < 5; i++) plan.step(plan.x, plan.y);
         expect(hostStats.calls - before).toBe(0);
+      } finally {
+        k.setBackend('wasm');
+      }
+    },
+  );
+});
+
+describe('the training step fit runs (TrainStep)', () => {
+  it.each(availableBackends().filter((b) => b !== 'js'))(
+    'on %s: gathers its batch by index, sums loss and accuracy on the backend, allocates nothing once warm',
+    (name) => {
+      k.setBackend(name);
+      try {
+        const g = new Rng(4);
+        const X = k.randn([300, 20], { generator: g });
+        const Y = k.randint(0, 3, [300], { generator: g });
+        const model = new nn.Sequential(
+          new nn.Linear(20, 32, { generator: g }),
+          new nn.ReLU(),
+          new nn.Dropout(0.3, new Rng(5)),
+          new nn.Linear(32, 3, { generator: g }),
+        );
+        const step = new train.TrainStep({
+          model,
+          optimizer: new optim.Adam(model.parameters(), { lr: 0.01 }),
+          losses: train.lossesOf(),
+          clipGradNorm: 1,
+          dataset: new data.TensorDataset(X, Y),
+        });
+        const order = Int32Array.from({ length: 300 }, (_, i) => (i * 7) % 300);
+        const run = (b: number) => {
+          step.backward(order.subarray(b * 50, b * 50 + 50));
+          step.update();
+        };
+        for (let b = 0; b < 3; b++) run(b);
+        const before = hostStats.calls;
+        for (let b = 3; b < 6; b++) run(b);
+        expect(hostStats.calls - before).toBe(0);
+        const sums = step.readSums();
+        expect(sums.loss).toBeGreaterThan(0);
+        expect(sums.correct).toBeGreaterThan(0);
+        expect(step.eagerReasons).toEqual([]);
       } finally {
         k.setBackend('wasm');
       }

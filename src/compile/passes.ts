@@ -7,9 +7,56 @@
 import { opAccesses as accesses, type Plan, type PlanOp, type PlanView } from '../backend/plan.js';
 import { fuse } from './fuse.js';
 
-/** The plan after fusion (when asked) and dead-op removal. */
+/** The plan after fusion (when asked), copy elision and dead-op removal. */
 export function optimize(plan: Plan, opts: { fuse: boolean }): Plan {
-  return compact(removeDead(opts.fuse ? fuse(plan) : plan));
+  return compact(removeDead(elideCopies(opts.fuse ? fuse(plan) : plan)));
+}
+
+/** Whether a view covers its whole buffer, row-major from element 0. */
+function wholeView(plan: Plan, v: PlanView): boolean {
+  if (v.offset !== 0 || v.shape.reduce((a, b) => a * b, 1) !== plan.buffers[v.buffer].length) return false;
+  let expect = 1;
+  for (let i = v.shape.length - 1; i >= 0; i--) {
+    if (v.shape[i] !== 1 && v.strides[i] !== expect) return false;
+    expect *= v.shape[i];
+  }
+  return true;
+}
+
+/**
+ * Copy elision: a temp buffer that is copied whole into a storage from outside the plan (a
+ * training step's gradient tensors), and not written after, is made in that storage directly — its
+ * producer writes there and the copy goes. Only when nothing touches the storage between the
+ * temp's first write and the copy, and the producer does not read it.
+ */
+function elideCopies(plan: Plan): Plan {
+  const alias = new Map<number, number>();
+  const ops = plan.ops;
+  ops.forEach((o, i) => {
+    if (o.op !== 'copyInto') return;
+    const t = o.src.buffer;
+    const g = o.dst.buffer;
+    const tb = plan.buffers[t];
+    const gb = plan.buffers[g];
+    if (tb.kind !== 'temp' || gb.kind !== 'external' || tb.dtype !== gb.dtype || tb.length !== gb.length)
+      return;
+    if (alias.has(t) || !wholeView(plan, o.src) || !wholeView(plan, o.dst)) return;
+    const first = ops.findIndex((q) => accesses(q).writes.includes(t));
+    if (first < 0 || first > i) return;
+    if (accesses(ops[first]).reads.some((r) => r.buffer === g)) return;
+    for (let k = first + 1; k < ops.length; k++) {
+      if (k === i) continue;
+      const a = accesses(ops[k]);
+      if (k > i && a.writes.includes(t)) return;
+      if (k < i && (a.writes.includes(g) || a.reads.some((r) => r.buffer === g))) return;
+    }
+    alias.set(t, g);
+  });
+  if (alias.size === 0) return plan;
+  const id = (b: number) => alias.get(b) ?? b;
+  const view = (v: PlanView): PlanView => ({ ...v, buffer: id(v.buffer) });
+  const kept = ops.filter((o) => !(o.op === 'copyInto' && alias.get(o.src.buffer) === o.dst.buffer));
+  return { ...plan, ops: kept.map((o) => renumber(o, id, view)), outputs: plan.outputs.map(view) };
 }
 
 function removeDead(plan: Plan): Plan {

@@ -123,20 +123,24 @@ const binaryLoops: { [K in BinaryOp]: BinaryLoop } = {
 export const UNARY_OPS = Object.keys(unaryLoops) as UnaryOp[];
 export const BINARY_OPS = Object.keys(binaryLoops) as BinaryOp[];
 
-export function unary(op: UnaryOp, x: View, outDtype: DType): TypedArray {
+/**
+ * The kernels below write into a new array, or into `out` from index `at` when given (a compiled
+ * plan's arena: nothing allocated).
+ */
+export function unary(op: UnaryOp, x: View, outDtype: DType, out?: TypedArray, at = 0): TypedArray {
   const n = sizeOf(x.shape);
-  const out = allocate(outDtype, n, false);
+  const o = out ?? allocate(outDtype, n, false);
   const loop = op === 'copy' && outDtype === 'bool' ? toBool : unaryLoops[op];
   const xd = x.data;
   const kind = runKind(x, x.shape);
   if (kind >= 0) {
-    loop(xd, x.offset, kind, out, 0, n);
-    return out;
+    loop(xd, x.offset, kind, o, at, n);
+    return o;
   }
-  forEachRun(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], (p, n, s) => {
-    loop(xd, p[0], s[0], out, p[1], n);
+  forEachRun(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, at], (p, n, s) => {
+    loop(xd, p[0], s[0], o, p[1], n);
   });
-  return out;
+  return o;
 }
 
 export function binary(
@@ -145,27 +149,29 @@ export function binary(
   b: View,
   outShape: readonly number[],
   outDtype: DType,
+  out?: TypedArray,
+  at = 0,
 ): TypedArray {
   const n = sizeOf(outShape);
-  const out = allocate(outDtype, n, false);
+  const o = out ?? allocate(outDtype, n, false);
   const loop = binaryLoops[op];
   const ad = a.data;
   const bd = b.data;
   const ka = runKind(a, outShape);
   const kb = runKind(b, outShape);
   if (ka >= 0 && kb >= 0) {
-    loop(ad, a.offset, ka, bd, b.offset, kb, out, 0, n);
-    return out;
+    loop(ad, a.offset, ka, bd, b.offset, kb, o, at, n);
+    return o;
   }
   forEachRun(
     outShape,
     [a.strides, b.strides, contiguousStrides(outShape)],
-    [a.offset, b.offset, 0],
+    [a.offset, b.offset, at],
     (p, n, s) => {
-      loop(ad, p[0], s[0], bd, p[1], s[1], out, p[2], n);
+      loop(ad, p[0], s[0], bd, p[1], s[1], o, p[2], n);
     },
   );
-  return out;
+  return o;
 }
 
 export function where(
@@ -174,13 +180,15 @@ export function where(
   b: View,
   outShape: readonly number[],
   outDtype: DType,
+  into?: TypedArray,
+  at = 0,
 ): TypedArray {
-  const out = allocate(outDtype, sizeOf(outShape), false);
+  const out = into ?? allocate(outDtype, sizeOf(outShape), false);
   const cd = cond.data;
   const ad = a.data;
   const bd = b.data;
   const strides = [cond.strides, a.strides, b.strides, contiguousStrides(outShape)];
-  forEachRun(outShape, strides, [cond.offset, a.offset, b.offset, 0], (p, n, s) => {
+  forEachRun(outShape, strides, [cond.offset, a.offset, b.offset, at], (p, n, s) => {
     let ci = p[0];
     let ai = p[1];
     let bi = p[2];

@@ -79,15 +79,33 @@ export function rowSum(x: Float32Array, off: number, n: number): number {
   return t0 + t1 + (t2 + t3);
 }
 
-export function reduce(op: ReduceOp, x: View, axes: readonly number[], outDtype: DType): TypedArray {
+/**
+ * Writes into a new array, or into `into` from index `at` with `scratch` (outSize doubles) as the
+ * float64 accumulator when given (a compiled plan's arena: nothing allocated).
+ */
+export function reduce(
+  op: ReduceOp,
+  x: View,
+  axes: readonly number[],
+  outDtype: DType,
+  into?: TypedArray,
+  at = 0,
+  scratch?: Float64Array,
+): TypedArray {
   const outSize = sizeOf(x.shape.filter((_, i) => !axes.includes(i)));
-  const acc = allocate('float64', outSize) as Float64Array;
-  if (op === 'sum' && sizeOf(x.shape) > 0 && sumF32Blocks(x, axes, acc)) {
+  const acc = scratch ?? (allocate('float64', outSize) as Float64Array);
+  if (scratch) acc.fill(0);
+  const finish = (): TypedArray => {
+    if (into) {
+      into.set(acc, at);
+      return into;
+    }
     if (outDtype === 'float64') return acc;
     const out = allocate(outDtype, outSize);
     out.set(acc);
     return out;
-  }
+  };
+  if (op === 'sum' && sizeOf(x.shape) > 0 && sumF32Blocks(x, axes, acc)) return finish();
   const init = op === 'sum' ? 0 : op === 'max' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   acc.fill(init);
   const xd = x.data;
@@ -117,21 +135,25 @@ export function reduce(op: ReduceOp, x: View, axes: readonly number[], outDtype:
       }
     }
   });
-  if (outDtype === 'float64') return acc;
-  const out = allocate(outDtype, outSize);
-  out.set(acc);
-  return out;
+  return finish();
 }
 
-export function argReduce(op: 'argmax' | 'argmin', x: View, axis: number): Int32Array {
+/** Into a new array, or into `into` from index `at` when given. */
+export function argReduce(
+  op: 'argmax' | 'argmin',
+  x: View,
+  axis: number,
+  into?: Int32Array,
+  at = 0,
+): Int32Array {
   const others = x.shape.filter((_, i) => i !== axis);
   const otherStrides = x.strides.filter((_, i) => i !== axis);
-  const out = new Int32Array(sizeOf(others));
+  const out = into ?? new Int32Array(sizeOf(others));
   const len = x.shape[axis];
   const as = x.strides[axis];
   const xd = x.data;
   const isMax = op === 'argmax';
-  forEachRun(others, [otherStrides, contiguousStrides(others)], [x.offset, 0], (p, n, s) => {
+  forEachRun(others, [otherStrides, contiguousStrides(others)], [x.offset, at], (p, n, s) => {
     let base = p[0];
     for (let i = 0; i < n; i++, base += s[0]) {
       let best = xd[base];

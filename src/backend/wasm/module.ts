@@ -71,6 +71,15 @@ export interface KernelExports {
     out: number,
     mask: number,
   ): void;
+  gatherRows(
+    x: number,
+    rowBytes: number,
+    size: number,
+    index: number,
+    stride: number,
+    count: number,
+    out: number,
+  ): number;
   reluBackward(
     g: number,
     h: number,

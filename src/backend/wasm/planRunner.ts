@@ -16,10 +16,11 @@ import { ValueError } from '../../util/errors.js';
 import { sizeOf } from '../../util/shape.js';
 import type { FusedOp } from '../fused.js';
 import { runFused } from '../fused.js';
-import { HostStorage, hostArray, MemoryRegion } from '../host.js';
+import { HostStorage, type HostView, hostArray, MemoryRegion } from '../host.js';
 import { softmaxCrossEntropyGradInto, softmaxCrossEntropyInto } from '../js/crossentropy.js';
+import { binary as jsBinary, unary as jsUnary, where as jsWhere } from '../js/elementwise.js';
 import { collapse } from '../js/iter.js';
-import { rowSum, sumF32Blocks } from '../js/reduce.js';
+import { argReduce as jsArgReduce, reduce as jsReduce, rowSum } from '../js/reduce.js';
 import type { Blas } from '../native/index.js';
 import type { OptimizerFamily } from '../optimizer.js';
 import { H_LENGTH } from '../optimizer.js';
@@ -217,7 +218,7 @@ function scratchOf(o: PlanOp, plan: Plan): number {
     case 'reluBackward':
       return o.biasGrad !== undefined ? 8 * o.h.shape[1] : 0;
     case 'reduce':
-      return o.kind === 'sum' ? 8 * plan.buffers[o.out].length : 0;
+      return 8 * plan.buffers[o.out].length;
     case 'crossEntropyStep': {
       const [n, c] = o.x.shape;
       // Each row's softmax (float64) and loss (float32, as the eager kernel stores it).
@@ -241,6 +242,19 @@ interface BindContext {
   readonly storages: HostStorage[];
   /** Byte address of this op's scratch, or −1. */
   readonly scratch: number;
+}
+
+/**
+ * A host view of a plan view (the js kernels compute on these), made once: each call refreshes
+ * its array, which changes only when the memory grew.
+ */
+function hostOf(c: BindContext, v: PlanView): () => HostView {
+  const s = c.storages[v.buffer];
+  const h = { data: s.array, shape: v.shape, strides: v.strides, offset: v.offset };
+  return () => {
+    h.data = s.array;
+    return h;
+  };
 }
 
 /** Dropout's threshold: r < p·2³² ⟺ r < ⌈p·2³²⌉ for an integer r; at 2³² every draw is dropped. */
@@ -267,6 +281,13 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
         const out = c.storages[o.out].byteOffset;
         return () => ex.unary(code, x, rs, cs, out, p.rows, p.cols);
       }
+      if (inMem(o.x)) {
+        const x = hostOf(c, o.x);
+        const out = c.storages[o.out];
+        return () => {
+          jsUnary(o.kind, x(), o.dtype, out.array, 0);
+        };
+      }
       return () => into(o.out, be.unary(o.kind, view(o.x), o.dtype));
     }
     case 'binary': {
@@ -279,6 +300,14 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
         const b = at(o.b);
         const out = c.storages[o.out].byteOffset;
         return () => ex.binary(code, a, ars, acs, b, brs, bcs, out, p.rows, p.cols);
+      }
+      if (inMem(o.a, o.b)) {
+        const a = hostOf(c, o.a);
+        const b = hostOf(c, o.b);
+        const out = c.storages[o.out];
+        return () => {
+          jsBinary(o.kind, a(), b(), o.shape, o.dtype, out.array, 0);
+        };
       }
       return () => into(o.out, be.binary(o.kind, view(o.a), view(o.b), o.shape, o.dtype));
     }
@@ -323,36 +352,61 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
       }
       return () => be.optimizerStep(o.family, view(o.w), view(o.g), o.state.map(view), o.h);
     }
-    case 'reduce': {
-      // Sums over a leading or trailing block of axes of a contiguous float32 tensor (bias gradients,
-      // losses): the js backend's float64 sums into scratch, rounded once into the output.
-      const outLength = c.plan.buffers[o.out].length;
-      if (o.kind === 'sum' && f32(o.x) && o.dtype !== 'int32' && o.dtype !== 'bool' && c.scratch >= 0) {
-        const accAt = c.scratch;
-        let acc: { buffer: ArrayBufferLike; a: Float64Array } | null = null;
-        let hx: {
-          buffer: ArrayBufferLike;
-          v: { data: Float32Array; shape: readonly number[]; strides: readonly number[]; offset: number };
-        } | null = null;
-        const xs = c.storages[o.x.buffer];
+    case 'copyInto': {
+      // Same dtype, both contiguous (no broadcast): a move of bytes within the memory.
+      const bt = c.plan.buffers;
+      if (
+        inMem(o.dst, o.src) &&
+        bt[o.dst.buffer].dtype === bt[o.src.buffer].dtype &&
+        contiguous(o.dst) &&
+        contiguous({ ...o.src, shape: o.dst.shape })
+      ) {
+        const bytes = sizeOf(o.dst.shape) * bytesPerElement(bt[o.dst.buffer].dtype);
+        const dst = at(o.dst);
+        const src = at(o.src);
         return () => {
-          const buf = mv.fresh().f64.buffer;
-          if (!acc || acc.buffer !== buf) acc = { buffer: buf, a: new Float64Array(buf, accAt, outLength) };
-          const data = xs.array as Float32Array;
-          if (!hx || hx.buffer !== data.buffer)
-            hx = {
-              buffer: data.buffer,
-              v: { data, shape: o.x.shape, strides: o.x.strides, offset: o.x.offset },
-            };
-          acc.a.fill(0);
-          if (!sumF32Blocks(hx.v, o.axes, acc.a)) {
-            into(o.out, be.reduce(o.kind, view(o.x), o.axes, o.dtype));
-            return;
-          }
-          c.storages[o.out].array.set(acc.a);
+          mv.fresh().u8.copyWithin(dst, src, src + bytes);
+        };
+      }
+      return () => be.copyInto(view(o.dst), view(o.src));
+    }
+    case 'reduce': {
+      // The js backend's reduction (float64 sums, rounded once) into the arena, with scratch.
+      if (inMem(o.x) && c.scratch >= 0) {
+        const x = hostOf(c, o.x);
+        const out = c.storages[o.out];
+        const n = c.plan.buffers[o.out].length;
+        const accAt = c.scratch;
+        let acc: Float64Array | null = null;
+        return () => {
+          const f64 = mv.fresh().f64;
+          if (!acc || acc.buffer !== f64.buffer) acc = new Float64Array(f64.buffer, accAt, n);
+          jsReduce(o.kind, x(), o.axes, o.dtype, out.array, 0, acc);
         };
       }
       return () => into(o.out, be.reduce(o.kind, view(o.x), o.axes, o.dtype));
+    }
+    case 'argReduce': {
+      if (inMem(o.x)) {
+        const x = hostOf(c, o.x);
+        const out = c.storages[o.out];
+        return () => {
+          jsArgReduce(o.kind, x(), o.axis, out.array as Int32Array, 0);
+        };
+      }
+      return () => into(o.out, be.argReduce(o.kind, view(o.x), o.axis));
+    }
+    case 'where': {
+      if (inMem(o.cond, o.a, o.b)) {
+        const cond = hostOf(c, o.cond);
+        const a = hostOf(c, o.a);
+        const b = hostOf(c, o.b);
+        const out = c.storages[o.out];
+        return () => {
+          jsWhere(cond(), a(), b(), o.shape, o.dtype, out.array, 0);
+        };
+      }
+      return () => into(o.out, be.where(view(o.cond), view(o.a), view(o.b), o.shape, o.dtype));
     }
     case 'indexSelect': {
       const gather = gatherRows(c, o);
@@ -375,12 +429,6 @@ function eager(c: BindContext, o: KernelOp | FusedOp): () => void {
   const be = c.env.fallback;
   const { view, into } = c;
   switch (o.op) {
-    case 'where':
-      return () => into(o.out, be.where(view(o.cond), view(o.a), view(o.b), o.shape, o.dtype));
-    case 'reduce':
-      return () => into(o.out, be.reduce(o.kind, view(o.x), o.axes, o.dtype));
-    case 'argReduce':
-      return () => into(o.out, be.argReduce(o.kind, view(o.x), o.axis));
     case 'gather':
       return () => into(o.out, be.gather(view(o.x), o.axis, view(o.index), o.dtype));
     case 'scatterAdd':
@@ -505,16 +553,14 @@ function gatherRows(c: BindContext, o: Extract<KernelOp, { op: 'indexSelect' }>)
   const is = o.index.strides[0] ?? 0;
   const count = o.index.shape[0];
   const out = c.storages[o.out].byteOffset;
+  const { ex } = c.env;
   return () => {
-    const { u8, i32 } = mv.fresh();
-    for (let j = 0; j < count; j++) {
-      const r = i32[idx + j * is];
-      if (!(r >= 0 && r < size))
-        throw new ValueError(
-          `indexSelect: index ${r} is out of range for axis 0 of size ${size} (allowed 0..${size - 1})`,
-        );
-      const from = x + r * rowBytes;
-      u8.copyWithin(out + j * rowBytes, from, from + rowBytes);
+    const bad = ex.gatherRows(x, rowBytes, size, idx << 2, is, count, out);
+    if (bad >= 0) {
+      const r = mv.fresh().i32[idx + bad * is];
+      throw new ValueError(
+        `indexSelect: index ${r} is out of range for axis 0 of size ${size} (allowed 0..${size - 1})`,
+      );
     }
   };
 }
