@@ -7,7 +7,8 @@
  * gradients are differentiable (higher-order derivatives). The few ops the sweep needs (add,
  * sum-to-shape, cast) are installed by ops/, keeping autograd free of specific ops.
  */
-import type { DType } from '../backend/types.js';
+import { lastSerial } from '../backend/serial.js';
+import type { DType, Storage } from '../backend/types.js';
 import { onesLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import { AutogradError, fmtShape, ShapeError } from '../util/errors.js';
@@ -86,9 +87,55 @@ function checkRoot(op: string, t: Tensor, g: Tensor | undefined): Tensor {
   return g.dtype === t.dtype ? g : gradOps().cast(g, t.dtype);
 }
 
-function accumulate(map: Map<GradNode, Tensor>, node: GradNode, g: Tensor): void {
+/**
+ * Gradients a sweep made and used up go back to the backend's pool at once (a plain training loop
+ * that never yields to the event loop would otherwise wait for the garbage collector and the
+ * pool's finalizers). A storage is released when the sweep made it (serial after the sweep began),
+ * no pending gradient refers to it, and it did not escape (to a leaf's `.grad`, a retained or
+ * captured gradient). Off with createGraph, capture, observers or anomaly mode, which may keep them.
+ */
+class Recycler {
+  private readonly refs = new Map<Storage, number>();
+  private readonly escaped = new Set<Storage>();
+  private readonly since = lastSerial();
+
+  /** A pending gradient refers to t. */
+  hold(t: Tensor): void {
+    this.refs.set(t.storage, (this.refs.get(t.storage) ?? 0) + 1);
+  }
+
+  /** A pending gradient no longer refers to t. */
+  unhold(t: Tensor): void {
+    const n = (this.refs.get(t.storage) ?? 1) - 1;
+    if (n > 0) this.refs.set(t.storage, n);
+    else this.refs.delete(t.storage);
+    this.consider(t);
+  }
+
+  /** t is kept beyond the sweep. */
+  escape(t: Tensor): void {
+    this.escaped.add(t.storage);
+  }
+
+  /** Releases t's storage if nothing refers to it any more. */
+  consider(t: Tensor): void {
+    const st = t.storage;
+    if ((st.serial ?? 0) > this.since && !this.refs.has(st) && !this.escaped.has(st)) st.release?.();
+  }
+}
+
+function accumulate(map: Map<GradNode, Tensor>, node: GradNode, g: Tensor, r: Recycler | null): void {
   const prev = map.get(node);
-  map.set(node, prev ? gradOps().add(prev, g) : g);
+  if (!prev) {
+    map.set(node, g);
+    r?.hold(g);
+    return;
+  }
+  const sum = gradOps().add(prev, g);
+  map.set(node, sum);
+  r?.hold(sum);
+  r?.unhold(prev);
+  r?.consider(g);
 }
 
 /** Told of every leaf whose `.grad` a backward sweep sets (the compile layer's tracer listens). */
@@ -139,9 +186,12 @@ function dependencies(roots: readonly GradNode[]): Map<GradNode, number> {
 function run(s: Sweep): void {
   const pending = new Map<GradNode, Tensor>();
   const rootNodes: GradNode[] = [];
+  const recycler =
+    !s.createGraph && !s.capture && observers.size === 0 && !isAnomalyEnabled() ? new Recycler() : null;
   s.roots.forEach((t, i) => {
+    recycler?.escape(s.rootGrads[i]);
     if (t.gradFn) {
-      accumulate(pending, t.gradFn, s.rootGrads[i]);
+      accumulate(pending, t.gradFn, s.rootGrads[i], recycler);
       rootNodes.push(t.gradFn);
     } else deliverToLeaf(s, t, s.rootGrads[i]);
   });
@@ -153,13 +203,17 @@ function run(s: Sweep): void {
     for (const t of s.capture.keys()) if (t.gradFn) captureByNode.set(t.gradFn, t);
   }
   const o = gradOps();
+  const spent: Tensor[] = [];
   withGradMode(s.createGraph, () => {
     while (ready.length) {
       const node = ready.pop() as GradNode;
       const g = pending.get(node);
       pending.delete(node);
       if (!g) continue;
-      if (node.retained) node.retained.grad = s.createGraph ? g : g.detach();
+      if (node.retained) {
+        node.retained.grad = s.createGraph ? g : g.detach();
+        recycler?.escape(g);
+      }
       const captured = captureByNode?.get(node);
       if (captured && s.capture) s.capture.set(captured, g);
       if (node.freed) {
@@ -191,20 +245,29 @@ function run(s: Sweep): void {
       }
       for (let i = 0; i < node.next.length; i++) {
         const e = node.next[i];
-        if (!e) continue;
-        let gi = grads[i];
-        if (gi) {
+        const raw = grads[i];
+        let gi = e ? raw : null;
+        if (gi && e) {
           if (!sameShape(gi.shape, e.shape)) gi = o.sumToShape(gi, e.shape);
           if (gi.dtype !== e.dtype) gi = o.cast(gi, e.dtype);
-          if (e.node) accumulate(pending, e.node, gi);
-          else if (e.leaf) deliverToLeaf(s, e.leaf, gi);
+          if (e.node) accumulate(pending, e.node, gi, recycler);
+          else if (e.leaf) {
+            recycler?.escape(gi);
+            deliverToLeaf(s, e.leaf, gi);
+          }
         }
+        // What the rule returned but did not hand on as is (reduced, cast, or unused): after all
+        // edges got theirs, since two outputs may be one tensor.
+        if (raw && raw !== gi) spent.push(raw);
+        if (!e) continue;
         if (e.node) {
           const left = (deps.get(e.node) as number) - 1;
           deps.set(e.node, left);
           if (left === 0) ready.push(e.node);
         }
       }
+      if (recycler) for (const t of spent.splice(0)) recycler.consider(t);
+      recycler?.unhold(g);
     }
   });
 }

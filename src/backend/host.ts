@@ -18,6 +18,7 @@
  */
 import { arrayType, bytesPerElement, type DType, dtypeOfArray, type TypedArray } from '../util/dtype.js';
 import { KeelError } from '../util/errors.js';
+import { nextSerial } from './serial.js';
 import type { Storage, View, Window } from './types.js';
 
 /** A strided window onto a host array: what host kernels compute on. */
@@ -39,7 +40,7 @@ const POOL_MIN_BYTES = 1 << 16;
 const POOL_PER_CLASS = 512;
 const POOL_MAX_BYTES = 512 << 20;
 /** Bytes registered with the finalizer and not yet handed back. */
-const OUTSTANDING_MAX_BYTES = 512 << 20;
+const OUTSTANDING_MAX_BYTES = 128 << 20;
 const free = new Map<number, ArrayBuffer[]>();
 let freeBytes = 0;
 let outstanding = 0;
@@ -49,14 +50,19 @@ const registry =
   typeof FinalizationRegistry === 'function'
     ? new FinalizationRegistry<ArrayBuffer>((buf) => {
         outstanding -= buf.byteLength;
-        const list = free.get(buf.byteLength);
-        if (freeBytes + buf.byteLength > POOL_MAX_BYTES || (list && list.length >= POOL_PER_CLASS)) return;
-        if (list) list.push(buf);
-        else free.set(buf.byteLength, [buf]);
-        freeBytes += buf.byteLength;
-        stats.recycled++;
+        giveBack(buf);
       })
     : null;
+
+/** Puts a pool buffer on its size class's free list (unless the pool is full). */
+function giveBack(buf: ArrayBuffer): void {
+  const list = free.get(buf.byteLength);
+  if (freeBytes + buf.byteLength > POOL_MAX_BYTES || (list && list.length >= POOL_PER_CLASS)) return;
+  if (list) list.push(buf);
+  else free.set(buf.byteLength, [buf]);
+  freeBytes += buf.byteLength;
+  stats.recycled++;
+}
 
 /** What the pool did, and how many arrays kernels asked for (`calls`; for tests and benchmarks). */
 export const stats = { fresh: 0, reused: 0, recycled: 0, calls: 0 };
@@ -136,7 +142,10 @@ function take(dtype: DType, size: number, zero: boolean): TypedArray {
 
 /** Host memory holding one tensor's elements (shared by all views of it). */
 export class HostStorage implements Storage {
+  readonly serial = nextSerial();
   #array: TypedArray;
+  /** Set when the array is a pool buffer this storage owns (see `wrap`). */
+  #pooled: 'registered' | 'owned' | null = null;
   /** The memory region the elements live in, when they live in a WebAssembly memory. */
   #region: MemoryRegion | null = null;
   #byteOffset = 0;
@@ -161,12 +170,16 @@ export class HostStorage implements Storage {
   /** The elements (a view into WebAssembly memory for storages that live there). */
   get array(): TypedArray {
     const r = this.#region;
-    if (r !== null && this.#array.buffer !== r.memory.buffer) this.#remake(r);
+    if (r !== null && (r.dead || this.#array.buffer !== r.memory.buffer)) this.#remake(r);
     return this.#array;
   }
 
   /** A view after the memory grew (a non-shared memory's old buffer is detached then). */
   #remake(r: MemoryRegion): void {
+    if (r === RELEASED)
+      throw new KeelError(
+        'this storage was released (its buffer went back to the pool); this is a bug in keel',
+      );
     if (r.dead)
       throw new KeelError(
         'this tensor lived in the buffers of a compiled step that was disposed; clone results you keep',
@@ -184,6 +197,28 @@ export class HostStorage implements Storage {
     this.#array = to;
     this.#region = region;
     this.#byteOffset = byteOffset;
+  }
+
+  /** @internal `wrap` marks a storage owning a pool buffer (registered with the finalizer or not). */
+  adoptPooled(registered: boolean): void {
+    this.#pooled = registered ? 'registered' : 'owned';
+  }
+
+  /**
+   * Gives a pool buffer back now (a gradient the backward sweep made and used up); reading the
+   * storage afterwards throws. Storages of other memory are left as they are.
+   */
+  release(): void {
+    const pooled = this.#pooled;
+    if (pooled === null || this.#region !== null) return;
+    this.#pooled = null;
+    const buf = this.#array.buffer as ArrayBuffer;
+    if (pooled === 'registered' && registry) {
+      registry.unregister(this);
+      outstanding -= buf.byteLength;
+    }
+    this.#region = RELEASED;
+    giveBack(buf);
   }
 
   /** The WebAssembly memory region the elements live in, or null for plain host memory. */
@@ -269,13 +304,26 @@ const regions =
     ? new FinalizationRegistry<() => void>((release) => release())
     : null;
 
+/** The region of released storages: reading one throws (see `HostStorage.release`). */
+const RELEASED = new MemoryRegion(
+  { buffer: new ArrayBuffer(0) } as unknown as WebAssembly.Memory,
+  0,
+  0,
+  () => {},
+);
+RELEASED.dead = true;
+
 /** Host storage owning `array` (an `allocate`d buffer returns to the pool when the storage dies). */
 export function wrap(array: TypedArray): HostStorage {
   const s = new HostStorage(array);
   const buf = array.buffer as ArrayBuffer;
-  if (registry && unowned.delete(buf) && outstanding + buf.byteLength <= OUTSTANDING_MAX_BYTES) {
-    registry.register(s, buf);
-    outstanding += buf.byteLength;
+  if (registry && unowned.delete(buf)) {
+    const register = outstanding + buf.byteLength <= OUTSTANDING_MAX_BYTES;
+    if (register) {
+      registry.register(s, buf, s);
+      outstanding += buf.byteLength;
+    }
+    s.adoptPooled(register);
   }
   return s;
 }

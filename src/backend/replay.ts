@@ -21,8 +21,19 @@ export function replayRunner(be: Backend, plan: Plan): PlanRunner {
     if (!storage) throw new KeelError(`replay: buffer ${v.buffer} is read before it is written`);
     return { storage, shape: v.shape, strides: v.strides, offset: v.offset + base[v.buffer] };
   };
+  // A kernel's result for a buffer from outside the plan (made there by copy elision) is written
+  // into that storage; any other buffer is the result's storage itself.
   const define = (buffer: number, s: Storage) => {
-    current[buffer] = s;
+    const b = plan.buffers[buffer];
+    if (b.kind !== 'external') {
+      current[buffer] = s;
+      return;
+    }
+    const shape = [b.length];
+    be.copyInto(
+      { storage: b.storage, shape, strides: [1], offset: 0 },
+      { storage: s, shape, strides: [1], offset: 0 },
+    );
   };
   return {
     stable: false,

@@ -38,6 +38,13 @@ export interface Storage {
   readElement(offset: number): number;
   /** Writes `values` (row-major) into a window. */
   write(w: Window, values: ArrayLike<number>): void;
+  /** Its serial number (serial.ts): storages made later have larger ones. */
+  readonly serial?: number;
+  /**
+   * Gives the elements' memory back now (to a pool), for a storage nothing else can reach; reading
+   * it afterwards throws. Storages without it are left to the garbage collector.
+   */
+  release?(): void;
 }
 
 /**
