@@ -1,8 +1,15 @@
 // keel's side of bench/run.mjs, run in a fresh Node process per configuration (as PyTorch runs in
 // its own Python process), so one framework's heap, JIT state or threads never slow another.
-// Usage: node bench/keel_peer.mjs '<json: {backend, gemm, autograd32, weightDecayPasses, weightDecayEpochs, mlpEpochs, bestMlpEpochs, fashion, quick}>'
-// Prints one JSON object, with the environment (keel info's facts). Threads: KEEL_THREADS in the
-// environment (keel/node's engine reads it).
+// Usage: node bench/keel_peer.mjs '<json: {backend, gemm, autograd32, weightDecayPasses, weightDecayEpochs, mlpEpochs, bestMlpEpochs, plainEpochs, compile, fashion, quick}>'
+// `compile` (default true) runs fit, the weight-decay loop, the 32³ step and the plain loop as
+// compiled steps; false runs them eagerly. `gemm` also times the raw BLAS call on a reused output
+// (native) and a compiled product. Every training run reports its host allocations (keel's pool:
+// ArrayBuffer bytes it created), garbage-collection time (a PerformanceObserver on 'gc') and peak
+// RSS. Prints one JSON object, with the environment (keel info's facts). Threads: KEEL_THREADS in
+// the environment (keel/node's engine reads it).
+import { PerformanceObserver } from 'node:perf_hooks';
+import { stats as poolStats } from '../dist/backend/host.js';
+import { backendByName } from '../dist/backend/registry.js';
 import '../dist/io/node/engine.js';
 import { fashionMlp } from '../dist/experiments/index.js';
 import * as k from '../dist/index.js';
@@ -12,6 +19,49 @@ import { median, timeIt as timeItFor } from './timing.mjs';
 
 const args = JSON.parse(process.argv[2]);
 const quick = Boolean(args.quick);
+const compiled = args.compile ?? true;
+
+/** GC time and keel's ArrayBuffer bytes between start() and stop(), and the peak RSS. */
+function meter() {
+  let gcMs = 0;
+  let gcs = 0;
+  let peakRss = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      gcs++;
+    }
+  });
+  let t0 = 0;
+  let bytes0 = 0;
+  const sample = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  };
+  return {
+    start() {
+      obs.observe({ entryTypes: ['gc'] });
+      t0 = performance.now();
+      bytes0 = poolStats.freshBytes;
+      sample();
+    },
+    sample,
+    async stop(steps) {
+      // GC entries arrive asynchronously.
+      await new Promise((r) => setTimeout(r, 20));
+      obs.disconnect();
+      sample();
+      const ms = performance.now() - t0;
+      return {
+        steps,
+        gcMs,
+        gcs,
+        gcShare: gcMs / ms,
+        arrayBufferBytesPerStep: (poolStats.freshBytes - bytes0) / steps,
+        peakRssMiB: peakRss / 2 ** 20,
+      };
+    },
+  };
+}
 const log = (...a) => console.error(...a);
 const timeIt = (fn) => timeItFor(fn, quick ? 0.2 : 0.6);
 
@@ -22,16 +72,43 @@ function keelGemm(backend, [m, kk, n]) {
   return (2 * m * kk * n) / timeIt(() => k.matmul(a, b)) / 1e9;
 }
 
-function keelAutograd32() {
+/** The same product as a compiled step (operands read in place, the result in the plan's arena). */
+function keelGemmCompiled(backend, [m, kk, n]) {
+  if (backend === 'js') return null;
+  const a = k.randn([m, kk]);
+  const b = k.randn([kk, n]);
+  const step = k.compile(() => k.matmul(a, b));
+  return (2 * m * kk * n) / timeIt(() => step()) / 1e9;
+}
+
+/** cblas_sgemm called straight through koffi on a reused output (native only): the BLAS's own rate. */
+function rawGemm([m, kk, n]) {
+  const blas = backendByName('native')?.blas;
+  if (!blas) return null;
+  const a = k.randn([m, kk]).readSync();
+  const b = k.randn([kk, n]).readSync();
+  const c = new Float32Array(m * n);
+  blas.setThreads(blas.threads());
+  return (
+    (2 * m * kk * n) /
+    timeIt(() => blas.gemm('float32', false, false, m, n, kk, 1, a, kk, b, n, 0, c, n)) /
+    1e9
+  );
+}
+
+function keelAutograd32(compiled) {
   const a = k.randn([32, 32], { requiresGrad: true });
   const b = k.randn([32, 32], { requiresGrad: true });
-  return (
-    timeIt(() => {
-      k.sum(k.matmul(a, b)).backward();
-      a.grad = null;
-      b.grad = null;
-    }) * 1e6
-  );
+  // The step returns its loss, as a training step does (so a plan keeps the forward product).
+  const body = () => {
+    a.grad = null;
+    b.grad = null;
+    const l = k.sum(k.matmul(a, b));
+    l.backward();
+    return l;
+  };
+  const step = compiled ? k.compile(body) : body;
+  return timeIt(step) * 1e6;
 }
 
 /** The dropout MLP (SGD lr 0.5), or with `best` the best-mlp recipe's network (AdamW, batch 128). */
@@ -46,7 +123,11 @@ async function keelMlp(backend, fashion, epochs, best = false) {
     shuffle: true,
     generator: g,
   });
+  void loader.length;
+  const m = meter();
+  m.start();
   const h = await train.fit({
+    compile: compiled,
     model,
     optimizer: best
       ? new optim.AdamW(model.parameters(), { lr: 2e-3 })
@@ -58,20 +139,69 @@ async function keelMlp(backend, fashion, epochs, best = false) {
     epochs,
     callbacks: [
       {
-        onEpochEnd: (r) =>
-          void log(
-            `    keel-${backend} epoch ${r.epoch}: ${r.seconds.toFixed(2)} s, test acc ${r.testAccuracy?.toFixed(4)}`,
-          ),
+        onEpochEnd: (r) => {
+          m.sample();
+          log(
+            `    keel-${backend}${compiled ? '' : ' eager'} epoch ${r.epoch}: ${r.seconds.toFixed(2)} s, test acc ${r.testAccuracy?.toFixed(4)}`,
+          );
+        },
       },
     ],
   });
   const secs = h.epochs.map((e) => e.seconds);
-  return { epochSeconds: secs, seconds: median(secs.slice(1)), testAccuracy: h.epochs.at(-1).testAccuracy };
+  return {
+    epochSeconds: secs,
+    seconds: median(secs.slice(1)),
+    testAccuracy: h.epochs.at(-1).testAccuracy,
+    eagerReasons: h.eagerReasons ?? [],
+    memory: await m.stop(epochs * loader.length),
+  };
+}
+
+/**
+ * The dropout MLP in a plain loop, as a PyTorch user writes it (zeroGrad, forward, backward, step
+ * on shuffled batches, no fit), eagerly or with the step compiled; seconds per epoch and memory.
+ */
+async function keelPlain(backend, fashion, epochs) {
+  const g = new k.Rng(0);
+  const { optim, nn } = k;
+  const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
+  const opt = new optim.SGD(model.parameters(), { lr: 0.5 });
+  const X = fashion.train.images;
+  const Y = fashion.train.labels;
+  const n = Y.shape[0];
+  const body = (x, y) => {
+    opt.zeroGrad();
+    const l = nn.F.crossEntropy(model.forward(x), y);
+    l.backward();
+    opt.step();
+    return l;
+  };
+  const step = compiled ? k.compile(body) : body;
+  const m = meter();
+  const secs = [];
+  let steps = 0;
+  for (let e = 0; e < epochs; e++) {
+    if (e === 1) m.start();
+    const order = k.data.randperm(n, g);
+    const t0 = performance.now();
+    for (let i = 0; i < n; i += 256) {
+      const idx = k.tensor(order.subarray(i, Math.min(n, i + 256)));
+      step(k.indexSelect(X, 0, idx), k.indexSelect(Y, 0, idx));
+      if (e > 0) steps++;
+    }
+    secs.push((performance.now() - t0) / 1000);
+    m.sample();
+    log(
+      `    keel-${backend} plain loop${compiled ? ' (compiled)' : ''} epoch ${e + 1}: ${secs.at(-1).toFixed(2)} s`,
+    );
+  }
+  return { epochSeconds: secs, seconds: median(secs.slice(1)), memory: await m.stop(Math.max(steps, 1)) };
 }
 
 // The chapter's weight-decay run. The (λ = 0, λ = 3) sequence runs `passes` times in this process;
 // each pass is recorded (pass 1 is cold: JIT compilation included), as in torch_bench.py.
-function keelWeightDecay(passes) {
+function keelWeightDecay(passes, compiled) {
   const d = k.data.weightDecayData({ d: 200, nTrain: 20, nTest: 100, seed: 0 });
   const out = [];
   for (let pass = 0; pass < passes; pass++) {
@@ -82,16 +212,21 @@ function keelWeightDecay(passes) {
       const b = k.zeros([1]).requiresGrad_();
       const opt = new k.optim.SGD([w, b], { lr: 0.003 });
       const loader = new k.data.DataLoader(d.train, { batchSize: 5, shuffle: true, generator: g });
+      const body = (X, y) => {
+        opt.zeroGrad();
+        k.add(
+          k.mul(k.mean(k.square(k.sub(k.add(k.matmul(X, w), b), y))), 0.5),
+          k.mul(k.nn.F.l2Penalty(w), lambda),
+        ).backward();
+        opt.step();
+      };
       let steps = 0;
       const t0 = performance.now();
+      // Compiled: the first call traces (inside the timed cold pass), the rest replay.
+      const step = compiled ? k.compile(body) : body;
       for (let e = 0; e < (args.weightDecayEpochs ?? 100); e++) {
         for (const [X, y] of loader) {
-          opt.zeroGrad();
-          k.add(
-            k.mul(k.mean(k.square(k.sub(k.add(k.matmul(X, w), b), y))), 0.5),
-            k.mul(k.nn.F.l2Penalty(w), lambda),
-          ).backward();
-          opt.step();
+          step(X, y);
           steps++;
         }
       }
@@ -107,15 +242,32 @@ function keelWeightDecay(passes) {
 
 k.setBackend(args.backend);
 const out = { backend: args.backend, environment: environmentInfo() };
-if (args.gemm) out.gemm = Object.fromEntries(args.gemm.map((s) => [s.join('x'), keelGemm(args.backend, s)]));
-if (args.autograd32) out.autograd32us = keelAutograd32();
-if (args.weightDecayPasses) out.weightDecay = keelWeightDecay(args.weightDecayPasses);
+if (args.gemm) {
+  out.gemm = Object.fromEntries(args.gemm.map((s) => [s.join('x'), keelGemm(args.backend, s)]));
+  out.gemmCompiled = Object.fromEntries(
+    args.gemm.map((s) => [s.join('x'), keelGemmCompiled(args.backend, s)]),
+  );
+  if (args.backend === 'native')
+    out.gemmRaw = Object.fromEntries(args.gemm.map((s) => [s.join('x'), rawGemm(s)]));
+}
+if (args.autograd32) {
+  out.autograd32us = keelAutograd32(true);
+  out.autograd32usEager = keelAutograd32(false);
+}
+if (args.weightDecayPasses) out.weightDecay = keelWeightDecay(args.weightDecayPasses, compiled);
 if (args.mlpEpochs && args.fashion) {
   const fashion = {
     train: readFashionMnist(args.fashion, 'train'),
     test: readFashionMnist(args.fashion, 'test'),
   };
   out.mlp = await keelMlp(args.backend, fashion, args.mlpEpochs);
+}
+if (args.plainEpochs && args.fashion) {
+  const fashion = {
+    train: readFashionMnist(args.fashion, 'train'),
+    test: readFashionMnist(args.fashion, 'test'),
+  };
+  out.plain = await keelPlain(args.backend, fashion, args.plainEpochs);
 }
 if (args.bestMlpEpochs && args.fashion) {
   const fashion = {

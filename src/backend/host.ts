@@ -64,8 +64,12 @@ function giveBack(buf: ArrayBuffer): void {
   stats.recycled++;
 }
 
-/** What the pool did, and how many arrays kernels asked for (`calls`; for tests and benchmarks). */
-export const stats = { fresh: 0, reused: 0, recycled: 0, calls: 0 };
+/**
+ * What the pool did: fresh buffers and the bytes of every ArrayBuffer it made (slabs and small
+ * arrays included), reused and recycled buffers, and how many arrays kernels asked for (`calls`).
+ * For tests and benchmarks.
+ */
+export const stats = { fresh: 0, freshBytes: 0, reused: 0, recycled: 0, calls: 0 };
 
 let poison = false;
 /**
@@ -118,12 +122,16 @@ function take(dtype: DType, size: number, zero: boolean): TypedArray {
     if (slabUsed + bytes > SLAB_BYTES) {
       slab = new ArrayBuffer(SLAB_BYTES);
       slabUsed = 0;
+      stats.freshBytes += SLAB_BYTES;
     }
     const at = slabUsed;
     slabUsed += (bytes + 15) & ~15;
     return new Ctor(slab, at, size);
   }
-  if (bytes < POOL_MIN_BYTES || !registry) return new Ctor(size);
+  if (bytes < POOL_MIN_BYTES || !registry) {
+    stats.freshBytes += bytes;
+    return new Ctor(size);
+  }
   const cls = sizeClass(bytes);
   const buf = free.get(cls)?.pop();
   let out: TypedArray;
@@ -135,6 +143,7 @@ function take(dtype: DType, size: number, zero: boolean): TypedArray {
   } else {
     out = new Ctor(new ArrayBuffer(cls), 0, size);
     stats.fresh++;
+    stats.freshBytes += cls;
   }
   unowned.add(out.buffer as ArrayBuffer);
   return out;

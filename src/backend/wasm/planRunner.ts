@@ -215,6 +215,13 @@ function scratchOf(o: PlanOp, plan: Plan): number {
   switch (o.op) {
     case 'optimizerStep':
       return 8 * H_LENGTH;
+    case 'matmul': {
+      // Room to make an operand broadcast from one element dense (see productAt).
+      const [m, n] = o.shape.slice(-2);
+      const k = o.a.shape[o.a.shape.length - 1];
+      const bcast = (v: PlanView) => v.strides.every((s) => s === 0);
+      return (bcast(o.a) ? Math.ceil((m * k * 4) / 64) * 64 : 0) + (bcast(o.b) ? k * n * 4 : 0);
+    }
     case 'reluBackward':
       return o.biasGrad !== undefined ? 8 * o.h.shape[1] : 0;
     case 'reduce':
@@ -473,15 +480,32 @@ function productAt(
   if (bias && bias.strides[0] !== 1 && bias.shape[0] > 1) return null;
   const [m, n] = shape;
   const k = av.shape[1];
-  const a = { at: at(av), rs: av.strides[0], cs: av.strides[1] };
-  const b = { at: at(bv), rs: bv.strides[0], cs: bv.strides[1] };
-  if ((a.rs === 0 && a.cs === 0) || (b.rs === 0 && b.cs === 0)) return null;
+  let a = { at: at(av), rs: av.strides[0], cs: av.strides[1] };
+  let b = { at: at(bv), rs: bv.strides[0], cs: bv.strides[1] };
+  // An operand broadcast from one element (the gradient of a sum) is made dense in this op's
+  // scratch first, as the eager kernels do.
+  const fills: (() => void)[] = [];
+  const densify = (o: { at: number; rs: number; cs: number }, rows: number, cols: number, at: number) => {
+    fills.push(() => env.ex.fill32(at, rows * cols, mv.fresh().f32[o.at >> 2]));
+    return { at, rs: cols, cs: 1 };
+  };
+  const aFill = a.rs === 0 && a.cs === 0 && m * k > 1;
+  const bFill = b.rs === 0 && b.cs === 0 && k * n > 1;
+  if ((aFill || bFill) && c.scratch < 0) return null;
+  if (aFill) a = densify(a, m, k, c.scratch);
+  if (bFill) b = densify(b, k, n, c.scratch + (aFill ? Math.ceil((m * k * 4) / 64) * 64 : 0));
   const cAt = c.storages[out].byteOffset;
   const biasAt = bias ? at(bias) : -1;
   const work = m * n * k;
   const blas = env.blas;
+  const fill = () => {
+    for (let i = 0; i < fills.length; i++) fills[i]();
+  };
   if (!blas || work < blas.tinyWork) {
-    return () => env.gemm.multiplyAt(a, b, cAt, { m, n, k }, biasAt);
+    return () => {
+      fill();
+      env.gemm.multiplyAt(a, b, cAt, { m, n, k }, biasAt);
+    };
   }
   const la = layout(m, k, a.rs, a.cs);
   const lb = layout(k, n, b.rs, b.cs);
