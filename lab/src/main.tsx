@@ -11,7 +11,8 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { RunConfig } from '../../src/cli/config.js';
 import type { Alarm } from '../../src/diagnostics/index.js';
 import { PALETTE } from '../../src/report/bins.js';
-import { Confusion, fmt, Histogram, LineChart, Mistakes, Surface } from './charts.js';
+import { formatNumber } from '../../src/util/number.js';
+import { Confusion, Histogram, LineChart, Mistakes, Surface } from './charts.js';
 import { Controls } from './controls.js';
 import { renderDot } from './graph.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -256,7 +257,8 @@ function App() {
         ) : null}
         <span class="status" id="status" aria-live="polite">
           step <b id="step-count">{progress.step}</b> · epoch {Math.min(progress.epoch, epochs)}/{epochs} ·
-          loss <b id="loss">{fmt(snap?.loss)}</b> · {Math.round(progress.stepsPerSecond)} steps/s
+          loss <b id="loss">{formatNumber(snap?.loss, 4, 'significant')}</b> ·{' '}
+          {Math.round(progress.stepsPerSecond)} steps/s
           {eta !== null && playing ? ` · ${Math.ceil(eta)} s left` : ''}
           {progress.diverged ? (
             <b class="diverged"> · {progress.diverged}</b>
@@ -306,7 +308,7 @@ function App() {
             />
             <p class="numbers">
               {last
-                ? `epoch ${last.epoch}: train loss ${fmt(last.trainLoss)} (accuracy ${fmt(last.trainAccuracy)}) · test loss ${fmt(last.testLoss)} (accuracy ${fmt(last.testAccuracy)}) · gap ${fmt(last.testLoss - last.trainLoss)}`
+                ? `epoch ${last.epoch}: train loss ${formatNumber(last.trainLoss, 4, 'significant')} (accuracy ${formatNumber(last.trainAccuracy, 4, 'significant')}) · test loss ${formatNumber(last.testLoss, 4, 'significant')} (accuracy ${formatNumber(last.testAccuracy, 4, 'significant')}) · gap ${formatNumber(last.testLoss - last.trainLoss, 4, 'significant')}`
                 : 'Press Train: the curves appear after the first epoch.'}
             </p>
           </section>

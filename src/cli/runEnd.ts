@@ -8,6 +8,7 @@
  */
 import type { ReportStatus } from '../report/html.js';
 import type { Divergence } from '../train/divergence.js';
+import { formatNumber } from '../util/number.js';
 
 /** The end of a run. */
 export type RunEnd =
@@ -24,12 +25,9 @@ export function signalExitCode(signal: string): number {
   return signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
 }
 
-const fmtLoss = (x: number) =>
-  !Number.isFinite(x) ? String(x) : Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toPrecision(4);
-
 /** What to try after a divergence, in terms of the run's own settings. */
 export function divergenceAdvice(lr?: number): string {
-  return `a lower learning rate${lr === undefined ? '' : ` (this run: ${fmtLoss(lr)})`}, gradient clipping (--clip-grad-norm 1), or an initialization that keeps activations bounded (model.init "kaiming" or "xavier")`;
+  return `a lower learning rate${lr === undefined ? '' : ` (this run: ${formatNumber(lr, 4, 'significant')})`}, gradient clipping (--clip-grad-norm 1), or an initialization that keeps activations bounded (model.init "kaiming" or "xavier")`;
 }
 
 /** One sentence on the divergence: where, what the loss was, and why. */

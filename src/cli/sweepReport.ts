@@ -4,9 +4,10 @@
  * chapter's comparisons want — the metric, the test loss, the test − train gap and ‖w‖ against each
  * axis with the spread over the other axes (seeds), and heat maps of the metric over pairs of axes.
  */
-import { fmt } from '../experiments/types.js';
+
 import type { Cell, ReportContent } from '../report/html.js';
 import { type AxisPoint, axisPlot, heatmapPlot, type Plot } from '../report/plots.js';
+import { formatNumber } from '../util/number.js';
 import { describe, type MetricName, type Sweep } from './sweepSpec.js';
 import type { TrialResult } from './sweepTrial.js';
 
@@ -144,7 +145,7 @@ export function sweepContent(
       'best',
       best
         ? {
-            text: `${best.trial}: ${sweep.metric.name} ${fmt(best.metric ?? Number.NaN)} — ${describe(best.params)}`,
+            text: `${best.trial}: ${sweep.metric.name} ${formatNumber(best.metric ?? Number.NaN)} — ${describe(best.params)}`,
             href: `${best.trial}/report.html`,
           }
         : 'no trial finished',
@@ -176,10 +177,10 @@ export function sweepContent(
             const v = r.params[a];
             return typeof v === 'number' ? Number(v.toPrecision(4)) : JSON.stringify(v);
           }),
-          r.metric === null ? '—' : fmt(r.metric),
+          r.metric === null ? '—' : formatNumber(r.metric),
           ...metricCols
             .filter((m) => m !== sweep.metric.name)
-            .map((m) => (r.metrics[m] === undefined ? '—' : fmt(r.metrics[m] as number))),
+            .map((m) => (r.metrics[m] === undefined ? '—' : formatNumber(r.metrics[m] as number))),
           r.seconds === null ? '—' : r.seconds.toFixed(1),
           r.error ? `${r.state}: ${r.error}` : r.state,
         ]),

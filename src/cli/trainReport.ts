@@ -8,11 +8,11 @@
 import type { Alarm } from '../diagnostics/alarms.js';
 import type { Sample } from '../diagnostics/monitor.js';
 import { diagnosticsPlots } from '../diagnostics/report.js';
-import { fmt } from '../experiments/types.js';
 import type { Cell } from '../report/html.js';
 import { type Bins, curvePlots, linePlot, type Plot, type Point } from '../report/plots.js';
 import type { Divergence } from '../train/divergence.js';
 import type { EpochRecord } from '../train/fit.js';
+import { formatNumber } from '../util/number.js';
 import type { RunConfig } from './config.js';
 import type { RunDir } from './runDir.js';
 import { divergenceSentence, endStatus, type RunEnd } from './runEnd.js';
@@ -73,10 +73,10 @@ export async function writeTrainReport(run: RunDir, config: RunConfig, end: RunE
   const summary: [string, Cell][] = [];
   if (start) summary.push(['data', start.data]);
   summary.push(['epochs finished', `${epochs.length} of ${config.epochs}`]);
-  if (last?.testAccuracy !== undefined) summary.push(['test accuracy', fmt(last.testAccuracy)]);
-  if (last?.valAccuracy !== undefined) summary.push(['validation accuracy', fmt(last.valAccuracy)]);
+  if (last?.testAccuracy !== undefined) summary.push(['test accuracy', formatNumber(last.testAccuracy)]);
+  if (last?.valAccuracy !== undefined) summary.push(['validation accuracy', formatNumber(last.valAccuracy)]);
   if (last) {
-    summary.push(['final train loss', fmt(last.trainLoss)]);
+    summary.push(['final train loss', formatNumber(last.trainLoss)]);
     summary.push([
       'seconds per epoch',
       (epochs.reduce((s, e) => s + e.seconds, 0) / epochs.length).toFixed(2),

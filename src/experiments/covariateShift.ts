@@ -27,10 +27,11 @@ import { biasedSelection, rowMeans, shuffled } from '../shift/generate.js';
 import { argmaxRows, type Scores } from '../shift/matrix.js';
 import { fromHost } from '../tensor/create.js';
 import { fit } from '../train/fit.js';
+import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
 import { requireFashion } from './fashion.js';
 import { detectionLog, logitsOf, mean, sd } from './shiftSource.js';
-import { type Check, type Experiment, type ExperimentResult, fmt } from './types.js';
+import type { Check, Experiment, ExperimentResult } from './types.js';
 
 /**
  * The domain classifier on pixels: logistic regression with one shared scale for every pixel, a
@@ -40,7 +41,7 @@ import { type Check, type Experiment, type ExperimentResult, fmt } from './types
  */
 const DOMAIN = { epochs: 20, lr: 0.001, weightDecay: 1, standardize: 'global' } as const;
 
-const pm = (xs: number[], digits = 4) => `${fmt(mean(xs), digits)} ± ${fmt(sd(xs), 3)}`;
+const pm = (xs: number[], digits = 4) => `${formatNumber(mean(xs), digits)} ± ${formatNumber(sd(xs), 3)}`;
 
 /** Pearson correlation. */
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -206,7 +207,7 @@ export const covariateShift: Experiment = {
       rows.push(row);
       ctx.onMetrics({ experiment: 'covariate-shift', part: 'weights', ...row });
       ctx.log(
-        `  seed ${seed}: ESS ${fmt(row.ess, 0)} (true weights ${fmt(row.trueEss, 0)}), target loss ${VARIANTS.map((v) => `${v} ${fmt(row.loss[v])}`).join(', ')}`,
+        `  seed ${seed}: ESS ${formatNumber(row.ess, 0)} (true weights ${formatNumber(row.trueEss, 0)}), target loss ${VARIANTS.map((v) => `${v} ${formatNumber(row.loss[v])}`).join(', ')}`,
       );
       if (seed === 0) {
         firstWeights = {
@@ -276,18 +277,18 @@ export const covariateShift: Experiment = {
       {
         name: `${scale}the estimated log-weights follow the true ones (correlation ≥ 0.5, mean of ${seeds} seeds)`,
         passed: mean(rows.map((r) => r.correlation)) >= 0.5,
-        detail: `${pm(rows.map((r) => r.correlation))}; ESS ${fmt(mean(rows.map((r) => r.ess)), 0)} of ${sourceSize} (true weights: ${fmt(mean(rows.map((r) => r.trueEss)), 0)})`,
+        detail: `${pm(rows.map((r) => r.correlation))}; ESS ${formatNumber(mean(rows.map((r) => r.ess)), 0)} of ${sourceSize} (true weights: ${formatNumber(mean(rows.map((r) => r.trueEss)), 0)})`,
       },
       ...tests.map((t) => ({
         name: `${scale}${t} test: false-positive rate at α = 0.05 within [${q ? '0, 0.30' : '0.02, 0.10'}] over ${nullDraws} no-shift draws`,
         passed: q ? rate('none', t) <= 0.3 : rate('none', t) >= 0.02 && rate('none', t) <= 0.1,
-        detail: fmt(rate('none', t), 3),
+        detail: formatNumber(rate('none', t), 3),
       })),
       // A domain classifier on 784 pixels from 100 images a side is weak: the short run reports its power only.
       ...(q ? ['MMD', 'label χ²'] : ['MMD', 'classifier', 'label χ²']).map((t) => ({
         name: `${scale}${t} test: power ≥ 0.9 under the brightness bias at ${detectN} samples each (${powerDraws} draws)`,
         passed: rate('brightness', t) >= 0.9,
-        detail: `${fmt(rate('brightness', t), 3)}${q ? ` (classifier test on pixels: ${fmt(rate('brightness', 'classifier'), 3)})` : ''}`,
+        detail: `${formatNumber(rate('brightness', t), 3)}${q ? ` (classifier test on pixels: ${formatNumber(rate('brightness', 'classifier'), 3)})` : ''}`,
       })),
     ];
     // Plots.
@@ -328,7 +329,7 @@ export const covariateShift: Experiment = {
       summary: [
         [
           'source sample',
-          `${sourceSize} training images kept with probability σ(${strength}·(b − median)/sd), b = mean brightness (mean b ${fmt(mean(firstSource.map((i) => brightness[i])), 3)} vs ${fmt(mean(Array.from(testBrightness)), 3)} in the target)`,
+          `${sourceSize} training images kept with probability σ(${strength}·(b − median)/sd), b = mean brightness (mean b ${formatNumber(mean(firstSource.map((i) => brightness[i])), 3)} vs ${formatNumber(mean(Array.from(testBrightness)), 3)} in the target)`,
         ],
         [
           `target loss (mean ± sd of ${seeds} seeds)`,
@@ -337,14 +338,18 @@ export const covariateShift: Experiment = {
         ['target accuracy', VARIANTS.map((v) => `${v} ${pm(accOf(v))}`).join(' · ')],
         [
           'importance weights',
-          `ESS ${fmt(mESS, 0)} of ${sourceSize} (true weights ${fmt(mean(rows.map((r) => r.trueEss)), 0)}); clipped at ${clip}: ${fmt(mean(rows.map((r) => r.clipped)), 1)} per seed; log-weight correlation with the truth ${pm(
+          `ESS ${formatNumber(mESS, 0)} of ${sourceSize} (true weights ${formatNumber(mean(rows.map((r) => r.trueEss)), 0)}); clipped at ${clip}: ${formatNumber(mean(rows.map((r) => r.clipped)), 1)} per seed; log-weight correlation with the truth ${pm(
             rows.map((r) => r.correlation),
             3,
           )}`,
         ],
         [
           `power at ${detectN} vs ${detectN} (false positives)`,
-          tests.map((t) => `${t} ${fmt(rate('brightness', t), 3)} (${fmt(rate('none', t), 3)})`).join(' · '),
+          tests
+            .map(
+              (t) => `${t} ${formatNumber(rate('brightness', t), 3)} (${formatNumber(rate('none', t), 3)})`,
+            )
+            .join(' · '),
         ],
       ],
       checks,
@@ -402,11 +407,11 @@ export const covariateShift: Experiment = {
           ],
           rows: rows.map((r) => [
             r.seed,
-            fmt(r.ess, 0),
-            fmt(r.trueEss, 0),
-            fmt(r.correlation, 3),
-            ...VARIANTS.map((v) => fmt(r.loss[v])),
-            ...VARIANTS.map((v) => fmt(r.accuracy[v])),
+            formatNumber(r.ess, 0),
+            formatNumber(r.trueEss, 0),
+            formatNumber(r.correlation, 3),
+            ...VARIANTS.map((v) => formatNumber(r.loss[v])),
+            ...VARIANTS.map((v) => formatNumber(r.accuracy[v])),
           ]),
         },
         {
@@ -416,7 +421,11 @@ export const covariateShift: Experiment = {
             `false-positive rate (${nullDraws} no-shift draws)`,
             `power, brightness bias (${powerDraws} draws)`,
           ],
-          rows: tests.map((t) => [t, fmt(rate('none', t), 3), fmt(rate('brightness', t), 3)]),
+          rows: tests.map((t) => [
+            t,
+            formatNumber(rate('none', t), 3),
+            formatNumber(rate('brightness', t), 3),
+          ]),
         },
       ],
       result: {

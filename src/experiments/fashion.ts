@@ -30,8 +30,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import { schedulerStep } from '../train/callbacks.js';
 import { type Divergence, type EpochRecord, evaluate, fit } from '../train/fit.js';
 import { KeelError } from '../util/errors.js';
+import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
-import { type Experiment, type ExperimentContext, type ExperimentResult, fmt } from './types.js';
+import type { Experiment, ExperimentContext, ExperimentResult } from './types.js';
 
 /** An MLP 784-h₁-…-10 with ReLU and optional dropout after each hidden layer (N(0, 0.01) or PyTorch's init). */
 export function fashionMlp(
@@ -155,7 +156,7 @@ async function trainFashion(
           // About ten lines per training, whatever its length (every epoch is in metrics.jsonl).
           if ((r.epoch - 1) % Math.ceil(spec.epochs / 10) === 0 || r.epoch === spec.epochs)
             ctx.log(
-              `  ${label} epoch ${r.epoch}: train loss ${fmt(r.trainLoss)}, train acc ${fmt(r.trainAccuracy ?? 0)}, test acc ${fmt(r.testAccuracy ?? 0)}, ${r.seconds.toFixed(1)} s`,
+              `  ${label} epoch ${r.epoch}: train loss ${formatNumber(r.trainLoss)}, train acc ${formatNumber(r.trainAccuracy ?? 0)}, test acc ${formatNumber(r.testAccuracy ?? 0)}, ${r.seconds.toFixed(1)} s`,
             );
         },
       },
@@ -195,12 +196,12 @@ const runTable = (runs: TrainRun[], tail: number) => {
     ],
     rows: runs.map((r) => [
       r.label,
-      fmt(r.trainEvalAccuracy),
-      fmt(r.testAccuracy),
-      fmt(r.gap),
-      fmt(r.tailTestLoss),
-      fmt(r.lossGap),
-      fmt(r.epochs.reduce((s, e) => s + e.seconds, 0) / Math.max(r.epochs.length, 1), 1),
+      formatNumber(r.trainEvalAccuracy),
+      formatNumber(r.testAccuracy),
+      formatNumber(r.gap),
+      formatNumber(r.tailTestLoss),
+      formatNumber(r.lossGap),
+      formatNumber(r.epochs.reduce((s, e) => s + e.seconds, 0) / Math.max(r.epochs.length, 1), 1),
     ]),
   };
 };
@@ -228,12 +229,12 @@ export const mlp: Experiment = {
       name: 'mlp',
       title: 'Multilayer perceptron on Fashion-MNIST',
       summary: [
-        ['test accuracy', fmt(r.testAccuracy)],
-        ['train accuracy (eval mode)', fmt(r.trainEvalAccuracy)],
+        ['test accuracy', formatNumber(r.testAccuracy)],
+        ['train accuracy (eval mode)', formatNumber(r.trainEvalAccuracy)],
         ['epochs', String(r.epochs.length)],
         ['data', images(data)],
       ],
-      checks: [{ ...check, detail: `test accuracy ${fmt(r.testAccuracy)}` }],
+      checks: [{ ...check, detail: `test accuracy ${formatNumber(r.testAccuracy)}` }],
       plots: curvePlots('mlp', [{ label: r.label, epochs: r.epochs }]),
       tables: [runTable([r], 1)],
       result: { testAccuracy: r.testAccuracy, trainAccuracy: r.trainEvalAccuracy, epochs: r.epochs },
@@ -306,48 +307,48 @@ export const dropoutExperiment: Experiment = {
           {
             name: `short run (${epochs} epochs, ${images(big)}): learns above chance (0.1) with dropout — test accuracy ≥ 0.3; the chapter's ≈ 0.85 is for the full run, keel experiment dropout`,
             passed: book.testAccuracy >= 0.3,
-            detail: `test accuracy ${fmt(book.testAccuracy)}`,
+            detail: `test accuracy ${formatNumber(book.testAccuracy)}`,
           },
           {
             name: `short run on ${s.train} images (${s.epochs} epochs): both nets train (test accuracy ≥ 0.5); the overfitting comparison needs the full run`,
             passed: withDrop.testAccuracy >= 0.5 && without.testAccuracy >= 0.5,
-            detail: `test accuracy ${fmt(withDrop.testAccuracy)} with dropout, ${fmt(without.testAccuracy)} without`,
+            detail: `test accuracy ${formatNumber(withDrop.testAccuracy)} with dropout, ${formatNumber(without.testAccuracy)} without`,
           },
         ]
       : [
           {
             name: `dropout 0.2/0.5, 10 epochs on all images: test accuracy ≥ ${BOOK_MIN} (D2L §5.6 ≈ 0.85; PyTorch with this recipe: ${TORCH_BOOK})`,
             passed: book.testAccuracy >= BOOK_MIN,
-            detail: `test accuracy ${fmt(book.testAccuracy)}`,
+            detail: `test accuracy ${formatNumber(book.testAccuracy)}`,
           },
           {
             name: `on ${s.train} images without dropout the net memorizes them and overfits (${tail}): train accuracy ≥ 0.95, test loss ≥ 1.3 × its minimum`,
             passed: without.tailTrainAccuracy >= 0.95 && without.tailTestLoss >= 1.3 * without.minTestLoss,
-            detail: `train accuracy ${fmt(without.tailTrainAccuracy)}; test loss ${fmt(without.tailTestLoss)} vs its minimum ${fmt(without.minTestLoss)}`,
+            detail: `train accuracy ${formatNumber(without.tailTrainAccuracy)}; test loss ${formatNumber(without.tailTestLoss)} vs its minimum ${formatNumber(without.minTestLoss)}`,
           },
           {
             name: `dropout lowers the test loss there (${tail}) by ≥ 10%`,
             passed: withDrop.tailTestLoss <= 0.9 * without.tailTestLoss,
-            detail: `${fmt(withDrop.tailTestLoss)} with dropout vs ${fmt(without.tailTestLoss)} without`,
+            detail: `${formatNumber(withDrop.tailTestLoss)} with dropout vs ${formatNumber(without.tailTestLoss)} without`,
           },
           {
             name: `dropout narrows the train–test gap there by ≥ 10%: test − train loss (eval mode, ${tail})`,
             passed: withDrop.lossGap <= 0.9 * without.lossGap,
-            detail: `${fmt(withDrop.lossGap)} with dropout vs ${fmt(without.lossGap)} without (accuracy gap ${fmt(withDrop.gap)} vs ${fmt(without.gap)})`,
+            detail: `${formatNumber(withDrop.lossGap)} with dropout vs ${formatNumber(without.lossGap)} without (accuracy gap ${formatNumber(withDrop.gap)} vs ${formatNumber(without.gap)})`,
           },
         ];
     return {
       name: 'dropout',
       title: 'Dropout on Fashion-MNIST',
       summary: [
-        ['test accuracy with dropout, the book’s setting', fmt(book.testAccuracy)],
+        ['test accuracy with dropout, the book’s setting', formatNumber(book.testAccuracy)],
         [
           `test loss (${tail}), ${s.train} images: with / without dropout`,
-          `${fmt(withDrop.tailTestLoss)} / ${fmt(without.tailTestLoss)}`,
+          `${formatNumber(withDrop.tailTestLoss)} / ${formatNumber(without.tailTestLoss)}`,
         ],
         [
           `test − train loss (${tail}), ${s.train} images: with / without`,
-          `${fmt(withDrop.lossGap)} / ${fmt(without.lossGap)}`,
+          `${formatNumber(withDrop.lossGap)} / ${formatNumber(without.lossGap)}`,
         ],
       ],
       checks,
@@ -444,12 +445,12 @@ export const bestMlp: Experiment = {
       name: 'best-mlp',
       title: 'A regularized MLP on Fashion-MNIST',
       summary: [
-        ['test accuracy', fmt(r.testAccuracy)],
+        ['test accuracy', formatNumber(r.testAccuracy)],
         ['best plain MLP in the Fashion-MNIST benchmark', '0.8833'],
         ['epochs', String(r.epochs.length)],
         ['data', images(data)],
       ],
-      checks: [{ ...check, detail: `test accuracy ${fmt(r.testAccuracy)}` }],
+      checks: [{ ...check, detail: `test accuracy ${formatNumber(r.testAccuracy)}` }],
       plots: curvePlots('best-mlp', [{ label: r.label, epochs: r.epochs }]),
       tables: [runTable([r], 1)],
       result: { testAccuracy: r.testAccuracy, trainAccuracy: r.trainEvalAccuracy, epochs: r.epochs },

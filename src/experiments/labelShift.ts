@@ -12,10 +12,11 @@ import { classifierTest, labelTest, mmdTest, type ShiftTestResult } from '../shi
 import { dirichletPriors, sampleWithPriors, shuffled, tweakOnePriors } from '../shift/generate.js';
 import { adjustProbabilities, bbse, emLabelShift, type LabelShiftData, rlls } from '../shift/labelShift.js';
 import { argmaxRows, selectRows, softmaxRows, toScores, totalVariation } from '../shift/matrix.js';
+import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
 import { requireFashion } from './fashion.js';
 import { detectionLog, labelsOf, logitsOf, mean, sd, trainSourceModel } from './shiftSource.js';
-import { type Check, type Experiment, type ExperimentResult, fmt } from './types.js';
+import type { Check, Experiment, ExperimentResult } from './types.js';
 
 /** A shift specification of the experiment. */
 export type ShiftSpec =
@@ -209,34 +210,34 @@ export const labelShift: Experiment = {
       {
         name: `${scale}Dirichlet α = 1, ${biggest} target samples: the best estimator's priors within TV ≤ ${q ? 0.1 : 0.03} (mean of ${seeds} seeds)`,
         passed: tvAt(best) <= (q ? 0.1 : 0.03),
-        detail: names.map((m) => `${m} ${fmt(tvAt(m))}`).join(', '),
+        detail: names.map((m) => `${m} ${formatNumber(tvAt(m))}`).join(', '),
       },
       {
         name: q
           ? `${scale}EM+BCTS within 0.03 of BBSE (Dirichlet α = 1, ${biggest} samples; the full run checks no worse, as Alexandari et al. 2020 found)`
           : `EM+BCTS no worse than BBSE (Dirichlet α = 1, ${biggest} samples; Alexandari et al. 2020)`,
         passed: tvAt('EM+BCTS') <= tvAt('BBSE') + (q ? 0.03 : 0),
-        detail: `EM+BCTS ${fmt(tvAt('EM+BCTS'))} vs BBSE ${fmt(tvAt('BBSE'))}`,
+        detail: `EM+BCTS ${formatNumber(tvAt('EM+BCTS'))} vs BBSE ${formatNumber(tvAt('BBSE'))}`,
       },
       {
         name: `${scale}post-hoc correction under tweak-one ρ = 0.9 gains ≥ ${q ? 1 : 3} accuracy points`,
         passed: gain * 100 >= (q ? 1 : 3),
-        detail: `+${fmt(gain * 100, 2)} points (${fmt(mean(corr('tweak-one ρ = 0.9', (r) => r.uncorrected)))} → ${fmt(mean(corr('tweak-one ρ = 0.9', (r) => r.em)))})`,
+        detail: `+${formatNumber(gain * 100, 2)} points (${formatNumber(mean(corr('tweak-one ρ = 0.9', (r) => r.uncorrected)))} → ${formatNumber(mean(corr('tweak-one ρ = 0.9', (r) => r.em)))})`,
       },
       {
         name: `${scale}under no shift the correction costs < ${q ? 1.5 : 0.5} point`,
         passed: cost * 100 < (q ? 1.5 : 0.5),
-        detail: `${fmt(cost * 100, 2)} points (${fmt(mean(corr('no shift', (r) => r.uncorrected)))} → ${fmt(mean(corr('no shift', (r) => r.em)))})`,
+        detail: `${formatNumber(cost * 100, 2)} points (${formatNumber(mean(corr('no shift', (r) => r.uncorrected)))} → ${formatNumber(mean(corr('no shift', (r) => r.em)))})`,
       },
       ...tests.map((t) => ({
         name: `${scale}${t} test: false-positive rate at α = 0.05 within [${q ? '0, 0.20' : '0.02, 0.10'}] over ${nullDraws} no-shift draws`,
         passed: q ? rate('none', t) <= 0.2 : rate('none', t) >= 0.02 && rate('none', t) <= 0.1,
-        detail: `${fmt(rate('none', t), 3)}`,
+        detail: `${formatNumber(rate('none', t), 3)}`,
       })),
       ...['label χ²', 'MMD'].map((t) => ({
         name: `${scale}${t} test: power ≥ 0.9 for Dirichlet α = 1 at ${detectN} target samples (${powerDraws} draws)`,
         passed: rate('dirichlet', t) >= 0.9,
-        detail: `${fmt(rate('dirichlet', t), 3)} (classifier test on pixels: ${fmt(rate('dirichlet', 'classifier'), 3)})`,
+        detail: `${formatNumber(rate('dirichlet', t), 3)} (classifier test on pixels: ${formatNumber(rate('dirichlet', 'classifier'), 3)})`,
       })),
     ];
     // The fall with n is a variance statement: the short run's weak model is bias-dominated, so only the full run checks it.
@@ -244,7 +245,9 @@ export const labelShift: Experiment = {
       checks.splice(2, 0, {
         name: `each estimator's error falls as the target sample grows (${sizes[0]} → ${biggest}, Dirichlet α = 1)`,
         passed: names.every((m) => tvAt(m, biggest) < tvAt(m, sizes[0])),
-        detail: names.map((m) => `${m} ${fmt(tvAt(m, sizes[0]))} → ${fmt(tvAt(m))}`).join(', '),
+        detail: names
+          .map((m) => `${m} ${formatNumber(tvAt(m, sizes[0]))} → ${formatNumber(tvAt(m))}`)
+          .join(', '),
       });
     const errorPts: Point[] = names.flatMap((m) =>
       sizes.map((size) => ({ x: size, y: tvAt(m, size), series: m })),
@@ -255,7 +258,7 @@ export const labelShift: Experiment = {
     }));
     const errTable = shifts.map((s) => [
       shiftName(s),
-      ...names.flatMap((m) => sizes.map((size) => fmt(mean(meanTv(shiftName(s), size, m)), 4))),
+      ...names.flatMap((m) => sizes.map((size) => formatNumber(mean(meanTv(shiftName(s), size, m)), 4))),
     ]);
     return {
       name: 'label-shift',
@@ -263,18 +266,24 @@ export const labelShift: Experiment = {
       summary: [
         [
           'source classifier',
-          `784-256-10, ${src.trainSize} images, ${src.epochs} epochs, held-out accuracy ${fmt(src.heldOutAccuracy)}`,
+          `784-256-10, ${src.trainSize} images, ${src.epochs} epochs, held-out accuracy ${formatNumber(src.heldOutAccuracy)}`,
         ],
         [
           `prior error (TV), Dirichlet α = 1, ${biggest} samples`,
-          names.map((m) => `${m} ${fmt(tvAt(m))}`).join(' · '),
+          names.map((m) => `${m} ${formatNumber(tvAt(m))}`).join(' · '),
         ],
         [
           'accuracy under tweak-one ρ = 0.9',
-          `${fmt(mean(corr('tweak-one ρ = 0.9', (r) => r.uncorrected)))} → ${fmt(mean(corr('tweak-one ρ = 0.9', (r) => r.em)))} corrected (EM+BCTS)`,
+          `${formatNumber(mean(corr('tweak-one ρ = 0.9', (r) => r.uncorrected)))} → ${formatNumber(mean(corr('tweak-one ρ = 0.9', (r) => r.em)))} corrected (EM+BCTS)`,
         ],
-        ['false-positive rate (α = 0.05)', tests.map((t) => `${t} ${fmt(rate('none', t), 3)}`).join(' · ')],
-        ['power, Dirichlet α = 1', tests.map((t) => `${t} ${fmt(rate('dirichlet', t), 3)}`).join(' · ')],
+        [
+          'false-positive rate (α = 0.05)',
+          tests.map((t) => `${t} ${formatNumber(rate('none', t), 3)}`).join(' · '),
+        ],
+        [
+          'power, Dirichlet α = 1',
+          tests.map((t) => `${t} ${formatNumber(rate('dirichlet', t), 3)}`).join(' · '),
+        ],
       ],
       checks,
       keyPlot: 'label-shift-error',
@@ -305,10 +314,10 @@ export const labelShift: Experiment = {
           header: ['shift', 'uncorrected', 'BCTS-calibrated', 'corrected by EM+BCTS', 'corrected by BBSE'],
           rows: ['no shift', 'tweak-one ρ = 0.9', alpha1].map((s) => [
             s,
-            fmt(mean(corr(s, (r) => r.uncorrected))),
-            fmt(mean(corr(s, (r) => r.calibrated))),
-            `${fmt(mean(corr(s, (r) => r.em)))} ± ${fmt(sd(corr(s, (r) => r.em)), 3)}`,
-            fmt(mean(corr(s, (r) => r.bbse))),
+            formatNumber(mean(corr(s, (r) => r.uncorrected))),
+            formatNumber(mean(corr(s, (r) => r.calibrated))),
+            `${formatNumber(mean(corr(s, (r) => r.em)))} ± ${formatNumber(sd(corr(s, (r) => r.em)), 3)}`,
+            formatNumber(mean(corr(s, (r) => r.bbse))),
           ]),
         },
         {
@@ -318,7 +327,11 @@ export const labelShift: Experiment = {
             `false-positive rate (${nullDraws} no-shift draws)`,
             `power, Dirichlet α = 1 (${powerDraws} draws)`,
           ],
-          rows: tests.map((t) => [t, fmt(rate('none', t), 3), fmt(rate('dirichlet', t), 3)]),
+          rows: tests.map((t) => [
+            t,
+            formatNumber(rate('none', t), 3),
+            formatNumber(rate('dirichlet', t), 3),
+          ]),
         },
       ],
       result: {

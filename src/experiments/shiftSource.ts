@@ -18,9 +18,10 @@ import type { Scores } from '../shift/matrix.js';
 import { fromHost } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fit } from '../train/fit.js';
+import { formatNumber } from '../util/number.js';
 import type { Rng } from '../util/random.js';
 import { fashionMlp } from './fashion.js';
-import { type ExperimentContext, fmt } from './types.js';
+import type { ExperimentContext } from './types.js';
 
 /** Rows `idx` of an image set. */
 export function pick(s: ImageSet, idx: Int32Array): ImageSet {
@@ -114,7 +115,7 @@ export async function trainSourceModel(
     ],
   });
   const last = h.epochs[h.epochs.length - 1];
-  ctx.log(`  source classifier: held-out accuracy ${fmt(last?.valAccuracy ?? Number.NaN)}`);
+  ctx.log(`  source classifier: held-out accuracy ${formatNumber(last?.valAccuracy ?? Number.NaN)}`);
   return {
     model,
     heldOut,

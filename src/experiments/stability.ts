@@ -26,8 +26,9 @@ import { linePlot, type Point } from '../report/plots.js';
 import { linspace, randn } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fit } from '../train/fit.js';
+import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
-import { type Check, type Experiment, type ExperimentResult, fmt } from './types.js';
+import type { Check, Experiment, ExperimentResult } from './types.js';
 
 type InitName = 'N(0,1)' | 'N(0,0.01)' | 'xavier' | 'kaiming';
 type Act = 'sigmoid' | 'relu';
@@ -106,7 +107,7 @@ export const stability: Experiment = {
     checks.push({
       name: "sigmoid' ≤ 0.25 and vanishes for |x| large; ReLU' is 0 or 1",
       passed: sigMax <= 0.25 + 1e-6 && sigTail < 1e-3 && drv.every((v) => v === 0 || v === 1),
-      detail: `max sigmoid' ${fmt(sigMax)}, sigmoid'(−8) ${fmt(sigTail)}`,
+      detail: `max sigmoid' ${formatNumber(sigMax)}, sigmoid'(−8) ${formatNumber(sigTail)}`,
     });
 
     // 2. Product of 100 random 4×4 matrices.
@@ -190,11 +191,11 @@ export const stability: Experiment = {
       });
       rows.push([
         label,
-        fmt(atInit[0]),
-        fmt(atInit[depth - 1]),
-        fmt(atInit[0] / atInit[depth - 1]),
-        fmt(last.trainLoss),
-        fmt(last.testAccuracy ?? 0),
+        formatNumber(atInit[0]),
+        formatNumber(atInit[depth - 1]),
+        formatNumber(atInit[0] / atInit[depth - 1]),
+        formatNumber(last.trainLoss),
+        formatNumber(last.testAccuracy ?? 0),
       ]);
       ctx.onMetrics({
         experiment: 'stability',
@@ -248,14 +249,14 @@ export const stability: Experiment = {
     checks.push({
       name: 'Kaiming (ReLU) keeps first/last gradient norms within 100×',
       passed: ratio('relu, kaiming') > 1e-2 && ratio('relu, kaiming') < 1e2,
-      detail: `ratio ${fmt(ratio('relu, kaiming'))}`,
+      detail: `ratio ${formatNumber(ratio('relu, kaiming'))}`,
     });
     const kaimingAcc = byConfig['relu, kaiming'].testAccuracy;
     const badAcc = byConfig['sigmoid, N(0,0.01)'].testAccuracy;
     checks.push({
       name: 'the fixed initialization trains better than a vanishing one',
       passed: kaimingAcc > badAcc,
-      detail: `test accuracy ReLU+Kaiming ${fmt(kaimingAcc)} vs sigmoid+N(0,0.01) ${fmt(badAcc)}`,
+      detail: `test accuracy ReLU+Kaiming ${formatNumber(kaimingAcc)} vs sigmoid+N(0,0.01) ${formatNumber(badAcc)}`,
     });
 
     // 4. Symmetry: constant init keeps hidden units identical; random init or dropout breaks it.
@@ -299,7 +300,7 @@ export const stability: Experiment = {
     checks.push({
       name: 'random init or dropout breaks the symmetry',
       passed: randSpread > 1e-3 && dropSpread > 1e-6,
-      detail: `random init ${fmt(randSpread)}, constant init + dropout ${fmt(dropSpread)}`,
+      detail: `random init ${formatNumber(randSpread)}, constant init + dropout ${formatNumber(dropSpread)}`,
     });
 
     // 5. Gradient clipping tames the exploding case: without it the loss turns NaN and fit stops
@@ -354,20 +355,23 @@ export const stability: Experiment = {
       name: 'without clipping the exploding net diverges (its loss explodes or turns NaN, and fit stops there)',
       passed: rawDiv !== undefined,
       detail: rawDiv
-        ? `stopped at step ${rawDiv.step} (loss ${fmt(rawDiv.loss)}): ${rawDiv.diagnosis}`
-        : `no divergence in ${raw.losses.length} steps (final loss ${fmt(raw.losses[raw.losses.length - 1])})`,
+        ? `stopped at step ${rawDiv.step} (loss ${formatNumber(rawDiv.loss)}): ${rawDiv.diagnosis}`
+        : `no divergence in ${raw.losses.length} steps (final loss ${formatNumber(raw.losses[raw.losses.length - 1])})`,
     });
     checks.push({
       name: 'with clipGradNorm 1 every step stays finite and the loss falls (mean of the first vs the last tenth of the steps)',
       passed: !clip.divergence && clip.losses.every(Number.isFinite) && clipLast < clipFirst,
-      detail: `${clip.losses.length} steps, loss ${fmt(clipFirst)} → ${fmt(clipLast)}`,
+      detail: `${clip.losses.length} steps, loss ${formatNumber(clipFirst)} → ${formatNumber(clipLast)}`,
     });
     summary.push(
       ['constant-init unit spread', String(constSpread)],
-      ['loss with clipping, first → last tenth of the steps', `${fmt(clipFirst)} → ${fmt(clipLast)}`],
+      [
+        'loss with clipping, first → last tenth of the steps',
+        `${formatNumber(clipFirst)} → ${formatNumber(clipLast)}`,
+      ],
       [
         'without clipping',
-        rawDiv ? `diverged at step ${rawDiv.step} (loss ${fmt(rawDiv.loss)})` : 'no divergence',
+        rawDiv ? `diverged at step ${rawDiv.step} (loss ${formatNumber(rawDiv.loss)})` : 'no divergence',
       ],
     );
     for (const r of rows) summary.push([`${r[0]}`, `first/last grad ratio ${r[3]}, test acc ${r[5]}`]);

@@ -58,10 +58,3 @@ export interface Experiment {
   needsFashion: boolean;
   run(ctx: ExperimentContext): Promise<ExperimentResult>;
 }
-
-/** Formats a number for tables. */
-export function fmt(x: number, digits = 4): string {
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  return a !== 0 && (a >= 1e5 || a < 1e-3) ? x.toExponential(2) : x.toFixed(digits);
-}

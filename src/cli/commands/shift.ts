@@ -22,7 +22,6 @@ import { FASHION_MNIST_CLASSES } from '../../data/fashionMnist.js';
 import { DataFormatError } from '../../data/idx.js';
 import { DataLoader } from '../../data/loader.js';
 import { logitsOf } from '../../experiments/shiftSource.js';
-import { fmt } from '../../experiments/types.js';
 import { idxFromFileBytes } from '../../io/node/fashionMnist.js';
 import { environmentInfo } from '../../io/node/info.js';
 import type { Module } from '../../nn/module.js';
@@ -34,6 +33,7 @@ import { fromHost } from '../../tensor/create.js';
 import { schedulerStep } from '../../train/callbacks.js';
 import { type Callback, evaluate, fit } from '../../train/fit.js';
 import { ValueError } from '../../util/errors.js';
+import { formatNumber } from '../../util/number.js';
 import { Rng } from '../../util/random.js';
 import { buildData, buildModel, buildOptimizer, buildScheduler, dataShape } from '../build.js';
 import { modelFromCheckpoint } from '../checkpointModel.js';
@@ -351,37 +351,37 @@ function verdictLine(a: ShiftAnalysis): string {
   const level = a.alpha / a.tests.length;
   const hits = a.tests.filter((t) => t.pValue < level);
   return a.shifted
-    ? `Shift detected: ${hits.map((t) => `${t.test} p = ${fmt(t.pValue, 4)}`).join(', ')} < ${fmt(level, 4)} (α = ${a.alpha} over ${a.tests.length} tests).`
-    : `No shift detected at α = ${a.alpha}: every p-value ≥ ${fmt(level, 4)} (${a.tests.map((t) => `${t.test} ${fmt(t.pValue, 3)}`).join(', ')}).`;
+    ? `Shift detected: ${hits.map((t) => `${t.test} p = ${formatNumber(t.pValue, 4)}`).join(', ')} < ${formatNumber(level, 4)} (α = ${a.alpha} over ${a.tests.length} tests).`
+    : `No shift detected at α = ${a.alpha}: every p-value ≥ ${formatNumber(level, 4)} (${a.tests.map((t) => `${t.test} ${formatNumber(t.pValue, 3)}`).join(', ')}).`;
 }
 
 function summaryRows(a: ShiftAnalysis, r: ShiftCommandResult['retrained']): [string, string][] {
   const rows: [string, string][] = [
     ['samples', `${a.sizes.source} held-out source, ${a.sizes.target} target`],
-    ['p-values', a.tests.map((t) => `${t.test} ${fmt(t.pValue, 4)}`).join(' · ')],
+    ['p-values', a.tests.map((t) => `${t.test} ${formatNumber(t.pValue, 4)}`).join(' · ')],
     [
       'estimated target priors vs source (EM+BCTS)',
-      `${fmt(tv(a.sourcePriors, a.estimates.find((e) => e.method === 'EM+BCTS')?.priors ?? a.sourcePriors), 3)} total variation from the source priors`,
+      `${formatNumber(tv(a.sourcePriors, a.estimates.find((e) => e.method === 'EM+BCTS')?.priors ?? a.sourcePriors), 3)} total variation from the source priors`,
     ],
     [
       'importance weights',
-      `effective sample size ${fmt(a.covariate.effectiveSampleSize, 0)} of ${a.covariate.rows}, largest ${fmt(a.covariate.max, 3)}`,
+      `effective sample size ${formatNumber(a.covariate.effectiveSampleSize, 0)} of ${a.covariate.rows}, largest ${formatNumber(a.covariate.max, 3)}`,
     ],
   ];
   if (a.estimates[0].tvError !== undefined)
     rows.push([
       'prior error (TV) with the true labels',
-      a.estimates.map((e) => `${e.method} ${fmt(e.tvError ?? Number.NaN)}`).join(' · '),
+      a.estimates.map((e) => `${e.method} ${formatNumber(e.tvError ?? Number.NaN)}`).join(' · '),
     ]);
   if (a.accuracy)
     rows.push([
       'target accuracy',
-      `${fmt(a.accuracy.uncorrected)} as trained → ${fmt(a.accuracy.emBcts)} corrected by EM+BCTS (BBSE ${fmt(a.accuracy.bbse)}, calibrated only ${fmt(a.accuracy.calibrated)})`,
+      `${formatNumber(a.accuracy.uncorrected)} as trained → ${formatNumber(a.accuracy.emBcts)} corrected by EM+BCTS (BBSE ${formatNumber(a.accuracy.bbse)}, calibrated only ${formatNumber(a.accuracy.calibrated)})`,
     ]);
   if (r)
     rows.push([
       'retrained with importance weights',
-      `target loss ${fmt(r.uncorrected.loss)} → ${fmt(r.weighted.loss)}, accuracy ${fmt(r.uncorrected.accuracy ?? Number.NaN)} → ${fmt(r.weighted.accuracy ?? Number.NaN)}`,
+      `target loss ${formatNumber(r.uncorrected.loss)} → ${formatNumber(r.weighted.loss)}, accuracy ${formatNumber(r.uncorrected.accuracy ?? Number.NaN)} → ${formatNumber(r.weighted.accuracy ?? Number.NaN)}`,
     ]);
   return rows;
 }
@@ -403,8 +403,8 @@ function tables(a: ShiftAnalysis, names: readonly string[]) {
       ],
       rows: a.tests.map((t) => [
         t.test,
-        fmt(t.statistic),
-        fmt(t.pValue, 4),
+        formatNumber(t.statistic),
+        formatNumber(t.pValue, 4),
         t.permutations,
         t.pValue < a.alpha / a.tests.length ? 'yes' : 'no',
       ]),
@@ -419,9 +419,9 @@ function tables(a: ShiftAnalysis, names: readonly string[]) {
       ],
       rows: a.sourcePriors.map((p, c) => [
         names[c] ?? `class ${c}`,
-        fmt(p, 3),
-        ...a.estimates.map((e) => fmt(e.priors[c], 3)),
-        ...(a.targetFrequencies ? [fmt(a.targetFrequencies[c], 3)] : []),
+        formatNumber(p, 3),
+        ...a.estimates.map((e) => formatNumber(e.priors[c], 3)),
+        ...(a.targetFrequencies ? [formatNumber(a.targetFrequencies[c], 3)] : []),
       ]),
     },
   ];
@@ -455,7 +455,7 @@ function plots(a: ShiftAnalysis, names: readonly string[]) {
       ],
       {
         id: 'shift-weights',
-        title: `Importance weights p_target/p_source, mean 1 (ESS ${fmt(a.covariate.effectiveSampleSize, 0)} of ${a.covariate.rows})`,
+        title: `Importance weights p_target/p_source, mean 1 (ESS ${formatNumber(a.covariate.effectiveSampleSize, 0)} of ${a.covariate.rows})`,
         xTitle: 'log₁₀ weight',
       },
     ),

@@ -12,11 +12,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { fmt } from '../../experiments/types.js';
 import { writeFileAtomic } from '../../io/node/files.js';
 import { renderReport } from '../../report/html.js';
 import { renderSvg } from '../../report/plots.js';
 import { ValueError } from '../../util/errors.js';
+import { formatNumber } from '../../util/number.js';
 import { ensureDir } from '../paths.js';
 import { type RankedRow, rankTrials, sweepContent, sweepPlots, type TrialOutcome } from '../sweepReport.js';
 import { LocalRunner, QueueRunner, type TrialRunner } from '../sweepRunners.js';
@@ -161,7 +161,7 @@ export async function sweepCommand(sweep: Sweep, o: SweepCommandOptions): Promis
               writeFileAtomic(join(dir, job.trial, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
             const m = result.metrics[sweep.metric.name];
             bar.finished(
-              `${job.trial} (${describe(job.params)}): ${result.status === 'diverged' ? 'diverged; ' : ''}${sweep.metric.name} ${m === undefined ? '—' : fmt(m)} in ${result.seconds.toFixed(1)} s`,
+              `${job.trial} (${describe(job.params)}): ${result.status === 'diverged' ? 'diverged; ' : ''}${sweep.metric.name} ${m === undefined ? '—' : formatNumber(m)} in ${result.seconds.toFixed(1)} s`,
               true,
             );
           } catch (e) {
@@ -208,7 +208,7 @@ export async function sweepCommand(sweep: Sweep, o: SweepCommandOptions): Promis
   if (best.length) {
     log(`best by ${sweep.metric.name} (${sweep.metric.goal}):`);
     for (const r of best)
-      log(`  ${r.rank}. ${r.trial} ${fmt(r.metric ?? Number.NaN)} — ${describe(r.params)}`);
+      log(`  ${r.rank}. ${r.trial} ${formatNumber(r.metric ?? Number.NaN)} — ${describe(r.params)}`);
   }
   if (failed.length)
     log(
