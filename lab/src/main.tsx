@@ -8,9 +8,9 @@
  */
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { RunConfig } from '../../src/cli/config.js';
 import type { Alarm } from '../../src/diagnostics/index.js';
 import { PALETTE } from '../../src/report/bins.js';
+import type { RunConfig } from '../../src/run/config.js';
 import { formatNumber } from '../../src/util/number.js';
 import { Confusion, Histogram, LineChart, Mistakes, Surface } from './charts.js';
 import { Controls } from './controls.js';

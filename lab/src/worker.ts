@@ -4,10 +4,10 @@
  * handled between slices), sending a progress beat each slice and a snapshot at most every 120 ms.
  */
 
-import { divergenceSentence } from '../../src/cli/runEnd.js';
 import type { ImageSet } from '../../src/data/fashionMnist.js';
 import { unpackFashion, wireImageSets } from '../../src/data/labWire.js';
 import { serializeSafetensors } from '../../src/format/safetensors.js';
+import { divergenceSentence } from '../../src/run/end.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { type EpochPoint, Session } from './session.js';
 

@@ -23,23 +23,21 @@ import { SGD } from '../optim/optimizers.js';
 import { binValues, histogramPlot, linePlot, type Point } from '../report/plots.js';
 import { estimateImportanceWeights, weightsFromLogits } from '../shift/covariate.js';
 import { classifierTest, labelTest, mmdTest, type ShiftTestResult } from '../shift/detect.js';
+import { PIXEL_DOMAIN_CLASSIFIER } from '../shift/domain.js';
 import { biasedSelection, rowMeans, shuffled } from '../shift/generate.js';
-import { argmaxRows, type Scores } from '../shift/matrix.js';
+import { argmaxRows, rowsAsScores } from '../shift/matrix.js';
+import { modelLogits, weightedLoader } from '../shift/retrain.js';
 import { fromHost } from '../tensor/create.js';
 import { fit } from '../train/fit.js';
 import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
+import { about } from './catalog.js';
 import { requireFashion } from './fashion.js';
-import { detectionLog, logitsOf, mean, sd } from './shiftSource.js';
+import { detectionLog, mean, sd } from './shiftSource.js';
 import type { Check, Experiment, ExperimentResult } from './types.js';
 
-/**
- * The domain classifier on pixels: logistic regression with one shared scale for every pixel, a
- * small AdamW step and strong decay. Measured (5 seeds, 5,000 source vs 5,000 target images):
- * lr 0.01 for 5 epochs gave log-weights correlating 0.37–0.58 with the truth and an overconfident
- * logit (Platt slope 0.33–0.48); lr 0.001 for 20 epochs with decay 1 gives 0.66–0.71 (slope ≈ 0.75).
- */
-const DOMAIN = { epochs: 20, lr: 0.001, weightDecay: 1, standardize: 'global' } as const;
+/** The domain classifier on pixels (shift/domain.ts says why these settings). */
+const DOMAIN = PIXEL_DOMAIN_CLASSIFIER;
 
 const pm = (xs: number[], digits = 4) => `${formatNumber(mean(xs), digits)} ± ${formatNumber(sd(xs), 3)}`;
 
@@ -63,22 +61,12 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return c / Math.sqrt(va * vb);
 }
 
-/** Rows `idx` of a row-major float32 pixel array, as float64 scores. */
-function pixelRows(pixels: Float32Array, d: number, idx: ArrayLike<number>): Scores {
-  const data = new Float64Array(idx.length * d);
-  for (let i = 0; i < idx.length; i++) data.set(pixels.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
-  return { n: idx.length, k: d, data };
-}
-
 /** The three ways the classifier is trained. */
 const VARIANTS = ['naive', 'importance-weighted', 'true weights'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 export const covariateShift: Experiment = {
-  name: 'covariate-shift',
-  description:
-    'Fashion-MNIST trained on a brightness-biased sample: importance weights from a domain classifier, naive vs weighted training, shift tests (D2L §4.7)',
-  needsFashion: true,
+  ...about('covariate-shift'),
   async run(ctx): Promise<ExperimentResult> {
     const data = requireFashion(ctx, 'covariate-shift');
     const q = ctx.quick;
@@ -115,9 +103,9 @@ export const covariateShift: Experiment = {
     const half = Math.floor(testOrder.length / 2);
     const unlabeled = testOrder.slice(0, half);
     const evalIdx = testOrder.slice(half);
-    const unlabeledRows = pixelRows(testPixels, d, unlabeled);
+    const unlabeledRows = rowsAsScores(testPixels, d, unlabeled);
     const evalSet = new TensorDataset(
-      fromHost(pixelRows(testPixels, d, evalIdx).data, [evalIdx.length, d], 'float32'),
+      fromHost(rowsAsScores(testPixels, d, evalIdx).data, [evalIdx.length, d], 'float32'),
       fromHost(
         Int32Array.from(evalIdx, (i) => testLabels[i]),
         [evalIdx.length],
@@ -146,7 +134,7 @@ export const covariateShift: Experiment = {
       const sel = biasedSelection(poolBrightness, strength, g);
       const picked = shuffled(Array.from(sel.indices), g).slice(0, sourceSize);
       const idx = picked.map((j) => poolIdx[j]);
-      const sourceRows = pixelRows(trainPixels, d, idx);
+      const sourceRows = rowsAsScores(trainPixels, d, idx);
       const est = await estimateImportanceWeights(sourceRows, unlabeledRows, g, {
         clip,
         classifier: DOMAIN,
@@ -178,13 +166,10 @@ export const covariateShift: Experiment = {
         // The same initialization and batch order for the three trainings of a seed.
         const gv = new Rng(ctx.seed * 1000 + seed);
         const model = buildMlp({ inputs: d, hidden: [], outputs: 10, init: 'normal', generator: gv });
-        const ds = w
-          ? new TensorDataset(x, y, fromHost(Float32Array.from(w), [idx.length], 'float32'))
-          : new TensorDataset(x, y);
         const h = await fit({
           model,
           optimizer: new SGD(model.parameters(), { lr }),
-          train: new DataLoader(ds, { batchSize, shuffle: true, generator: gv }),
+          train: weightedLoader(x, y, w, { batchSize, generator: gv }),
           test: new DataLoader(evalSet, { batchSize: 2500 }),
           epochs,
           signal: ctx.signal,
@@ -236,7 +221,7 @@ export const covariateShift: Experiment = {
       (j) => reserve[j],
     );
     const predictions = (pixels: Float32Array, idx: number[]) =>
-      argmaxRows(logitsOf(model, fromHost(pixelRows(pixels, d, idx).data, [idx.length, d], 'float32')));
+      argmaxRows(modelLogits(model, fromHost(rowsAsScores(pixels, d, idx).data, [idx.length, d], 'float32')));
     const tests = ['label χ²', 'MMD', 'classifier'];
     const detection = detectionLog(ctx, 'covariate-shift');
     for (const [kind, draws] of [
@@ -246,8 +231,8 @@ export const covariateShift: Experiment = {
       for (let r = 0; r < draws; r++) {
         const sIdx = shuffled(kind === 'none' ? reserve : biased, g).slice(0, detectN);
         const tIdx = shuffled(testOrder, g).slice(0, detectN);
-        const sRows = pixelRows(trainPixels, d, sIdx);
-        const tRows = pixelRows(testPixels, d, tIdx);
+        const sRows = rowsAsScores(trainPixels, d, sIdx);
+        const tRows = rowsAsScores(testPixels, d, tIdx);
         const results: ShiftTestResult[] = [
           labelTest(predictions(trainPixels, sIdx), predictions(testPixels, tIdx), 10, g, {
             permutations: 500,

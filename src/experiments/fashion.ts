@@ -32,6 +32,7 @@ import { type Divergence, type EpochRecord, evaluate, fit } from '../train/fit.j
 import { KeelError } from '../util/errors.js';
 import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
+import { about } from './catalog.js';
 import type { Experiment, ExperimentContext, ExperimentResult } from './types.js';
 
 /** An MLP 784-h₁-…-10 with ReLU and optional dropout after each hidden layer (N(0, 0.01) or PyTorch's init). */
@@ -209,9 +210,7 @@ const runTable = (runs: TrainRun[], tail: number) => {
 const images = (d: Data) => `${d.train.labels.shape[0]} training, ${d.test.labels.shape[0]} test images`;
 
 export const mlp: Experiment = {
-  name: 'mlp',
-  description: 'Fashion-MNIST, 784-256-10 MLP, SGD lr 0.1, 10 epochs, batch 256 (D2L: test accuracy ≥ 0.82)',
-  needsFashion: true,
+  ...about('mlp'),
   async run(ctx): Promise<ExperimentResult> {
     const all = requireFashion(ctx, 'mlp');
     const data = ctx.quick ? { train: cut(all.train, 10000), test: cut(all.test, 2000) } : all;
@@ -264,10 +263,7 @@ const TORCH_BOOK = '0.847–0.862 over seeds 0–7, mean 0.854';
 const SMALL = { train: 1000, test: 2000, epochs: 80, batchSize: 64, lr: 0.02, momentum: 0.9, tail: 5 };
 
 export const dropoutExperiment: Experiment = {
-  name: 'dropout',
-  description:
-    'Fashion-MNIST, 784-256-256-10 with dropout 0.2/0.5, SGD lr 0.5, 10 epochs (D2L ≈ 0.85; checked ≥ 0.84, PyTorch by seed: 0.847–0.862); then with vs without dropout on 1,000 images, where the net overfits',
-  needsFashion: true,
+  ...about('dropout'),
   async run(ctx): Promise<ExperimentResult> {
     const all = requireFashion(ctx, 'dropout');
     const q = ctx.quick;
@@ -404,10 +400,7 @@ export const dropoutExperiment: Experiment = {
 };
 
 export const bestMlp: Experiment = {
-  name: 'best-mlp',
-  description:
-    'a regularized MLP (dropout, AdamW with decoupled decay on weights only, label smoothing, one-cycle schedule) aiming at ≥ 0.89',
-  needsFashion: true,
+  ...about('best-mlp'),
   async run(ctx): Promise<ExperimentResult> {
     const all = requireFashion(ctx, 'best-mlp');
     const data = ctx.quick ? { train: cut(all.train, 5000), test: cut(all.test, 2000) } : all;

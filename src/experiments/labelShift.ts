@@ -12,10 +12,12 @@ import { classifierTest, labelTest, mmdTest, type ShiftTestResult } from '../shi
 import { dirichletPriors, sampleWithPriors, shuffled, tweakOnePriors } from '../shift/generate.js';
 import { adjustProbabilities, bbse, emLabelShift, type LabelShiftData, rlls } from '../shift/labelShift.js';
 import { argmaxRows, selectRows, softmaxRows, toScores, totalVariation } from '../shift/matrix.js';
+import { modelLogits } from '../shift/retrain.js';
 import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
+import { about } from './catalog.js';
 import { requireFashion } from './fashion.js';
-import { detectionLog, labelsOf, logitsOf, mean, sd, trainSourceModel } from './shiftSource.js';
+import { detectionLog, labelsOf, mean, sd, trainSourceModel } from './shiftSource.js';
 import type { Check, Experiment, ExperimentResult } from './types.js';
 
 /** A shift specification of the experiment. */
@@ -46,10 +48,7 @@ const accuracy = (pred: Int32Array, y: Int32Array) => {
 };
 
 export const labelShift: Experiment = {
-  name: 'label-shift',
-  description:
-    'Fashion-MNIST under label shift: BBSE, RLLS and EM+BCTS prior estimates, post-hoc correction, shift tests (Lipton et al. 2018; Alexandari et al. 2020)',
-  needsFashion: true,
+  ...about('label-shift'),
   async run(ctx): Promise<ExperimentResult> {
     const data = requireFashion(ctx, 'label-shift');
     const q = ctx.quick;
@@ -61,9 +60,9 @@ export const labelShift: Experiment = {
       q ? { heldOut: 2000, epochs: 5, limit: 12000 } : { heldOut: 10000, epochs: 10 },
       g,
     );
-    const sourceLogits = logitsOf(src.model, src.heldOut.images);
+    const sourceLogits = modelLogits(src.model, src.heldOut.images);
     const sourceLabels = labelsOf(src.heldOut);
-    const poolLogits = logitsOf(src.model, data.test.images);
+    const poolLogits = modelLogits(src.model, data.test.images);
     const poolLabels = labelsOf(data.test);
     const K = sourceLogits.k;
     const sourcePriors = new Array<number>(K).fill(1 / K);

@@ -28,6 +28,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { fit } from '../train/fit.js';
 import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
+import { about } from './catalog.js';
 import type { Check, Experiment, ExperimentResult } from './types.js';
 
 type InitName = 'N(0,1)' | 'N(0,0.01)' | 'xavier' | 'kaiming';
@@ -73,9 +74,7 @@ function spiralData(n: number, seed: number) {
 }
 
 export const stability: Experiment = {
-  name: 'stability',
-  description: 'vanishing/exploding gradients, initialization, symmetry breaking and clipping, measured',
-  needsFashion: false,
+  ...about('stability'),
   async run(ctx): Promise<ExperimentResult> {
     const checks: Check[] = [];
     const plots = [];

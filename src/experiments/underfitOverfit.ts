@@ -17,6 +17,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { evaluate, fit } from '../train/fit.js';
 import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
+import { about } from './catalog.js';
 import type { Check, Experiment, ExperimentContext, ExperimentResult } from './types.js';
 
 interface FitResult {
@@ -91,9 +92,7 @@ async function fitPolynomial(
 }
 
 export const underfitOverfit: Experiment = {
-  name: 'underfit-overfit',
-  description: 'polynomial regression: degree 3 fits, degree 1 underfits, degree 20 on few points overfits',
-  needsFashion: false,
+  ...about('underfit-overfit'),
   async run(ctx): Promise<ExperimentResult> {
     const epochs = 400; // under a second: the quick run is the full run
     const d = polynomialData({ maxDegree: 20, nTrain: 100, nTest: 100, seed: ctx.seed });

@@ -23,6 +23,7 @@ import { randn, zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
+import { about } from './catalog.js';
 import type { Check, Experiment, ExperimentContext, ExperimentResult } from './types.js';
 
 const EPOCHS = 100;
@@ -146,10 +147,7 @@ function concise(
 }
 
 export const weightDecay: Experiment = {
-  name: 'weight-decay',
-  description:
-    'high-dimensional linear regression: ‖w‖ and test loss with λ = 0 vs λ = 3 (penalty, optimizer groups, L1)',
-  needsFashion: false,
+  ...about('weight-decay'),
   async run(ctx): Promise<ExperimentResult> {
     const data = weightDecayData({ d: 200, nTrain: 20, nTest: 100, seed: ctx.seed });
     ctx.log(`weight-decay: d = 200, 20 training points, batch ${BATCH}, ${EPOCHS} epochs, lr ${LR}`);

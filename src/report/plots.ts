@@ -1,6 +1,6 @@
 /**
- * Plots as Vega-Lite specifications, rendered to SVG by Vega (headless in Node, native in
- * browsers). One helper per chart kind the reports need: lines over a numeric x (training curves,
+ * Plots as Vega-Lite specifications — plain JSON, built here without loading Vega; render.ts draws
+ * them as SVG (headless in Node, native in browsers). One helper per chart kind the reports need: lines over a numeric x (training curves,
  * ‖w‖ against λ, gradient norms per layer), optionally on log scales, and per-series histograms.
  *
  * What a reader must be able to trust, whatever the data:
@@ -12,8 +12,7 @@
  * - integer quantities (epochs, steps, layers) get integer ticks; swept values (λ) get a tick each;
  * - a plot with nothing to draw says so in words instead of showing empty axes.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { type Bins, PALETTE } from './bins.js';
 
 export { type Bins, binValues, PALETTE } from './bins.js';
@@ -281,14 +280,6 @@ export function linePlot(points: Point[], o: LinePlotOptions): Plot {
     layer: lonely || (o.points ?? true) ? [lines, dots] : [lines],
   };
   return { id: o.id, title: o.title, caption: o.caption, spec };
-}
-
-/** Renders a plot to standalone SVG text. */
-export async function renderSvg(plot: Plot): Promise<string> {
-  const view = new vega.View(vega.parse(compile(plot.spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
 }
 
 /** One run's epoch records, as `fit` and metrics.jsonl have them. */

@@ -4,10 +4,9 @@
  * `trainLoss`, grouped by their `run` label), how many rows were written, and the banner saying
  * what happened. The experiment's checks need its end, so there are none.
  */
-import type { CurveRun } from '../report/plots.js';
-import { curvePlots } from '../report/plots.js';
-import type { RunDir } from './runDir.js';
-import { endStatus, type RunEnd } from './runEnd.js';
+import { endStatus, type RunEnd } from '../run/end.js';
+import type { ReportDraft } from './html.js';
+import { type CurveRun, curvePlots } from './plots.js';
 
 /** Groups epoch rows by their `run` label, in order of appearance. */
 export function curvesFromRows(rows: Record<string, unknown>[]): CurveRun[] {
@@ -22,15 +21,14 @@ export function curvesFromRows(rows: Record<string, unknown>[]): CurveRun[] {
   return [...runs.values()];
 }
 
-/** Writes report.html for an unfinished experiment; returns its path. */
-export async function writePartialReport(
-  run: RunDir,
+/** The report of an unfinished experiment from the metrics rows it wrote. */
+export function partialReport(
+  rows: Record<string, unknown>[],
   o: { id: string; title: string; subtitle: string; config: unknown; end: RunEnd },
-): Promise<string> {
-  const rows = run.readMetrics();
+): ReportDraft {
   const curves = curvesFromRows(rows);
-  return run.writeReport(
-    {
+  return {
+    content: {
       title: o.title,
       subtitle: o.subtitle,
       status: endStatus(o.end),
@@ -40,6 +38,6 @@ export async function writePartialReport(
       ],
       config: o.config,
     },
-    curves.length ? curvePlots(o.id, curves) : [],
-  );
+    plots: curves.length ? curvePlots(o.id, curves) : [],
+  };
 }

@@ -1,13 +1,13 @@
 /**
  * How a run ended — completed, diverged, interrupted by a signal, or failed with an error — and
- * what each means for the user: the report's banner, the one line the CLI prints, and the exit
- * code (documented in the README and `keel --help`):
- *   0 completed (every check passed), 1 error (bad input, missing data, a crash),
- *   2 completed but unhealthy (the loss diverged, a check failed, diagnose raised alarms),
- *   130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM.
+ * what each means for the user: the report's banner, the sentence that says where and why a run
+ * diverged (the CLI's one line, the lab's status), the advice that follows it, and the error that
+ * carries an interrupted or failed run's end to the caller once the report of what ran is written.
+ * The exit code each end gives is the CLI's (cli/exit.ts).
  */
 import type { ReportStatus } from '../report/html.js';
 import type { Divergence } from '../train/divergence.js';
+import { KeelError } from '../util/errors.js';
 import { formatNumber } from '../util/number.js';
 
 /** The end of a run. */
@@ -16,14 +16,6 @@ export type RunEnd =
   | { kind: 'diverged'; divergence: Divergence; continued: boolean; epochs: number }
   | { kind: 'interrupted'; signal: string; epoch: number; step: number; epochs: number }
   | { kind: 'failed'; error: string; epochs: number };
-
-/** Exit codes of `keel`. */
-export const EXIT = { ok: 0, error: 1, unhealthy: 2, SIGINT: 130, SIGTERM: 143 } as const;
-
-/** The exit code for a signal name (128 + its number, as shells report it). */
-export function signalExitCode(signal: string): number {
-  return signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
-}
 
 /** What to try after a divergence, in terms of the run's own settings. */
 export function divergenceAdvice(lr?: number): string {
@@ -67,7 +59,7 @@ export function endStatus(end: RunEnd, lr?: number): ReportStatus {
 }
 
 /** An interrupted or failed run, after the report of what ran before was written. */
-export class RunAbortedError extends Error {
+export class RunAbortedError extends KeelError {
   constructor(
     /** What stopped the run: an `InterruptedError`, or the error that was thrown. */
     readonly error: unknown,

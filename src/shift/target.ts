@@ -1,17 +1,18 @@
 /**
- * The target side of `keel shift`: `--target` is a file or directory of inputs (what `keel predict`
- * reads: IDX, PNG directory, .npy, JSON; labels from `--target-labels`, optional), or a data set
- * spec `<dataset>[:train|:test]` — `test`, `fashion-mnist:test`, `moons:train`, … — whose labels
- * are known; a data set target can be shifted on purpose with `--shift`:
+ * The target of a shift analysis (`keel shift --target … --shift …`): a file or directory of inputs
+ * (read by io/node/predictInput.ts; labels optional), or a data set spec `<dataset>[:train|:test]` —
+ * `test`, `fashion-mnist:test`, `moons:train`, … — whose labels are known; a data set target can be
+ * shifted on purpose:
  *   none                 a uniform sample (default)
  *   dirichlet:<α>        class priors drawn from Dirichlet(α) (label shift)
  *   tweak-one:<c>:<ρ>    class c at prevalence ρ, the others equal (label shift)
  *   brightness:<s>       biased selection on each sample's mean input (covariate shift; s > 0
  *                        favours bright images, s < 0 dark ones)
  *   feature:<j>:<s>      biased selection on input j (covariate shift on the 2-D sets)
- * drawn with `--target-seed` to `--target-size` samples. Every bad spec is one error naming the
- * allowed forms.
+ * drawn (seeded) to the target's size. Every bad spec is one error naming the allowed forms.
  */
+import { ValueError } from '../util/errors.js';
+import type { Rng } from '../util/random.js';
 import {
   biasedSelection,
   dirichletPriors,
@@ -19,9 +20,7 @@ import {
   sampleWithPriors,
   shuffled,
   tweakOnePriors,
-} from '../shift/generate.js';
-import { ValueError } from '../util/errors.js';
-import type { Rng } from '../util/random.js';
+} from './generate.js';
 
 /** A parsed `--shift`. */
 export type ShiftSpec =
@@ -135,7 +134,7 @@ export function parseDatasetTarget(
  */
 export function drawTarget(
   spec: ShiftSpec,
-  pool: { features: Float32Array; labels: Int32Array; inputs: number; classes: number },
+  pool: { features: Float32Array | Float64Array; labels: Int32Array; inputs: number; classes: number },
   size: number,
   g: Rng,
 ): { indices: Int32Array; priors?: number[] } {

@@ -7,7 +7,7 @@
  */
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { KeelError } from '../util/errors.js';
+import { KeelError } from '../../util/errors.js';
 
 /** An output directory that cannot be used. */
 export class OutputDirError extends KeelError {}

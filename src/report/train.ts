@@ -1,6 +1,6 @@
 /**
- * The report of `keel train`, drawn from the run directory alone — config.json's settings and the
- * rows of metrics.jsonl — so that the same page comes out whether the run completed, diverged, was
+ * The report of a training run (`keel train`, a sweep's trial), drawn from what the run directory
+ * holds alone — its configuration and the rows of metrics.jsonl — so that the same page comes out whether the run completed, diverged, was
  * interrupted or crashed (then it shows what was written before). Rows it reads: `start` (data and
  * model), `epoch` (an EpochRecord with the last batch's gradient norms), `diagnostics` (samples),
  * `activations` (histogram bins per layer), `alarm` and `divergence`.
@@ -8,21 +8,19 @@
 import type { Alarm } from '../diagnostics/alarms.js';
 import type { Sample } from '../diagnostics/monitor.js';
 import { diagnosticsPlots } from '../diagnostics/report.js';
-import type { Cell } from '../report/html.js';
-import { type Bins, curvePlots, linePlot, type Plot, type Point } from '../report/plots.js';
+import type { RunConfig } from '../run/config.js';
+import { divergenceSentence, endStatus, type RunEnd } from '../run/end.js';
 import type { Divergence } from '../train/divergence.js';
 import type { EpochRecord } from '../train/fit.js';
 import { formatNumber } from '../util/number.js';
-import type { RunConfig } from './config.js';
-import type { RunDir } from './runDir.js';
-import { divergenceSentence, endStatus, type RunEnd } from './runEnd.js';
+import type { Cell, ReportDraft } from './html.js';
+import { type Bins, curvePlots, linePlot, type Plot, type Point } from './plots.js';
 
 type Row = Record<string, unknown>;
 const ofType = <T>(rows: Row[], type: string) => rows.filter((r) => r.type === type) as unknown as T[];
 
-/** Writes report.html (and the SVGs) of a training run from its files; returns the report's path. */
-export async function writeTrainReport(run: RunDir, config: RunConfig, end: RunEnd): Promise<string> {
-  const rows = run.readMetrics();
+/** The report of a training run from its metrics rows, its configuration and how it ended. */
+export function trainReport(rows: Row[], config: RunConfig, end: RunEnd): ReportDraft {
   const start = ofType<{ data: string; model: string; layers: string }>(rows, 'start')[0];
   const epochs = ofType<EpochRecord & { gradNorms?: { name: string; norm: number }[] }>(rows, 'epoch');
   const samples = ofType<Sample>(rows, 'diagnostics');
@@ -92,8 +90,8 @@ export async function writeTrainReport(run: RunDir, config: RunConfig, end: RunE
     (a) =>
       `${a.kind} at ${a.where.join(', ')} (epoch ${a.epoch}, step ${a.step}): ${a.message}. Try: ${a.suggestion}`,
   );
-  return run.writeReport(
-    {
+  return {
+    content: {
       title: `keel train: ${config.name}`,
       subtitle: start?.layers,
       status: endStatus(end, config.optimizer.lr),
@@ -102,5 +100,5 @@ export async function writeTrainReport(run: RunDir, config: RunConfig, end: RunE
       config,
     },
     plots,
-  );
+  };
 }

@@ -11,12 +11,12 @@
  * exist or a value out of range is one error naming the axis and the field. The metric
  * (`testAccuracy`, `testLoss`, `valLoss`, `valAccuracy`, `trainLoss`, `trainAccuracy`, `gap` = test −
  * train loss, `weightNorm` = ‖w‖ of the weight matrices) ranks the trials, by its last-epoch value.
+ * Reading files is the caller's: a base given as a path is read by the `readBase` it passes
+ * (io/node/runConfig.ts' loadSweep reads it next to the sweep file).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { ConfigError, parseConfig, type RunConfig } from '../run/config.js';
 import { Rng } from '../util/random.js';
-import { ConfigError, parseConfig, type RunConfig } from './config.js';
 
 const value = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
 const range = z
@@ -71,6 +71,8 @@ export const SweepSchema = z
 
 type Axis = z.infer<typeof AxisSchema>;
 type Value = z.infer<typeof value>;
+/** An axis drawn at random: every form but a list or `{ grid }`. */
+type RandomAxis = Exclude<Axis, Value[] | { grid: Value[] }>;
 
 /** One trial: its stable name, the values of every axis, and its validated run configuration. */
 export interface Trial {
@@ -106,14 +108,7 @@ function setPath(obj: Record<string, unknown>, path: string, v: unknown): void {
   cur[keys[keys.length - 1]] = v;
 }
 
-function gridValues(a: Axis): Value[] | null {
-  if (Array.isArray(a)) return a;
-  if ('grid' in a) return a.grid;
-  return null;
-}
-
-function draw(a: Axis, g: Rng): Value {
-  if (Array.isArray(a) || 'grid' in a) throw new Error('unreachable: grid axes are not drawn');
+function draw(a: RandomAxis, g: Rng): Value {
   if ('choice' in a) return a.choice[g.integer(0, a.choice.length)];
   if ('uniform' in a) return a.uniform[0] + g.random() * (a.uniform[1] - a.uniform[0]);
   if ('logUniform' in a) {
@@ -123,37 +118,38 @@ function draw(a: Axis, g: Rng): Value {
   return g.integer(a.int[0], a.int[1] + 1);
 }
 
-/** Reads the base run configuration (inline or a file next to the sweep file). */
-function baseOf(base: string | Record<string, unknown>, sweepPath?: string): Record<string, unknown> {
-  if (typeof base !== 'string') return base;
-  const path = resolve(sweepPath ? dirname(sweepPath) : '.', base);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`sweep base config ${path}: ${(e as Error).message}`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    throw new ConfigError(`sweep base config ${path} must hold a JSON object`);
-  return raw as Record<string, unknown>;
-}
+/** Reads the base run configuration named by a path (relative to the sweep file). */
+export type BaseReader = (path: string) => Record<string, unknown>;
 
-/** Validates a sweep object and expands it into its trials. */
-export function parseSweep(raw: unknown, path?: string): Sweep {
+/**
+ * Validates a sweep object and expands it into its trials; `path` names it in errors, `readBase`
+ * reads a base given as a path (without it, such a base is an error).
+ */
+export function parseSweep(raw: unknown, path?: string, readBase?: BaseReader): Sweep {
   const r = SweepSchema.safeParse(raw);
   if (!r.success)
     throw new ConfigError(
       `${path ?? 'sweep'}: ${r.error.issues.map((i) => `${['sweep', ...i.path].join('.')}: ${i.message}`).join('; ')}`,
     );
   const s = r.data;
-  const base = baseOf(s.base, path);
+  let base: Record<string, unknown>;
+  if (typeof s.base !== 'string') base = s.base;
+  else if (readBase) base = readBase(s.base);
+  else
+    throw new ConfigError(
+      `${path ?? 'sweep'}: the base config is a file (${s.base}); give it inline, or read the sweep with loadSweep`,
+    );
   const axes = Object.keys(s.axes);
-  const grid = axes.filter((a) => gridValues(s.axes[a]) !== null);
-  const random = axes.filter((a) => gridValues(s.axes[a]) === null);
+  const grid: [string, Value[]][] = [];
+  const random: [string, RandomAxis][] = [];
+  for (const [name, a] of Object.entries(s.axes)) {
+    if (Array.isArray(a)) grid.push([name, a]);
+    else if ('grid' in a) grid.push([name, a.grid]);
+    else random.push([name, a]);
+  }
   // The grid's product in axis order (the last axis varies fastest).
   let points: Record<string, Value>[] = [{}];
-  for (const a of grid)
-    points = points.flatMap((p) => (gridValues(s.axes[a]) as Value[]).map((v) => ({ ...p, [a]: v })));
+  for (const [name, values] of grid) points = points.flatMap((p) => values.map((v) => ({ ...p, [name]: v })));
   const g = new Rng(s.seed);
   const samples = random.length ? s.samples : 1;
   const trials: Trial[] = [];
@@ -161,7 +157,7 @@ export function parseSweep(raw: unknown, path?: string): Sweep {
   for (const p of points)
     for (let k = 0; k < samples; k++) {
       const params: Record<string, Value> = { ...p };
-      for (const a of random) params[a] = draw(s.axes[a], g);
+      for (const [name, a] of random) params[name] = draw(a, g);
       const name = `t${String(trials.length).padStart(width, '0')}`;
       const cfg = structuredClone(base);
       for (const [a, v] of Object.entries(params)) setPath(cfg, a, v);
@@ -171,17 +167,6 @@ export function parseSweep(raw: unknown, path?: string): Sweep {
     }
   const goal = s.metric.goal ?? (lowerIsBetter.has(s.metric.name) ? 'min' : 'max');
   return { name: s.name, axes, trials, metric: { name: s.metric.name, goal }, source: raw };
-}
-
-/** Reads and parses a sweep file. */
-export function loadSweep(path: string): Sweep {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`cannot read sweep file ${path}: ${(e as Error).message}`);
-  }
-  return parseSweep(raw, path);
 }
 
 /** `a=1, b=0.01` — a trial's parameters in one line. */

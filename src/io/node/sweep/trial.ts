@@ -1,21 +1,20 @@
 /**
- * One trial of a sweep, as a worker process runs it: an ordinary `keel train` run in
+ * One trial of a sweep, as a worker process runs it: an ordinary training run (train.ts) in
  * <out>/<trial>/ (config, metrics, report, checkpoint, model), continued from its checkpoint when an
  * earlier attempt left one for the same configuration, else started over; its log in log.txt; then
  * result.json, written atomically — its presence with the trial's parameters is what "finished"
- * means to a re-run. The result carries the last epoch's metrics, the test − train loss gap and ‖w‖
- * (the L2 norm of the weight matrices, from model.safetensors), so a summary never reopens a run.
+ * means to a re-run. The result carries the metrics sweep/results.ts defines (‖w‖ from
+ * model.safetensors), so a summary never reopens a run.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { parseSafetensors } from '../format/safetensors.js';
-import { writeFileAtomic } from '../io/node/files.js';
-import type { EpochRecord } from '../train/fit.js';
-import { trainCommand } from './commands/train.js';
-import type { RunConfig } from './config.js';
-import { CHECKPOINT_FILE } from './runDir.js';
-import { EPOCH_METRICS, type MetricName } from './sweepSpec.js';
+import { parseSafetensors } from '../../../format/safetensors.js';
+import type { RunConfig } from '../../../run/config.js';
+import { sameTrial, type TrialResult, trialMetrics, weightNorm } from '../../../sweep/results.js';
+import { writeFileAtomic } from '../files.js';
+import { CHECKPOINT_FILE } from '../runDir.js';
+import { runTraining } from '../train.js';
 
 /** What a worker is asked to run. */
 export interface TrialJob {
@@ -27,30 +26,7 @@ export interface TrialJob {
   dir: string;
 }
 
-/** What a finished trial reports (result.json). */
-export interface TrialResult {
-  sweep: string;
-  trial: string;
-  params: Record<string, unknown>;
-  /** 'diverged': training stopped at a NaN/Inf or exploding loss (its metrics are those of the last full epoch). */
-  status: 'completed' | 'diverged';
-  metrics: Partial<Record<MetricName, number>>;
-  epochs: number;
-  last?: EpochRecord;
-  seconds: number;
-  /** Whether this attempt continued an earlier attempt's checkpoint. */
-  resumed: boolean;
-  /** Which process ran it (host:pid). */
-  worker: string;
-}
-
 export const RESULT_FILE = 'result.json';
-
-/** A trial's parameters and configuration, compared to decide whether an earlier result or checkpoint is this trial's. */
-export const sameTrial = (
-  a: { params: unknown; config?: unknown },
-  b: { params: unknown; config?: unknown },
-) => JSON.stringify(a.params) === JSON.stringify(b.params);
 
 /** The finished result of a trial in `dir`, if there is one for these parameters. */
 export function finishedResult(
@@ -68,18 +44,6 @@ export function finishedResult(
   }
 }
 
-/** ‖w‖: the L2 norm over the rank ≥ 2 tensors (weight matrices) of a safetensors state dict. */
-function weightNorm(path: string): number {
-  const st = parseSafetensors(readFileSync(path), path);
-  let s = 0;
-  for (const t of Object.values(st.tensors)) {
-    if (t.shape.length < 2) continue;
-    const d = t.readSync() as ArrayLike<number>;
-    for (let i = 0; i < d.length; i++) s += d[i] * d[i];
-  }
-  return Math.sqrt(s);
-}
-
 /** Runs one trial to its end; throws what training throws (the caller records it). */
 export async function runTrial(job: TrialJob, signal?: AbortSignal): Promise<TrialResult> {
   const runDir = join(job.dir, job.trial);
@@ -94,7 +58,7 @@ export async function runTrial(job: TrialJob, signal?: AbortSignal): Promise<Tri
   if (!resume) writeFileSync(logFile, '');
   const log = (line: string) => appendFileSync(logFile, `${line}\n`);
   const t0 = performance.now();
-  const r = await trainCommand(job.config, {
+  const r = await runTraining(job.config, {
     out: job.dir,
     log,
     tty: false,
@@ -104,13 +68,11 @@ export async function runTrial(job: TrialJob, signal?: AbortSignal): Promise<Tri
     signal,
   });
   const last = r.history.epochs[r.history.epochs.length - 1];
-  const metrics: TrialResult['metrics'] = {};
-  if (last) {
-    for (const k of EPOCH_METRICS) if (last[k] !== undefined) metrics[k] = last[k];
-    if (last.testLoss !== undefined) metrics.gap = last.testLoss - last.trainLoss;
-  }
   const model = join(runDir, 'model.safetensors');
-  if (existsSync(model)) metrics.weightNorm = weightNorm(model);
+  const norm = existsSync(model)
+    ? weightNorm(parseSafetensors(readFileSync(model), model).tensors)
+    : undefined;
+  const metrics = trialMetrics(last, norm);
   const result: TrialResult = {
     sweep: job.sweep,
     trial: job.trial,

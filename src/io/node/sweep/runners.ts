@@ -2,7 +2,7 @@
  * Where a sweep's trials run. Both runners take a trial, say when it starts, and resolve to its
  * result (or reject with its error):
  * - `LocalRunner`: a pool of worker processes on this machine (npm workerpool, process workers
- *   running sweepWorker.js), one trial per process at a time with KEEL_THREADS=1, so N workers use N
+ *   running poolWorker.js), one trial per process at a time with KEEL_THREADS=1, so N workers use N
  *   cores without fighting over them; a worker that dies takes only its trial down (workerpool
  *   starts a fresh process for the next).
  * - `QueueRunner`: trials as jobs on a BullMQ queue in Redis (`keel-sweep`), run by `keel worker`
@@ -18,8 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import workerpool from 'workerpool';
-import { KeelError } from '../util/errors.js';
-import type { TrialJob, TrialResult } from './sweepTrial.js';
+import type { TrialResult } from '../../../sweep/results.js';
+import { KeelError } from '../../../util/errors.js';
+import type { TrialJob } from './trial.js';
 
 /** Runs trials somewhere. */
 export interface TrialRunner {
@@ -30,8 +31,8 @@ export interface TrialRunner {
   readonly description: string;
 }
 
-/** The worker script next to this module (dist/cli/sweepWorker.js). */
-const WORKER_SCRIPT = fileURLToPath(new URL('./sweepWorker.js', import.meta.url));
+/** The worker script next to this module (dist/io/node/sweep/poolWorker.js). */
+const WORKER_SCRIPT = fileURLToPath(new URL('./poolWorker.js', import.meta.url));
 
 /** A pool of `workers` processes with `threads` compute threads each. */
 export class LocalRunner implements TrialRunner {

@@ -1,7 +1,9 @@
 /**
- * The run configuration of `keel train` and `keel graph`: a JSON file validated with zod, with
- * command-line flags applied on top. A bad field is reported with its path, what was given and
- * what is allowed (`config.optimizer.lr: must be > 0, got -1`).
+ * The run configuration — what `keel train`, `keel graph`, `keel shift`, a sweep's trials and the
+ * lab's page all describe a run with: JSON validated with zod, with overrides (the CLI's flags)
+ * applied before validation so that they are validated too. A bad field is reported with its path,
+ * what was given and what is allowed (`config.optimizer.lr: must be > 0, got -1`). Reading the file
+ * is the caller's (io/node/runConfig.ts on Node; the lab keeps it in the URL).
  */
 import { z } from 'zod';
 import { KeelError } from '../util/errors.js';
@@ -137,7 +139,7 @@ export function parseConfig(raw: unknown, source?: string): RunConfig {
   );
 }
 
-/** Command-line flags that override the configuration. */
+/** Settings that override the configuration (the CLI's flags). */
 export interface Overrides {
   name?: string;
   seed?: number;
@@ -154,7 +156,7 @@ export interface Overrides {
   nonfinitePatience?: number;
 }
 
-/** Applies flags onto a raw configuration object (before validation, so flags are validated too). */
+/** Applies overrides onto a raw configuration object (before validation, so they are validated too). */
 export function applyOverrides(raw: Record<string, unknown>, o: Overrides): Record<string, unknown> {
   const out = structuredClone(raw);
   const section = (k: string) => {

@@ -3,7 +3,7 @@
  * TTY, plain log lines otherwise (one per epoch, so CI logs stay readable).
  */
 import cliProgress from 'cli-progress';
-import type { BatchInfo, EpochRecord, ProgressSink } from '../train/fit.js';
+import type { BatchInfo, EpochRecord, ProgressSink } from '../../train/fit.js';
 
 function epochLine(r: EpochRecord): string {
   const parts = [`epoch ${r.epoch}`, `train loss ${r.trainLoss.toFixed(4)}`];

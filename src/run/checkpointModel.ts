@@ -1,16 +1,17 @@
 /**
  * The trained model of a run, rebuilt from its checkpoint alone: the checkpoint's metadata holds the
  * run's configuration, which builds the same architecture (nn.mlp), and its `model.*` tensors are
- * the weights. Used by `keel export` and `keel predict`; errors name the file and what is missing.
+ * the weights. Errors name the checkpoint (`source`) and what is missing or does not fit. Reading
+ * the file is the caller's (io/node/checkpointModel.ts).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Sequential } from '../nn/layers/containers.js';
-import { CheckpointError, parseCheckpoint, type TrainingCheckpoint } from '../train/checkpoint.js';
+import { CheckpointError, type TrainingCheckpoint } from '../train/checkpoint.js';
 import { Rng } from '../util/random.js';
 import { buildModel, dataShape } from './build.js';
 import { parseConfig, type RunConfig } from './config.js';
-import { CHECKPOINT_FILE } from './runDir.js';
+
+/** A parsed checkpoint with its metadata (train/checkpoint.ts' parseCheckpoint). */
+export type ParsedCheckpoint = TrainingCheckpoint & { metadata: Record<string, string> };
 
 /** A run's model in eval mode, its configuration and what its data looks like. */
 export interface CheckpointModel {
@@ -18,18 +19,13 @@ export interface CheckpointModel {
   config: RunConfig;
   inputs: number;
   classNames: readonly string[];
-  checkpoint: TrainingCheckpoint;
+  checkpoint: ParsedCheckpoint;
+  /** Where the checkpoint came from (a file path), as errors name it. */
   path: string;
 }
 
-/** Loads the model of a checkpoint file, or of a run directory's checkpoint. */
-export function modelFromCheckpoint(where: string): CheckpointModel {
-  const path = existsSync(where) && statSync(where).isDirectory() ? join(where, CHECKPOINT_FILE) : where;
-  if (!existsSync(path))
-    throw new CheckpointError(
-      `${path} does not exist (give a run directory, e.g. runs/<name>, or its checkpoint file)`,
-    );
-  const checkpoint = parseCheckpoint(readFileSync(path), path);
+/** Rebuilds the model of a parsed checkpoint from the configuration in its metadata. */
+export function modelFromCheckpoint(checkpoint: ParsedCheckpoint, path: string): CheckpointModel {
   const { tensors } = checkpoint;
   const text = checkpoint.metadata.config;
   if (typeof text !== 'string')

@@ -1,11 +1,12 @@
 /**
- * Loading Fashion-MNIST for the CLI, with the instructions printed when it is missing. The splits
- * read are kept for the life of the process (keyed by directory and limit): a sweep's worker runs
- * many trials, and ungzipping 30 MB for each of them was a second of every short trial.
+ * Loading Fashion-MNIST for a command (train, experiment, demo, shift, diagnose), with the
+ * instructions when it is missing (fashionMnist.ts). The splits read are kept for the life of the
+ * process (keyed by directory and limit): a sweep's worker runs many trials, and ungzipping 30 MB
+ * for each of them was a second of every short trial.
  */
 
-import type { ImageSet } from '../data/fashionMnist.js';
-import { type FashionMnistOptions, locateFashionMnist, readFashionMnist } from '../io/node/fashionMnist.js';
+import type { ImageSet } from '../../data/fashionMnist.js';
+import { type FashionMnistOptions, locateFashionMnist, readFashionMnist } from './fashionMnist.js';
 
 const cache = new Map<string, { train: ImageSet; test: ImageSet }>();
 

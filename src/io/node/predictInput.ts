@@ -1,19 +1,18 @@
 /**
  * The inputs of `keel predict`, as a float32 [N, features] tensor with a name per sample: an IDX
  * image file (Fashion-MNIST's format, gzipped or not; pixels / 255), a directory of PNG images
- * (npm fast-png; grayscale by luminance, pixels / 255 or / 65535 for 16-bit; each must have the
+ * (npm fast-png, loaded when needed; grayscale by luminance, pixels / 255 or / 65535 for 16-bit; each must have the
  * model's pixel count — 28×28 for Fashion-MNIST, light objects on a dark background as there), a
- * NumPy .npy array (npm npyjs; uint8 is scaled / 255, floats used as they are) or a JSON array of
+ * NumPy .npy array (npm npyjs, loaded when needed; uint8 is scaled / 255, floats used as they are) or a JSON array of
  * numbers (one sample or a list). Anything else, or a sample of the wrong size, is one clear error.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { convertIndexedToRgb, decode } from 'fast-png';
-import { parse as parseNpy } from 'npyjs';
-import { DataFormatError } from '../data/idx.js';
-import { idxFromFileBytes } from '../io/node/fashionMnist.js';
-import { fromHost } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { DataFormatError } from '../../data/idx.js';
+import { fromHost } from '../../tensor/create.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { optionalPackage } from '../../util/optional.js';
+import { idxFromFileBytes } from './fashionMnist.js';
 
 /** Samples to predict on. */
 export interface PredictInput {
@@ -41,7 +40,7 @@ function samples(
 }
 
 /** Reads `path` (file or directory) as samples of `features` values each. */
-export function readPredictInput(path: string, features: number): PredictInput {
+export async function readPredictInput(path: string, features: number): Promise<PredictInput> {
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(path);
@@ -69,6 +68,11 @@ export function readPredictInput(path: string, features: number): PredictInput {
     return samples(flat as number[], (rows as unknown[]).length, features, path, 1);
   }
   if (ext === '.npy') {
+    const { parse: parseNpy } = await optionalPackage(
+      () => import('npyjs'),
+      ['npyjs'],
+      'reading .npy inputs',
+    );
     let a: ReturnType<typeof parseNpy>;
     try {
       const copy = new Uint8Array(bytes);
@@ -90,7 +94,12 @@ export function readPredictInput(path: string, features: number): PredictInput {
   return samples(idx.data, idx.shape[0] ?? 0, features, path, 255);
 }
 
-function pngDirectory(dir: string, features: number): PredictInput {
+async function pngDirectory(dir: string, features: number): Promise<PredictInput> {
+  const { convertIndexedToRgb, decode } = await optionalPackage(
+    () => import('fast-png'),
+    ['fast-png'],
+    'reading PNG inputs',
+  );
   const files = readdirSync(dir)
     .filter((f) => f.toLowerCase().endsWith('.png'))
     .sort();
@@ -121,4 +130,20 @@ function pngDirectory(dir: string, features: number): PredictInput {
     }
   });
   return { x: fromHost(x, [files.length, features], 'float32'), names: files };
+}
+
+/**
+ * The labels of `n` input samples from an IDX label file (`--labels`, `--target-labels`); with
+ * `classes`, each must be a class of the model (0..classes − 1).
+ */
+export function readInputLabels(path: string, n: number, classes?: number): Int32Array {
+  const idx = idxFromFileBytes(readFileSync(path), path);
+  if (idx.shape.length !== 1 || idx.shape[0] !== n)
+    throw new DataFormatError(`${path}: ${idx.shape[0]} labels for ${n} samples`);
+  const labels = Int32Array.from(idx.data as ArrayLike<number>);
+  if (classes !== undefined)
+    for (const v of labels)
+      if (!(v >= 0 && v < classes))
+        throw new DataFormatError(`${path}: label ${v} is outside the model's classes 0..${classes - 1}`);
+  return labels;
 }

@@ -3,47 +3,18 @@
  * as each epoch ends, so a crash loses nothing already computed), checkpoint.safetensors (the whole
  * training state, replaced atomically: a crash leaves the previous one or the new one, never a torn
  * file), model.safetensors (the final weights, PyTorch's key names), the plots as SVG files and
- * report.html with them inline. Non-finite numbers are written as the strings "NaN", "Infinity"
- * and "-Infinity" (JSON has no literal for them) and read back as numbers.
+ * report.html with them inline. Metrics rows keep NaN and ±Infinity (run/metrics.ts).
  * A directory that already holds a run is never overwritten silently: opening it for a new run
  * needs `force`, continuing it is `resume`.
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/node/files.js';
-import { type ReportContent, renderReport } from '../report/html.js';
-import { type Plot, renderSvg } from '../report/plots.js';
-import { KeelError } from '../util/errors.js';
+import { type ReportContent, type ReportDraft, renderReport } from '../../report/html.js';
+import { renderSvg } from '../../report/render.js';
+import { metricsLine, parseMetrics } from '../../run/metrics.js';
+import { KeelError } from '../../util/errors.js';
+import { writeFileAtomic } from './files.js';
 import { ensureDir } from './paths.js';
-
-/** JSON text of a metrics row, keeping NaN and ±Infinity as strings. */
-export function metricsLine(row: Record<string, unknown>): string {
-  return JSON.stringify(row, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
-}
-
-/** Parses metrics.jsonl text; a torn last line (a crash mid-write) is skipped. */
-export function parseMetrics(text: string): Record<string, unknown>[] {
-  const rows: Record<string, unknown>[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      rows.push(
-        JSON.parse(line, (_k, v) =>
-          v === 'NaN'
-            ? Number.NaN
-            : v === 'Infinity'
-              ? Number.POSITIVE_INFINITY
-              : v === '-Infinity'
-                ? Number.NEGATIVE_INFINITY
-                : v,
-        ),
-      );
-    } catch {
-      // a partial line: the process died while appending it
-    }
-  }
-  return rows;
-}
 
 /** A new run would overwrite an earlier one. */
 export class RunExistsError extends KeelError {}
@@ -116,15 +87,22 @@ export class RunDir {
     return p;
   }
 
-  /** Renders the plots to SVG files and writes report.html; returns the report's path. */
-  async writeReport(content: Omit<ReportContent, 'figures'>, plots: Plot[]): Promise<string> {
-    const figures: ReportContent['figures'] = [];
-    for (const p of plots) {
-      const svg = await renderSvg(p);
-      const file = `${p.id}.svg`;
-      writeFileSync(join(this.dir, file), svg);
-      figures.push({ title: p.title, caption: p.caption, svg, file, wide: p.wide });
-    }
-    return this.writeFile('report.html', renderReport({ ...content, figures }));
+  /** Renders a report's plots to SVG files and writes report.html; returns the report's path. */
+  writeReport(draft: ReportDraft): Promise<string> {
+    return writeReportFiles(this.dir, draft);
   }
+}
+
+/** Renders a report's plots to SVG files in `dir` and writes `dir`/report.html; returns its path. */
+export async function writeReportFiles(dir: string, { content, plots }: ReportDraft): Promise<string> {
+  const figures: ReportContent['figures'] = [];
+  for (const p of plots) {
+    const svg = await renderSvg(p);
+    const file = `${p.id}.svg`;
+    writeFileSync(join(dir, file), svg);
+    figures.push({ title: p.title, caption: p.caption, svg, file, wide: p.wide });
+  }
+  const path = join(dir, 'report.html');
+  writeFileSync(path, renderReport({ ...content, figures }));
+  return path;
 }

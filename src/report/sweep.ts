@@ -1,54 +1,14 @@
 /**
- * The summary of a sweep (runs/<sweep>/report.html, results.json, `--json`): every trial ranked by
- * the sweep's metric (failed and unfinished ones listed after, with their error), and the plots the
+ * The report of a sweep (runs/<sweep>/report.html): its trials ranked by the sweep's metric
+ * (sweep/results.ts; failed and unfinished ones listed after, with their error), and the plots the
  * chapter's comparisons want — the metric, the test loss, the test − train gap and ‖w‖ against each
  * axis with the spread over the other axes (seeds), and heat maps of the metric over pairs of axes.
  */
-
-import type { Cell, ReportContent } from '../report/html.js';
-import { type AxisPoint, axisPlot, heatmapPlot, type Plot } from '../report/plots.js';
+import type { RankedRow } from '../sweep/results.js';
+import { describe, type MetricName, type Sweep } from '../sweep/spec.js';
 import { formatNumber } from '../util/number.js';
-import { describe, type MetricName, type Sweep } from './sweepSpec.js';
-import type { TrialResult } from './sweepTrial.js';
-
-/** A trial's state at the end of a sweep command. */
-export type TrialOutcome =
-  | { trial: string; params: Record<string, unknown>; state: 'done'; result: TrialResult }
-  | { trial: string; params: Record<string, unknown>; state: 'failed'; error: string }
-  | { trial: string; params: Record<string, unknown>; state: 'unfinished' };
-
-/** One row of the ranked table (also the --json output). */
-export interface RankedRow {
-  rank: number | null;
-  trial: string;
-  params: Record<string, unknown>;
-  state: TrialOutcome['state'] | 'diverged';
-  metric: number | null;
-  metrics: Partial<Record<MetricName, number>>;
-  seconds: number | null;
-  error?: string;
-}
-
-/** Trials sorted by the metric (best first); unfinished, failed and diverged ones after. */
-export function rankTrials(sweep: Sweep, outcomes: TrialOutcome[]): RankedRow[] {
-  const m = sweep.metric;
-  const value = (o: TrialOutcome) =>
-    o.state === 'done' && o.result.status === 'completed' ? o.result.metrics[m.name] : undefined;
-  const ranked = outcomes
-    .filter((o) => Number.isFinite(value(o)))
-    .sort((a, b) => ((value(a) as number) - (value(b) as number)) * (m.goal === 'min' ? 1 : -1));
-  const rest = outcomes.filter((o) => !Number.isFinite(value(o)));
-  return [...ranked, ...rest].map((o, i) => ({
-    rank: i < ranked.length ? i + 1 : null,
-    trial: o.trial,
-    params: o.params,
-    state: o.state === 'done' && o.result.status === 'diverged' ? 'diverged' : o.state,
-    metric: value(o) ?? null,
-    metrics: o.state === 'done' ? o.result.metrics : {},
-    seconds: o.state === 'done' ? o.result.seconds : null,
-    error: o.state === 'failed' ? o.error : undefined,
-  }));
-}
+import type { Cell, ReportContent } from './html.js';
+import { type AxisPoint, axisPlot, heatmapPlot, type Plot } from './plots.js';
 
 const label = (v: unknown) => (typeof v === 'number' ? v : JSON.stringify(v));
 

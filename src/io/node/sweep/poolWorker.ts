@@ -3,10 +3,12 @@
  * the threads its parent chose (KEEL_THREADS in its environment, 1 by default: one core per trial, so
  * trials do not fight for cores), and runs trials on request, telling the parent when one starts.
  */
-import '../io/node/engine.js';
+import '../engine.js';
+// The ops wire themselves into Tensor and autograd as they load: before the modules that use them.
+import '../../../ops/index.js';
 import workerpool from 'workerpool';
-import { setBackend } from '../backend/registry.js';
-import { runTrial, type TrialJob } from './sweepTrial.js';
+import { setBackend } from '../../../backend/registry.js';
+import { runTrial, type TrialJob } from './trial.js';
 
 if (process.env.KEEL_BACKEND) setBackend(process.env.KEEL_BACKEND);
 
