@@ -4,6 +4,7 @@
  * (vega, bullmq, onnx-proto, …) are optional peer dependencies. `optionalPackage` runs the dynamic
  * import and, when the package is not installed, throws a `MissingPackageError` that names it, what
  * needs it and the command that installs it; any other failure to load passes through unchanged.
+ * (The CLI's `load` does the same for the modules a command runs: cli/context.ts.)
  */
 import { KeelError } from './errors.js';
 
