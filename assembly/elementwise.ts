@@ -3,7 +3,7 @@
 // contiguous. The inner loop is SIMD when both inputs step by 1 or one of them is broadcast
 // (stride 0) along the row, scalar otherwise. Every op is the correctly rounded float32 result, so
 // each kernel matches the js backend bit for bit (JS computes in float64 and rounds once, which is
-// exact for + − × ÷ √). Op codes are shared with src/backend/wasm/kernels.ts.
+// exact for + − × ÷ √). Op codes are shared with src/backend/wasm/elementwise.ts.
 
 // Binary op codes.
 const ADD: i32 = 0;

@@ -1,8 +1,8 @@
-// Sweep targets (issue 17), measured on this machine:
+// The sweep's targets, measured on this machine:
 // 1. 8 trials, wall time of `keel sweep` with one worker per core against running the same 8 trials
 //    one after another: as 8 `keel train` commands (what a user of the CLI does), in one process
-//    calling trainCommand 8 times (what a script does; keel's default threads in both), and as
-//    `keel sweep --workers 1`. Target: ≤ 0.6× one after another.
+//    calling runTraining (io/node/train.ts) 8 times (what a script does; keel's default threads in
+//    both), and as `keel sweep --workers 1`. Target: ≤ 0.6× one after another.
 // 2. Queue overhead on localhost: from queue.add to the start of the job's processor in a worker
 //    process that is idle and waiting (BullMQ on a redis-server this script starts), and from there
 //    to the trial starting in keel's worker child process (workerpool IPC). Target: < 50 ms.

@@ -51,4 +51,4 @@ export { defaultFloatDType, isFloat, promote, setDefaultDType } from './tensor/d
 export { type NestedArray, Tensor } from './tensor/tensor.js';
 export * as train from './train/index.js';
 export { AutogradError, AxisError, DTypeError, KeelError, ShapeError, ValueError } from './util/errors.js';
-export { defaultGenerator, Generator, manualSeed, Rng } from './util/random.js';
+export { defaultGenerator, manualSeed, Rng } from './util/random.js';

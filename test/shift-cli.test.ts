@@ -136,7 +136,14 @@ describe('keel shift', () => {
     });
     expect(r.analysis.sizes).toEqual({ source: 250, target: 600 });
     expect(r.analysis.shifted).toBe(true);
-    expect(r.analysis.accuracy).toBeDefined();
+    // With the target's labels, every accuracy is measured: a share of the 600 target samples.
+    const acc: Record<string, number> = r.analysis.accuracy ?? {};
+    expect(Object.keys(acc).sort()).toEqual(['bbse', 'calibrated', 'emBcts', 'uncorrected']);
+    for (const v of Object.values(acc)) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+      expect(v * 600).toBeCloseTo(Math.round(v * 600), 9);
+    }
     expect(lines.join('\n')).toMatch(/the run has no validation split; 250 of its test rows/);
     expect(lines.join('\n')).toMatch(/^Shift detected: /m);
     await expect(

@@ -139,7 +139,7 @@ describe.skipIf(!hasRedis)('keel sweep --queue (BullMQ on a real Redis)', () => 
     expect(trials.length).toBe(8);
     expect(trials.every((t) => t.state === 'done')).toBe(true);
     // The killed trial went to worker B after the stall, and finished there; A finished nothing.
-    expect(killedTrial).toBeDefined();
+    expect(killedTrial).toMatch(/^t\d{3}$/);
     expect(a.stdout).not.toMatch(/finished in/);
     expect(b.stdout).toMatch(new RegExp(`q/${killedTrial} started \\(attempt \\d+, after 1 stall\\)`));
     // Exactly once: one "finished" per trial across the workers, 8 completed jobs and no failed one.
