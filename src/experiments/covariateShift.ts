@@ -31,10 +31,9 @@ import { fromHost } from '../tensor/create.js';
 import { fit } from '../train/fit.js';
 import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
-import { about } from './catalog.js';
-import { requireFashion } from './fashion.js';
+import { fashionExperiment } from './fashionTrainer.js';
 import { detectionLog, mean, sd } from './shiftSource.js';
-import type { Check, Experiment, ExperimentResult } from './types.js';
+import type { Check, ExperimentResult } from './types.js';
 
 /** The domain classifier on pixels (shift/domain.ts says why these settings). */
 const DOMAIN = PIXEL_DOMAIN_CLASSIFIER;
@@ -65,10 +64,9 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const VARIANTS = ['naive', 'importance-weighted', 'true weights'] as const;
 type Variant = (typeof VARIANTS)[number];
 
-export const covariateShift: Experiment = {
-  ...about('covariate-shift'),
-  async run(ctx): Promise<ExperimentResult> {
-    const data = requireFashion(ctx, 'covariate-shift');
+export const covariateShift = fashionExperiment(
+  'covariate-shift',
+  async (ctx, data): Promise<ExperimentResult> => {
     const q = ctx.quick;
     const g = new Rng(ctx.seed);
     const strength = 3;
@@ -434,4 +432,4 @@ export const covariateShift: Experiment = {
       },
     };
   },
-};
+);

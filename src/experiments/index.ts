@@ -5,18 +5,20 @@
  */
 
 import { ValueError } from '../util/errors.js';
+import { bestMlp } from './bestMlp.js';
 import { CATALOG, type ExperimentName } from './catalog.js';
 import { covariateShift } from './covariateShift.js';
-import { bestMlp, dropoutExperiment, mlp } from './fashion.js';
+import { dropoutExperiment } from './dropout.js';
 import { labelShift } from './labelShift.js';
 import { memory } from './memory.js';
+import { mlp } from './mlp.js';
 import { stability } from './stability.js';
 import type { Experiment } from './types.js';
 import { underfitOverfit } from './underfitOverfit.js';
 import { weightDecay } from './weightDecay.js';
 
 export { CATALOG, type ExperimentInfo, type ExperimentName } from './catalog.js';
-export { fashionMlp } from './fashion.js';
+export { fashionMlp } from './fashionTrainer.js';
 export * from './types.js';
 
 const BY_NAME: { [K in ExperimentName]: Experiment } = {

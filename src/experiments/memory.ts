@@ -11,7 +11,7 @@ import { randn, zeros } from '../tensor/create.js';
 import { bytesPerElement } from '../util/dtype.js';
 import { Rng } from '../util/random.js';
 import { about } from './catalog.js';
-import { fashionMlp } from './fashion.js';
+import { fashionMlp } from './fashionTrainer.js';
 import type { Check, Experiment, ExperimentResult } from './types.js';
 
 export const memory: Experiment = {

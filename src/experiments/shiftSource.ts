@@ -16,7 +16,7 @@ import { fromHost } from '../tensor/create.js';
 import { fit } from '../train/fit.js';
 import { formatNumber } from '../util/number.js';
 import type { Rng } from '../util/random.js';
-import { fashionMlp } from './fashion.js';
+import { fashionMlp } from './fashionTrainer.js';
 import type { ExperimentContext } from './types.js';
 
 /** Rows `idx` of an image set. */

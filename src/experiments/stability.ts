@@ -139,6 +139,9 @@ export const stability: Experiment = {
     const depth = 10;
     const width = ctx.quick ? 32 : 64;
     const train = spiralData(ctx.quick ? 300 : 900, ctx.seed);
+    /** The training points in shuffled batches of 32, drawn with `g`. */
+    const trainBatches = (g: Rng) =>
+      new DataLoader(new TensorDataset(train.X, train.y), { batchSize: 32, shuffle: true, generator: g });
     const test = spiralData(300, ctx.seed + 1);
     const epochs = ctx.quick ? 5 : 30;
     const configs: [Act, InitName][] = [
@@ -166,11 +169,7 @@ export const stability: Experiment = {
         model,
         signal: ctx.signal,
         optimizer: new Adam(model.parameters(), { lr: 3e-3 }),
-        train: new DataLoader(new TensorDataset(train.X, train.y), {
-          batchSize: 32,
-          shuffle: true,
-          generator: new Rng(ctx.seed),
-        }),
+        train: trainBatches(new Rng(ctx.seed)),
         test: new DataLoader(new TensorDataset(test.X, test.y), { batchSize: 300 }),
         epochs,
       });
@@ -277,11 +276,7 @@ export const stability: Experiment = {
         model,
         signal: ctx.signal,
         optimizer: new SGD(model.parameters(), { lr: 0.1 }),
-        train: new DataLoader(new TensorDataset(train.X, train.y), {
-          batchSize: 32,
-          shuffle: true,
-          generator: sg,
-        }),
+        train: trainBatches(sg),
         epochs: ctx.quick ? 2 : 5,
       });
       // Largest difference between any hidden unit's incoming weights and unit 0's.
@@ -311,11 +306,7 @@ export const stability: Experiment = {
         model,
         signal: ctx.signal,
         optimizer: new SGD(model.parameters(), { lr: 0.01 }),
-        train: new DataLoader(new TensorDataset(train.X, train.y), {
-          batchSize: 32,
-          shuffle: true,
-          generator: new Rng(ctx.seed),
-        }),
+        train: trainBatches(new Rng(ctx.seed)),
         epochs: ctx.quick ? 2 : 5,
         clipGradNorm: clip,
         callbacks: [{ onBatchEnd: (b) => void losses.push(b.loss) }],

@@ -10,13 +10,17 @@ import { KeelError } from '../util/errors.js';
 
 const prob = z.number().min(0).max(1);
 
+/** A run's or a sweep's name: it names a directory, so letters, digits, _, . and - only. */
+export const nameSchema = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[\w.-]+$/, 'must be letters, digits, _, . or -')
+    .default(fallback);
+
 /** The schema; every field has a default, so `{}` is a valid config (a Fashion-MNIST MLP). */
 export const RunConfigSchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[\w.-]+$/, 'must be letters, digits, _, . or -')
-      .default('run'),
+    name: nameSchema('run'),
     seed: z.number().int().min(0).default(0),
     epochs: z.number().int().min(1).default(10),
     data: z

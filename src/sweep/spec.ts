@@ -15,7 +15,7 @@
  * (io/node/runConfig.ts' loadSweep reads it next to the sweep file).
  */
 import { z } from 'zod';
-import { ConfigError, parseConfig, type RunConfig } from '../run/config.js';
+import { ConfigError, nameSchema, parseConfig, type RunConfig } from '../run/config.js';
 import { Rng } from '../util/random.js';
 
 const value = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
@@ -48,10 +48,7 @@ export type MetricName = (typeof METRICS)[number];
 /** The sweep file's schema. */
 export const SweepSchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[\w.-]+$/, 'must be letters, digits, _, . or -')
-      .default('sweep'),
+    name: nameSchema('sweep'),
     /** The base run configuration, or the path of a run config file (relative to the sweep file). */
     base: z.union([z.string(), z.record(z.string(), z.unknown())]).default({}),
     axes: z.record(z.string(), AxisSchema).refine((a) => Object.keys(a).length > 0, 'give at least one axis'),
