@@ -9,6 +9,7 @@ import { DATA_HELP, type DivergenceFlags, divergenceFlags, divergenceOf, int } f
 
 type DemoFlags = DivergenceFlags & { seed: number; quick?: boolean; full?: boolean; download?: boolean };
 
+/** Registers `keel demo`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
   divergenceFlags(
     program

@@ -7,6 +7,7 @@ import { type Cli, load } from '../context.js';
 import { EXIT, EXIT_CODES } from '../exit.js';
 import { posInt } from '../flags.js';
 
+/** Registers `keel diagnose`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
   program
     .command('diagnose')

@@ -17,6 +17,7 @@ type ExperimentFlags = DivergenceFlags & {
   json?: boolean;
 };
 
+/** Registers `keel experiment`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
   divergenceFlags(
     program

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { KEEL_VERSION } from '../../util/version.js';
 import { type Cli, load } from '../context.js';
 
+/** Registers `keel export`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
   program
     .command('export')

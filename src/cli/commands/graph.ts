@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { type Cli, load } from '../context.js';
 import { posInt } from '../flags.js';
 
+/** Registers `keel graph`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
   program
     .command('graph')

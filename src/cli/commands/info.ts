@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { type Cli, load } from '../context.js';
 
+/** Registers `keel info`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
   program
     .command('info')

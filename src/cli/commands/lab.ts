@@ -7,6 +7,7 @@ import { ValueError } from '../../util/errors.js';
 import { type Cli, load } from '../context.js';
 import { int } from '../flags.js';
 
+/** Registers `keel lab`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
   program
     .command('lab')

@@ -17,6 +17,7 @@ type PredictFlags = {
   json?: boolean;
 };
 
+/** Registers `keel predict`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
   program
     .command('predict')

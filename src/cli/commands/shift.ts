@@ -14,6 +14,7 @@ type ShiftFlags = Omit<ShiftRunOptions, 'config' | 'out' | 'log' | 'tty' | 'sign
   json?: boolean;
 };
 
+/** Registers `keel shift`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
   program
     .command('shift')

@@ -9,6 +9,7 @@ import { type Cli, load, logFor } from '../context.js';
 import { EXIT, EXIT_CODES, guarded, signalExitCode } from '../exit.js';
 import { posInt } from '../flags.js';
 
+/** Registers `keel sweep`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
   program
     .command('sweep')

@@ -25,6 +25,7 @@ type TrainFlags = Overrides & {
   force?: boolean;
 };
 
+/** Registers `keel train`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
   divergenceFlags(
     program

@@ -79,7 +79,7 @@ export async function connectRedis(url: string): Promise<Redis> {
   try {
     await Promise.race([
       r.connect().then(() => r.ping()),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 5 s')), 5000)),
+      new Promise((_, reject) => setTimeout(() => reject(new KeelError('no answer in 5 s')), 5000)),
     ]);
   } catch (e) {
     r.disconnect();
