@@ -63,7 +63,7 @@ function fashionHandler() {
   };
 }
 
-/** The built lab next to the CLI (dist/lab). */
+/** The built lab in the package (dist/lab, two levels up from dist/io/node). */
 export const LAB_DIR = fileURLToPath(new URL('../../lab', import.meta.url));
 
 /** Starts the server; resolves once it listens, with its URL. */
