@@ -1,8 +1,8 @@
-// Sweep targets (issue 17), measured on this machine:
+// The sweep's targets, measured on this machine:
 // 1. 8 trials, wall time of `keel sweep` with one worker per core against running the same 8 trials
 //    one after another: as 8 `keel train` commands (what a user of the CLI does), in one process
-//    calling trainCommand 8 times (what a script does; keel's default threads in both), and as
-//    `keel sweep --workers 1`. Target: ≤ 0.6× one after another.
+//    calling runTraining (io/node/train.ts) 8 times (what a script does; keel's default threads in
+//    both), and as `keel sweep --workers 1`. Target: ≤ 0.6× one after another.
 // 2. Queue overhead on localhost: from queue.add to the start of the job's processor in a worker
 //    process that is idle and waiting (BullMQ on a redis-server this script starts), and from there
 //    to the trial starting in keel's worker child process (workerpool IPC). Target: < 50 ms.
@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import '../dist/io/node/engine.js';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { trainCommand } from '../dist/cli/commands/train.js';
-import { LocalRunner } from '../dist/cli/sweepRunners.js';
-import { parseSweep } from '../dist/cli/sweepSpec.js';
 import { findFashionMnist } from '../dist/io/node/index.js';
+import { LocalRunner } from '../dist/io/node/sweep/runners.js';
+import { runTraining } from '../dist/io/node/train.js';
+import { parseSweep } from '../dist/sweep/spec.js';
 
 const trials = Number(process.argv[2] ?? 8);
 const epochs = Number(process.argv[3] ?? 2);
@@ -64,7 +64,7 @@ console.log(`one after another, ${trials} keel train commands, default threads: 
 // 1b. One after another, in this process (default threads).
 t0 = performance.now();
 for (const t of sweep.trials)
-  await trainCommand(t.config, { out: tmp(), log: () => {}, tty: false, diagnostics: false });
+  await runTraining(t.config, { out: tmp(), log: () => {}, tty: false, diagnostics: false });
 const sequential = (performance.now() - t0) / 1000;
 console.log(`one after another, one process, default threads: ${sequential.toFixed(1)} s`);
 

@@ -2,7 +2,8 @@
  * keel — deep learning in TypeScript. The public API: tensors and their creation, ops with
  * reverse-mode autograd, gradient checking, graph export, backends, seeded randomness, and the
  * `nn` (modules, losses, initializers) and `optim` (optimizers, schedulers, clipping) namespaces, and
- * the safetensors codec and ONNX export and reading (bytes in, bytes out; file helpers in `keel/node`).
+ * the safetensors codec (bytes in, bytes out; file helpers in `keel/node`). ONNX export and reading
+ * are `keel/onnx` (they need npm onnx-proto, which `import 'keel'` does not).
  */
 
 export { AnomalyError, detectAnomaly } from './autograd/anomaly.js';
@@ -35,8 +36,6 @@ export type { Backend, DType, TypedArray, View } from './backend/types.js';
 export * from './compile/index.js';
 export * as data from './data/index.js';
 export * as diagnostics from './diagnostics/index.js';
-export { exportOnnx, ONNX_OPSET, OnnxExportError, type OnnxExportOptions } from './format/onnx.js';
-export { loadOnnx, OnnxFormatError, type OnnxModel } from './format/onnxRun.js';
 export {
   MAX_HEADER_BYTES,
   parseSafetensors,
@@ -53,4 +52,4 @@ export { defaultFloatDType, isFloat, promote, setDefaultDType } from './tensor/d
 export { type NestedArray, Tensor } from './tensor/tensor.js';
 export * as train from './train/index.js';
 export { AutogradError, AxisError, DTypeError, KeelError, ShapeError, ValueError } from './util/errors.js';
-export { defaultGenerator, Generator, manualSeed, Rng } from './util/random.js';
+export { defaultGenerator, manualSeed, Rng } from './util/random.js';

@@ -8,14 +8,15 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { demoCommand } from '../src/cli/commands/demo.js';
-import { diagnoseCommand } from '../src/cli/commands/diagnose.js';
-import { experimentCommand, findExperiment } from '../src/cli/commands/experiment.js';
-import { graphCommand } from '../src/cli/commands/graph.js';
-import { loadConfig, trainCommand } from '../src/cli/commands/train.js';
-import { ConfigError } from '../src/cli/config.js';
-import { RunAbortedError } from '../src/cli/runEnd.js';
-import type { Experiment } from '../src/experiments/index.js';
+import { type Experiment, findExperiment } from '../src/experiments/index.js';
+import { runDemo } from '../src/io/node/demo.js';
+import { runDiagnosis } from '../src/io/node/diagnose.js';
+import { runExperiment } from '../src/io/node/experiment.js';
+import { writeGraph } from '../src/io/node/graph.js';
+import { loadConfig } from '../src/io/node/runConfig.js';
+import { runTraining } from '../src/io/node/train.js';
+import { ConfigError } from '../src/run/config.js';
+import { RunAbortedError } from '../src/run/end.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'keel-cli-'));
 const quiet = () => {};
@@ -36,7 +37,7 @@ describe('keel train', () => {
     const config = loadConfig(cfgPath, { epochs: 5, weightDecay: 0.01 });
     expect(config.epochs).toBe(5);
     expect(config.optimizer.weightDecay).toBe(0.01);
-    const r = await trainCommand(config, { out, log: quiet, tty: false });
+    const r = await runTraining(config, { out, log: quiet, tty: false });
     const dir = join(out, 'moons');
     const metrics = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
       .trim()
@@ -93,7 +94,7 @@ describe('keel train', () => {
     config.data = { ...config.data, dataset: 'moons', samples: 200, batchSize: 50 };
     let err: unknown;
     try {
-      await trainCommand(config, {
+      await runTraining(config, {
         out,
         log: quiet,
         tty: false,
@@ -126,7 +127,7 @@ describe('keel train', () => {
 describe('keel graph', () => {
   it('writes DOT, Mermaid and SVG of the configured model', async () => {
     const out = tmp();
-    const r = await graphCommand(loadConfig(undefined, { name: 'g' }), { out, batch: 4, log: quiet });
+    const r = await writeGraph(loadConfig(undefined, { name: 'g' }), { out, batch: 4, log: quiet });
     expect(readFileSync(r.dot, 'utf8')).toContain('linear → [4,256]');
     expect(readFileSync(r.dot, 'utf8')).toContain('1.weight [256,784] float32');
     expect(readFileSync(r.mermaid, 'utf8').startsWith('flowchart BT')).toBe(true);
@@ -137,7 +138,7 @@ describe('keel graph', () => {
 describe('keel experiment', () => {
   it('writes report, metrics and result for an experiment', async () => {
     const out = tmp();
-    const { result, report } = await experimentCommand(findExperiment('memory'), {
+    const { result, report } = await runExperiment(findExperiment('memory'), {
       out,
       seed: 0,
       quick: true,
@@ -186,7 +187,7 @@ describe('keel experiment', () => {
         ],
       }),
     };
-    const f = await experimentCommand(fake, {
+    const f = await runExperiment(fake, {
       out,
       seed: 0,
       quick: false,
@@ -215,7 +216,7 @@ describe('keel demo', () => {
     process.env.KEEL_DATA = empty;
     const out = tmp();
     const lines: string[] = [];
-    const r = await demoCommand({
+    const r = await runDemo({
       out,
       seed: 0,
       quick: true,
@@ -247,7 +248,7 @@ describe('keel diagnose', () => {
       init: 'normal',
       initStd: 1,
     };
-    const r = await diagnoseCommand(config, { steps: 3, log: (l) => lines.push(l) });
+    const r = await runDiagnosis(config, { steps: 3, log: (l) => lines.push(l) });
     const text = lines.join('\n');
     expect(text).toContain('‖grad‖');
     expect(text).toContain('2 (Sigmoid)');
@@ -260,7 +261,7 @@ describe('keel diagnose', () => {
     const config = loadConfig(undefined, {});
     config.data = { ...config.data, dataset: 'moons', samples: 200, batchSize: 32 };
     config.model = { ...config.model, hidden: [16] };
-    const r = await diagnoseCommand(config, { steps: 5, log: (l) => lines.push(l) });
+    const r = await runDiagnosis(config, { steps: 5, log: (l) => lines.push(l) });
     expect(r.alarms).toEqual([]);
     expect(lines.at(-1)).toBe('healthy: no alarm in 5 steps');
   });

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
 import { data, nn, optim, Rng, train } from '../src/index.js';
+import { formatNumber } from '../src/util/number.js';
 
 const moonsLoader = (g: Rng, n = 256, batchSize = 32) => {
   const d = data.moons(n, 0.1, 5);
@@ -68,7 +69,9 @@ describe('divergence', () => {
     const d = h.divergence as train.Divergence;
     expect(d.reason).toBe('exploded');
     expect(d.loss).toBeGreaterThan(1e6 * d.firstLoss);
-    expect(d.diagnosis).toContain(`the loss grew from ${d.firstLoss.toPrecision(4)} at step 1`);
+    expect(d.diagnosis).toContain(
+      `the loss grew from ${formatNumber(d.firstLoss, 4, 'significant')} at step 1`,
+    );
     expect(d.recentLosses.at(-1)).toEqual({ step: d.step, loss: d.loss });
 
     const g2 = new Rng(3);

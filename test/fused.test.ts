@@ -1,6 +1,7 @@
 /**
- * Fused primitives against the composites they replace (issue 4): the same values and the same
- * gradients, on every backend, at sizes that take the wasm kernels and sizes that do not.
+ * Fused primitives against the composites they replace — a fused kernel ships with its backward,
+ * tested against the composite (DESIGN.md §2): the same values and the same gradients, on every
+ * backend, at sizes that take the wasm kernels and sizes that do not.
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';

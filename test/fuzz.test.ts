@@ -10,13 +10,13 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/cli/config.js';
 import { DataFormatError, parseIdx } from '../src/data/idx.js';
 import { exportOnnx } from '../src/format/onnx.js';
 import { loadOnnx, OnnxFormatError } from '../src/format/onnxRun.js';
 import { parseSafetensors, SafetensorsError, serializeSafetensors } from '../src/format/safetensors.js';
 import * as k from '../src/index.js';
 import { idxFromFileBytes } from '../src/io/node/fashionMnist.js';
+import { ConfigError, parseConfig } from '../src/run/config.js';
 
 const RUNS = Number(process.env.KEEL_FUZZ_RUNS ?? 10_000);
 const SEED = Number(process.env.KEEL_FUZZ_SEED ?? 20261202);

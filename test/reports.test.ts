@@ -11,9 +11,10 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoCommand } from '../src/cli/commands/demo.js';
-import { loadConfig, trainCommand } from '../src/cli/commands/train.js';
-import { RunAbortedError } from '../src/cli/runEnd.js';
+import { runDemo } from '../src/io/node/demo.js';
+import { loadConfig } from '../src/io/node/runConfig.js';
+import { runTraining } from '../src/io/node/train.js';
+import { RunAbortedError } from '../src/run/end.js';
 import { launchChromium } from './chromium.js';
 import { needs } from './requires.js';
 
@@ -65,7 +66,7 @@ describe.runIf(needs('Chromium', 'reports.test'))('reports, rendered in Chromium
 
   beforeAll(async () => {
     const quiet = () => {};
-    const demo = await demoCommand({
+    const demo = await runDemo({
       out,
       seed: 0,
       quick: true,
@@ -84,11 +85,11 @@ describe.runIf(needs('Chromium', 'reports.test'))('reports, rendered in Chromium
     // A diverged run and an interrupted one (the signal fires before the first step).
     const config = loadConfig(undefined, { name: 'diverged', lr: 1e7, epochs: 3 });
     config.data = { ...config.data, dataset: 'moons', samples: 400, batchSize: 32 };
-    pages.push((await trainCommand(config, { out, log: quiet, tty: false })).report);
+    pages.push((await runTraining(config, { out, log: quiet, tty: false })).report);
     const ctl = new AbortController();
     ctl.abort('SIGINT');
     try {
-      await trainCommand(
+      await runTraining(
         { ...config, name: 'interrupted' },
         { out, log: quiet, tty: false, signal: ctl.signal },
       );

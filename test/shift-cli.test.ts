@@ -9,10 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { shiftCommand } from '../src/cli/commands/shift.js';
-import { loadConfig, trainCommand } from '../src/cli/commands/train.js';
-import { parseDatasetTarget, parseShiftSpec } from '../src/cli/shiftTarget.js';
 import { moons } from '../src/data/synthetic.js';
+import { loadConfig } from '../src/io/node/runConfig.js';
+import { runShift } from '../src/io/node/shift.js';
+import { runTraining } from '../src/io/node/train.js';
+import { parseDatasetTarget, parseShiftSpec } from '../src/shift/target.js';
 import { ValueError } from '../src/util/errors.js';
 import { idxBytes } from './helpers.js';
 import { needs } from './requires.js';
@@ -63,13 +64,13 @@ describe('keel shift', () => {
   it('flags a covariate and a label shift on moons, not a uniform draw; retraining with weights lowers the target loss', async () => {
     const out = tmp();
     const config = moonsConfig(out);
-    const none = await shiftCommand({ config, target: 'test', out, name: 'none', log: quiet, tty: false });
+    const none = await runShift({ config, target: 'test', out, name: 'none', log: quiet, tty: false });
     expect(none.analysis.shifted).toBe(false);
     expect(none.analysis.tests.every((t) => t.pValue >= 0.05 / 3)).toBe(true);
     expect(none.analysis.accuracy?.uncorrected).toBeGreaterThan(0.9);
     // The model was trained as a complete run inside the shift run's directory.
     expect(existsSync(join(out, 'none', 'source', 'checkpoint.safetensors'))).toBe(true);
-    const cov = await shiftCommand({
+    const cov = await runShift({
       config,
       target: 'test',
       shift: 'feature:0:4',
@@ -84,7 +85,7 @@ describe('keel shift', () => {
     expect(mmd?.pValue).toBeLessThan(0.05 / 3);
     expect(cov.analysis.covariate.effectiveSampleSize).toBeLessThan(cov.analysis.covariate.rows * 0.95);
     expect(cov.retrained?.weighted.loss).toBeLessThan(cov.retrained?.uncorrected.loss ?? 0);
-    const label = await shiftCommand({
+    const label = await runShift({
       config,
       target: 'test',
       shift: 'tweak-one:1:0.9',
@@ -115,7 +116,7 @@ describe('keel shift', () => {
     const out = tmp();
     // A run without a validation split: half its test split becomes the held-out source data.
     const config = moonsConfig(out, { data: { dataset: 'moons', samples: 1000, batchSize: 64 } });
-    await trainCommand(config, { out, log: quiet, tty: false, diagnostics: false });
+    await runTraining(config, { out, log: quiet, tty: false, diagnostics: false });
     // Target: moons from another seed, moved 0.5 to the right, as a JSON file, with IDX labels.
     const t = moons(600, 0.1, 77);
     const x = t.X.readSync() as Float32Array;
@@ -125,7 +126,7 @@ describe('keel shift', () => {
     labels.set(Uint8Array.from(t.y.readSync() as Int32Array), 8);
     writeFileSync(join(out, 'labels.idx'), labels);
     const lines: string[] = [];
-    const r = await shiftCommand({
+    const r = await runShift({
       checkpoint: join(out, 'moons'),
       target: join(out, 'target.json'),
       targetLabels: join(out, 'labels.idx'),
@@ -135,11 +136,18 @@ describe('keel shift', () => {
     });
     expect(r.analysis.sizes).toEqual({ source: 250, target: 600 });
     expect(r.analysis.shifted).toBe(true);
-    expect(r.analysis.accuracy).toBeDefined();
+    // With the target's labels, every accuracy is measured: a share of the 600 target samples.
+    const acc: Record<string, number> = r.analysis.accuracy ?? {};
+    expect(Object.keys(acc).sort()).toEqual(['bbse', 'calibrated', 'emBcts', 'uncorrected']);
+    for (const v of Object.values(acc)) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+      expect(v * 600).toBeCloseTo(Math.round(v * 600), 9);
+    }
     expect(lines.join('\n')).toMatch(/the run has no validation split; 250 of its test rows/);
     expect(lines.join('\n')).toMatch(/^Shift detected: /m);
     await expect(
-      shiftCommand({
+      runShift({
         checkpoint: join(out, 'moons'),
         target: join(out, 'target.json'),
         shift: 'dirichlet:1',
@@ -147,9 +155,9 @@ describe('keel shift', () => {
         log: quiet,
       }),
     ).rejects.toThrow(/--shift applies to data set targets/);
-    await expect(shiftCommand({ target: 'test', out, log: quiet })).rejects.toThrow(ValueError);
+    await expect(runShift({ target: 'test', out, log: quiet })).rejects.toThrow(ValueError);
     await expect(
-      shiftCommand({ checkpoint: join(out, 'moons'), target: 'fashion-mnist', out, log: quiet }),
+      runShift({ checkpoint: join(out, 'moons'), target: 'fashion-mnist', out, log: quiet }),
     ).rejects.toThrow(/fashion-mnist has 784 inputs and 10 classes, the model 2 and 2/);
   }, 120_000);
 
@@ -166,7 +174,7 @@ describe('keel shift', () => {
           data: { dataset: 'fashion-mnist', limit: 6000, validation: 0.25 },
         }),
       );
-      const r = await shiftCommand({
+      const r = await runShift({
         config: loadConfig(path, {}),
         target: 'test',
         shift: 'dirichlet:1',

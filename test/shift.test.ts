@@ -251,6 +251,27 @@ describe('shift: covariate shift and generators', () => {
     expect(shift.effectiveSampleSize([1, 1, 1, 1])).toBe(4);
   });
 
+  it('importance weights are clipped on the ratio scale, then normalized: one outlier does not set the scale', () => {
+    // One row with a raw ratio of 10⁶ among 999 rows at 1. Clipped at 10 first: 10 and 999 ones,
+    // mean 1.009. (Normalizing first would leave the outlier 90% of the weight and an ESS of ≈ 1.2.)
+    const h = [Math.log(1e6), ...new Array<number>(999).fill(0)];
+    const w = shift.weightsFromLogits(h, 0, { clip: 10 });
+    expect(w.clipped).toBe(1);
+    expect(w.weights[0]).toBeCloseTo(10 / 1.009, 9);
+    expect(w.weights[1]).toBeCloseTo(1 / 1.009, 9);
+    expect(w.max).toBeCloseTo(10 / 1.009, 9);
+    expect(w.effectiveSampleSize).toBeCloseTo(1009 ** 2 / (100 + 999), 6);
+    // The retrain's weights are the same function of an estimate's log-ratio, computed in chunks.
+    const x = Float32Array.from([3, 0, -1, 0, 0.5, 0, 30, 0, 1, 0, -3, 0, 0, 0]);
+    const estimate = {
+      logRatio: (s: shift.Scores) => Float64Array.from({ length: s.n }, (_, i) => s.data[i * 2]),
+    };
+    const fromRows = shift.trainingWeights(estimate, x, 2, { clip: 10 }, 3);
+    const direct = shift.weightsFromLogits([3, -1, 0.5, 30, 1, -3, 0], 0, { clip: 10 });
+    expect(Array.from(fromRows.weights)).toEqual(Array.from(direct.weights));
+    expect(fromRows.clipped).toBe(2);
+  });
+
   it('generators: Dirichlet priors sum to 1 with the right mean, tweak-one, and samples follow the priors', () => {
     const g = new Rng(9);
     const mean = [0, 0, 0, 0];

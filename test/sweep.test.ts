@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { trainCommand } from '../src/cli/commands/train.js';
-import { parseSweep } from '../src/cli/sweepSpec.js';
+import { runTraining } from '../src/io/node/train.js';
+import { parseSweep } from '../src/sweep/spec.js';
 import { keel } from './keel-process.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'keel-sweep-'));
@@ -111,7 +111,7 @@ describe('keel sweep (local worker processes)', () => {
     // Each trial alone, in this process: the same numbers.
     const s = parseSweep(JSON.parse(readFileSync(join(out, 'wd', 'sweep.json'), 'utf8')));
     for (const t of s.trials.filter((_, i) => i % 3 === 0)) {
-      const alone = await trainCommand(t.config, {
+      const alone = await runTraining(t.config, {
         out: tmp(),
         log: () => {},
         tty: false,

@@ -6,6 +6,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import { FASHION_MNIST_CLASSES as CLASS_NAMES } from '../../src/data/fashionMnist.js';
+import { formatNumber } from '../../src/util/number.js';
 import 'uplot/dist/uPlot.min.css';
 
 /** Class colours (the same in the surface and the points): blue, orange, green. */
@@ -189,9 +190,9 @@ export function Histogram(p: {
     ctx.font = '10px sans-serif';
     if (p.edges.length) {
       ctx.textAlign = 'left';
-      ctx.fillText(fmt(p.edges[0]), 1, h - 2);
+      ctx.fillText(formatNumber(p.edges[0], 4, 'significant'), 1, h - 2);
       ctx.textAlign = 'right';
-      ctx.fillText(fmt(p.edges[p.edges.length - 1]), w - 1, h - 2);
+      ctx.fillText(formatNumber(p.edges[p.edges.length - 1], 4, 'significant'), w - 1, h - 2);
     }
   }, [p.edges, p.counts, w, h]);
   return (
@@ -203,14 +204,6 @@ export function Histogram(p: {
       <canvas ref={el} width={w} height={h} role="img" aria-label={`histogram of ${p.title}`} />
     </figure>
   );
-}
-
-/** Numbers as the lab prints them: 4 significant digits, exponents for the very small or large. */
-export function fmt(x: number | null | undefined, digits = 4): string {
-  if (x === null || x === undefined) return '—';
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  return a !== 0 && (a >= 1e5 || a < 1e-3) ? x.toExponential(2) : Number(x.toPrecision(digits)).toString();
 }
 
 /** A confusion matrix as a table: rows the true class, columns the predicted one, shaded by row share. */

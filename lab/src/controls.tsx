@@ -6,7 +6,7 @@
  * keyed by the configured value): the page redraws several times a second while training, and a
  * controlled field would be reset to the configured value under the learner's typing.
  */
-import type { RunConfig } from '../../src/cli/config.js';
+import type { RunConfig } from '../../src/run/config.js';
 import { type Field, get, set, validate } from './state.js';
 
 type Option = [value: string, label: string];

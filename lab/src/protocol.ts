@@ -4,8 +4,9 @@
  * second) with the epochs finished since the last one (~10 a second while running), snapshots to
  * draw (~8 a second), alarms as they fire, and errors as one line.
  */
-import type { RunConfig } from '../../src/cli/config.js';
+
 import type { Alarm } from '../../src/diagnostics/index.js';
+import type { RunConfig } from '../../src/run/config.js';
 import type { EpochPoint, RunInfo, Snapshot } from './session.js';
 
 export type ToWorker =

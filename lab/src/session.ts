@@ -9,8 +9,7 @@
  * browser, the tests in Node. Seeded: the same configuration gives the same numbers after the same
  * number of steps, however the steps were grouped.
  */
-import { buildData, buildModel, buildOptimizer, buildScheduler, type RunData } from '../../src/cli/build.js';
-import type { RunConfig } from '../../src/cli/config.js';
+
 import type { ImageSet } from '../../src/data/fashionMnist.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { type Alarm, Diagnostics, formatAlarm } from '../../src/diagnostics/index.js';
@@ -21,6 +20,8 @@ import { clipGradNorm_ } from '../../src/optim/clip.js';
 import type { BaseOptions, Optimizer } from '../../src/optim/optimizer.js';
 import type { LRScheduler } from '../../src/optim/schedulers.js';
 import { binValues } from '../../src/report/bins.js';
+import { buildData, buildModel, buildOptimizer, buildScheduler, type RunData } from '../../src/run/build.js';
+import type { RunConfig } from '../../src/run/config.js';
 import { fromHost } from '../../src/tensor/create.js';
 import { type Divergence, DivergenceWatch } from '../../src/train/divergence.js';
 import { Rng } from '../../src/util/random.js';

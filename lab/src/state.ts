@@ -5,7 +5,7 @@
  * so a link reproduces the run (seeded). A parameter that does not parse or fails the schema is
  * reported, naming it, and the defaults are used. Presets are the chapter's experiments.
  */
-import { type RunConfig, RunConfigSchema } from '../../src/cli/config.js';
+import { type RunConfig, RunConfigSchema } from '../../src/run/config.js';
 
 /** The lab's starting point: moons, a small ReLU net, Adam. */
 export const DEFAULTS: RunConfig = RunConfigSchema.parse({

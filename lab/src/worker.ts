@@ -4,10 +4,11 @@
  * handled between slices), sending a progress beat each slice and a snapshot at most every 120 ms.
  */
 
-import { divergenceSentence } from '../../src/cli/runEnd.js';
 import type { ImageSet } from '../../src/data/fashionMnist.js';
 import { unpackFashion, wireImageSets } from '../../src/data/labWire.js';
 import { serializeSafetensors } from '../../src/format/safetensors.js';
+import { divergenceSentence } from '../../src/run/end.js';
+import { KeelError } from '../../src/util/errors.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { type EpochPoint, Session } from './session.js';
 
@@ -100,7 +101,7 @@ async function fashion(url: string): Promise<{ train: ImageSet; test: ImageSet }
     p = (async () => {
       const res = await fetch(url);
       if (!res.ok)
-        throw new Error(
+        throw new KeelError(
           `Fashion-MNIST is not available: ${res.status === 404 ? (await res.text()).split('\n')[0] : `${res.status} ${res.statusText}`} — keel lab serves it from the data directory (sudo apt-get install dataset-fashion-mnist, or keel train --download, then restart keel lab).`,
         );
       return wireImageSets(unpackFashion(new Uint8Array(await res.arrayBuffer())));

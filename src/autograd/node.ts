@@ -81,6 +81,11 @@ export type GraphOp =
 
 let nextId = 0;
 
+declare module '../tensor/tensor.js' {
+  /** A tensor's `gradFn` is a graph node of this module. */
+  interface GradFn extends GradNode {}
+}
+
 /** One recorded op in the graph. */
 export class GradNode {
   readonly id = nextId++;

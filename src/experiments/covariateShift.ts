@@ -23,24 +23,22 @@ import { SGD } from '../optim/optimizers.js';
 import { binValues, histogramPlot, linePlot, type Point } from '../report/plots.js';
 import { estimateImportanceWeights, weightsFromLogits } from '../shift/covariate.js';
 import { classifierTest, labelTest, mmdTest, type ShiftTestResult } from '../shift/detect.js';
+import { PIXEL_DOMAIN_CLASSIFIER } from '../shift/domain.js';
 import { biasedSelection, rowMeans, shuffled } from '../shift/generate.js';
-import { argmaxRows, type Scores } from '../shift/matrix.js';
+import { argmaxRows, rowsAsScores } from '../shift/matrix.js';
+import { modelLogits, weightedLoader } from '../shift/retrain.js';
 import { fromHost } from '../tensor/create.js';
 import { fit } from '../train/fit.js';
+import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
-import { requireFashion } from './fashion.js';
-import { detectionLog, logitsOf, mean, sd } from './shiftSource.js';
-import { type Check, type Experiment, type ExperimentResult, fmt } from './types.js';
+import { fashionExperiment } from './fashionTrainer.js';
+import { detectionLog, mean, sd } from './shiftSource.js';
+import type { Check, ExperimentResult } from './types.js';
 
-/**
- * The domain classifier on pixels: logistic regression with one shared scale for every pixel, a
- * small AdamW step and strong decay. Measured (5 seeds, 5,000 source vs 5,000 target images):
- * lr 0.01 for 5 epochs gave log-weights correlating 0.37–0.58 with the truth and an overconfident
- * logit (Platt slope 0.33–0.48); lr 0.001 for 20 epochs with decay 1 gives 0.66–0.71 (slope ≈ 0.75).
- */
-const DOMAIN = { epochs: 20, lr: 0.001, weightDecay: 1, standardize: 'global' } as const;
+/** The domain classifier on pixels (shift/domain.ts says why these settings). */
+const DOMAIN = PIXEL_DOMAIN_CLASSIFIER;
 
-const pm = (xs: number[], digits = 4) => `${fmt(mean(xs), digits)} ± ${fmt(sd(xs), 3)}`;
+const pm = (xs: number[], digits = 4) => `${formatNumber(mean(xs), digits)} ± ${formatNumber(sd(xs), 3)}`;
 
 /** Pearson correlation. */
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -62,24 +60,13 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return c / Math.sqrt(va * vb);
 }
 
-/** Rows `idx` of a row-major float32 pixel array, as float64 scores. */
-function pixelRows(pixels: Float32Array, d: number, idx: ArrayLike<number>): Scores {
-  const data = new Float64Array(idx.length * d);
-  for (let i = 0; i < idx.length; i++) data.set(pixels.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
-  return { n: idx.length, k: d, data };
-}
-
 /** The three ways the classifier is trained. */
 const VARIANTS = ['naive', 'importance-weighted', 'true weights'] as const;
 type Variant = (typeof VARIANTS)[number];
 
-export const covariateShift: Experiment = {
-  name: 'covariate-shift',
-  description:
-    'Fashion-MNIST trained on a brightness-biased sample: importance weights from a domain classifier, naive vs weighted training, shift tests (D2L §4.7)',
-  needsFashion: true,
-  async run(ctx): Promise<ExperimentResult> {
-    const data = requireFashion(ctx, 'covariate-shift');
+export const covariateShift = fashionExperiment(
+  'covariate-shift',
+  async (ctx, data): Promise<ExperimentResult> => {
     const q = ctx.quick;
     const g = new Rng(ctx.seed);
     const strength = 3;
@@ -114,9 +101,9 @@ export const covariateShift: Experiment = {
     const half = Math.floor(testOrder.length / 2);
     const unlabeled = testOrder.slice(0, half);
     const evalIdx = testOrder.slice(half);
-    const unlabeledRows = pixelRows(testPixels, d, unlabeled);
+    const unlabeledRows = rowsAsScores(testPixels, d, unlabeled);
     const evalSet = new TensorDataset(
-      fromHost(pixelRows(testPixels, d, evalIdx).data, [evalIdx.length, d], 'float32'),
+      fromHost(rowsAsScores(testPixels, d, evalIdx).data, [evalIdx.length, d], 'float32'),
       fromHost(
         Int32Array.from(evalIdx, (i) => testLabels[i]),
         [evalIdx.length],
@@ -145,7 +132,7 @@ export const covariateShift: Experiment = {
       const sel = biasedSelection(poolBrightness, strength, g);
       const picked = shuffled(Array.from(sel.indices), g).slice(0, sourceSize);
       const idx = picked.map((j) => poolIdx[j]);
-      const sourceRows = pixelRows(trainPixels, d, idx);
+      const sourceRows = rowsAsScores(trainPixels, d, idx);
       const est = await estimateImportanceWeights(sourceRows, unlabeledRows, g, {
         clip,
         classifier: DOMAIN,
@@ -177,13 +164,10 @@ export const covariateShift: Experiment = {
         // The same initialization and batch order for the three trainings of a seed.
         const gv = new Rng(ctx.seed * 1000 + seed);
         const model = buildMlp({ inputs: d, hidden: [], outputs: 10, init: 'normal', generator: gv });
-        const ds = w
-          ? new TensorDataset(x, y, fromHost(Float32Array.from(w), [idx.length], 'float32'))
-          : new TensorDataset(x, y);
         const h = await fit({
           model,
           optimizer: new SGD(model.parameters(), { lr }),
-          train: new DataLoader(ds, { batchSize, shuffle: true, generator: gv }),
+          train: weightedLoader(x, y, w, { batchSize, generator: gv }),
           test: new DataLoader(evalSet, { batchSize: 2500 }),
           epochs,
           signal: ctx.signal,
@@ -206,7 +190,7 @@ export const covariateShift: Experiment = {
       rows.push(row);
       ctx.onMetrics({ experiment: 'covariate-shift', part: 'weights', ...row });
       ctx.log(
-        `  seed ${seed}: ESS ${fmt(row.ess, 0)} (true weights ${fmt(row.trueEss, 0)}), target loss ${VARIANTS.map((v) => `${v} ${fmt(row.loss[v])}`).join(', ')}`,
+        `  seed ${seed}: ESS ${formatNumber(row.ess, 0)} (true weights ${formatNumber(row.trueEss, 0)}), target loss ${VARIANTS.map((v) => `${v} ${formatNumber(row.loss[v])}`).join(', ')}`,
       );
       if (seed === 0) {
         firstWeights = {
@@ -235,7 +219,7 @@ export const covariateShift: Experiment = {
       (j) => reserve[j],
     );
     const predictions = (pixels: Float32Array, idx: number[]) =>
-      argmaxRows(logitsOf(model, fromHost(pixelRows(pixels, d, idx).data, [idx.length, d], 'float32')));
+      argmaxRows(modelLogits(model, fromHost(rowsAsScores(pixels, d, idx).data, [idx.length, d], 'float32')));
     const tests = ['label χ²', 'MMD', 'classifier'];
     const detection = detectionLog(ctx, 'covariate-shift');
     for (const [kind, draws] of [
@@ -245,8 +229,8 @@ export const covariateShift: Experiment = {
       for (let r = 0; r < draws; r++) {
         const sIdx = shuffled(kind === 'none' ? reserve : biased, g).slice(0, detectN);
         const tIdx = shuffled(testOrder, g).slice(0, detectN);
-        const sRows = pixelRows(trainPixels, d, sIdx);
-        const tRows = pixelRows(testPixels, d, tIdx);
+        const sRows = rowsAsScores(trainPixels, d, sIdx);
+        const tRows = rowsAsScores(testPixels, d, tIdx);
         const results: ShiftTestResult[] = [
           labelTest(predictions(trainPixels, sIdx), predictions(testPixels, tIdx), 10, g, {
             permutations: 500,
@@ -276,18 +260,18 @@ export const covariateShift: Experiment = {
       {
         name: `${scale}the estimated log-weights follow the true ones (correlation ≥ 0.5, mean of ${seeds} seeds)`,
         passed: mean(rows.map((r) => r.correlation)) >= 0.5,
-        detail: `${pm(rows.map((r) => r.correlation))}; ESS ${fmt(mean(rows.map((r) => r.ess)), 0)} of ${sourceSize} (true weights: ${fmt(mean(rows.map((r) => r.trueEss)), 0)})`,
+        detail: `${pm(rows.map((r) => r.correlation))}; ESS ${formatNumber(mean(rows.map((r) => r.ess)), 0)} of ${sourceSize} (true weights: ${formatNumber(mean(rows.map((r) => r.trueEss)), 0)})`,
       },
       ...tests.map((t) => ({
         name: `${scale}${t} test: false-positive rate at α = 0.05 within [${q ? '0, 0.30' : '0.02, 0.10'}] over ${nullDraws} no-shift draws`,
         passed: q ? rate('none', t) <= 0.3 : rate('none', t) >= 0.02 && rate('none', t) <= 0.1,
-        detail: fmt(rate('none', t), 3),
+        detail: formatNumber(rate('none', t), 3),
       })),
       // A domain classifier on 784 pixels from 100 images a side is weak: the short run reports its power only.
       ...(q ? ['MMD', 'label χ²'] : ['MMD', 'classifier', 'label χ²']).map((t) => ({
         name: `${scale}${t} test: power ≥ 0.9 under the brightness bias at ${detectN} samples each (${powerDraws} draws)`,
         passed: rate('brightness', t) >= 0.9,
-        detail: `${fmt(rate('brightness', t), 3)}${q ? ` (classifier test on pixels: ${fmt(rate('brightness', 'classifier'), 3)})` : ''}`,
+        detail: `${formatNumber(rate('brightness', t), 3)}${q ? ` (classifier test on pixels: ${formatNumber(rate('brightness', 'classifier'), 3)})` : ''}`,
       })),
     ];
     // Plots.
@@ -328,7 +312,7 @@ export const covariateShift: Experiment = {
       summary: [
         [
           'source sample',
-          `${sourceSize} training images kept with probability σ(${strength}·(b − median)/sd), b = mean brightness (mean b ${fmt(mean(firstSource.map((i) => brightness[i])), 3)} vs ${fmt(mean(Array.from(testBrightness)), 3)} in the target)`,
+          `${sourceSize} training images kept with probability σ(${strength}·(b − median)/sd), b = mean brightness (mean b ${formatNumber(mean(firstSource.map((i) => brightness[i])), 3)} vs ${formatNumber(mean(Array.from(testBrightness)), 3)} in the target)`,
         ],
         [
           `target loss (mean ± sd of ${seeds} seeds)`,
@@ -337,14 +321,18 @@ export const covariateShift: Experiment = {
         ['target accuracy', VARIANTS.map((v) => `${v} ${pm(accOf(v))}`).join(' · ')],
         [
           'importance weights',
-          `ESS ${fmt(mESS, 0)} of ${sourceSize} (true weights ${fmt(mean(rows.map((r) => r.trueEss)), 0)}); clipped at ${clip}: ${fmt(mean(rows.map((r) => r.clipped)), 1)} per seed; log-weight correlation with the truth ${pm(
+          `ESS ${formatNumber(mESS, 0)} of ${sourceSize} (true weights ${formatNumber(mean(rows.map((r) => r.trueEss)), 0)}); clipped at ${clip}: ${formatNumber(mean(rows.map((r) => r.clipped)), 1)} per seed; log-weight correlation with the truth ${pm(
             rows.map((r) => r.correlation),
             3,
           )}`,
         ],
         [
           `power at ${detectN} vs ${detectN} (false positives)`,
-          tests.map((t) => `${t} ${fmt(rate('brightness', t), 3)} (${fmt(rate('none', t), 3)})`).join(' · '),
+          tests
+            .map(
+              (t) => `${t} ${formatNumber(rate('brightness', t), 3)} (${formatNumber(rate('none', t), 3)})`,
+            )
+            .join(' · '),
         ],
       ],
       checks,
@@ -402,11 +390,11 @@ export const covariateShift: Experiment = {
           ],
           rows: rows.map((r) => [
             r.seed,
-            fmt(r.ess, 0),
-            fmt(r.trueEss, 0),
-            fmt(r.correlation, 3),
-            ...VARIANTS.map((v) => fmt(r.loss[v])),
-            ...VARIANTS.map((v) => fmt(r.accuracy[v])),
+            formatNumber(r.ess, 0),
+            formatNumber(r.trueEss, 0),
+            formatNumber(r.correlation, 3),
+            ...VARIANTS.map((v) => formatNumber(r.loss[v])),
+            ...VARIANTS.map((v) => formatNumber(r.accuracy[v])),
           ]),
         },
         {
@@ -416,7 +404,11 @@ export const covariateShift: Experiment = {
             `false-positive rate (${nullDraws} no-shift draws)`,
             `power, brightness bias (${powerDraws} draws)`,
           ],
-          rows: tests.map((t) => [t, fmt(rate('none', t), 3), fmt(rate('brightness', t), 3)]),
+          rows: tests.map((t) => [
+            t,
+            formatNumber(rate('none', t), 3),
+            formatNumber(rate('brightness', t), 3),
+          ]),
         },
       ],
       result: {
@@ -440,4 +432,4 @@ export const covariateShift: Experiment = {
       },
     };
   },
-};
+);

@@ -10,13 +10,12 @@ import { linePlot, type Point } from '../report/plots.js';
 import { randn, zeros } from '../tensor/create.js';
 import { bytesPerElement } from '../util/dtype.js';
 import { Rng } from '../util/random.js';
-import { fashionMlp } from './fashion.js';
+import { about } from './catalog.js';
+import { fashionMlp } from './fashionTrainer.js';
 import type { Check, Experiment, ExperimentResult } from './types.js';
 
 export const memory: Experiment = {
-  name: 'memory',
-  description: 'bytes kept for backward vs prediction for the dropout MLP, against batch size and depth',
-  needsFashion: false,
+  ...about('memory'),
   async run(ctx): Promise<ExperimentResult> {
     const g = new Rng(ctx.seed);
     const measure = (batch: number, hidden: number[]) => {

@@ -1,58 +1,28 @@
 /**
  * The source side of the shift experiments and of `keel shift`: a Fashion-MNIST classifier trained
  * on part of the training set (D2L's 784-256-10 MLP recipe), the rest of the training set held out
- * as labelled source data for the estimators (confusion matrix, calibration), and helpers that turn
- * a model's outputs into host score matrices.
+ * as labelled source data for the estimators (confusion matrix, calibration), and the helpers the
+ * two shift experiments share (labels on the host, the detection log, mean and sd).
  */
-import { noGrad } from '../autograd/mode.js';
 import { TensorDataset } from '../data/dataset.js';
 import type { ImageSet } from '../data/fashionMnist.js';
 import { DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import { indexSelect } from '../ops/indexing.js';
-import { narrow } from '../ops/shape.js';
 import { SGD } from '../optim/optimizers.js';
 import type { ShiftTestResult } from '../shift/detect.js';
 import { shuffled } from '../shift/generate.js';
-import type { Scores } from '../shift/matrix.js';
 import { fromHost } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { fit } from '../train/fit.js';
+import { formatNumber } from '../util/number.js';
 import type { Rng } from '../util/random.js';
-import { fashionMlp } from './fashion.js';
-import { type ExperimentContext, fmt } from './types.js';
+import { fashionMlp } from './fashionTrainer.js';
+import type { ExperimentContext } from './types.js';
 
 /** Rows `idx` of an image set. */
 export function pick(s: ImageSet, idx: Int32Array): ImageSet {
   const t = fromHost(idx, [idx.length], 'int32');
   return { images: indexSelect(s.images, 0, t), labels: indexSelect(s.labels, 0, t) };
-}
-
-/** A model's outputs (logits) on `x`, in batches, as a host matrix. */
-export function logitsOf(model: Module, x: Tensor, batch = 2000): Scores {
-  const n = x.shape[0];
-  const parts: Float64Array[] = [];
-  let k = 0;
-  const was = model.training;
-  model.eval();
-  try {
-    noGrad(() => {
-      for (let i = 0; i < n; i += batch) {
-        const out = model.forward(narrow(x, 0, i, Math.min(batch, n - i)));
-        k = out.shape[1];
-        parts.push(Float64Array.from(out.readSync() as ArrayLike<number>));
-      }
-    });
-  } finally {
-    model.train(was);
-  }
-  const data = new Float64Array(n * k);
-  let off = 0;
-  for (const p of parts) {
-    data.set(p, off);
-    off += p.length;
-  }
-  return { n, k, data };
 }
 
 /** The labels of an image set on the host. */
@@ -114,7 +84,7 @@ export async function trainSourceModel(
     ],
   });
   const last = h.epochs[h.epochs.length - 1];
-  ctx.log(`  source classifier: held-out accuracy ${fmt(last?.valAccuracy ?? Number.NaN)}`);
+  ctx.log(`  source classifier: held-out accuracy ${formatNumber(last?.valAccuracy ?? Number.NaN)}`);
   return {
     model,
     heldOut,

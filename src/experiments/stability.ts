@@ -26,8 +26,10 @@ import { linePlot, type Point } from '../report/plots.js';
 import { linspace, randn } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fit } from '../train/fit.js';
+import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
-import { type Check, type Experiment, type ExperimentResult, fmt } from './types.js';
+import { about } from './catalog.js';
+import type { Check, Experiment, ExperimentResult } from './types.js';
 
 type InitName = 'N(0,1)' | 'N(0,0.01)' | 'xavier' | 'kaiming';
 type Act = 'sigmoid' | 'relu';
@@ -72,9 +74,7 @@ function spiralData(n: number, seed: number) {
 }
 
 export const stability: Experiment = {
-  name: 'stability',
-  description: 'vanishing/exploding gradients, initialization, symmetry breaking and clipping, measured',
-  needsFashion: false,
+  ...about('stability'),
   async run(ctx): Promise<ExperimentResult> {
     const checks: Check[] = [];
     const plots = [];
@@ -106,7 +106,7 @@ export const stability: Experiment = {
     checks.push({
       name: "sigmoid' ≤ 0.25 and vanishes for |x| large; ReLU' is 0 or 1",
       passed: sigMax <= 0.25 + 1e-6 && sigTail < 1e-3 && drv.every((v) => v === 0 || v === 1),
-      detail: `max sigmoid' ${fmt(sigMax)}, sigmoid'(−8) ${fmt(sigTail)}`,
+      detail: `max sigmoid' ${formatNumber(sigMax)}, sigmoid'(−8) ${formatNumber(sigTail)}`,
     });
 
     // 2. Product of 100 random 4×4 matrices.
@@ -139,6 +139,9 @@ export const stability: Experiment = {
     const depth = 10;
     const width = ctx.quick ? 32 : 64;
     const train = spiralData(ctx.quick ? 300 : 900, ctx.seed);
+    /** The training points in shuffled batches of 32, drawn with `g`. */
+    const trainBatches = (g: Rng) =>
+      new DataLoader(new TensorDataset(train.X, train.y), { batchSize: 32, shuffle: true, generator: g });
     const test = spiralData(300, ctx.seed + 1);
     const epochs = ctx.quick ? 5 : 30;
     const configs: [Act, InitName][] = [
@@ -166,11 +169,7 @@ export const stability: Experiment = {
         model,
         signal: ctx.signal,
         optimizer: new Adam(model.parameters(), { lr: 3e-3 }),
-        train: new DataLoader(new TensorDataset(train.X, train.y), {
-          batchSize: 32,
-          shuffle: true,
-          generator: new Rng(ctx.seed),
-        }),
+        train: trainBatches(new Rng(ctx.seed)),
         test: new DataLoader(new TensorDataset(test.X, test.y), { batchSize: 300 }),
         epochs,
       });
@@ -190,11 +189,11 @@ export const stability: Experiment = {
       });
       rows.push([
         label,
-        fmt(atInit[0]),
-        fmt(atInit[depth - 1]),
-        fmt(atInit[0] / atInit[depth - 1]),
-        fmt(last.trainLoss),
-        fmt(last.testAccuracy ?? 0),
+        formatNumber(atInit[0]),
+        formatNumber(atInit[depth - 1]),
+        formatNumber(atInit[0] / atInit[depth - 1]),
+        formatNumber(last.trainLoss),
+        formatNumber(last.testAccuracy ?? 0),
       ]);
       ctx.onMetrics({
         experiment: 'stability',
@@ -248,14 +247,14 @@ export const stability: Experiment = {
     checks.push({
       name: 'Kaiming (ReLU) keeps first/last gradient norms within 100×',
       passed: ratio('relu, kaiming') > 1e-2 && ratio('relu, kaiming') < 1e2,
-      detail: `ratio ${fmt(ratio('relu, kaiming'))}`,
+      detail: `ratio ${formatNumber(ratio('relu, kaiming'))}`,
     });
     const kaimingAcc = byConfig['relu, kaiming'].testAccuracy;
     const badAcc = byConfig['sigmoid, N(0,0.01)'].testAccuracy;
     checks.push({
       name: 'the fixed initialization trains better than a vanishing one',
       passed: kaimingAcc > badAcc,
-      detail: `test accuracy ReLU+Kaiming ${fmt(kaimingAcc)} vs sigmoid+N(0,0.01) ${fmt(badAcc)}`,
+      detail: `test accuracy ReLU+Kaiming ${formatNumber(kaimingAcc)} vs sigmoid+N(0,0.01) ${formatNumber(badAcc)}`,
     });
 
     // 4. Symmetry: constant init keeps hidden units identical; random init or dropout breaks it.
@@ -277,11 +276,7 @@ export const stability: Experiment = {
         model,
         signal: ctx.signal,
         optimizer: new SGD(model.parameters(), { lr: 0.1 }),
-        train: new DataLoader(new TensorDataset(train.X, train.y), {
-          batchSize: 32,
-          shuffle: true,
-          generator: sg,
-        }),
+        train: trainBatches(sg),
         epochs: ctx.quick ? 2 : 5,
       });
       // Largest difference between any hidden unit's incoming weights and unit 0's.
@@ -299,7 +294,7 @@ export const stability: Experiment = {
     checks.push({
       name: 'random init or dropout breaks the symmetry',
       passed: randSpread > 1e-3 && dropSpread > 1e-6,
-      detail: `random init ${fmt(randSpread)}, constant init + dropout ${fmt(dropSpread)}`,
+      detail: `random init ${formatNumber(randSpread)}, constant init + dropout ${formatNumber(dropSpread)}`,
     });
 
     // 5. Gradient clipping tames the exploding case: without it the loss turns NaN and fit stops
@@ -311,11 +306,7 @@ export const stability: Experiment = {
         model,
         signal: ctx.signal,
         optimizer: new SGD(model.parameters(), { lr: 0.01 }),
-        train: new DataLoader(new TensorDataset(train.X, train.y), {
-          batchSize: 32,
-          shuffle: true,
-          generator: new Rng(ctx.seed),
-        }),
+        train: trainBatches(new Rng(ctx.seed)),
         epochs: ctx.quick ? 2 : 5,
         clipGradNorm: clip,
         callbacks: [{ onBatchEnd: (b) => void losses.push(b.loss) }],
@@ -354,20 +345,23 @@ export const stability: Experiment = {
       name: 'without clipping the exploding net diverges (its loss explodes or turns NaN, and fit stops there)',
       passed: rawDiv !== undefined,
       detail: rawDiv
-        ? `stopped at step ${rawDiv.step} (loss ${fmt(rawDiv.loss)}): ${rawDiv.diagnosis}`
-        : `no divergence in ${raw.losses.length} steps (final loss ${fmt(raw.losses[raw.losses.length - 1])})`,
+        ? `stopped at step ${rawDiv.step} (loss ${formatNumber(rawDiv.loss)}): ${rawDiv.diagnosis}`
+        : `no divergence in ${raw.losses.length} steps (final loss ${formatNumber(raw.losses[raw.losses.length - 1])})`,
     });
     checks.push({
       name: 'with clipGradNorm 1 every step stays finite and the loss falls (mean of the first vs the last tenth of the steps)',
       passed: !clip.divergence && clip.losses.every(Number.isFinite) && clipLast < clipFirst,
-      detail: `${clip.losses.length} steps, loss ${fmt(clipFirst)} → ${fmt(clipLast)}`,
+      detail: `${clip.losses.length} steps, loss ${formatNumber(clipFirst)} → ${formatNumber(clipLast)}`,
     });
     summary.push(
       ['constant-init unit spread', String(constSpread)],
-      ['loss with clipping, first → last tenth of the steps', `${fmt(clipFirst)} → ${fmt(clipLast)}`],
+      [
+        'loss with clipping, first → last tenth of the steps',
+        `${formatNumber(clipFirst)} → ${formatNumber(clipLast)}`,
+      ],
       [
         'without clipping',
-        rawDiv ? `diverged at step ${rawDiv.step} (loss ${fmt(rawDiv.loss)})` : 'no divergence',
+        rawDiv ? `diverged at step ${rawDiv.step} (loss ${formatNumber(rawDiv.loss)})` : 'no divergence',
       ],
     );
     for (const r of rows) summary.push([`${r[0]}`, `first/last grad ratio ${r[3]}, test acc ${r[5]}`]);

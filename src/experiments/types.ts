@@ -1,8 +1,8 @@
 /**
- * What an experiment receives and returns. Experiments are platform-neutral: data files are
- * loaded by the caller (the CLI) and passed in; results are plain objects, plots are Vega-Lite
- * specs, and per-epoch metrics are streamed through `onMetrics` as they happen (so a crash loses
- * nothing already computed).
+ * What an experiment receives and returns. Experiments are platform-neutral: data files are loaded
+ * by the caller (io/node/experiment.ts) and passed in; results are plain objects, plots are
+ * Vega-Lite specs, and per-epoch metrics are streamed through `onMetrics` as they happen (so a crash
+ * loses nothing already computed).
  */
 import type { ImageSet } from '../data/fashionMnist.js';
 import type { Plot } from '../report/plots.js';
@@ -57,11 +57,4 @@ export interface Experiment {
   description: string;
   needsFashion: boolean;
   run(ctx: ExperimentContext): Promise<ExperimentResult>;
-}
-
-/** Formats a number for tables. */
-export function fmt(x: number, digits = 4): string {
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  return a !== 0 && (a >= 1e5 || a < 1e-3) ? x.toExponential(2) : x.toFixed(digits);
 }

@@ -15,8 +15,10 @@ import { SGD } from '../optim/optimizers.js';
 import { linePlot, type Point } from '../report/plots.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { evaluate, fit } from '../train/fit.js';
+import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
-import { type Check, type Experiment, type ExperimentContext, type ExperimentResult, fmt } from './types.js';
+import { about } from './catalog.js';
+import type { Check, Experiment, ExperimentContext, ExperimentResult } from './types.js';
 
 interface FitResult {
   label: string;
@@ -90,9 +92,7 @@ async function fitPolynomial(
 }
 
 export const underfitOverfit: Experiment = {
-  name: 'underfit-overfit',
-  description: 'polynomial regression: degree 3 fits, degree 1 underfits, degree 20 on few points overfits',
-  needsFashion: false,
+  ...about('underfit-overfit'),
   async run(ctx): Promise<ExperimentResult> {
     const epochs = 400; // under a second: the quick run is the full run
     const d = polynomialData({ maxDegree: 20, nTrain: 100, nTest: 100, seed: ctx.seed });
@@ -116,7 +116,7 @@ export const underfitOverfit: Experiment = {
       {
         name: 'degree 3 recovers [5, 1.2, −3.4, 5.6] within 0.1',
         passed: maxCoefError < 0.1,
-        detail: `max |error| ${fmt(maxCoefError)}; weights [${cubic.weights
+        detail: `max |error| ${formatNumber(maxCoefError)}; weights [${cubic.weights
           .slice(0, 4)
           .map((w) => w.toFixed(3))
           .join(', ')}]`,
@@ -124,12 +124,12 @@ export const underfitOverfit: Experiment = {
       {
         name: 'degree 1 underfits: higher train and test loss than degree 3',
         passed: linear.trainLoss > cubic.trainLoss && linear.testLoss > cubic.testLoss,
-        detail: `train ${fmt(linear.trainLoss)} vs ${fmt(cubic.trainLoss)}, test ${fmt(linear.testLoss)} vs ${fmt(cubic.testLoss)}`,
+        detail: `train ${formatNumber(linear.trainLoss)} vs ${formatNumber(cubic.trainLoss)}, test ${formatNumber(linear.testLoss)} vs ${formatNumber(cubic.testLoss)}`,
       },
       {
         name: 'degree 20 on few points overfits: train loss below test loss',
         passed: high.trainLoss < high.testLoss,
-        detail: `train ${fmt(high.trainLoss)}, test ${fmt(high.testLoss)}`,
+        detail: `train ${formatNumber(high.trainLoss)}, test ${formatNumber(high.testLoss)}`,
       },
     ];
     const pts: Point[] = [];
@@ -146,7 +146,7 @@ export const underfitOverfit: Experiment = {
       title: 'Underfitting and overfitting (polynomial regression)',
       summary: [cubic, linear, high].map((r) => [
         r.label,
-        `train ${fmt(r.trainLoss)} · test ${fmt(r.testLoss)}`,
+        `train ${formatNumber(r.trainLoss)} · test ${formatNumber(r.testLoss)}`,
       ]),
       checks,
       plots: [
@@ -166,7 +166,7 @@ export const underfitOverfit: Experiment = {
           header: ['', 'x⁰', 'x¹', 'x²/2!', 'x³/3!'],
           rows: [
             ['true', ...d.trueCoefficients],
-            ['learned', ...cubic.weights.slice(0, 4).map((w) => fmt(w))],
+            ['learned', ...cubic.weights.slice(0, 4).map((w) => formatNumber(w))],
           ],
         },
       ],

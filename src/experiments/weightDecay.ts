@@ -21,8 +21,10 @@ import { SGD } from '../optim/optimizers.js';
 import { linePlot, type Point } from '../report/plots.js';
 import { randn, zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
-import { type Check, type Experiment, type ExperimentContext, type ExperimentResult, fmt } from './types.js';
+import { about } from './catalog.js';
+import type { Check, Experiment, ExperimentContext, ExperimentResult } from './types.js';
 
 const EPOCHS = 100;
 const LR = 0.003;
@@ -145,10 +147,7 @@ function concise(
 }
 
 export const weightDecay: Experiment = {
-  name: 'weight-decay',
-  description:
-    'high-dimensional linear regression: ‖w‖ and test loss with λ = 0 vs λ = 3 (penalty, optimizer groups, L1)',
-  needsFashion: false,
+  ...about('weight-decay'),
   async run(ctx): Promise<ExperimentResult> {
     const data = weightDecayData({ d: 200, nTrain: 20, nTest: 100, seed: ctx.seed });
     ctx.log(`weight-decay: d = 200, 20 training points, batch ${BATCH}, ${EPOCHS} epochs, lr ${LR}`);
@@ -164,28 +163,32 @@ export const weightDecay: Experiment = {
       {
         name: 'λ = 0: ‖w‖₂ in 10–16 (loss penalty)',
         passed: s0.wNorm >= 10 && s0.wNorm <= 16,
-        detail: `‖w‖ = ${fmt(s0.wNorm)}`,
+        detail: `‖w‖ = ${formatNumber(s0.wNorm)}`,
       },
       {
         name: 'λ = 0: test loss far above train loss',
         passed: s0.testLoss > 10 * s0.trainLoss,
-        detail: `train ${fmt(s0.trainLoss)}, test ${fmt(s0.testLoss)}`,
+        detail: `train ${formatNumber(s0.trainLoss)}, test ${formatNumber(s0.testLoss)}`,
       },
-      { name: 'λ = 3: ‖w‖₂ < 0.6 (loss penalty)', passed: s3.wNorm < 0.6, detail: `‖w‖ = ${fmt(s3.wNorm)}` },
+      {
+        name: 'λ = 3: ‖w‖₂ < 0.6 (loss penalty)',
+        passed: s3.wNorm < 0.6,
+        detail: `‖w‖ = ${formatNumber(s3.wNorm)}`,
+      },
       {
         name: 'λ = 3: lower test loss than λ = 0 (loss penalty)',
         passed: s3.testLoss < s0.testLoss,
-        detail: `${fmt(s3.testLoss)} vs ${fmt(s0.testLoss)}`,
+        detail: `${formatNumber(s3.testLoss)} vs ${formatNumber(s0.testLoss)}`,
       },
       {
         name: 'optimizer groups (bias not decayed): λ = 0 ‖w‖ in 10–16, λ = 3 ‖w‖ < 0.6',
         passed: c0.wNorm >= 10 && c0.wNorm <= 16 && c3.wNorm < 0.6,
-        detail: `‖w‖ ${fmt(c0.wNorm)} → ${fmt(c3.wNorm)}`,
+        detail: `‖w‖ ${formatNumber(c0.wNorm)} → ${formatNumber(c3.wNorm)}`,
       },
       {
         name: 'optimizer groups: λ = 3 lowers the test loss',
         passed: c3.testLoss < c0.testLoss,
-        detail: `${fmt(c3.testLoss)} vs ${fmt(c0.testLoss)}`,
+        detail: `${formatNumber(c3.testLoss)} vs ${formatNumber(c0.testLoss)}`,
       },
       {
         name: 'L1 with the proximal step gives exact zeros',
@@ -211,7 +214,7 @@ export const weightDecay: Experiment = {
       title: 'Weight decay (d = 200, 20 training points)',
       summary: runs.map((r) => [
         `${r.how}, λ = ${r.lambda}`,
-        `‖w‖ ${fmt(r.wNorm)} · train ${fmt(r.trainLoss)} · test ${fmt(r.testLoss)}${r.zeros !== undefined ? ` · ${r.zeros} zeros` : ''}`,
+        `‖w‖ ${formatNumber(r.wNorm)} · train ${formatNumber(r.trainLoss)} · test ${formatNumber(r.testLoss)}${r.zeros !== undefined ? ` · ${r.zeros} zeros` : ''}`,
       ]),
       checks,
       plots: [
@@ -250,9 +253,9 @@ export const weightDecay: Experiment = {
           rows: runs.map((r) => [
             r.how,
             r.lambda,
-            fmt(r.wNorm),
-            fmt(r.trainLoss),
-            fmt(r.testLoss),
+            formatNumber(r.wNorm),
+            formatNumber(r.trainLoss),
+            formatNumber(r.testLoss),
             r.zeros ?? '',
           ]),
         },

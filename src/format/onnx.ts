@@ -53,25 +53,16 @@ class Graph {
 
   /** An initializer from a tensor's values (row-major), with `dims` (default: its shape). */
   tensor(name: string, t: Tensor, dims: readonly number[] = t.shape): string {
-    const values = t.readSync();
-    const data =
-      this.elemType === onnx.TensorProto.DataType.DOUBLE
-        ? Float64Array.from(values)
-        : Float32Array.from(values);
-    this.initializers.push(
-      onnx.TensorProto.create({
-        name,
-        dims: [...dims],
-        dataType: this.elemType,
-        rawData: new Uint8Array(data.buffer),
-      }),
-    );
-    return name;
+    return this.initializer(name, t.readSync(), dims);
   }
 
   /** A constant initializer of `values` with `dims`. */
   constant(prefix: string, values: number[], dims: readonly number[] = []): string {
-    const name = this.fresh(prefix);
+    return this.initializer(this.fresh(prefix), values, dims);
+  }
+
+  /** Adds an initializer of the graph's element type; returns its name. */
+  private initializer(name: string, values: ArrayLike<number>, dims: readonly number[]): string {
     const data =
       this.elemType === onnx.TensorProto.DataType.DOUBLE
         ? Float64Array.from(values)

@@ -221,17 +221,32 @@ function compare(op: BinaryOp, a: Operand, b: Operand): Tensor {
 }
 
 /** a == b (bool). */
-export const eq = (a: Operand, b: Operand): Tensor => compare('eq', a, b);
+export function eq(a: Operand, b: Operand): Tensor {
+  return compare('eq', a, b);
+}
 /** a != b (bool). */
-export const ne = (a: Operand, b: Operand): Tensor => compare('ne', a, b);
+export function ne(a: Operand, b: Operand): Tensor {
+  return compare('ne', a, b);
+}
 /** a < b (bool). */
-export const lt = (a: Operand, b: Operand): Tensor => compare('lt', a, b);
+export function lt(a: Operand, b: Operand): Tensor {
+  return compare('lt', a, b);
+}
 /** a <= b (bool). */
-export const le = (a: Operand, b: Operand): Tensor => compare('le', a, b);
+export function le(a: Operand, b: Operand): Tensor {
+  return compare('le', a, b);
+}
 /** a > b (bool). */
-export const gt = (a: Operand, b: Operand): Tensor => compare('gt', a, b);
+export function gt(a: Operand, b: Operand): Tensor {
+  return compare('gt', a, b);
+}
 /** a >= b (bool). */
-export const ge = (a: Operand, b: Operand): Tensor => compare('ge', a, b);
+export function ge(a: Operand, b: Operand): Tensor {
+  return compare('ge', a, b);
+}
+
+// (Function declarations, not consts: ops/methods.ts reads them while the op modules, which import
+// each other, are still loading; declarations are initialized before any module body runs.)
 
 // ---------------------------------------------------------------- where
 

@@ -3,7 +3,8 @@
  * its dtype) into dst's elements. For state that a computation keeps across calls — running sums,
  * a training step's gradient buffers — so a compiled step can update it in place. A tensor that
  * requires gradients (a leaf parameter, or one produced by an op) is refused while gradients are
- * recorded: a write behind autograd's back would make its gradients wrong.
+ * recorded: a write behind autograd's back would make its gradients wrong. `axpy_(y, α, x)` adds
+ * α·x to y in place (each element in float64, rounded once: the plain SGD update).
  */
 import { isGradEnabled } from '../autograd/mode.js';
 import { backend } from '../backend/registry.js';
@@ -34,4 +35,16 @@ export function copy_(dst: Tensor, src: Tensor): Tensor {
     offset: s.offset,
   });
   return dst;
+}
+
+/** y ← y + alpha·x in place (x broadcast to y's shape), each element rounded once; returns y. */
+export function axpy_(y: Tensor, alpha: number, x: Tensor): Tensor {
+  const shape = y.shape;
+  backend().axpy(y, alpha, {
+    storage: x.storage,
+    shape,
+    strides: broadcastStrides(x.shape, x.strides, shape),
+    offset: x.offset,
+  });
+  return y;
 }

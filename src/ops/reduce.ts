@@ -67,9 +67,13 @@ export function amin(x: Tensor, axis?: Axes, keepdim = false): Tensor {
 }
 
 /** Alias of `amax`. */
-export const max = amax;
+export function max(x: Tensor, axis?: Axes, keepdim = false): Tensor {
+  return amax(x, axis, keepdim);
+}
 /** Alias of `amin`. */
-export const min = amin;
+export function min(x: Tensor, axis?: Axes, keepdim = false): Tensor {
+  return amin(x, axis, keepdim);
+}
 
 function count(x: Tensor, axes: number[]): number {
   return axes.reduce((n, a) => n * x.shape[a], 1);

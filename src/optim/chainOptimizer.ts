@@ -7,7 +7,8 @@
  * proximal L1 step). Reading gradients to the host means a compiled step cannot hold it: `compile`
  * runs steps with this optimizer eagerly, saying why.
  */
-import { backend } from '../backend/registry.js';
+import { axpy_ } from '../ops/inplace.js';
+import { fromHost } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
   type BaseOptions,
@@ -56,7 +57,7 @@ export class ChainOptimizer extends Optimizer<ChainOptions> {
     const options = (i: number): GroupOptions => live[i].group.options;
     const scales = live.map((_, i) => this.transform.scale?.(options(i)) ?? null);
     if (scales.every((k) => k !== null)) {
-      for (const [i, { p }] of live.entries()) backend().axpy(p, scales[i] as number, p.grad as Tensor);
+      for (const [i, { p }] of live.entries()) axpy_(p, scales[i] as number, p.grad as Tensor);
       return;
     }
     const contexts = (): ParamContext[] =>
@@ -81,12 +82,7 @@ export class ChainOptimizer extends Optimizer<ChainOptions> {
     });
     this.transform.update(updates, contexts());
     live.forEach(({ p }, i) => {
-      backend().axpy(p, 1, {
-        storage: backend().fromHost(updates[i]),
-        shape: p.shape,
-        strides: p.strides,
-        offset: 0,
-      });
+      axpy_(p, 1, fromHost(updates[i], p.shape, 'float64'));
     });
     // After the step, with the new weights.
     this.transform.afterApply?.(contexts(), (i, values) => live[i].p.storage.write(live[i].p, values));

@@ -3,12 +3,19 @@
  * per parameter, a hyper-parameter vector `h` that a host step refreshes before every update (the
  * step count and its bias corrections, the group's current lr — which schedulers change — and the
  * other options), and state buffers that live on the backend as tensors of the parameter's shape.
- * The host step goes through `hostOp`, so a compiled training step replays it before the kernels;
+ * The host step goes through `hostStep`, so a compiled training step replays it before the kernels;
  * options that change which state buffers exist (momentum turned on, AMSGrad, centering) after a
  * compiled step was traced are refused there, with the fix.
  */
-import { DecayMode, H, H_LENGTH, type OptimizerFamily, stateNames } from '../backend/optimizer.js';
-import { backend, hostOp } from '../backend/registry.js';
+import {
+  DecayMode,
+  H,
+  H_LENGTH,
+  hostStep,
+  type OptimizerFamily,
+  optimizerStep,
+  stateNames,
+} from '../ops/optimizer.js';
 import { fromHost } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { arrayType } from '../util/dtype.js';
@@ -53,7 +60,7 @@ export abstract class FusedOptimizer<O extends BaseOptions> extends Optimizer<O>
 
   protected update(live: readonly LiveParam<O>[]): void {
     const states = live.map(({ p }) => this.stateFor(p));
-    hostOp(() => {
+    hostStep(() => {
       for (let i = 0; i < live.length; i++) {
         const s = states[i];
         s.step++;
@@ -70,7 +77,7 @@ export abstract class FusedOptimizer<O extends BaseOptions> extends Optimizer<O>
       }
     });
     // At a replay of a compiled step: the buffers must be those the step was traced with.
-    hostOp(() => {
+    hostStep(() => {
       for (let i = 0; i < live.length; i++) {
         for (const n of stateNames(this.family, states[i].h))
           if (!states[i].buffers[n])
@@ -79,10 +86,9 @@ export abstract class FusedOptimizer<O extends BaseOptions> extends Optimizer<O>
             );
       }
     });
-    const be = backend();
     live.forEach(({ p }, i) => {
       const bufs = names[i].map((n) => states[i].buffers[n]);
-      be.optimizerStep(this.family, p, p.grad as Tensor, bufs, states[i].h);
+      optimizerStep(this.family, p, p.grad as Tensor, bufs, states[i].h);
     });
   }
 

@@ -6,7 +6,7 @@
  * `penalty: 'l1'` swaps in λ·sign(w), and `proximal: true` replaces it by a soft-threshold step after
  * the update that produces exact zeros. `ChainOptimizer` (chainOptimizer.ts) runs a chain of your own.
  */
-import { H } from '../backend/optimizer.js';
+import { H } from '../ops/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
 import { FusedOptimizer, fillDecay } from './fused.js';

@@ -4,6 +4,7 @@
  * other pages, the plots as inline SVG with captions, free-text findings, tables and the
  * configuration that ran.
  */
+import type { Plot } from './plots.js';
 
 /** A summary value: text, or text linking to another file (relative to the report). */
 export type Cell = string | { text: string; href: string };
@@ -29,6 +30,16 @@ export interface ReportContent {
   /** Extra tables: a title, a header row and rows. */
   tables?: { title: string; header: string[]; rows: (string | number)[][] }[];
   config?: unknown;
+}
+
+/**
+ * A report before its plots are drawn: the page's content and the plots that become its figures
+ * (io/node/runDir.ts' `writeReport` renders them to SVG and writes the page). Report builders return
+ * one, so they stay free of files and of the plot renderer.
+ */
+export interface ReportDraft {
+  content: Omit<ReportContent, 'figures'>;
+  plots: Plot[];
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -1,6 +1,6 @@
 /**
- * Plots as Vega-Lite specifications, rendered to SVG by Vega (headless in Node, native in
- * browsers). One helper per chart kind the reports need: lines over a numeric x (training curves,
+ * Plots as Vega-Lite specifications — plain JSON, built here without loading Vega; render.ts draws
+ * them as SVG (headless in Node, native in browsers). One helper per chart kind the reports need: lines over a numeric x (training curves,
  * ‖w‖ against λ, gradient norms per layer), optionally on log scales, and per-series histograms.
  *
  * What a reader must be able to trust, whatever the data:
@@ -12,8 +12,7 @@
  * - integer quantities (epochs, steps, layers) get integer ticks; swept values (λ) get a tick each;
  * - a plot with nothing to draw says so in words instead of showing empty axes.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { type Bins, PALETTE } from './bins.js';
 
 export { type Bins, binValues, PALETTE } from './bins.js';
@@ -189,7 +188,7 @@ export function linePlot(points: Point[], o: LinePlotOptions): Plot {
     const detail = o.emptyText
       ? []
       : order.filter((s) => label.get(s) !== s).map((s) => label.get(s) as string);
-    return textPlot({ id: o.id, title: o.title, text: [why, ...detail].join('\n'), caption: o.caption });
+    return textPlot({ ...o, text: [why, ...detail].join('\n') });
   }
   const hasSplit = values.some((p) => p.split !== undefined);
   // A series with a single drawable value is a point, never an invisible line.
@@ -281,14 +280,6 @@ export function linePlot(points: Point[], o: LinePlotOptions): Plot {
     layer: lonely || (o.points ?? true) ? [lines, dots] : [lines],
   };
   return { id: o.id, title: o.title, caption: o.caption, spec };
-}
-
-/** Renders a plot to standalone SVG text. */
-export async function renderSvg(plot: Plot): Promise<string> {
-  const view = new vega.View(vega.parse(compile(plot.spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
 }
 
 /** One run's epoch records, as `fit` and metrics.jsonl have them. */
@@ -395,13 +386,7 @@ export function histogramPlot(
         },
       };
     });
-  if (!panels.length)
-    return textPlot({
-      id: o.id,
-      title: o.title,
-      text: 'No finite values were recorded.',
-      caption: o.caption,
-    });
+  if (!panels.length) return textPlot({ ...o, text: 'No finite values were recorded.' });
   const spec: TopLevelSpec = { $schema: SCHEMA, title: o.title, columns: 3, concat: panels };
   return { id: o.id, title: o.title, caption: o.caption, spec };
 }
@@ -425,13 +410,7 @@ export function axisPlot(
   const drawable = panels
     .map((p) => ({ ...p, points: p.points.filter((q) => Number.isFinite(q.y)) }))
     .filter((p) => p.points.length > 0);
-  if (!drawable.length)
-    return textPlot({
-      id: o.id,
-      title: o.title,
-      text: 'No trial has finished with a finite value.',
-      caption: o.caption,
-    });
+  if (!drawable.length) return textPlot({ ...o, text: 'No trial has finished with a finite value.' });
   const numeric = drawable.every((p) => p.points.every((q) => typeof q.x === 'number'));
   const xs = drawable.flatMap((p) => p.points.map((q) => q.x));
   const nums = xs.filter((x): x is number => typeof x === 'number');
@@ -499,13 +478,7 @@ export function heatmapPlot(
   },
 ): Plot {
   const finite = cells.filter((c) => Number.isFinite(c.value));
-  if (!finite.length)
-    return textPlot({
-      id: o.id,
-      title: o.title,
-      text: 'No trial has finished with a finite value.',
-      caption: o.caption,
-    });
+  if (!finite.length) return textPlot({ ...o, text: 'No trial has finished with a finite value.' });
   const fmtValue = axisFormat(finite.map((c) => c.value));
   const values = finite.map((c) => c.value);
   const mid = (Math.min(...values) + Math.max(...values)) / 2;

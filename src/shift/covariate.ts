@@ -56,7 +56,17 @@ export function effectiveSampleSize(w: ArrayLike<number>): number {
   return s2 > 0 ? (s * s) / s2 : 0;
 }
 
-/** Weights exp(h − priorLogOdds) from domain logits h of the source rows, clipped and normalized. */
+/**
+ * Weights exp(h − priorLogOdds) from domain logits h of the source rows, clipped, then normalized.
+ *
+ * Clip first, on the ratio's own scale: h − priorLogOdds estimates log p_target/p_source, whose mean
+ * over source rows is 1, so `clip: 10` says "no row counts for more than ten times its density
+ * share". Normalizing first would measure the clip against the sample mean, and the sample mean is
+ * set by the very rows the clip is for: one row with a raw weight of 10⁶ among 1,000 makes the mean
+ * ≈ 10³, every other row ≈ 10⁻³ of it, and after the clip and a second normalization that row still
+ * holds 90% of the total weight (effective sample size ≈ 1) — where clipping it first leaves the
+ * others at ≈ 1 and the ESS at ≈ 930 of 1,000 (test/shift.test.ts).
+ */
 export function weightsFromLogits(
   h: ArrayLike<number>,
   priorLogOdds: number,

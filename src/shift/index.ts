@@ -1,7 +1,8 @@
 /**
  * Environment and distribution shift (D2L §4.7): detection by two-sample tests, covariate-shift
  * correction by importance weights from a domain classifier, label-shift estimation (BBSE, RLLS,
- * EM with BCTS calibration) and correction, and seeded shift generators for experiments.
+ * EM with BCTS calibration) and correction, retraining with importance weights, and seeded shift
+ * generators for experiments.
  */
 export { type AnalyzeOptions, analyze, type ShiftAnalysis, type ShiftSide } from './analyze.js';
 export { type Calibration, fitBcts } from './calibrate.js';
@@ -24,7 +25,12 @@ export {
   type ShiftTestResult,
   type TestOptions,
 } from './detect.js';
-export { type DomainClassifier, type DomainClassifierOptions, trainDomainClassifier } from './domain.js';
+export {
+  type DomainClassifier,
+  type DomainClassifierOptions,
+  PIXEL_DOMAIN_CLASSIFIER,
+  trainDomainClassifier,
+} from './domain.js';
 export {
   biasedSelection,
   dirichletPriors,
@@ -54,6 +60,7 @@ export {
   argmaxRows,
   columnMeans,
   frequencies,
+  rowsAsScores,
   type Scores,
   selectRows,
   softmaxRows,
@@ -61,3 +68,10 @@ export {
   toScores,
   totalVariation,
 } from './matrix.js';
+export {
+  modelLogits,
+  type TargetScore,
+  targetComparison,
+  trainingWeights,
+  weightedLoader,
+} from './retrain.js';

@@ -124,7 +124,16 @@ export function totalVariation(p: readonly number[], q: readonly number[]): numb
 
 /** Rows `idx` of a matrix, in that order. */
 export function selectRows(x: Scores, idx: ArrayLike<number>): Scores {
-  const out = new Float64Array(idx.length * x.k);
-  for (let i = 0; i < idx.length; i++) out.set(x.data.subarray(idx[i] * x.k, (idx[i] + 1) * x.k), i * x.k);
-  return { n: idx.length, k: x.k, data: out };
+  return rowsAsScores(x.data, x.k, idx);
+}
+
+/**
+ * Rows of a row-major host matrix with `k` columns (inputs, pixels) as Scores: the rows `idx`, in
+ * that order, or every row.
+ */
+export function rowsAsScores(x: Float32Array | Float64Array, k: number, idx?: ArrayLike<number>): Scores {
+  if (!idx) return { n: x.length / k, k, data: Float64Array.from(x) };
+  const data = new Float64Array(idx.length * k);
+  for (let i = 0; i < idx.length; i++) data.set(x.subarray(idx[i] * k, (idx[i] + 1) * k), i * k);
+  return { n: idx.length, k, data };
 }

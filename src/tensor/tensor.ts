@@ -3,17 +3,27 @@
  * plus autograd state (`requiresGrad`, `grad`, `gradFn`). Views share the storage. The elements are
  * reached only through the storage's doors — `readSync()`/`read()` copy them into host memory,
  * `item()` reads one — so layers above never depend on where a backend keeps them. This file holds
- * what needs no op; arithmetic and shape methods are installed by ops/methods.ts, `backward` by
- * autograd/engine.ts (so the layering util ← backend ← tensor ← autograd ← ops holds).
+ * what needs no op; arithmetic, shape methods and `backward` are installed by ops/methods.ts (so
+ * the layering util ← backend ← tensor ← autograd ← ops holds). A tensor's `gradFn` is typed by the
+ * `GradFn` interface below, which autograd/node.ts fills in with its graph node by declaration
+ * merging: this layer names no type of the one above it.
  */
 
-import type { GradNode } from '../autograd/node.js';
 import type { Storage, View } from '../backend/types.js';
 import type { DType, TypedArray } from '../util/dtype.js';
 import { AutogradError, DTypeError, fmtShape, ValueError } from '../util/errors.js';
 import { contiguousStrides, sizeOf } from '../util/shape.js';
 import { isFloat } from './dtype.js';
 import { formatValues } from './format.js';
+
+/**
+ * The graph node that produced a tensor, as this layer sees it; autograd/node.ts merges its
+ * `GradNode` into this interface.
+ */
+export interface GradFn {
+  /** Tensor whose `.grad` backward sets when it reaches this node (`retainGrad`). */
+  retained: Tensor | null;
+}
 
 /** Nested JS arrays as returned by `toArray()`. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -23,7 +33,7 @@ export class Tensor implements View {
   /** Gradient accumulated by `backward()` (leaves, and tensors that called `retainGrad()`). */
   grad: Tensor | null = null;
   /** The graph node that produced this tensor; null for leaves and tensors made without gradients. */
-  gradFn: GradNode | null = null;
+  gradFn: GradFn | null = null;
   /** Optional name shown in graph pictures. */
   name: string | undefined;
   private leafRequiresGrad = false;

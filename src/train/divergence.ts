@@ -12,6 +12,7 @@ import type { Module } from '../nn/module.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
+import { formatNumber } from '../util/number.js';
 import { modelGenerators } from './generators.js';
 
 /** What `fit` does when the loss diverges. */
@@ -174,12 +175,7 @@ export class DivergenceWatch {
   }
 }
 
-const fmt = (x: number) =>
-  !Number.isFinite(x)
-    ? String(x)
-    : Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3)
-      ? x.toExponential(2)
-      : x.toPrecision(4);
+const fmt = (x: number) => formatNumber(x, 4, 'significant');
 
 /** What an anomaly-mode replay of a step needs: the model, the batch and the loss. */
 export interface ReplayParts {

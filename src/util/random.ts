@@ -230,12 +230,3 @@ export function manualSeed(seed: number): Rng {
   defaultGen = new Rng(seed);
   return defaultGen;
 }
-
-/**
- * The former name of {@link Rng}, kept so code written against it still runs. It was renamed
- * because `Generator` shadows TypeScript's built-in generator-function type.
- * @deprecated use `Rng`.
- */
-export const Generator = Rng;
-/** @deprecated use `Rng`. */
-export type Generator = Rng;

@@ -1,187 +1,44 @@
 /**
- * `keel demo` (what `npm start` runs): a tour of the chapter with its real experiments — the
- * synthetic ones (under/over-fitting, weight decay, stability, memory) always, the Fashion-MNIST ones
- * (MLP, dropout) as the book sets them when the data is found, otherwise the demo says how to get it
- * and goes on. About 1–2 minutes on 2 cores, said when it starts; `--quick` runs short versions
- * (labelled so, with their own expectations), `--full` adds the 30-epoch best-mlp and the shift experiments in full. It ends with an
- * index page linking every experiment's report and showing its key curve.
+ * `keel demo` (what `npm start` runs): the tour of the chapter (io/node/demo.ts); a failed check gives
+ * exit code 2, an interrupt 130/143 after the index of what finished is written.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ImageSet } from '../../data/fashionMnist.js';
-import { EXPERIMENTS } from '../../experiments/index.js';
-import type { Check } from '../../experiments/types.js';
-import { DataNotFoundError } from '../../io/node/fashionMnist.js';
-import { type Cell, type ReportContent, renderReport } from '../../report/html.js';
-import type { DivergenceOptions } from '../../train/fit.js';
-import { loadFashion } from '../fashion.js';
-import { RunDir } from '../runDir.js';
-import { RunAbortedError } from '../runEnd.js';
-import { experimentCommand } from './experiment.js';
+import type { Command } from 'commander';
+import { type Cli, load } from '../context.js';
+import { EXIT, EXIT_CODES, guarded } from '../exit.js';
+import { DATA_HELP, type DivergenceFlags, divergenceFlags, divergenceOf, int } from '../flags.js';
 
-/** Experiments the demo runs in their short version unless --full. */
-const SHORT_UNLESS_FULL = new Set(['label-shift', 'covariate-shift']);
+type DemoFlags = DivergenceFlags & { seed: number; quick?: boolean; full?: boolean; download?: boolean };
 
-/** Options of the demo. */
-export interface DemoOptions {
-  out: string;
-  seed: number;
-  /** Short versions of the long experiments (seconds instead of a minute or two). */
-  quick: boolean;
-  /** Also the 30-epoch best-mlp. */
-  full: boolean;
-  download: boolean;
-  log: (line: string) => void;
-  tty?: boolean;
-  signal?: AbortSignal;
-  divergence?: DivergenceOptions;
-}
-
-/** What the demo ran. */
-export interface DemoResult {
-  report: string;
-  passed: number;
-  total: number;
-  skipped: string[];
-  /** Set when an experiment was interrupted or failed: the index lists what finished. */
-  aborted?: RunAbortedError;
-}
-
-interface Section {
-  name: string;
-  title: string;
-  checks: Check[];
-  keyPlot?: { id: string; title: string };
-}
-
-/** Runs the tour; returns the index report's path and how many checks passed. */
-export async function demoCommand(o: DemoOptions): Promise<DemoResult> {
-  const { log } = o;
-  log('keel demo — the multilayer-perceptron chapter of Dive into Deep Learning, measured');
-  log(
-    o.quick
-      ? 'Short versions of the Fashion-MNIST experiments (labelled as such): about 15 s.'
-      : `The experiments as the book sets them: about 1–2 minutes on 2 cores${o.full ? ', plus ~10 minutes each for best-mlp and the full label-shift, ~2 for the full covariate-shift' : ' (the shift experiments in their short versions)'} (keel demo --quick: short versions in ~15 s).`,
-  );
-  let fashion: { train: ImageSet; test: ImageSet } | null = null;
-  const skipped: string[] = [];
-  let missing = '';
-  try {
-    fashion = await loadFashion({ download: o.download, log });
-  } catch (e) {
-    if (!(e instanceof DataNotFoundError)) throw e;
-    missing = e.message;
-    log(e.message);
-    log('Skipping the Fashion-MNIST experiments; running the synthetic ones.\n');
-  }
-  const demoDir = new RunDir(o.out, 'demo', 'force');
-  const sections: Section[] = [];
-  let aborted: RunAbortedError | undefined;
-  for (const e of EXPERIMENTS) {
-    if (e.name === 'best-mlp' && !o.full) continue; // 30 epochs: `keel demo --full` or `keel experiment best-mlp`
-    if (e.needsFashion && !fashion) {
-      skipped.push(e.name);
-      continue;
-    }
-    // The shift experiments' full versions (≈9 and ≈2 minutes: 150 rounds of three shift tests each) run with --full.
-    const quick =
-      (o.quick && (e.needsFashion || e.name === 'stability')) || (SHORT_UNLESS_FULL.has(e.name) && !o.full);
-    log(
-      `\n== ${e.name}${quick ? ` (short version; the full one: keel experiment ${e.name})` : ''}: ${e.description}`,
-    );
-    try {
-      const { result } = await experimentCommand(e, {
-        out: demoDir.dir,
-        runName: e.name,
-        seed: o.seed,
-        quick,
-        download: false,
-        log,
-        tty: o.tty,
-        fashion,
-        signal: o.signal,
-        divergence: o.divergence,
-      });
-      const keyPlot = result.plots.find((p) => p.id === result.keyPlot) ?? result.plots[0];
-      sections.push({ name: e.name, title: result.title, checks: result.checks, keyPlot });
-    } catch (err) {
-      if (!(err instanceof RunAbortedError)) throw err;
-      aborted = err;
-      break;
-    }
-  }
-  const checks = sections.flatMap((s) => s.checks);
-  const passed = checks.filter((c) => c.passed).length;
-  const report = demoDir.writeFile(
-    'report.html',
-    renderReport(
-      indexContent(demoDir.dir, sections, {
-        passed,
-        total: checks.length,
-        skipped,
-        missing,
-        aborted,
-        quick: o.quick,
-      }),
-    ),
-  );
-  if (!aborted) log(`\n${passed}/${checks.length} checks passed. Report: ${report}`);
-  return { report, passed, total: checks.length, skipped, aborted };
-}
-
-function indexContent(
-  dir: string,
-  sections: Section[],
-  s: {
-    passed: number;
-    total: number;
-    skipped: string[];
-    missing: string;
-    aborted?: RunAbortedError;
-    quick: boolean;
-  },
-): ReportContent {
-  const failed = s.total - s.passed;
-  const status: ReportContent['status'] = s.aborted
-    ? {
-        level: 'warning',
-        text: `The tour stopped (${s.aborted.end.kind === 'interrupted' ? `interrupted by ${s.aborted.end.signal}` : s.aborted.message}); the experiments that finished are below.`,
-      }
-    : failed > 0
-      ? { level: 'warning', text: `${failed} of ${s.total} checks failed — see the findings.` }
-      : {
-          level: 'ok',
-          text: `All ${s.total} checks passed${s.quick ? ' (short versions of the Fashion-MNIST experiments)' : ''}.`,
-        };
-  const summary: [string, Cell][] = sections.map((sec) => [
-    sec.title,
-    {
-      text: `${sec.checks.filter((c) => c.passed).length}/${sec.checks.length} checks — ${sec.name}/report.html`,
-      href: `${sec.name}/report.html`,
-    },
-  ]);
-  if (s.skipped.length)
-    summary.push([`skipped: ${s.skipped.join(', ')}`, s.missing.split('\n')[0] ?? 'no Fashion-MNIST']);
-  const figures = sections.flatMap((sec) => {
-    if (!sec.keyPlot) return [];
-    const file = `${sec.name}/${sec.keyPlot.id}.svg`;
-    return [
-      {
-        title: `${sec.name}: ${sec.keyPlot.title}`,
-        svg: readFileSync(join(dir, file), 'utf8'),
-        file,
-        href: `${sec.name}/report.html`,
-      },
-    ];
-  });
-  return {
-    title: 'keel demo',
-    subtitle: `${sections.length} experiments, ${s.passed}/${s.total} checks passed`,
-    status,
-    summary,
-    findings: sections.flatMap((sec) =>
-      sec.checks.map((c) => `${sec.name}: ${c.passed ? '✔' : '✘'} ${c.name} (${c.detail})`),
-    ),
-    figures,
-  };
+/** Registers `keel demo`, its flags and its action on the program. */
+export function register(program: Command, cli: Cli): void {
+  divergenceFlags(
+    program
+      .command('demo')
+      .description(
+        'a tour of the chapter: its experiments as the book sets them (about 1–2 minutes on 2 cores)',
+      )
+      .option('--seed <n>', 'random seed', int('--seed'), 0)
+      .option('--quick', 'short versions of the Fashion-MNIST experiments (about 15 s), labelled as such')
+      .option('--full', 'also the 30-epoch best-mlp experiment (about 10 more minutes)')
+      .option('--download', 'download Fashion-MNIST if it is not found'),
+  )
+    .addHelpText('after', `${DATA_HELP}\n${EXIT_CODES}`)
+    .action(async (o: DemoFlags) => {
+      const divergence = divergenceOf(o);
+      const { runDemo } = await load('keel demo', () => import('../../io/node/demo.js'));
+      const r = await guarded((signal) =>
+        runDemo({
+          out: cli.out(),
+          seed: o.seed,
+          quick: Boolean(o.quick),
+          full: Boolean(o.full),
+          download: Boolean(o.download),
+          log: cli.log,
+          signal,
+          divergence,
+        }),
+      );
+      if (r.aborted) throw r.aborted;
+      if (r.passed < r.total) cli.exit(EXIT.unhealthy);
+    });
 }

@@ -1,40 +1,23 @@
 /**
- * `keel export --checkpoint runs/<name> --onnx model.onnx [--safetensors weights.safetensors]`: the
- * trained model of a run (rebuilt from its checkpoint, in eval mode) as an ONNX file for onnxruntime
- * and other ONNX tools (opset 17, dynamic batch axis) and/or as a plain safetensors state dict under
- * PyTorch's names. Files are written atomically.
+ * `keel export --checkpoint runs/<name> --onnx model.onnx [--safetensors weights.safetensors]`: a
+ * run's trained model as ONNX and/or a PyTorch-named state dict (io/node/export.ts).
  */
-import { exportOnnx } from '../../format/onnx.js';
-import { serializeSafetensors } from '../../format/safetensors.js';
-import { writeFileAtomic } from '../../io/node/files.js';
-import { ValueError } from '../../util/errors.js';
-import { modelFromCheckpoint } from '../checkpointModel.js';
+import type { Command } from 'commander';
+import { KEEL_VERSION } from '../../util/version.js';
+import { type Cli, load } from '../context.js';
 
-/** Writes the requested files; returns their paths. */
-export function exportCommand(o: {
-  checkpoint: string;
-  onnx?: string;
-  safetensors?: string;
-  version?: string;
-  log: (l: string) => void;
-}): string[] {
-  if (!o.onnx && !o.safetensors)
-    throw new ValueError('keel export: say what to write: --onnx <file> and/or --safetensors <file>');
-  const { model, config, inputs, path } = modelFromCheckpoint(o.checkpoint);
-  const written: string[] = [];
-  if (o.onnx) {
-    writeFileAtomic(
-      o.onnx,
-      exportOnnx(model, { inputShape: [inputs], name: config.name, producerVersion: o.version }),
-    );
-    written.push(o.onnx);
-  }
-  if (o.safetensors) {
-    writeFileAtomic(o.safetensors, serializeSafetensors(model.stateDict(), { format: 'pt' }));
-    written.push(o.safetensors);
-  }
-  o.log(
-    `exported ${config.name} (${path}): ${written.join(', ')} — input [batch, ${inputs}], ${model.parameters().length} parameter tensors`,
-  );
-  return written;
+/** Registers `keel export`, its flags and its action on the program. */
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('export')
+    .description(
+      "write a run's trained model as ONNX (opset 17) and/or a PyTorch-named safetensors state dict",
+    )
+    .requiredOption('--checkpoint <run>', 'a run directory (runs/<name>) or its checkpoint file')
+    .option('--onnx <file>', 'the ONNX file to write')
+    .option('--safetensors <file>', 'the state dict to write (loads into the same PyTorch nn.Sequential)')
+    .action(async (o: { checkpoint: string; onnx?: string; safetensors?: string }) => {
+      const { exportModel } = await load('keel export', () => import('../../io/node/export.js'));
+      exportModel({ ...o, version: KEEL_VERSION, log: cli.log });
+    });
 }

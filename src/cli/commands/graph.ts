@@ -1,43 +1,23 @@
 /**
- * `keel graph --config run.json`: builds the configured model, runs one forward pass and the loss
- * on a batch, and writes the computational graph as DOT, Mermaid and SVG (Graphviz compiled to
- * WebAssembly, from npm), with the bytes kept for backward.
+ * `keel graph --config run.json`: writes the computational graph of the configured model as DOT,
+ * Mermaid and SVG into runs/<name>-graph/ (io/node/graph.ts).
  */
-import { Graphviz } from '@hpcc-js/wasm-graphviz';
-import { graphStats, toDot, toMermaid } from '../../autograd/export.js';
-import { crossEntropy } from '../../nn/functional/loss.js';
-import { randint, randn } from '../../tensor/create.js';
-import { Rng } from '../../util/random.js';
-import { buildModel, dataShape } from '../build.js';
-import type { RunConfig } from '../config.js';
-import { RunDir } from '../runDir.js';
+import type { Command } from 'commander';
+import { type Cli, load } from '../context.js';
+import { posInt } from '../flags.js';
 
-/** Writes graph.dot, graph.mmd and graph.svg into runs/<name>/; returns their paths. */
-export async function graphCommand(
-  config: RunConfig,
-  o: { out: string; batch?: number; log: (l: string) => void },
-): Promise<{ dot: string; mermaid: string; svg: string }> {
-  const g = new Rng(config.seed);
-  const { inputs, classes } = dataShape(config);
-  const model = buildModel(config, inputs, classes, g);
-  const batch = o.batch ?? Math.min(config.data.batchSize, 8);
-  // The graph depends on shapes only, so a random batch of the right shape stands in for data.
-  const x = randn([batch, inputs], { generator: g });
-  x.name = 'input';
-  const y = randint(0, classes, [batch], { generator: g });
-  const loss = crossEntropy(model.forward(x), y);
-  loss.name = 'loss';
-  for (const [name, p] of model.namedParameters()) p.name = name;
-  const run = new RunDir(o.out, `${config.name}-graph`, 'force');
-  const dotText = toDot(loss);
-  const dot = run.writeFile('graph.dot', dotText);
-  const mermaid = run.writeFile('graph.mmd', toMermaid(loss));
-  const gv = await Graphviz.load();
-  const svg = run.writeFile('graph.svg', gv.dot(dotText));
-  const stats = graphStats(loss);
-  o.log(
-    `graph of ${config.name} at batch ${batch}: ${stats.nodes} ops, ${stats.savedBytes} bytes kept for backward (${stats.activationBytes} of activations)`,
-  );
-  o.log(`wrote ${dot}, ${mermaid} and ${svg}`);
-  return { dot, mermaid, svg };
+/** Registers `keel graph`, its flags and its action on the program. */
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('graph')
+    .description('write the computational graph of a configured model as DOT, Mermaid and SVG')
+    .option('-c, --config <file>', 'run configuration (JSON)')
+    .option('--batch <n>', 'batch size of the traced pass (default: min(batchSize, 8))', posInt('--batch'))
+    .action(async (o: { config?: string; batch?: number }) => {
+      const [{ loadConfig }, { writeGraph }] = await Promise.all([
+        load('keel graph', () => import('../../io/node/runConfig.js')),
+        load('keel graph', () => import('../../io/node/graph.js')),
+      ]);
+      await writeGraph(loadConfig(o.config, {}), { out: cli.out(), batch: o.batch, log: cli.log });
+    });
 }

@@ -1,129 +1,30 @@
 /**
- * `keel lab [--port 8080] [--host 127.0.0.1]`: serves the lab (dist/lab/, built by `npm run build`)
- * on localhost with the cross-origin-isolation headers (COOP same-origin, COEP require-corp), so the
- * page may use SharedArrayBuffer and the wasm backend's threads; prints the URL and serves until
- * Ctrl-C. Static files through npm sirv. GET /data/fashion-mnist.bin?train=N&test=M serves the first
- * N training and M test images of Fashion-MNIST from the data directory keel finds (data/labWire.ts);
- * without the data it answers 404 with the instructions, which the page shows.
+ * `keel lab [--port 8080] [--host 127.0.0.1]`: serves the lab (io/node/labServer.ts), prints its
+ * URL and serves until SIGINT or SIGTERM.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
-import sirv from 'sirv';
-import { FASHION_MNIST_FILES } from '../../data/fashionMnist.js';
-import { packFashion } from '../../data/labWire.js';
-import {
-  DataNotFoundError,
-  dataFile,
-  idxFromFileBytes,
-  locateFashionMnist,
-} from '../../io/node/fashionMnist.js';
-import { KeelError } from '../../util/errors.js';
+import type { Command } from 'commander';
+import { ValueError } from '../../util/errors.js';
+import { type Cli, load } from '../context.js';
+import { int } from '../flags.js';
 
-/** The first `n` images and labels of a split, as raw uint8. */
-function rawSplit(
-  dir: string,
-  split: 'train' | 'test',
-  n: number,
-): { pixels: Uint8Array; labels: Uint8Array } {
-  const f = FASHION_MNIST_FILES[split];
-  const read = (info: typeof f.images) => {
-    const path = dataFile(dir, info);
-    if (!path) throw new DataNotFoundError(`${dir} lacks ${info.name}`);
-    return idxFromFileBytes(readFileSync(path), path);
-  };
-  const images = read(f.images);
-  const labels = read(f.labels);
-  const count = Math.min(n, labels.shape[0]);
-  const pixels = images.shape[1] * images.shape[2];
-  return { pixels: images.data.subarray(0, count * pixels), labels: labels.data.subarray(0, count) };
-}
-
-/** Serves /data/fashion-mnist.bin; a cached copy per subset size. */
-function fashionHandler() {
-  const cache = new Map<string, Uint8Array>();
-  return async (url: URL, res: import('node:http').ServerResponse) => {
-    const num = (k: string, d: number, max: number) => {
-      const v = Number(url.searchParams.get(k) ?? d);
-      return Number.isInteger(v) && v >= 1 ? Math.min(v, max) : d;
-    };
-    const nTrain = num('train', 5000, 60000);
-    const nTest = num('test', 1000, 10000);
-    const key = `${nTrain}/${nTest}`;
-    try {
-      let body = cache.get(key);
-      if (!body) {
-        const dir = await locateFashionMnist({});
-        body = packFashion(rawSplit(dir, 'train', nTrain), rawSplit(dir, 'test', nTest), 784);
-        cache.set(key, body);
-      }
-      res.setHeader('content-type', 'application/octet-stream');
-      res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-      res.end(body);
-    } catch (e) {
-      res.statusCode = e instanceof DataNotFoundError ? 404 : 500;
-      res.setHeader('content-type', 'text/plain; charset=utf-8');
-      res.end((e as Error).message);
-    }
-  };
-}
-
-/** The built lab next to the CLI (dist/lab). */
-export const LAB_DIR = fileURLToPath(new URL('../../lab', import.meta.url));
-
-/** Starts the server; resolves once it listens, with its URL. */
-export async function labServer(o: {
-  port: number;
-  host: string;
-  dir?: string;
-}): Promise<{ server: Server; url: string }> {
-  const dir = o.dir ?? LAB_DIR;
-  if (!existsSync(`${dir}/index.html`))
-    throw new KeelError(`the lab is not built (${dir}/index.html is missing): run npm run build first`);
-  const files = sirv(dir, {
-    dev: false,
-    etag: true,
-    setHeaders(res) {
-      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-      res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    },
-  });
-  const fashion = fashionHandler();
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/data/fashion-mnist.bin') {
-      void fashion(url, res);
-      return;
-    }
-    files(req, res, () => {
-      res.statusCode = 404;
-      res.setHeader('content-type', 'text/plain; charset=utf-8');
-      res.end(`keel lab: ${req.url} is not here`);
+/** Registers `keel lab`, its flags and its action on the program. */
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('lab')
+    .description(
+      'serve the lab: train in the browser and watch overfitting, weight decay, dropout, gradients',
+    )
+    .option('--port <n>', 'port (0: any free one)', int('--port'), 8080)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .action(async (o: { port: number; host: string }) => {
+      if (o.port < 0 || o.port > 65535) throw new ValueError(`--port must be in 0..65535, got ${o.port}`);
+      const { labServer } = await load('keel lab', () => import('../../io/node/labServer.js'));
+      const { server, url } = await labServer(o);
+      cli.log(`keel lab: open ${url} (Ctrl-C stops the server)`);
+      await new Promise<void>((resolve) => {
+        const stop = () => server.close(() => resolve());
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        e.code === 'EADDRINUSE'
-          ? new KeelError(`port ${o.port} is in use: choose another with --port`)
-          : new KeelError(`cannot listen on ${o.host}:${o.port}: ${e.message}`),
-      ),
-    );
-    server.listen(o.port, o.host, () => resolve());
-  });
-  const addr = server.address();
-  const port = addr && typeof addr === 'object' ? addr.port : o.port;
-  return { server, url: `http://${o.host === '0.0.0.0' ? 'localhost' : o.host}:${port}/` };
-}
-
-/** Runs `keel lab` until a signal. */
-export async function labCommand(o: { port: number; host: string; log: (l: string) => void }): Promise<void> {
-  const { server, url } = await labServer(o);
-  o.log(`keel lab: open ${url} (Ctrl-C stops the server)`);
-  await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
 }

@@ -1,105 +1,42 @@
 /**
- * `keel predict --checkpoint runs/<name> | --onnx model.onnx --input <file or directory> [--top 3]
- * [--labels <IDX labels>] [--json]`: class predictions with probabilities (softmax of the model's
- * outputs) for every sample, as a table or JSON; with labels, the accuracy too. A checkpoint brings
- * its class names (Fashion-MNIST's for its runs); an ONNX file does not, unless its output has
- * Fashion-MNIST's ten classes.
+ * `keel predict --checkpoint runs/<name> | --onnx model.onnx --input <file or directory>`: class
+ * predictions with probabilities for every sample (io/node/predict.ts), printed as a table (the
+ * first 20) with the accuracy when labels are given, or as JSON.
  */
-import { readFileSync } from 'node:fs';
-import { noGrad } from '../../autograd/mode.js';
-import { FASHION_MNIST_CLASSES } from '../../data/fashionMnist.js';
-import { DataFormatError } from '../../data/idx.js';
-import { loadOnnx } from '../../format/onnxRun.js';
-import { idxFromFileBytes } from '../../io/node/fashionMnist.js';
-import { softmax } from '../../ops/activation.js';
-import type { Tensor } from '../../tensor/tensor.js';
-import { ValueError } from '../../util/errors.js';
-import { modelFromCheckpoint } from '../checkpointModel.js';
-import { readPredictInput } from '../predictInput.js';
+import type { Command } from 'commander';
+import type { PredictResult } from '../../io/node/predict.js';
+import { type Cli, load } from '../context.js';
+import { posInt } from '../flags.js';
 
-/** One sample's prediction. */
-export interface Prediction {
-  sample: string;
-  predicted: string;
-  probability: number;
-  top: { label: string; probability: number }[];
-  label?: string;
-  correct?: boolean;
-}
-
-/** The predictions, and the accuracy when labels were given. */
-export interface PredictResult {
-  predictions: Prediction[];
-  accuracy?: number;
-  source: string;
-}
-
-/** Runs the model of a checkpoint or ONNX file on the input; returns the predictions. */
-export function predictCommand(o: {
+type PredictFlags = {
   checkpoint?: string;
   onnx?: string;
   input: string;
-  top?: number;
   labels?: string;
-}): PredictResult {
-  if (Boolean(o.checkpoint) === Boolean(o.onnx))
-    throw new ValueError(
-      'keel predict: give the model as --checkpoint <run or file> or as --onnx <file> (one of them)',
-    );
-  let forward: (x: Tensor) => Tensor;
-  let features: number;
-  let classNames: readonly string[] | null;
-  let source: string;
-  if (o.checkpoint) {
-    const m = modelFromCheckpoint(o.checkpoint);
-    forward = (x) => m.model.forward(x);
-    features = m.inputs;
-    classNames = m.classNames;
-    source = m.path;
-  } else {
-    const path = o.onnx as string;
-    const m = loadOnnx(readFileSync(path), path);
-    if (m.inputShape.length !== 1)
-      throw new ValueError(
-        `keel predict: ${path} takes inputs of shape [batch,${m.inputShape}]; it reads flat samples only`,
-      );
-    forward = (x) => m.run(x);
-    features = m.inputShape[0];
-    classNames = m.outputShape[0] === 10 ? FASHION_MNIST_CLASSES : null;
-    source = path;
-  }
-  const { x, names } = readPredictInput(o.input, features);
-  const probs = noGrad(() => softmax(forward(x), -1));
-  const classes = probs.shape[1];
-  const label = (i: number) => classNames?.[i] ?? `class ${i}`;
-  const p = probs.readSync();
-  const top = Math.min(o.top ?? 3, classes);
-  let labels: ArrayLike<number> | null = null;
-  if (o.labels) {
-    const idx = idxFromFileBytes(readFileSync(o.labels), o.labels);
-    if (idx.shape.length !== 1 || idx.shape[0] !== names.length)
-      throw new DataFormatError(`${o.labels}: ${idx.shape[0]} labels for ${names.length} samples`);
-    labels = idx.data;
-  }
-  const predictions = names.map((sample, n) => {
-    const row = Array.from({ length: classes }, (_, c) => ({ c, p: p[n * classes + c] })).sort(
-      (a, b) => b.p - a.p,
-    );
-    const pred: Prediction = {
-      sample,
-      predicted: label(row[0].c),
-      probability: row[0].p,
-      top: row.slice(0, top).map((r) => ({ label: label(r.c), probability: r.p })),
-    };
-    if (labels) {
-      pred.label = label(labels[n]);
-      pred.correct = row[0].c === labels[n];
-    }
-    return pred;
-  });
-  const result: PredictResult = { predictions, source };
-  if (labels) result.accuracy = predictions.filter((q) => q.correct).length / predictions.length;
-  return result;
+  top: number;
+  json?: boolean;
+};
+
+/** Registers `keel predict`, its flags and its action on the program. */
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('predict')
+    .description('predict classes with probabilities from a checkpoint or an ONNX file')
+    .option('--checkpoint <run>', 'a run directory (runs/<name>) or its checkpoint file')
+    .option('--onnx <file>', 'an ONNX file (as keel export writes)')
+    .requiredOption(
+      '--input <path>',
+      'an IDX image file (.gz or not), a directory of PNGs, a .npy or a .json array',
+    )
+    .option('--labels <file>', 'IDX labels of the inputs: adds the accuracy')
+    .option('--top <k>', 'classes listed per sample', posInt('--top'), 3)
+    .option('--json', 'print every prediction as JSON')
+    .action(async (o: PredictFlags) => {
+      const { predict } = await load('keel predict', () => import('../../io/node/predict.js'));
+      const r = await predict(o);
+      if (o.json) console.log(JSON.stringify(r, null, 2));
+      else for (const line of formatPredictions(r)) cli.log(line);
+    });
 }
 
 /** The predictions as text lines: a table, and the accuracy when known. */

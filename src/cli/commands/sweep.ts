@@ -1,220 +1,75 @@
 /**
- * `keel sweep --config sweep.json [--workers N | --queue redis://host:port]`: runs a sweep's trials
- * (sweepSpec.ts) — each an ordinary run directory runs/<sweep>/<trial>/ — on local worker processes
- * (as many as cores by default) or on a BullMQ queue served by `keel worker`s, with a progress
- * display of trials done/running/failed and the ETA. A trial that fails records its error
- * (<trial>/error.json) and the sweep goes on. Re-running the same command skips the trials whose
- * result.json holds their parameters and runs the rest (an interrupted trial continues from its
- * checkpoint). At the end: runs/<sweep>/report.html (ranked table, metric against each axis, heat
- * maps), results.json, and the best trials on the terminal.
+ * `keel sweep --config sweep.json [--workers N | --queue redis://host:port]`: runs many trainings —
+ * a base config and axes over its fields — into runs/<sweep>/ with a ranked report
+ * (io/node/sweep/run.ts); --json prints the ranked trials. A failed trial gives exit code 2, an
+ * interrupt 130/143 (the same command finishes the rest).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import cliProgress from 'cli-progress';
-import { fmt } from '../../experiments/types.js';
-import { writeFileAtomic } from '../../io/node/files.js';
-import { renderReport } from '../../report/html.js';
-import { renderSvg } from '../../report/plots.js';
-import { ValueError } from '../../util/errors.js';
-import { ensureDir } from '../paths.js';
-import { type RankedRow, rankTrials, sweepContent, sweepPlots, type TrialOutcome } from '../sweepReport.js';
-import { LocalRunner, QueueRunner, type TrialRunner } from '../sweepRunners.js';
-import { describe, type Sweep } from '../sweepSpec.js';
-import { finishedResult, type TrialJob } from '../sweepTrial.js';
+import type { Command } from 'commander';
+import { type Cli, load, logFor } from '../context.js';
+import { EXIT, EXIT_CODES, guarded, signalExitCode } from '../exit.js';
+import { posInt } from '../flags.js';
 
-/** Options of `keel sweep`. */
-export interface SweepCommandOptions {
-  out: string;
-  /** Local worker processes (default: the cores). */
-  workers?: number;
-  /** Threads per local worker (default 1). */
-  threads?: number;
-  /** A redis:// URL: run the trials on the BullMQ queue there instead. */
-  queue?: string;
-  backend?: string;
-  log: (line: string) => void;
-  tty?: boolean;
-  signal?: AbortSignal;
-}
-
-/** What a sweep ran. */
-export interface SweepCommandResult {
-  dir: string;
-  report: string;
-  rows: RankedRow[];
-  /** Trials this command ran (the others had finished before). */
-  ran: string[];
-  skipped: string[];
-  failed: string[];
-  interrupted?: string;
-  /** The signal that interrupted it. */
-  interruptedBy?: string;
-}
-
-/** Progress on a terminal (one bar) or as lines. */
-function progress(total: number, alreadyDone: number, log: (l: string) => void, tty: boolean) {
-  const t0 = performance.now();
-  let done = alreadyDone;
-  let running = 0;
-  let failed = 0;
-  let ranHere = 0;
-  const bar = tty
-    ? new cliProgress.SingleBar(
-        {
-          format:
-            'trials |{bar}| {value}/{total} done, {running} running, {failed} failed | {eta_formatted} left',
-          hideCursor: true,
-          etaBuffer: 4,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : null;
-  bar?.start(total, done, { running, failed });
-  const eta = () => {
-    const left = total - done - failed;
-    if (!ranHere || !left) return '';
-    const s = (((performance.now() - t0) / 1000) * left) / ranHere;
-    return ` — about ${s < 90 ? `${Math.ceil(s)} s` : `${Math.ceil(s / 60)} min`} left`;
-  };
-  return {
-    started() {
-      running++;
-      bar?.update(done, { running, failed });
-    },
-    finished(line: string, ok: boolean) {
-      running--;
-      ranHere++;
-      if (ok) done++;
-      else failed++;
-      if (bar) {
-        bar.update(done, { running, failed });
-        if (!ok) bar.increment(0);
-      } else log(`[${done + failed}/${total}] ${line}${eta()}`);
-    },
-    stop() {
-      bar?.stop();
-    },
-  };
-}
-
-/** Runs (or resumes) a sweep. */
-export async function sweepCommand(sweep: Sweep, o: SweepCommandOptions): Promise<SweepCommandResult> {
-  const { log } = o;
-  const tty = o.tty ?? Boolean(process.stdout.isTTY);
-  if (o.queue && o.workers !== undefined)
-    throw new ValueError(
-      '--workers is for local sweeps; with --queue the workers are the keel worker processes',
+/** Registers `keel sweep`, its flags and its action on the program. */
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('sweep')
+    .description(
+      'run many trainings: a base config and axes over its fields; writes runs/<sweep>/ with a ranked report',
+    )
+    .requiredOption('-c, --config <file>', 'the sweep file (JSON: base, axes, samples, metric)')
+    .option('--workers <n>', 'local worker processes (default: the cores)', posInt('--workers'))
+    .option('--threads <n>', 'compute threads per local worker (default 1)', posInt('--threads'))
+    .option(
+      '--queue <url>',
+      "run the trials on a BullMQ queue in Redis (redis://host:port) served by 'keel worker'",
+    )
+    .option('--json', 'print the ranked trials as JSON on stdout')
+    .addHelpText(
+      'after',
+      `
+A sweep file:
+  { "name": "wd", "base": "run.json",
+    "axes": { "optimizer.weightDecay": [0, 0.001, 0.01, 0.1], "seed": [0, 1, 2],
+              "optimizer.lr": { "logUniform": [0.01, 0.3] } },
+    "samples": 2, "metric": { "name": "testLoss" } }
+Grid axes are lists (every value); random axes are { "uniform" | "logUniform" | "int": [lo, hi] } or
+{ "choice": [...] }, drawn "samples" times per grid point. Metrics: testAccuracy (default), testLoss,
+valAccuracy, valLoss, trainAccuracy, trainLoss, gap (test − train loss), weightNorm (‖w‖).
+Running the same command again skips finished trials and runs the rest.
+${EXIT_CODES}`,
+    )
+    .action(
+      async (o: { config: string; workers?: number; threads?: number; queue?: string; json?: boolean }) => {
+        const [{ loadSweep }, { runSweep }] = await Promise.all([
+          load('keel sweep', () => import('../../io/node/runConfig.js')),
+          load('keel sweep', () => import('../../io/node/sweep/run.js')),
+        ]);
+        const sweep = loadSweep(o.config);
+        const r = await guarded((signal) =>
+          runSweep(sweep, {
+            out: cli.out(),
+            workers: o.workers,
+            threads: o.threads,
+            queue: o.queue,
+            backend: cli.backend(),
+            log: logFor(cli, o.json),
+            signal,
+          }),
+        );
+        if (o.json)
+          console.log(
+            JSON.stringify(
+              { sweep: sweep.name, metric: sweep.metric, trials: r.rows, report: r.report },
+              null,
+              2,
+            ),
+          );
+        if (r.interrupted) {
+          console.error(
+            `keel: sweep ${r.interrupted}; run the same command again to finish it. Report: ${r.report}`,
+          );
+          cli.exit(signalExitCode(r.interruptedBy ?? 'SIGINT'));
+        } else if (r.failed.length) cli.exit(EXIT.unhealthy);
+      },
     );
-  const dir = join(o.out, sweep.name);
-  ensureDir(dir, 'sweep directory');
-  writeFileSync(join(dir, 'sweep.json'), `${JSON.stringify(sweep.source, null, 2)}\n`);
-  writeFileSync(
-    join(dir, 'trials.json'),
-    `${JSON.stringify(
-      sweep.trials.map((t) => ({ trial: t.name, params: t.params })),
-      null,
-      2,
-    )}\n`,
-  );
-  const outcomes = new Map<string, TrialOutcome>();
-  const pending: TrialJob[] = [];
-  for (const t of sweep.trials) {
-    const r = finishedResult(dir, t.name, t.params);
-    if (r) outcomes.set(t.name, { trial: t.name, params: t.params, state: 'done', result: r });
-    else {
-      outcomes.set(t.name, { trial: t.name, params: t.params, state: 'unfinished' });
-      pending.push({ sweep: sweep.name, trial: t.name, params: t.params, config: t.config, dir });
-    }
-  }
-  const skipped = sweep.trials.filter((t) => !pending.some((p) => p.trial === t.name)).map((t) => t.name);
-  const workers = o.workers ?? Math.max(1, Math.min(availableParallelism(), pending.length || 1));
-  const t0 = performance.now();
-  let runner: TrialRunner | null = null;
-  let interrupted: string | undefined;
-  const ran: string[] = [];
-  const failed: string[] = [];
-  if (pending.length) {
-    runner = o.queue
-      ? await QueueRunner.open(o.queue)
-      : new LocalRunner(workers, { threads: o.threads, backend: o.backend });
-    log(
-      `sweep ${sweep.name}: ${sweep.trials.length} trials (${sweep.axes.join(', ')})${skipped.length ? `, ${skipped.length} finished before (skipped)` : ''}; ${pending.length} to run on ${runner.description}`,
-    );
-    const bar = progress(sweep.trials.length, skipped.length, log, tty);
-    const active = runner;
-    const onAbort = () => {
-      interrupted = `interrupted by ${String(o.signal?.reason ?? 'a signal')}`;
-      void active.close(true);
-    };
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await Promise.all(
-        pending.map(async (job) => {
-          try {
-            const result = await active.run(job, () => bar.started());
-            outcomes.set(job.trial, { trial: job.trial, params: job.params, state: 'done', result });
-            ran.push(job.trial);
-            rmSync(join(dir, job.trial, 'error.json'), { force: true });
-            // Queue results come from Redis: the local sweep directory gets its copy too.
-            if (o.queue)
-              writeFileAtomic(join(dir, job.trial, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-            const m = result.metrics[sweep.metric.name];
-            bar.finished(
-              `${job.trial} (${describe(job.params)}): ${result.status === 'diverged' ? 'diverged; ' : ''}${sweep.metric.name} ${m === undefined ? '—' : fmt(m)} in ${result.seconds.toFixed(1)} s`,
-              true,
-            );
-          } catch (e) {
-            if (interrupted) return;
-            const error = (e as Error)?.message ?? String(e);
-            outcomes.set(job.trial, { trial: job.trial, params: job.params, state: 'failed', error });
-            failed.push(job.trial);
-            mkdirSync(join(dir, job.trial), { recursive: true });
-            writeFileAtomic(
-              join(dir, job.trial, 'error.json'),
-              `${JSON.stringify({ trial: job.trial, params: job.params, error }, null, 2)}\n`,
-            );
-            bar.finished(`${job.trial} (${describe(job.params)}) failed: ${error.split('\n')[0]}`, false);
-          }
-        }),
-      );
-    } finally {
-      bar.stop();
-      o.signal?.removeEventListener('abort', onAbort);
-      if (!interrupted) await runner.close(false);
-    }
-  } else log(`sweep ${sweep.name}: all ${sweep.trials.length} trials finished before; writing the summary`);
-  // The summary.
-  const rows = rankTrials(
-    sweep,
-    sweep.trials.map((t) => outcomes.get(t.name) as TrialOutcome),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  const mode = pending.length ? (runner?.description ?? '') : 'nothing to run';
-  writeFileAtomic(
-    join(dir, 'results.json'),
-    `${JSON.stringify({ sweep: sweep.name, metric: sweep.metric, trials: rows }, null, 2)}\n`,
-  );
-  const content = sweepContent(sweep, rows, { seconds, mode, interrupted });
-  const figures = [];
-  for (const p of sweepPlots(sweep, rows)) {
-    const svg = await renderSvg(p);
-    writeFileSync(join(dir, `${p.id}.svg`), svg);
-    figures.push({ title: p.title, caption: p.caption, svg, file: `${p.id}.svg`, wide: p.wide });
-  }
-  const report = join(dir, 'report.html');
-  writeFileSync(report, renderReport({ ...content, figures }));
-  const best = rows.filter((r) => r.rank !== null).slice(0, 5);
-  if (best.length) {
-    log(`best by ${sweep.metric.name} (${sweep.metric.goal}):`);
-    for (const r of best)
-      log(`  ${r.rank}. ${r.trial} ${fmt(r.metric ?? Number.NaN)} — ${describe(r.params)}`);
-  }
-  if (failed.length)
-    log(
-      `${failed.length} trial${failed.length === 1 ? '' : 's'} failed: ${failed.join(', ')} (their error.json says why)`,
-    );
-  log(`report: ${report}`);
-  const interruptedBy = interrupted ? String(o.signal?.reason ?? 'SIGINT') : undefined;
-  return { dir, report, rows, ran, skipped, failed, interrupted, interruptedBy };
 }

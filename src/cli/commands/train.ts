@@ -1,207 +1,101 @@
 /**
- * `keel train --config run.json [flags]`: validates the configuration (flags override it), loads the
- * data, trains with a progress bar, streams metrics to runs/<name>/metrics.jsonl, and writes
- * report.html with loss/accuracy curves, per-layer gradient norms and the diagnostics. A diverged
- * loss stops training (unless `divergence.onNonFinite` is 'continue') with the anomaly-mode diagnosis
- * in the report; an interrupt (the `signal`) or an error still writes the report of what ran, marked
- * as such, before the error goes on to the caller.
+ * `keel train --config run.json [flags]`: trains the run a configuration describes (flags override
+ * its fields) into runs/<name>/ (io/node/train.ts), or continues one with --resume; prints the
+ * history as JSON with --json. A diverged loss is one line with what to try, and exit code 2.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ImageSet } from '../../data/fashionMnist.js';
-import { formatAlarm } from '../../diagnostics/alarms.js';
-import { Diagnostics } from '../../diagnostics/monitor.js';
-import { activationBins, sampleRow } from '../../diagnostics/report.js';
-import { serializeSafetensors } from '../../format/safetensors.js';
-import { environmentInfo } from '../../io/node/info.js';
-import { crossEntropy } from '../../nn/functional/loss.js';
-import { gradNormTracker, schedulerStep } from '../../train/callbacks.js';
-import {
-  CheckpointError,
-  parseCheckpoint,
-  serializeCheckpoint,
-  type TrainingCheckpoint,
-} from '../../train/checkpoint.js';
-import { type Callback, fit, type History, InterruptedError } from '../../train/fit.js';
-import { Rng } from '../../util/random.js';
-import { buildData, buildModel, buildOptimizer, buildScheduler } from '../build.js';
-import { applyOverrides, ConfigError, type Overrides, parseConfig, type RunConfig } from '../config.js';
-import { loadFashion } from '../fashion.js';
-import { terminalProgress } from '../progress.js';
-import { CHECKPOINT_FILE, RunDir } from '../runDir.js';
-import { RunAbortedError, type RunEnd } from '../runEnd.js';
-import { writeTrainReport } from '../trainReport.js';
+import { basename, dirname, join, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import type { Overrides } from '../../run/config.js';
+import { divergenceAdvice, divergenceSentence } from '../../run/end.js';
+import { ValueError } from '../../util/errors.js';
+import { type Cli, load, logFor } from '../context.js';
+import { EXIT, EXIT_CODES, guarded } from '../exit.js';
+import { DATA_HELP, divergenceFlags, int, num, posInt } from '../flags.js';
 
-/** Reads and validates a config file with flag overrides. */
-export function loadConfig(path: string | undefined, overrides: Overrides): RunConfig {
-  let raw: Record<string, unknown> = {};
-  if (path) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
-    }
-    try {
-      raw = JSON.parse(text);
-    } catch (e) {
-      throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
-    }
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-      throw new ConfigError(`config file ${path} must hold a JSON object`);
-  }
-  return parseConfig(applyOverrides(raw, overrides), path);
-}
+/** `keel train` options that are not configuration overrides. */
+const NOT_OVERRIDES = new Set(['config', 'json', 'diagnostics', 'diagnosticsEvery', 'resume', 'force']);
+const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
-/** Result of a training run. */
-export interface TrainResult {
-  config: RunConfig;
-  history: History;
-  report: string;
-  dir: string;
-  end: RunEnd;
-}
+type TrainFlags = Overrides & {
+  config?: string;
+  json?: boolean;
+  diagnostics: boolean;
+  diagnosticsEvery?: number;
+  resume?: string;
+  force?: boolean;
+};
 
-/** Runs `keel train`. */
-export async function trainCommand(
-  config: RunConfig,
-  opts: {
-    out: string;
-    log: (l: string) => void;
-    tty?: boolean;
-    diagnostics?: boolean;
-    diagnosticsEvery?: number;
-    signal?: AbortSignal;
-    /** More `fit` callbacks (a page or a sweep watching the run). */
-    callbacks?: Callback[];
-    /** Continue the run in out/<name>/ from its checkpoint. */
-    resume?: boolean;
-    /** Start over a run directory that already holds a run. */
-    force?: boolean;
-  },
-): Promise<TrainResult> {
-  const { log } = opts;
-  // First, before any data is loaded: never overwrite an earlier run by accident.
-  const run = new RunDir(opts.out, config.name, opts.resume ? 'resume' : opts.force ? 'force' : 'new');
-  let resume: TrainingCheckpoint | undefined;
-  if (opts.resume) {
-    const path = join(run.dir, CHECKPOINT_FILE);
-    if (!existsSync(path))
-      throw new CheckpointError(
-        `${path} does not exist: the run stopped before its first checkpoint (start it over with --force)`,
+/** Registers `keel train`, its flags and its action on the program. */
+export function register(program: Command, cli: Cli): void {
+  divergenceFlags(
+    program
+      .command('train')
+      .description('train a model from a JSON config (flags override it); writes runs/<name>/')
+      .option('-c, --config <file>', 'run configuration (JSON)')
+      .option('--name <name>', 'run name')
+      .option('--seed <n>', 'random seed', int('--seed'))
+      .option('--epochs <n>', 'epochs', int('--epochs'))
+      .option('--lr <x>', 'learning rate', num('--lr'))
+      .option('--batch-size <n>', 'batch size', int('--batch-size'))
+      .option('--weight-decay <x>', 'weight decay λ', num('--weight-decay'))
+      .option('--dropout <p>', 'dropout probability for every hidden layer', num('--dropout'))
+      .option(
+        '--clip-grad-norm <x>',
+        'clip the total gradient norm to x before each step',
+        num('--clip-grad-norm'),
+      )
+      .addOption(
+        new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad']),
+      )
+      .option('--limit <n>', 'use only the first n samples of each split', int('--limit'))
+      .option('--download', 'download Fashion-MNIST if it is not found')
+      .option('--json', 'print the history as JSON on stdout')
+      .option(
+        '--resume <dir>',
+        'continue the run in <dir> (e.g. runs/<name>) from its checkpoint, with its config.json',
+      )
+      .option('--force', 'start over a run directory that already holds a run (its files are replaced)')
+      .option('--no-diagnostics', 'do not watch gradients and activations')
+      .option(
+        '--diagnostics-every <n>',
+        'diagnostics sampling period in steps (default 25)',
+        posInt('--diagnostics-every'),
+      ),
+  )
+    .addHelpText('after', `${DATA_HELP}\n${EXIT_CODES}`)
+    .action(async (o: TrainFlags) => {
+      const overrides = Object.keys(o).filter((k) => !NOT_OVERRIDES.has(k));
+      if (o.resume && (o.config || overrides.length || o.force))
+        throw new ValueError(
+          `--resume continues the run exactly as it was configured (its config.json); drop ${[o.config ? '--config' : '', ...overrides.map(flagName), o.force ? '--force' : ''].filter(Boolean).join(', ')}`,
+        );
+      const [{ loadConfig }, { runTraining }] = await Promise.all([
+        load('keel train', () => import('../../io/node/runConfig.js')),
+        load('keel train', () => import('../../io/node/train.js')),
+      ]);
+      const config = o.resume ? loadConfig(join(o.resume, 'config.json'), {}) : loadConfig(o.config, o);
+      if (o.resume && basename(resolve(o.resume)) !== config.name)
+        throw new ValueError(
+          `--resume ${o.resume}: the directory's name must be the run's name '${config.name}' (from its config.json)`,
+        );
+      const r = await guarded((signal) =>
+        runTraining(config, {
+          out: o.resume ? dirname(resolve(o.resume)) : cli.out(),
+          resume: Boolean(o.resume),
+          force: o.force,
+          log: logFor(cli, o.json),
+          diagnostics: o.diagnostics,
+          diagnosticsEvery: o.diagnosticsEvery,
+          signal,
+        }),
       );
-    resume = parseCheckpoint(readFileSync(path), path);
-  }
-  let fashion: { train: ImageSet; test: ImageSet } | null = null;
-  if (config.data.dataset === 'fashion-mnist') {
-    fashion = await loadFashion({ download: config.data.download, limit: config.data.limit, log });
-  }
-  const g = new Rng(config.seed);
-  const data = buildData(config, fashion);
-  const model = buildModel(config, data.inputs, data.classes, g);
-  const optimizer = buildOptimizer(config, model);
-  const sched = buildScheduler(config, optimizer, data.train.length);
-  const { environment: _env, ...settings } = config;
-  if (resume) {
-    const at = resume.state.position;
-    run.truncateMetrics(at.epoch);
-    run.appendMetrics({ type: 'resume', ...at });
-    log(`resuming ${config.name} at epoch ${at.epoch}, batch ${at.batch + 1} (step ${at.step} done)`);
-  } else {
-    run.writeConfig({ ...config, environment: environmentInfo() });
-    run.appendMetrics({
-      type: 'start',
-      data: data.description,
-      model: model.toString(),
-      layers: model.layers.map((m) => `${m.constructor.name}(${m.extraRepr()})`).join(' → '),
-    });
-  }
-  log(`training ${config.name}: ${data.description}`);
-  log(model.toString());
-  const grads = gradNormTracker();
-  const diag =
-    opts.diagnostics === false
-      ? null
-      : new Diagnostics(model, {
-          every: opts.diagnosticsEvery,
-          onAlarm: (a) => {
-            log(formatAlarm(a));
-            run.appendMetrics({ type: 'alarm', ...a });
-          },
-        });
-  let written = 0;
-  const callbacks: Callback[] = [
-    grads,
-    ...(diag ? [diag.callback()] : []),
-    {
-      onEpochEnd(r) {
-        for (const s of diag?.samples.slice(written) ?? []) run.appendMetrics(sampleRow(s));
-        written = diag?.samples.length ?? 0;
-        if (diag) run.appendMetrics({ type: 'activations', epoch: r.epoch, layers: activationBins(diag) });
-        run.appendMetrics({
-          type: 'epoch',
-          ...r,
-          gradNorms: grads.rows.filter((x) => x.epoch === r.epoch).map(({ name, norm }) => ({ name, norm })),
-        });
-      },
-    },
-  ];
-  callbacks.push(...(opts.callbacks ?? []));
-  if (sched) {
-    const s = sched.scheduler;
-    callbacks.push(schedulerStep(s, 'valLoss', { per: sched.perBatch ? 'batch' : 'epoch' }));
-  }
-  const t0 = performance.now();
-  let history: History;
-  try {
-    history = await fit({
-      model,
-      optimizer,
-      train: data.train,
-      validation: data.validation,
-      test: data.test,
-      epochs: config.epochs,
-      loss: (o, y) => crossEntropy(o, y, { labelSmoothing: config.labelSmoothing }),
-      clipGradNorm: config.clipGradNorm,
-      callbacks,
-      progress: terminalProgress(log, opts.tty),
-      divergence: config.divergence,
-      signal: opts.signal,
-      // The configuration rides along, so a checkpoint alone can rebuild its model (export, predict).
-      checkpoint: {
-        save: (c) => run.writeCheckpoint(serializeCheckpoint(c, { config: JSON.stringify(settings) })),
-        every: config.checkpoint.everyEpochs,
-        minutes: config.checkpoint.minutes,
-      },
-      resume,
-    });
-  } catch (e) {
-    diag?.detach();
-    // Samples of the unfinished epoch are written too: the report shows everything measured.
-    for (const s of diag?.samples.slice(written) ?? []) run.appendMetrics(sampleRow(s));
-    const epochs = run.readMetrics().filter((r) => r.type === 'epoch').length;
-    const end: RunEnd =
-      e instanceof InterruptedError
-        ? { kind: 'interrupted', signal: String(e.reason ?? 'abort'), ...e.at, epochs }
-        : { kind: 'failed', error: (e as Error)?.message ?? String(e), epochs };
-    run.appendMetrics({ type: 'end', ...end });
-    const report = await writeTrainReport(run, config, end);
-    throw new RunAbortedError(e, end, report);
-  }
-  for (const s of diag?.samples.slice(written) ?? []) run.appendMetrics(sampleRow(s));
-  const d = history.divergence;
-  if (d) run.appendMetrics({ type: 'divergence', ...d });
-  const end: RunEnd = d
-    ? {
-        kind: 'diverged',
-        divergence: d,
-        continued: config.divergence.onNonFinite === 'continue',
-        epochs: history.epochs.length,
+      if (o.json)
+        console.log(JSON.stringify({ config: r.config, history: r.history, report: r.report }, null, 2));
+      if (r.end.kind === 'diverged') {
+        console.error(
+          `keel: training ${divergenceSentence(r.end.divergence)}. ${r.end.continued ? 'It went on (--on-nonfinite continue). ' : ''}Try ${divergenceAdvice(config.optimizer.lr)}. Report: ${r.report}`,
+        );
+        cli.exit(EXIT.unhealthy);
       }
-    : { kind: 'completed', epochs: history.epochs.length, seconds: (performance.now() - t0) / 1000 };
-  run.appendMetrics({ type: 'end', kind: end.kind, epochs: end.epochs });
-  run.writeModel(serializeSafetensors(model.stateDict(), { format: 'pt' }));
-  const report = await writeTrainReport(run, config, end);
-  log(`report: ${report}`);
-  return { config, history, report, dir: run.dir, end };
+    });
 }

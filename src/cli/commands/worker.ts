@@ -1,79 +1,42 @@
 /**
- * `keel worker --queue redis://host:port [--concurrency N] [--out dir]`: takes sweep trials from the
- * BullMQ queue (`keel sweep --queue` puts them there) and runs them, N at a time, each in a worker
- * process of its own with one thread (sweepRunners.ts' LocalRunner), writing the trial's run
- * directory under <out>/<sweep>/<trial>/ and returning its result to Redis.
- * - A worker that dies mid-trial (SIGKILL, a lost machine) stops renewing its lock on the job; after
- *   `--lock-duration` another worker's stalled-job check puts it back in the queue and a worker takes
- *   it again (it continues from the trial's checkpoint when the out directory is shared). BullMQ
- *   completes a job once: a late finish from a worker that lost the lock is refused, so no trial is
- *   counted twice.
- * - SIGTERM/SIGINT: stop taking trials, finish the running ones, exit (143/130); a second signal
- *   exits at once — its trials stall and go back to the queue.
+ * `keel worker --queue redis://host:port`: serves a sweep's BullMQ queue (io/node/sweep/queueWorker.ts)
+ * until SIGINT or SIGTERM, then ends with that signal's exit code once its running trials finished.
  */
-import { join } from 'node:path';
-import { Worker } from 'bullmq';
-import { signalExitCode } from '../runEnd.js';
-import { connectRedis, LocalRunner, QUEUE_NAME } from '../sweepRunners.js';
-import type { TrialJob, TrialResult } from '../sweepTrial.js';
+import type { Command } from 'commander';
+import { type Cli, load } from '../context.js';
+import { signalExitCode } from '../exit.js';
+import { posInt } from '../flags.js';
 
-/** Options of `keel worker`. */
-export interface WorkerOptions {
-  queue: string;
-  concurrency: number;
-  out: string;
-  /** Milliseconds a job's lock lasts without renewal before the job counts as stalled (default 30 s). */
-  lockDuration?: number;
-  backend?: string;
-  log: (line: string) => void;
-}
-
-/** Runs until a signal; resolves to the exit code. */
-export async function workerCommand(o: WorkerOptions): Promise<number> {
-  const connection = await connectRedis(o.queue);
-  const runner = new LocalRunner(o.concurrency, { backend: o.backend });
-  const lockDuration = o.lockDuration ?? 30_000;
-  const name = `${process.pid}`;
-  const worker = new Worker<Omit<TrialJob, 'dir'>, TrialResult>(
-    QUEUE_NAME,
-    async (job) => {
-      const data = job.data;
-      o.log(
-        `worker ${name}: ${data.sweep}/${data.trial} started (attempt ${job.attemptsStarted}${job.stalledCounter ? `, after ${job.stalledCounter} stall${job.stalledCounter === 1 ? '' : 's'}` : ''})`,
-      );
-      const result = await runner.run({ ...data, dir: join(o.out, data.sweep) }, () => {});
-      o.log(`worker ${name}: ${data.sweep}/${data.trial} finished in ${result.seconds.toFixed(1)} s`);
-      return result;
-    },
-    {
-      connection,
-      concurrency: o.concurrency,
-      lockDuration,
-      stalledInterval: lockDuration,
-      // A trial whose workers keep dying is given up after this many stalls (it fails with BullMQ's message).
-      maxStalledCount: 5,
-    },
-  );
-  worker.on('failed', (job, err) =>
-    o.log(`worker ${name}: ${job?.data.sweep}/${job?.data.trial} failed: ${err.message.split('\n')[0]}`),
-  );
-  worker.on('error', (err) => o.log(`worker ${name}: ${err.message}`));
-  await worker.waitUntilReady();
-  o.log(
-    `keel worker ${name}: taking trials from '${QUEUE_NAME}' at ${o.queue}, ${o.concurrency} at a time; runs go to ${o.out}/<sweep>/<trial>/ (Ctrl-C: finish the running trials and stop)`,
-  );
-  const sig = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  o.log(
-    `keel worker ${name}: ${sig} — finishing the running trials (send it again to quit at once; they go back to the queue)`,
-  );
-  const again = () => process.exit(signalExitCode(sig));
-  process.once('SIGINT', again);
-  process.once('SIGTERM', again);
-  await worker.close();
-  await runner.close(false);
-  connection.disconnect();
-  return signalExitCode(sig);
+/** Registers `keel worker`, its flags and its action on the program. */
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('worker')
+    .description(
+      'take sweep trials from a BullMQ queue in Redis and run them (keel sweep --queue puts them there)',
+    )
+    .requiredOption('--queue <url>', 'the Redis server: redis://host:port')
+    .option(
+      '--concurrency <n>',
+      'trials at a time, one process and thread each (default 1)',
+      posInt('--concurrency'),
+      1,
+    )
+    .option(
+      '--lock-duration <ms>',
+      'how long a silent worker keeps a trial before another takes it over (default 30000)',
+      posInt('--lock-duration'),
+    )
+    .action(async (o: { queue: string; concurrency: number; lockDuration?: number }) => {
+      const { serveQueue } = await load('keel worker', () => import('../../io/node/sweep/queueWorker.js'));
+      const signal = await serveQueue({
+        queue: o.queue,
+        concurrency: o.concurrency,
+        lockDuration: o.lockDuration,
+        out: cli.out(),
+        backend: cli.backend(),
+        log: cli.log,
+        exitCode: signalExitCode,
+      });
+      cli.exit(signalExitCode(signal));
+    });
 }

@@ -1,6 +1,6 @@
 /**
  * The system BLAS for the `native` backend, found at run time through koffi (an FFI whose binary
- * comes as a per-platform npm package, so nothing is compiled at install): OpenBLAS on Linux
+ * comes as a per-platform npm package, so nothing is compiled at install; an optional dependency): OpenBLAS on Linux
  * (`libopenblas.so.0`, Debian's libopenblas0-pthread), Accelerate on macOS, `libopenblas.dll` on
  * Windows; `$KEEL_BLAS` names another library (e.g. MKL's libmkl_rt.so) and is then the only one
  * tried. `loadBlas` returns the library or, when none loads, every reason why and the command that
@@ -39,6 +39,10 @@ function loadKoffi(): { koffi: typeof import('koffi') } | { error: string } {
   try {
     return { koffi: createRequire(import.meta.url)('koffi') as typeof import('koffi') };
   } catch (e) {
+    // koffi is an optional dependency of the keel package: a project that installs keel as a
+    // library adds it to use the native backend.
+    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND')
+      return { error: 'the FFI package koffi is not installed (npm install koffi)' };
     return {
       error: `the FFI package koffi does not load on ${process.platform}-${process.arch}: ${(e as Error).message.split('\n')[0]}`,
     };

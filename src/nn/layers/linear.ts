@@ -3,9 +3,10 @@
  * (W ~ U(−1/√in, 1/√in) via kaiming_uniform(a=√5), b ~ U(−1/√in, 1/√in)), so results compare one
  * to one. `DropConnectLinear` drops individual weights (not activations) during training.
  */
-import type { DType } from '../../backend/types.js';
+
 import { zeros } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import type { DType } from '../../util/dtype.js';
 import { ValueError } from '../../util/errors.js';
 import type { Rng } from '../../util/random.js';
 import { dropout } from '../functional/dropout.js';

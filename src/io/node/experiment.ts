@@ -1,0 +1,90 @@
+/**
+ * One of the chapter's experiments run into its run directory (`keel experiment <name>`, each
+ * section of the demo): streams its metrics to <out>/<name>/metrics.jsonl, writes report.html with
+ * its plots, tables, acceptance checks and the hyper-parameters that ran, and result.json. An
+ * interrupt or an error still writes a report of what the metrics hold, marked as such, before a
+ * RunAbortedError carries the end to the caller.
+ */
+import type { ImageSet } from '../../data/fashionMnist.js';
+import type { Experiment, ExperimentResult } from '../../experiments/types.js';
+import { experimentReport } from '../../report/experiment.js';
+import { partialReport } from '../../report/partial.js';
+import { RunAbortedError, type RunEnd } from '../../run/end.js';
+import { type DivergenceOptions, InterruptedError } from '../../train/fit.js';
+import { loadFashion } from './fashionCache.js';
+import { environmentInfo } from './info.js';
+import { terminalProgress } from './progress.js';
+import { RunDir } from './runDir.js';
+
+/** Options of an experiment's run. */
+export interface ExperimentRunOptions {
+  out: string;
+  seed: number;
+  quick: boolean;
+  download: boolean;
+  log: (line: string) => void;
+  tty?: boolean;
+  /** Fashion-MNIST already loaded (the demo loads it once for several experiments). */
+  fashion?: { train: ImageSet; test: ImageSet } | null;
+  /** Run directory name (default: the experiment's name). */
+  runName?: string;
+  signal?: AbortSignal;
+  divergence?: DivergenceOptions;
+}
+
+/** Runs one experiment and writes its run directory. */
+export async function runExperiment(
+  e: Experiment,
+  o: ExperimentRunOptions,
+): Promise<{ result: ExperimentResult; report: string }> {
+  let fashion = o.fashion ?? null;
+  if (e.needsFashion && !fashion) fashion = await loadFashion({ download: o.download, log: o.log });
+  const run = new RunDir(o.out, o.runName ?? e.name, 'force');
+  const basics = { experiment: e.name, seed: o.seed, quick: o.quick };
+  run.writeConfig(basics);
+  const subtitle = (s: string) =>
+    `keel experiment ${e.name}${o.quick ? ' --quick' : ''} (seed ${o.seed}${s})`;
+  const t0 = performance.now();
+  let result: ExperimentResult;
+  try {
+    result = await e.run({
+      seed: o.seed,
+      quick: o.quick,
+      fashion,
+      log: o.log,
+      onMetrics: (row) => run.appendMetrics(row),
+      progress: terminalProgress(() => {}, o.tty),
+      signal: o.signal,
+      divergence: o.divergence,
+    });
+  } catch (err) {
+    const epochs = run.readMetrics().filter((r) => typeof r.epoch === 'number').length;
+    const end: RunEnd =
+      err instanceof InterruptedError
+        ? { kind: 'interrupted', signal: String(err.reason ?? 'abort'), ...err.at, epochs }
+        : { kind: 'failed', error: (err as Error)?.message ?? String(err), epochs };
+    const report = await run.writeReport(
+      partialReport(run.readMetrics(), {
+        id: e.name,
+        title: e.name,
+        subtitle: subtitle(''),
+        config: basics,
+        end,
+      }),
+    );
+    throw new RunAbortedError(err, end, report);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  for (const c of result.checks) o.log(`  ${c.passed ? 'PASS' : 'FAIL'}  ${c.name} — ${c.detail}`);
+  const config = { ...basics, ...result.settings };
+  run.writeConfig({ ...config, environment: environmentInfo() });
+  const report = await run.writeReport(
+    experimentReport(result, subtitle(`, ${seconds.toFixed(1)} s`), config),
+  );
+  run.writeFile(
+    'result.json',
+    `${JSON.stringify({ name: e.name, checks: result.checks, settings: result.settings, ...result.result }, null, 2)}\n`,
+  );
+  o.log(`report: ${report}`);
+  return { result, report };
+}

@@ -1,0 +1,67 @@
+/**
+ * Output directories checked before anything is written: `ensureDir` creates a directory one level
+ * at a time below its nearest existing ancestor, so a file in the way (`--out /etc/passwd`), a
+ * directory that cannot be written, or a file system that refuses new entries (`--out /proc/x`,
+ * where a recursive mkdir loops forever) gives one clear `OutputDirError` naming the path and the
+ * cause, never a stack trace or a hang.
+ */
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { KeelError } from '../../util/errors.js';
+
+/** An output directory that cannot be used. */
+export class OutputDirError extends KeelError {}
+
+const causes: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  ENOENT: 'this file system does not accept new directories here',
+  ENOTDIR: 'a file stands where a directory is needed',
+  EEXIST: 'a file of that name exists',
+};
+
+function why(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  return `${causes[code] ?? (e as Error).message}${code ? ` (${code})` : ''}`;
+}
+
+/** Makes sure `dir` is a writable directory, creating it (and missing parents); returns its absolute path. */
+export function ensureDir(dir: string, what = 'output directory'): string {
+  const target = resolve(dir);
+  const missing: string[] = [];
+  let cur = target;
+  for (;;) {
+    let st: ReturnType<typeof statSync> | undefined;
+    try {
+      st = statSync(cur);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new OutputDirError(`cannot use ${what} ${target}: ${cur}: ${why(e)}`);
+    }
+    if (st) {
+      if (!st.isDirectory())
+        throw new OutputDirError(`cannot use ${what} ${target}: ${cur} is a file, not a directory`);
+      try {
+        accessSync(cur, constants.W_OK | constants.X_OK);
+      } catch (e) {
+        throw new OutputDirError(`cannot use ${what} ${target}: ${cur} is not writable (${why(e)})`);
+      }
+      break;
+    }
+    missing.unshift(cur);
+    const up = dirname(cur);
+    if (up === cur) break;
+    cur = up;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(d).isDirectory()) continue;
+      throw new OutputDirError(`cannot create ${what} ${target}: mkdir ${d}: ${why(e)}`);
+    }
+  }
+  return target;
+}
