@@ -18,6 +18,7 @@
  */
 import { arrayType, bytesPerElement, type DType, dtypeOfArray, type TypedArray } from '../util/dtype.js';
 import { KeelError } from '../util/errors.js';
+import { isRowMajor } from '../util/shape.js';
 import { nextSerial } from './serial.js';
 import type { Storage, View, Window } from './types.js';
 
@@ -248,7 +249,7 @@ export class HostStorage implements Storage {
     doorGuard?.('read');
     const n = w.shape.reduce((a, b) => a * b, 1);
     const out = new (arrayType(this.dtype))(n);
-    if (isContiguousWindow(w)) out.set(this.array.subarray(w.offset, w.offset + n));
+    if (isRowMajor(w)) out.set(this.array.subarray(w.offset, w.offset + n));
     else {
       const a = this.array;
       forEachRow(w, (off, start, n, st) => {
@@ -270,7 +271,7 @@ export class HostStorage implements Storage {
   write(w: Window, values: ArrayLike<number>): void {
     doorGuard?.('write');
     const a = this.array;
-    if (isContiguousWindow(w)) {
+    if (isRowMajor(w)) {
       if (ArrayBuffer.isView(values)) a.set(values as TypedArray, w.offset);
       else for (let i = 0; i < values.length; i++) a[w.offset + i] = values[i];
       return;
@@ -340,21 +341,12 @@ export function wrap(array: TypedArray): HostStorage {
 /** The host array of a storage (CPU backends only). */
 export function hostArray(s: Storage): TypedArray {
   if (s instanceof HostStorage) return s.array;
-  throw new TypeError(`a ${s.constructor.name} is not in host memory; read it with readSync() or read()`);
+  throw new KeelError(`a ${s.constructor.name} is not in host memory; read it with readSync() or read()`);
 }
 
 /** The host view of a view (CPU backends only). */
 export function hostView(v: View): HostView {
   return { data: hostArray(v.storage), shape: v.shape, strides: v.strides, offset: v.offset };
-}
-
-function isContiguousWindow(w: Window): boolean {
-  let expect = 1;
-  for (let i = w.shape.length - 1; i >= 0; i--) {
-    if (w.shape[i] !== 1 && w.strides[i] !== expect) return false;
-    expect *= w.shape[i];
-  }
-  return true;
 }
 
 /**

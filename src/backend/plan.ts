@@ -10,6 +10,7 @@
  * 'external' (a storage the plan reads — and may update in place, as parameters — by reference).
  */
 import type { DType } from '../util/dtype.js';
+import { isRowMajor, sizeOf } from '../util/shape.js';
 import { type FusedOp, fusedBuffers } from './fused.js';
 import type { OptimizerFamily } from './optimizer.js';
 import type { BinaryOp, RandomState, ReduceOp, Storage, UnaryOp, View, Window } from './types.js';
@@ -38,6 +39,36 @@ export interface PlanView extends Window {
   readonly buffer: number;
 }
 
+/** Kernels of two operands a and b broadcast to (or multiplied into) an output of `shape`. */
+interface Pairwise {
+  readonly a: PlanView;
+  readonly b: PlanView;
+  readonly shape: readonly number[];
+  readonly out: number;
+  readonly dtype: DType;
+}
+
+/** gather and indexSelect: entries of x taken along an axis at an index. */
+interface Picks<K extends 'gather' | 'indexSelect'> {
+  readonly op: K;
+  readonly x: PlanView;
+  readonly axis: number;
+  readonly index: PlanView;
+  readonly out: number;
+  readonly dtype: DType;
+}
+
+/** scatterAdd and indexAdd: src added into zeros of `shape` at an index along an axis. */
+interface Adds<K extends 'scatterAdd' | 'indexAdd'> {
+  readonly op: K;
+  readonly shape: readonly number[];
+  readonly axis: number;
+  readonly index: PlanView;
+  readonly src: PlanView;
+  readonly out: number;
+  readonly dtype: DType;
+}
+
 /** A kernel call of a plan: one per `Backend` kernel, with outputs named by buffer id. */
 export type KernelOp =
   | {
@@ -47,24 +78,8 @@ export type KernelOp =
       readonly out: number;
       readonly dtype: DType;
     }
-  | {
-      readonly op: 'binary';
-      readonly kind: BinaryOp;
-      readonly a: PlanView;
-      readonly b: PlanView;
-      readonly shape: readonly number[];
-      readonly out: number;
-      readonly dtype: DType;
-    }
-  | {
-      readonly op: 'where';
-      readonly cond: PlanView;
-      readonly a: PlanView;
-      readonly b: PlanView;
-      readonly shape: readonly number[];
-      readonly out: number;
-      readonly dtype: DType;
-    }
+  | (Pairwise & { readonly op: 'binary'; readonly kind: BinaryOp })
+  | (Pairwise & { readonly op: 'where'; readonly cond: PlanView })
   | {
       readonly op: 'reduce';
       readonly kind: ReduceOp;
@@ -80,49 +95,11 @@ export type KernelOp =
       readonly axis: number;
       readonly out: number;
     }
-  | {
-      readonly op: 'matmul';
-      readonly a: PlanView;
-      readonly b: PlanView;
-      readonly shape: readonly number[];
-      readonly out: number;
-      readonly dtype: DType;
-      readonly bias?: PlanView;
-    }
-  | {
-      readonly op: 'gather';
-      readonly x: PlanView;
-      readonly axis: number;
-      readonly index: PlanView;
-      readonly out: number;
-      readonly dtype: DType;
-    }
-  | {
-      readonly op: 'scatterAdd';
-      readonly shape: readonly number[];
-      readonly axis: number;
-      readonly index: PlanView;
-      readonly src: PlanView;
-      readonly out: number;
-      readonly dtype: DType;
-    }
-  | {
-      readonly op: 'indexSelect';
-      readonly x: PlanView;
-      readonly axis: number;
-      readonly index: PlanView;
-      readonly out: number;
-      readonly dtype: DType;
-    }
-  | {
-      readonly op: 'indexAdd';
-      readonly shape: readonly number[];
-      readonly axis: number;
-      readonly index: PlanView;
-      readonly src: PlanView;
-      readonly out: number;
-      readonly dtype: DType;
-    }
+  | (Pairwise & { readonly op: 'matmul'; readonly bias?: PlanView })
+  | Picks<'gather'>
+  | Picks<'indexSelect'>
+  | Adds<'scatterAdd'>
+  | Adds<'indexAdd'>
   | { readonly op: 'copyInto'; readonly dst: PlanView; readonly src: PlanView }
   | {
       readonly op: 'dropout';
@@ -194,6 +171,11 @@ export interface PlanRunner {
   readonly stable: boolean;
   /** Releases what the runner holds (arena regions); storages it handed out become unreadable. */
   dispose(): void;
+}
+
+/** Whether a view covers its whole buffer, row-major from element 0. */
+export function wholeView(plan: Plan, v: PlanView): boolean {
+  return v.offset === 0 && sizeOf(v.shape) === plan.buffers[v.buffer].length && isRowMajor(v);
 }
 
 /** The buffers an op of any kind reads and writes (in place or as outputs; host steps: none). */

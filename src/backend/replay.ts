@@ -70,16 +70,12 @@ export function replayRunner(be: Backend, plan: Plan): PlanRunner {
             );
             break;
           case 'gather':
-            define(o.out, be.gather(view(o.x), o.axis, view(o.index), o.dtype));
+          case 'indexSelect':
+            define(o.out, be[o.op](view(o.x), o.axis, view(o.index), o.dtype));
             break;
           case 'scatterAdd':
-            define(o.out, be.scatterAdd(o.shape, o.axis, view(o.index), view(o.src), o.dtype));
-            break;
-          case 'indexSelect':
-            define(o.out, be.indexSelect(view(o.x), o.axis, view(o.index), o.dtype));
-            break;
           case 'indexAdd':
-            define(o.out, be.indexAdd(o.shape, o.axis, view(o.index), view(o.src), o.dtype));
+            define(o.out, be[o.op](o.shape, o.axis, view(o.index), view(o.src), o.dtype));
             break;
           case 'copyInto':
             be.copyInto(view(o.dst), view(o.src));

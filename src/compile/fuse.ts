@@ -12,8 +12,7 @@
  * Operands must be whole contiguous buffers (kernels made them). Everything else stays as traced.
  */
 import type { FusedOp } from '../backend/fused.js';
-import { opAccesses, type Plan, type PlanOp, type PlanView } from '../backend/plan.js';
-import { sizeOf } from '../util/shape.js';
+import { opAccesses, type Plan, type PlanOp, type PlanView, wholeView } from '../backend/plan.js';
 
 /** Uses of each buffer: the ops that read it, and whether the plan returns it. */
 interface Uses {
@@ -32,15 +31,8 @@ function usesOf(plan: Plan, ops: readonly (PlanOp | null)[]): Uses {
 
 /** A whole contiguous float32 buffer of `shape` viewed as is. */
 function whole(plan: Plan, v: PlanView, shape?: readonly number[]): boolean {
-  const b = plan.buffers[v.buffer];
-  if (b.dtype !== 'float32' || v.offset !== 0 || sizeOf(v.shape) !== b.length) return false;
-  if (shape && (shape.length !== v.shape.length || shape.some((d, i) => d !== v.shape[i]))) return false;
-  let expect = 1;
-  for (let i = v.shape.length - 1; i >= 0; i--) {
-    if (v.shape[i] !== 1 && v.strides[i] !== expect) return false;
-    expect *= v.shape[i];
-  }
-  return true;
+  if (plan.buffers[v.buffer].dtype !== 'float32' || !wholeView(plan, v)) return false;
+  return !shape || (shape.length === v.shape.length && shape.every((d, i) => d === v.shape[i]));
 }
 
 /** The only reader of buffer b is op `at` (and the plan does not return it). */

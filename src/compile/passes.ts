@@ -4,23 +4,12 @@
  * into a storage from outside the plan (a parameter, optimizer state) or is a host step; buffers no
  * op uses any more go too (ids are renumbered densely).
  */
-import { opAccesses as accesses, type Plan, type PlanOp, type PlanView } from '../backend/plan.js';
+import { opAccesses as accesses, type Plan, type PlanOp, type PlanView, wholeView } from '../backend/plan.js';
 import { fuse } from './fuse.js';
 
 /** The plan after fusion (when asked), copy elision and dead-op removal. */
 export function optimize(plan: Plan, opts: { fuse: boolean }): Plan {
   return compact(removeDead(elideCopies(opts.fuse ? fuse(plan) : plan)));
-}
-
-/** Whether a view covers its whole buffer, row-major from element 0. */
-function wholeView(plan: Plan, v: PlanView): boolean {
-  if (v.offset !== 0 || v.shape.reduce((a, b) => a * b, 1) !== plan.buffers[v.buffer].length) return false;
-  let expect = 1;
-  for (let i = v.shape.length - 1; i >= 0; i--) {
-    if (v.shape[i] !== 1 && v.strides[i] !== expect) return false;
-    expect *= v.shape[i];
-  }
-  return true;
 }
 
 /**

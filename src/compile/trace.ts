@@ -9,7 +9,7 @@
  * restored if the trace fails, so a step that cannot be compiled can run eagerly as if untouched.
  */
 import type { FusedOp } from '../backend/fused.js';
-import type { PlanBuffer, PlanOp, PlanView } from '../backend/plan.js';
+import type { KernelOp, PlanBuffer, PlanOp, PlanView } from '../backend/plan.js';
 import type { Backend, DType, RandomState, Storage, View } from '../backend/types.js';
 import { KeelError } from '../util/errors.js';
 import { sizeOf } from '../util/shape.js';
@@ -122,119 +122,97 @@ export class Tracer implements Backend {
       );
   }
 
-  unary: Backend['unary'] = (kind, x, dtype) => {
-    const out = this.target.unary(kind, x, dtype);
-    this.ops.push({ op: 'unary', kind, x: this.view(x), out: this.made(out), dtype });
+  /** Records an op whose one output the target just made, and returns that output. */
+  private one(out: Storage, op: (out: number) => KernelOp): Storage {
+    this.ops.push(op(this.made(out)));
     return out;
-  };
+  }
 
-  binary: Backend['binary'] = (kind, a, b, shape, dtype) => {
-    const out = this.target.binary(kind, a, b, shape, dtype);
-    this.ops.push({
+  unary: Backend['unary'] = (kind, x, dtype) =>
+    this.one(this.target.unary(kind, x, dtype), (out) => ({
+      op: 'unary',
+      kind,
+      x: this.view(x),
+      out,
+      dtype,
+    }));
+
+  /** The fields of a two-operand kernel's op. */
+  private pair(a: View, b: View, shape: readonly number[], out: number, dtype: DType) {
+    return { a: this.view(a), b: this.view(b), shape: [...shape], out, dtype };
+  }
+
+  binary: Backend['binary'] = (kind, a, b, shape, dtype) =>
+    this.one(this.target.binary(kind, a, b, shape, dtype), (out) => ({
       op: 'binary',
       kind,
-      a: this.view(a),
-      b: this.view(b),
-      shape: [...shape],
-      out: this.made(out),
-      dtype,
-    });
-    return out;
-  };
+      ...this.pair(a, b, shape, out, dtype),
+    }));
 
-  where: Backend['where'] = (cond, a, b, shape, dtype) => {
-    const out = this.target.where(cond, a, b, shape, dtype);
-    this.ops.push({
+  where: Backend['where'] = (cond, a, b, shape, dtype) =>
+    this.one(this.target.where(cond, a, b, shape, dtype), (out) => ({
       op: 'where',
       cond: this.view(cond),
-      a: this.view(a),
-      b: this.view(b),
-      shape: [...shape],
-      out: this.made(out),
+      ...this.pair(a, b, shape, out, dtype),
+    }));
+
+  reduce: Backend['reduce'] = (kind, x, axes, dtype) =>
+    this.one(this.target.reduce(kind, x, axes, dtype), (out) => ({
+      op: 'reduce',
+      kind,
+      x: this.view(x),
+      axes: [...axes],
+      out,
       dtype,
-    });
-    return out;
-  };
+    }));
 
-  reduce: Backend['reduce'] = (kind, x, axes, dtype) => {
-    const out = this.target.reduce(kind, x, axes, dtype);
-    this.ops.push({ op: 'reduce', kind, x: this.view(x), axes: [...axes], out: this.made(out), dtype });
-    return out;
-  };
+  argReduce: Backend['argReduce'] = (kind, x, axis) =>
+    this.one(this.target.argReduce(kind, x, axis), (out) => ({
+      op: 'argReduce',
+      kind,
+      x: this.view(x),
+      axis,
+      out,
+    }));
 
-  argReduce: Backend['argReduce'] = (kind, x, axis) => {
-    const out = this.target.argReduce(kind, x, axis);
-    this.ops.push({ op: 'argReduce', kind, x: this.view(x), axis, out: this.made(out) });
-    return out;
-  };
-
-  matmul: Backend['matmul'] = (a, b, shape, dtype, bias) => {
-    const out = this.target.matmul(a, b, shape, dtype, bias);
-    this.ops.push({
+  matmul: Backend['matmul'] = (a, b, shape, dtype, bias) =>
+    this.one(this.target.matmul(a, b, shape, dtype, bias), (out) => ({
       op: 'matmul',
-      a: this.view(a),
-      b: this.view(b),
-      shape: [...shape],
-      out: this.made(out),
-      dtype,
+      ...this.pair(a, b, shape, out, dtype),
       ...(bias ? { bias: this.view(bias) } : {}),
-    });
-    return out;
-  };
+    }));
 
-  gather: Backend['gather'] = (x, axis, index, dtype) => {
-    const out = this.target.gather(x, axis, index, dtype);
-    this.ops.push({
-      op: 'gather',
-      x: this.view(x),
-      axis,
-      index: this.view(index),
-      out: this.made(out),
-      dtype,
-    });
-    return out;
-  };
+  /** gather or indexSelect: the same arguments, recorded alike. */
+  private picks(op: 'gather' | 'indexSelect'): Backend['gather'] {
+    return (x, axis, index, dtype) =>
+      this.one(this.target[op](x, axis, index, dtype), (out) => ({
+        op,
+        x: this.view(x),
+        axis,
+        index: this.view(index),
+        out,
+        dtype,
+      }));
+  }
 
-  scatterAdd: Backend['scatterAdd'] = (shape, axis, index, src, dtype) => {
-    const out = this.target.scatterAdd(shape, axis, index, src, dtype);
-    this.ops.push({
-      op: 'scatterAdd',
-      shape: [...shape],
-      axis,
-      index: this.view(index),
-      src: this.view(src),
-      out: this.made(out),
-      dtype,
-    });
-    return out;
-  };
+  /** scatterAdd or indexAdd: the same arguments, recorded alike. */
+  private adds(op: 'scatterAdd' | 'indexAdd'): Backend['scatterAdd'] {
+    return (shape, axis, index, src, dtype) =>
+      this.one(this.target[op](shape, axis, index, src, dtype), (out) => ({
+        op,
+        shape: [...shape],
+        axis,
+        index: this.view(index),
+        src: this.view(src),
+        out,
+        dtype,
+      }));
+  }
 
-  indexSelect: Backend['indexSelect'] = (x, axis, index, dtype) => {
-    const out = this.target.indexSelect(x, axis, index, dtype);
-    this.ops.push({
-      op: 'indexSelect',
-      x: this.view(x),
-      axis,
-      index: this.view(index),
-      out: this.made(out),
-      dtype,
-    });
-    return out;
-  };
-
-  indexAdd: Backend['indexAdd'] = (shape, axis, index, src, dtype) => {
-    const out = this.target.indexAdd(shape, axis, index, src, dtype);
-    this.ops.push({
-      op: 'indexAdd',
-      shape: [...shape],
-      axis,
-      index: this.view(index),
-      src: this.view(src),
-      out: this.made(out),
-      dtype,
-    });
-    return out;
-  };
+  gather = this.picks('gather');
+  indexSelect = this.picks('indexSelect');
+  scatterAdd = this.adds('scatterAdd');
+  indexAdd = this.adds('indexAdd');
 
   copyInto: Backend['copyInto'] = (dst, src) => {
     this.refuseInput(dst, 'copyInto');
@@ -291,17 +269,14 @@ export class Tracer implements Backend {
     return [loss, probs];
   };
 
-  softmaxCrossEntropyGrad: Backend['softmaxCrossEntropyGrad'] = (probs, target, g, factor, dtype) => {
-    const out = this.target.softmaxCrossEntropyGrad(probs, target, g, factor, dtype);
-    this.ops.push({
+  softmaxCrossEntropyGrad: Backend['softmaxCrossEntropyGrad'] = (probs, target, g, factor, dtype) =>
+    this.one(this.target.softmaxCrossEntropyGrad(probs, target, g, factor, dtype), (out) => ({
       op: 'softmaxCrossEntropyGrad',
       probs: this.view(probs),
       target: this.view(target),
       g: this.view(g),
       factor,
-      out: this.made(out),
+      out,
       dtype,
-    });
-    return out;
-  };
+    }));
 }

@@ -148,3 +148,19 @@ export function inferReshape(op: string, from: readonly number[], to: readonly n
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
+
+/**
+ * Whether a window is row-major without gaps (size-1 axes may have any stride): its elements are
+ * one contiguous run from its offset.
+ */
+export function isRowMajor(w: {
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+}): boolean {
+  let expect = 1;
+  for (let i = w.shape.length - 1; i >= 0; i--) {
+    if (w.shape[i] !== 1 && w.strides[i] !== expect) return false;
+    expect *= w.shape[i];
+  }
+  return true;
+}

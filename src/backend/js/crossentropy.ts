@@ -63,9 +63,8 @@ export function softmaxCrossEntropyGrad(
   factor: number,
   outDtype: DType,
 ): TypedArray {
-  const n = target.shape[0];
-  const c = n > 0 ? probs.length / n : 0;
-  const out = allocate(outDtype, n * c, false);
+  // probs holds N·C values: the gradient has as many.
+  const out = allocate(outDtype, probs.length, false);
   softmaxCrossEntropyGradInto(probs, target, g, factor, out, 0);
   return out;
 }

@@ -55,7 +55,12 @@ const TINY_WORK = 16384;
 const THREAD_MIN_WORK = 1 << 21;
 
 /** How BLAS reads a rows×cols matrix with strides (rs, cs): as is, transposed, or not at all. */
-function layout(rows: number, cols: number, rs: number, cs: number): { trans: boolean; ld: number } | null {
+export function blasLayout(
+  rows: number,
+  cols: number,
+  rs: number,
+  cs: number,
+): { trans: boolean; ld: number } | null {
   if (rows === 1 && cols === 1) return { trans: false, ld: 1 };
   if ((cs === 1 || cols === 1) && (rows === 1 || rs >= Math.max(1, cols)))
     return { trans: false, ld: rows === 1 ? Math.max(1, cols) : rs };
@@ -111,7 +116,7 @@ export function createNativeBackend(blas: Blas, base: Backend): Backend & { blas
       rs: number,
       cs: number,
     ) => {
-      const l = layout(rows, cols, rs, cs);
+      const l = blasLayout(rows, cols, rs, cs);
       if (l) return { data: off === 0 ? data : data.subarray(off), ...l };
       return { data: dense(base, v.storage, off, rows, cols, rs, cs, dt), trans: false, ld: cols };
     };

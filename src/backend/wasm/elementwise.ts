@@ -14,8 +14,8 @@ import type { BinaryOp, DType, RandomState, TypedArray, UnaryOp } from '../types
 import { type Arena, align } from './arena.js';
 import type { KernelExports } from './module.js';
 
-/** Op codes of assembly/elementwise.ts. */
-const BINARY: Partial<Record<BinaryOp, number>> = {
+/** Op codes of assembly/elementwise.ts (the plan runner uses them too). */
+export const BINARY: Partial<Record<BinaryOp, number>> = {
   add: 0,
   sub: 1,
   mul: 2,
@@ -24,9 +24,9 @@ const BINARY: Partial<Record<BinaryOp, number>> = {
   minimum: 5,
   reluGrad: 6,
 };
-const UNARY: Partial<Record<UnaryOp, number>> = { copy: 0, neg: 1, abs: 2, sqrt: 3, relu: 4 };
+export const UNARY: Partial<Record<UnaryOp, number>> = { copy: 0, neg: 1, abs: 2, sqrt: 3, relu: 4 };
 /** Family codes of assembly/optimizer.ts. */
-const FAMILY: Record<OptimizerFamily, number> = { sgd: 0, adam: 1, rmsprop: 2, adagrad: 3 };
+export const FAMILY: Record<OptimizerFamily, number> = { sgd: 0, adam: 1, rmsprop: 2, adagrad: 3 };
 
 /** Updates of fewer elements run in the js loop (copying in and out costs more). */
 const AXPY_MIN_SIZE = 4096;
@@ -35,7 +35,7 @@ const AXPY_MIN_SIZE = 4096;
 const MIN_SIZE = 512;
 
 /** A view reduced to rows × cols with row and column strides (elements) and its span. */
-interface Plan2 {
+export interface Plan2 {
   rows: number;
   cols: number;
   /** [rowStride, colStride] per operand. */
@@ -43,7 +43,7 @@ interface Plan2 {
 }
 
 /** Collapses `shape` for all operands to ≤ 2 dims with non-negative strides, else null. */
-function plan2(shape: readonly number[], strides: readonly (readonly number[])[]): Plan2 | null {
+export function plan2(shape: readonly number[], strides: readonly (readonly number[])[]): Plan2 | null {
   const c = collapse(shape, strides);
   const nd = c.shape.length;
   if (nd > 2) return null;

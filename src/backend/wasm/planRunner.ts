@@ -13,21 +13,20 @@
  */
 import { bytesPerElement } from '../../util/dtype.js';
 import { ValueError } from '../../util/errors.js';
-import { sizeOf } from '../../util/shape.js';
+import { isRowMajor as contiguous, sizeOf } from '../../util/shape.js';
 import type { FusedOp } from '../fused.js';
 import { runFused } from '../fused.js';
 import { HostStorage, type HostView, hostArray, MemoryRegion } from '../host.js';
 import { softmaxCrossEntropyGradInto, softmaxCrossEntropyInto } from '../js/crossentropy.js';
 import { binary as jsBinary, unary as jsUnary, where as jsWhere } from '../js/elementwise.js';
-import { collapse } from '../js/iter.js';
 import { argReduce as jsArgReduce, reduce as jsReduce, rowSum } from '../js/reduce.js';
-import type { Blas } from '../native/index.js';
-import type { OptimizerFamily } from '../optimizer.js';
+import { type Blas, blasLayout as layout } from '../native/index.js';
 import { H_LENGTH } from '../optimizer.js';
 import type { KernelOp, Plan, PlanOp, PlanRunner, PlanView } from '../plan.js';
 import { planArena } from '../planMemory.js';
-import type { Backend, BinaryOp, Storage, UnaryOp, View } from '../types.js';
+import type { Backend, Storage, View } from '../types.js';
 import type { Arena } from './arena.js';
+import { BINARY, FAMILY, plan2, UNARY } from './elementwise.js';
 import type { WasmGemm } from './gemm.js';
 import type { WasmHeap } from './heap.js';
 import type { KernelExports } from './module.js';
@@ -47,18 +46,6 @@ export interface CpuPlanEnv {
     readonly tinyWork: number;
   } | null;
 }
-
-const UNARY: Partial<Record<UnaryOp, number>> = { copy: 0, neg: 1, abs: 2, sqrt: 3, relu: 4 };
-const BINARY: Partial<Record<BinaryOp, number>> = {
-  add: 0,
-  sub: 1,
-  mul: 2,
-  div: 3,
-  maximum: 4,
-  minimum: 5,
-  reluGrad: 6,
-};
-const FAMILY: Record<OptimizerFamily, number> = { sgd: 0, adam: 1, rmsprop: 2, adagrad: 3 };
 
 /** Typed views of the whole memory, remade after it grew. */
 class MemoryViews {
@@ -80,33 +67,6 @@ class MemoryViews {
     }
     return this;
   }
-}
-
-/** A view reduced to ≤ 2 dimensions with non-negative strides: rows × cols, [rowStride, colStride]. */
-function as2d(
-  shape: readonly number[],
-  strides: readonly (readonly number[])[],
-): {
-  rows: number;
-  cols: number;
-  s: [number, number][];
-} | null {
-  const c = collapse(shape, strides);
-  const nd = c.shape.length;
-  if (nd > 2) return null;
-  for (const st of c.strides) for (const v of st) if (v < 0) return null;
-  if (nd === 0) return { rows: 1, cols: 1, s: strides.map(() => [0, 0]) };
-  if (nd === 1) return { rows: 1, cols: c.shape[0], s: c.strides.map((st) => [0, st[0]]) };
-  return { rows: c.shape[0], cols: c.shape[1], s: c.strides.map((st) => [st[0], st[1]]) };
-}
-
-function contiguous(v: PlanView): boolean {
-  let expect = 1;
-  for (let i = v.shape.length - 1; i >= 0; i--) {
-    if (v.shape[i] !== 1 && v.strides[i] !== expect) return false;
-    expect *= v.shape[i];
-  }
-  return true;
 }
 
 /** Prepares `plan` on a CPU backend, or returns null when it holds storages of another kind. */
@@ -281,9 +241,9 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
       return o.fn;
     case 'unary': {
       const code = UNARY[o.kind];
-      const p = as2d(o.x.shape, [o.x.strides]);
+      const p = plan2(o.x.shape, [o.x.strides]);
       if (code !== undefined && p && o.dtype === 'float32' && f32(o.x) && inMem(o.x)) {
-        const [rs, cs] = p.s[0];
+        const [rs, cs] = p.strides[0];
         const x = at(o.x);
         const out = c.storages[o.out].byteOffset;
         return () => ex.unary(code, x, rs, cs, out, p.rows, p.cols);
@@ -299,10 +259,10 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
     }
     case 'binary': {
       const code = BINARY[o.kind];
-      const p = as2d(o.shape, [o.a.strides, o.b.strides]);
+      const p = plan2(o.shape, [o.a.strides, o.b.strides]);
       if (code !== undefined && p && o.dtype === 'float32' && f32(o.a, o.b) && inMem(o.a, o.b)) {
-        const [ars, acs] = p.s[0];
-        const [brs, bcs] = p.s[1];
+        const [ars, acs] = p.strides[0];
+        const [brs, bcs] = p.strides[1];
         const a = at(o.a);
         const b = at(o.b);
         const out = c.storages[o.out].byteOffset;
@@ -548,16 +508,6 @@ function productAt(
       n,
     );
   };
-}
-
-/** How BLAS reads a rows×cols matrix with strides (rs, cs): as is, transposed, or not at all. */
-function layout(rows: number, cols: number, rs: number, cs: number): { trans: boolean; ld: number } | null {
-  if (rows === 1 && cols === 1) return { trans: false, ld: 1 };
-  if ((cs === 1 || cols === 1) && (rows === 1 || rs >= Math.max(1, cols)))
-    return { trans: false, ld: rows === 1 ? Math.max(1, cols) : rs };
-  if ((rs === 1 || rows === 1) && (cols === 1 || cs >= Math.max(1, rows)))
-    return { trans: true, ld: cols === 1 ? Math.max(1, rows) : cs };
-  return null;
 }
 
 /** Rows of a contiguous data set gathered by an int32 index, byte copies within the memory. */
