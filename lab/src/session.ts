@@ -7,7 +7,9 @@
  * computational graph of one training step as DOT, and the bytes a training forward keeps for
  * backward against a prediction's. Platform-neutral: the Web Worker (worker.ts) drives it in the
  * browser, the tests in Node. Seeded: the same configuration gives the same numbers after the same
- * number of steps, however the steps were grouped.
+ * number of steps, however the steps were grouped. Each step is the one `fit` runs (TrainStep: a
+ * compiled forward+backward, the divergence check, a compiled update), so the lab trains as keel
+ * train does.
  */
 
 import type { ImageSet } from '../../src/data/fashionMnist.js';
@@ -16,7 +18,6 @@ import { type Alarm, Diagnostics, formatAlarm } from '../../src/diagnostics/inde
 import { noGrad, savedBytes, type Tensor, toDot, train as trainNs } from '../../src/index.js';
 import { crossEntropy } from '../../src/nn/functional/loss.js';
 import type { Sequential } from '../../src/nn/layers/containers.js';
-import { clipGradNorm_ } from '../../src/optim/clip.js';
 import type { BaseOptions, Optimizer } from '../../src/optim/optimizer.js';
 import type { LRScheduler } from '../../src/optim/schedulers.js';
 import { binValues } from '../../src/report/bins.js';
@@ -24,6 +25,7 @@ import { buildData, buildModel, buildOptimizer, buildScheduler, type RunData } f
 import type { RunConfig } from '../../src/run/config.js';
 import { fromHost } from '../../src/tensor/create.js';
 import { type Divergence, DivergenceWatch } from '../../src/train/divergence.js';
+import { lossesOf, TrainStep } from '../../src/train/step.js';
 import { Rng } from '../../src/util/random.js';
 
 /** One epoch's numbers. */
@@ -102,7 +104,9 @@ export class Session {
   private readonly trainEval: DataLoader;
   private readonly diag: Diagnostics;
   private readonly watch: DivergenceWatch;
-  private batches: Iterator<Tensor[]> | null = null;
+  private readonly trainStep: TrainStep;
+  /** The epoch's order of the training samples (null between epochs). */
+  private order: Int32Array | null = null;
   private batchInEpoch = 0;
   private epochLoss = 0;
   private epochSamples = 0;
@@ -125,6 +129,14 @@ export class Session {
     this.optimizer = buildOptimizer(config, this.model);
     this.scheduler = buildScheduler(config, this.optimizer, this.data.train.length);
     this.watch = new DivergenceWatch(config.divergence);
+    this.trainStep = new TrainStep({
+      model: this.model,
+      optimizer: this.optimizer,
+      losses: lossesOf(this.lossFn),
+      clipGradNorm: config.clipGradNorm,
+      compile: config.compile,
+      dataset: this.data.train.dataset,
+    });
     this.diag = new Diagnostics(this.model, {
       every: 10,
       onAlarm: (a) => {
@@ -208,42 +220,48 @@ export class Session {
     return this.watch.divergence;
   }
 
+  /** The run's loss (cross-entropy with its label smoothing). */
+  private readonly lossFn = (o: Tensor, t: Tensor) =>
+    crossEntropy(o, t, { labelSmoothing: this.config.labelSmoothing });
+
   /** One optimizer step; returns the epoch's record when this step ended an epoch. */
   stepOnce(): EpochPoint | null {
     if (this.finished) return null;
-    if (!this.batches) {
+    const loader = this.data.train;
+    if (!this.order) {
       this.model.train();
-      this.batches = this.data.train.batches(this.data.train.order(), 0);
+      this.order = loader.order();
       this.batchInEpoch = 0;
       this.epochLoss = 0;
       this.epochSamples = 0;
     }
-    const next = this.batches.next();
-    const [x, y] = next.value as Tensor[];
+    const from = this.batchInEpoch * loader.batchSize;
+    const indices = this.order.subarray(from, Math.min(loader.dataset.length, from + loader.batchSize));
     this.step++;
     this.diag.beginStep(this.epoch);
-    this.optimizer.zeroGrad();
-    const l = crossEntropy(this.model.forward(x), y, { labelSmoothing: this.config.labelSmoothing });
-    l.backward();
-    const loss = l.item();
+    // A step the diagnostics sample runs eagerly (their forward hooks read the layers' outputs).
+    const tensors = this.trainStep.gathers ? null : (loader.dataset.batch?.(indices) ?? null);
+    if (tensors) this.trainStep.backwardOn(tensors, this.diag.sampling);
+    else this.trainStep.backward(indices, this.diag.sampling);
+    const loss = this.trainStep.readSums().loss / indices.length;
     this.lastLoss = loss;
     this.diag.afterBackward(loss);
     // As fit does: a NaN/Inf or exploded loss stops the run before its update, with the diagnosis.
     const at = { epoch: this.epoch, step: this.step, batch: this.batchInEpoch + 1 };
-    const lossFn = (o: Tensor, t: Tensor) =>
-      crossEntropy(o, t, { labelSmoothing: this.config.labelSmoothing });
-    if (this.watch.check(loss, at, { model: this.model, x, y, loss: lossFn })) return null;
-    if (this.config.clipGradNorm !== undefined)
-      clipGradNorm_(this.model.parameters(), this.config.clipGradNorm);
-    this.optimizer.step();
+    const replay = () => {
+      const [x, y] = tensors ?? this.trainStep.batch(indices);
+      return { model: this.model, x, y, loss: this.lossFn };
+    };
+    if (this.watch.check(loss, at, replay)) return null;
+    this.trainStep.update();
     this.diag.afterStep();
     if (this.scheduler?.perBatch) this.scheduler.scheduler.step();
-    this.epochLoss += loss * x.shape[0];
-    this.epochSamples += x.shape[0];
+    this.epochLoss += loss * indices.length;
+    this.epochSamples += indices.length;
     this.batchInEpoch++;
-    if (this.batchInEpoch < this.data.train.length) return null;
+    if (this.batchInEpoch < loader.length) return null;
     // The epoch is over: evaluate.
-    this.batches = null;
+    this.order = null;
     const ev = (loader: DataLoader) => trainNs.evaluate(this.model, loader);
     const tr = ev(this.trainEval);
     const te = ev(this.data.test);

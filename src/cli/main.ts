@@ -44,7 +44,7 @@ const COMMANDS = [
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command();
-  const opts = () => program.opts<{ backend?: string; out: string }>();
+  const opts = () => program.opts<{ backend?: string; out: string; eager?: boolean }>();
   program
     .name('keel')
     .description('Deep learning in TypeScript that trains stably and generalizes')
@@ -58,10 +58,16 @@ export async function main(argv: string[]): Promise<number> {
         .choices(['native', 'wasm', 'js'])
         .env('KEEL_BACKEND'),
     )
+    .option(
+      '--eager',
+      'run training steps eagerly instead of as compiled plans (the same results, slower; also KEEL_EAGER=1)',
+    )
     .addHelpText('after', EXIT_CODES)
     .hook('preAction', async () => {
-      // Before any command runs: the engine (threads, relaxed SIMD, the native backend), then
-      // --backend and --out.
+      // Before any command runs: the engine (threads, relaxed SIMD, the native backend, eager
+      // steps with --eager, which sweep workers inherit through the environment), then --backend
+      // and --out.
+      if (opts().eager) process.env.KEEL_EAGER = '1';
       await import('../io/node/engine.js');
       const [{ setBackend }, { ensureDir }] = await Promise.all([
         import('../backend/registry.js'),

@@ -35,6 +35,21 @@ import { CompileError, Tracer } from './trace.js';
 
 export { CompileError } from './trace.js';
 
+let byDefault = true;
+
+/**
+ * Whether training and evaluation (`fit`, `TrainStep`, `Evaluator`) run compiled steps when not
+ * told otherwise: true, unless switched off here — as `keel --eager` and `KEEL_EAGER=1` do.
+ */
+export function compiledByDefault(): boolean {
+  return byDefault;
+}
+
+/** Sets the default of `compiledByDefault` (false: eager steps everywhere not told otherwise). */
+export function setCompiledByDefault(on: boolean): void {
+  byDefault = on;
+}
+
 /** What a compiled function may return: a tensor, a list or a record of tensors, or nothing. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a step function that returns nothing is compiled too.
 export type Outputs = Tensor | readonly Tensor[] | { readonly [name: string]: Tensor } | undefined | void;

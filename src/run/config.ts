@@ -86,6 +86,8 @@ export const RunConfigSchema = z
       .prefault({}),
     labelSmoothing: prob.default(0),
     clipGradNorm: z.number().positive().optional(),
+    /** Run training steps as compiled plans (false: eagerly; the same results, slower). */
+    compile: z.boolean().default(true),
     /** A diverged loss (NaN/Inf, or above `factor` × the first step's): stop (default) or continue. */
     divergence: z
       .object({

@@ -5,7 +5,7 @@
  * the end; `compile: false` runs the same computation eagerly.
  */
 import { noGrad } from '../autograd/mode.js';
-import { compile } from '../compile/compile.js';
+import { compile, compiledByDefault } from '../compile/compile.js';
 import type { DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import { add, cast, mul } from '../ops/elementwise.js';
@@ -29,7 +29,7 @@ export class Evaluator {
   constructor(
     private readonly model: Module,
     private readonly losses: Losses,
-    compiled = true,
+    compiled = compiledByDefault(),
   ) {
     const body = (...batch: Tensor[]) => {
       const { x, y, bound } = unpackBatch(batch, this.losses, 'evaluation');

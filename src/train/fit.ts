@@ -1,3 +1,4 @@
+import { compiledByDefault } from '../compile/compile.js';
 import type { DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import type { BaseOptions, Optimizer } from '../optim/optimizer.js';
@@ -159,9 +160,12 @@ export interface FitOptions {
   /** Aborting it stops training between two steps: `fit` rejects with an `InterruptedError`. */
   signal?: AbortSignal;
   /**
-   * Run each training step as a compiled plan (default true; `compile`): the same results as eager
-   * steps, faster. Steps a callback observes (`observesStep`) run eagerly; what cannot be compiled
-   * runs eagerly and `History.eagerReasons` says why.
+   * Run each training step as a compiled plan (default true, unless `setCompiledByDefault(false)`
+   * or keel --eager; see `compile`): the same results as eager steps, faster. Steps a callback
+   * observes (`observesStep`) run eagerly; what cannot be compiled runs eagerly and
+   * `History.eagerReasons` says why. A loss or callback that reads JS values which change from step
+   * to step inside the step (a counter in the loss function) needs `compile: false`: a plan fixes
+   * such values when it is traced.
    */
   compile?: boolean;
   /**
@@ -206,7 +210,7 @@ export function evaluate(
   weightedLoss?: SampleLoss,
   opts: { compile?: boolean } = {},
 ): { loss: number; accuracy?: number } {
-  return new Evaluator(model, lossesOf(loss, weightedLoss), opts.compile ?? true).run(loader);
+  return new Evaluator(model, lossesOf(loss, weightedLoss), opts.compile ?? compiledByDefault()).run(loader);
 }
 
 /** Trains `model` and returns the per-epoch history. */
@@ -228,7 +232,7 @@ export async function fit(opts: FitOptions): Promise<History> {
       throw new ValueError(`fit: checkpoint.minutes must be a positive number, got ${saving.minutes}`);
   }
   const losses = lossesOf(opts.loss, opts.weightedLoss);
-  const compiled = opts.compile ?? true;
+  const compiled = opts.compile ?? compiledByDefault();
   const trainStep = new TrainStep({
     model,
     optimizer,

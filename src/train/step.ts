@@ -12,7 +12,7 @@
  * on the host, a loss that reads values, forward hooks) runs eagerly, and `eagerReason` says why.
  */
 import { noGrad } from '../autograd/mode.js';
-import { type CompiledFunction, compile } from '../compile/compile.js';
+import { type CompiledFunction, compile, compiledByDefault } from '../compile/compile.js';
 import { type Dataset, Subset, TensorDataset } from '../data/dataset.js';
 import { crossEntropy } from '../nn/functional/loss.js';
 import type { Module } from '../nn/module.js';
@@ -86,7 +86,7 @@ export interface StepSetup {
   losses: Losses;
   /** Clip the total gradient norm to this value before each update. */
   clipGradNorm?: number;
-  /** Compile the step (default true). */
+  /** Compile the step (default: `compiledByDefault()`, true unless keel --eager). */
   compile?: boolean;
   /** The data set that `backward(indices)` takes rows of. */
   dataset?: Dataset;
@@ -115,7 +115,7 @@ export class TrainStep {
     this.params = s.model.parameters();
     this.grads = this.params.map((p) => zerosLike(p));
     this.source = s.dataset ? tensorRows(s.dataset) : null;
-    const compiled = s.compile ?? true;
+    const compiled = s.compile ?? compiledByDefault();
     const note = (r: string) => void this.reasons.push(r);
     const fromIndex = (idx: Tensor) => {
       const src = this.source as { tensors: Tensor[] };

@@ -69,6 +69,40 @@ class MemoryViews {
   }
 }
 
+/** Milliseconds spent in each kind of op of the plans prepared while profiling was on. */
+export type PlanProfile = Map<string, { ms: number; calls: number }>;
+
+let profile: PlanProfile | null = null;
+
+/**
+ * Profiling of the plans prepared from now on (bench/, and `KEEL_PROFILE_PLANS=1` runs): each op is
+ * timed by kind; null switches it off. Returns the profile being filled.
+ */
+export function profilePlans(on: boolean): PlanProfile | null {
+  profile = on ? new Map() : null;
+  return profile;
+}
+
+function label(o: PlanOp): string {
+  if (o.op === 'matmul' || o.op === 'linearAct') {
+    const [m, n] = o.op === 'matmul' ? o.shape : o.shape;
+    const k = o.op === 'matmul' ? o.a.shape[o.a.shape.length - 1] : o.x.shape[1];
+    return `${o.op} ${m}×${k}×${n}`;
+  }
+  return o.op === 'unary' || o.op === 'binary' || o.op === 'reduce' ? `${o.op} ${o.kind}` : o.op;
+}
+
+function timed(p: PlanProfile, name: string, call: () => void): () => void {
+  return () => {
+    const t0 = performance.now();
+    call();
+    const e = p.get(name) ?? { ms: 0, calls: 0 };
+    e.ms += performance.now() - t0;
+    e.calls++;
+    p.set(name, e);
+  };
+}
+
 /** Prepares `plan` on a CPU backend, or returns null when it holds storages of another kind. */
 export function prepareCpuPlan(plan: Plan, env: CpuPlanEnv): PlanRunner | null {
   const { heap } = env;
@@ -123,20 +157,22 @@ export function prepareCpuPlan(plan: Plan, env: CpuPlanEnv): PlanRunner | null {
     storages[out].array.set(hostArray(s));
   };
 
-  const calls: (() => void)[] = plan.ops.map((o, i) =>
-    bind(o, i, {
-      env,
-      plan,
-      view,
-      at,
-      inMem,
-      f32,
-      into,
-      mv,
-      storages,
-      scratch: scratchAt[i] >= 0 ? base + scratchAt[i] : -1,
-    }),
-  );
+  const calls: (() => void)[] = plan.ops
+    .map((o, i) =>
+      bind(o, i, {
+        env,
+        plan,
+        view,
+        at,
+        inMem,
+        f32,
+        into,
+        mv,
+        storages,
+        scratch: scratchAt[i] >= 0 ? base + scratchAt[i] : -1,
+      }),
+    )
+    .map((call, i) => (profile ? timed(profile, label(plan.ops[i]), call) : call));
   const inputs = plan.buffers.filter((b) => b.kind === 'input');
   let disposed = false;
   return {

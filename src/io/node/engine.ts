@@ -5,7 +5,8 @@
  * (worker_threads over a shared WebAssembly.Memory); and the `native` backend on the system BLAS,
  * the default wherever it loads. Threads: as many as cores, at most 4, or $KEEL_THREADS (anything
  * but a positive integer is an error) — for the wasm GEMM and for BLAS alike. Imported for its effect
- * by keel/node and the CLI.
+ * by keel/node and the CLI. `KEEL_EAGER=1` makes training run eager steps by default (keel --eager
+ * sets it, so sweep workers inherit it).
  */
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
@@ -14,8 +15,11 @@ import { jsBackend } from '../../backend/js/index.js';
 import { createNativeBackend } from '../../backend/native/index.js';
 import { backendByName, backendUnavailable, registerBackend } from '../../backend/registry.js';
 import { GEMM_WORKER_LOOP, installGemmThreads } from '../../backend/wasm/threads.js';
+import { setCompiledByDefault } from '../../compile/compile.js';
 import { KeelError } from '../../util/errors.js';
 import { loadBlas } from './blas.js';
+
+if (process.env.KEEL_EAGER === '1') setCompiledByDefault(false);
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');

@@ -142,6 +142,8 @@ export async function runTraining(
       epochs: config.epochs,
       loss: (o, y) => crossEntropy(o, y, { labelSmoothing: config.labelSmoothing }),
       clipGradNorm: config.clipGradNorm,
+      // false in the run's configuration forces eager steps; otherwise keel --eager decides.
+      ...(config.compile ? {} : { compile: false }),
       callbacks,
       progress: terminalProgress(log, opts.tty),
       divergence: config.divergence,
