@@ -4,6 +4,7 @@
  * its own equals the same range of the whole mask, and the fraction dropped is p.
  */
 import { describe, expect, it } from 'vitest';
+import * as k from '../src/index.js';
 import { fillDropoutMask, philox4x32, Rng } from '../src/util/random.js';
 
 const hex = (a: Uint32Array) => Array.from(a, (x) => x.toString(16).padStart(8, '0'));
@@ -55,5 +56,72 @@ describe('the dropout mask spec', () => {
     new Rng(2).fillMask(c, 0.5, 1, 0);
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Array.from(a)).not.toEqual(Array.from(c));
+  });
+});
+
+describe('backend random draws (sampleUniform, sampleNormal)', () => {
+  it('follow the spec: the Philox words of the dropout layout as (w + ½)/2³², Box–Muller pairs', () => {
+    const g = new Rng(3);
+    const key = new Rng(3);
+    const k0 = key.nextUint32();
+    const k1 = key.nextUint32();
+    const u = k.sampleUniform([37], { generator: g }).readSync();
+    const words = new Uint32Array(4);
+    for (let i = 0; i < 37; i++) {
+      philox4x32(4 * Math.floor(i / 16) + (i % 4), 0, 0, 0, k0, k1, words);
+      expect(u[i]).toBe(Math.fround((words[Math.floor(i / 4) % 4] + 0.5) / 2 ** 32));
+    }
+    const n = k.sampleNormal([5], { generator: new Rng(3), dtype: 'float64' }).readSync();
+    const w = (i: number) => {
+      philox4x32(4 * Math.floor(i / 16) + (i % 4), 0, 0, 0, k0, k1, words);
+      return (words[Math.floor(i / 4) % 4] + 0.5) / 2 ** 32;
+    };
+    const r = Math.sqrt(-2 * Math.log(w(0)));
+    expect(n[0]).toBe(r * Math.cos(2 * Math.PI * w(1)));
+    expect(n[1]).toBe(r * Math.sin(2 * Math.PI * w(1)));
+    const r4 = Math.sqrt(-2 * Math.log(w(4)));
+    expect(n[4]).toBe(r4 * Math.cos(2 * Math.PI * w(5)));
+  });
+
+  it('have the right moments; the generator advances by two words per draw', () => {
+    const g = new Rng(8);
+    const x = k.sampleNormal([200_000], { generator: g, mean: 2, std: 3, dtype: 'float64' }).readSync();
+    let s = 0;
+    let s2 = 0;
+    for (const v of x) {
+      s += v;
+      s2 += v * v;
+    }
+    const mean = s / x.length;
+    const sd = Math.sqrt(s2 / x.length - mean * mean);
+    expect(Math.abs(mean - 2)).toBeLessThan(0.03);
+    expect(Math.abs(sd - 3)).toBeLessThan(0.03);
+    const u = k.sampleUniform([100_000], { generator: g, low: -1, high: 3 }).readSync();
+    expect(Math.min(...u)).toBeGreaterThanOrEqual(-1);
+    expect(Math.max(...u)).toBeLessThan(3);
+    expect(Math.abs(u.reduce((a, b) => a + b, 0) / u.length - 1)).toBeLessThan(0.02);
+    const a = new Rng(1);
+    const b = new Rng(1);
+    k.sampleUniform([10], { generator: a });
+    b.nextUint32();
+    b.nextUint32();
+    expect(a.getState()).toEqual(b.getState());
+    expect(() => k.sampleNormal([2], { std: -1 })).toThrow(
+      'sampleNormal: needs a finite mean and std ≥ 0, got mean=0, std=-1',
+    );
+  });
+
+  it('inside a compiled step draw anew at every call, as eager calls do', () => {
+    const run = (compiled: boolean) => {
+      const g = new Rng(4);
+      const body = (x: k.Tensor) => k.add(x, k.sampleNormal(x.shape, { generator: g, std: 0.5 }));
+      const f = compiled ? k.compile(body) : body;
+      const x = k.zeros([3, 5]);
+      return [0, 1, 2].map(() => Array.from(f(x).readSync()));
+    };
+    const eager = run(false);
+    const plan = run(true);
+    expect(plan).toEqual(eager);
+    expect(plan[1]).not.toEqual(plan[0]);
   });
 });

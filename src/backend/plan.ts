@@ -10,6 +10,7 @@
  * 'external' (a storage the plan reads — and may update in place, as parameters — by reference).
  */
 import type { DType } from '../util/dtype.js';
+import type { RandomKind } from '../util/random.js';
 import { isRowMajor, sizeOf } from '../util/shape.js';
 import { type FusedOp, fusedBuffers } from './fused.js';
 import type { OptimizerFamily } from './optimizer.js';
@@ -111,6 +112,17 @@ export type KernelOp =
       readonly out: number;
       readonly mask: number;
     }
+  | {
+      readonly op: 'random';
+      readonly kind: RandomKind;
+      readonly shape: readonly number[];
+      readonly dtype: DType;
+      readonly a: number;
+      readonly b: number;
+      /** Drawn from at every run (two words: the key of the draws). */
+      readonly rng: RandomState;
+      readonly out: number;
+    }
   | { readonly op: 'axpy'; readonly y: PlanView; readonly alpha: number; readonly x: PlanView }
   | {
       readonly op: 'optimizerStep';
@@ -209,6 +221,8 @@ function kernelBuffers(o: KernelOp): { reads: PlanView[]; writes: number[] } {
       return { reads: [o.src], writes: [o.dst.buffer] };
     case 'dropout':
       return { reads: [o.x], writes: [o.out, o.mask] };
+    case 'random':
+      return { reads: [], writes: [o.out] };
     case 'axpy':
       return { reads: [o.y, o.x], writes: [o.y.buffer] };
     case 'optimizerStep':

@@ -86,6 +86,9 @@ export function replayRunner(be: Backend, plan: Plan): PlanRunner {
             define(o.mask, mask);
             break;
           }
+          case 'random':
+            define(o.out, be.random(o.kind, o.shape, o.dtype, o.a, o.b, o.rng));
+            break;
           case 'axpy':
             be.axpy(view(o.y), o.alpha, view(o.x));
             break;

@@ -9,6 +9,7 @@
  * conformance suite.
  */
 import type { DType, TypedArray } from '../util/dtype.js';
+import type { RandomKind } from '../util/random.js';
 import type { OptimizerFamily } from './optimizer.js';
 import type { Plan, PlanRunner } from './plan.js';
 
@@ -145,6 +146,19 @@ export interface Backend {
    * (any view of w's shape); `h` holds the step's hyper-parameters and is only read.
    */
   optimizerStep(family: OptimizerFamily, w: View, g: View, state: readonly View[], h: Float64Array): void;
+  /**
+   * Random draws of `shape` and a float dtype from the counter-based stream of
+   * util/random.ts `fillRandom`, keyed by two words of `rng` (k0 then k1): 'uniform' on [a, b),
+   * 'normal' with mean a and standard deviation b. Every backend gives the same draws.
+   */
+  random(
+    kind: RandomKind,
+    shape: readonly number[],
+    dtype: DType,
+    a: number,
+    b: number,
+    rng: RandomState,
+  ): Storage;
   /** A storage holding `array`, which the caller hands over (host backends adopt it, a GPU backend uploads it). */
   fromHost(array: TypedArray): Storage;
   /**

@@ -107,6 +107,8 @@ function renumber(o: PlanOp, id: (b: number) => number, view: (v: PlanView) => P
       return { ...o, dst: view(o.dst), src: view(o.src) };
     case 'dropout':
       return { ...o, x: view(o.x), out: id(o.out), mask: id(o.mask) };
+    case 'random':
+      return { ...o, out: id(o.out) };
     case 'axpy':
       return { ...o, y: view(o.y), x: view(o.x) };
     case 'optimizerStep':

@@ -235,6 +235,20 @@ export class Tracer implements Backend {
     return [out, mask];
   };
 
+  random: Backend['random'] = (kind, shape, dtype, a, b, rng) => {
+    if (restorable(rng) && !this.rngStates.has(rng)) this.rngStates.set(rng, rng.getState());
+    return this.one(this.target.random(kind, shape, dtype, a, b, rng), (out) => ({
+      op: 'random',
+      kind,
+      shape: [...shape],
+      dtype,
+      a,
+      b,
+      rng,
+      out,
+    }));
+  };
+
   axpy: Backend['axpy'] = (y, alpha, x) => {
     this.refuseInput(y, 'axpy');
     this.target.axpy(y, alpha, x);

@@ -14,5 +14,6 @@ export * from './inplace.js';
 export * from './linear.js';
 export * from './matmul.js';
 export { PRIMITIVES, type Primitive } from './primitives.js';
+export * from './random.js';
 export * from './reduce.js';
 export * from './shape.js';

@@ -129,6 +129,10 @@ export class Rng {
   }
 }
 
+/** Scratch of one block of 16 Philox words (and their units), reused by every fill. */
+const WORDS = new Uint32Array(16);
+const UNITS = new Float64Array(16);
+
 const PHILOX_M0 = 0xd2511f53;
 const PHILOX_M1 = 0xcd9e8d57;
 const PHILOX_W0 = 0x9e3779b9;
@@ -205,12 +209,55 @@ export function fillDropoutMask(
 ): void {
   const threshold = p * TWO_POW_32;
   const n = out.length;
-  const words = new Uint32Array(16);
+  const words = WORDS;
   for (let b = 0; b < n; b += 16) {
     for (let j = 0; j < 4; j++) philox4x32((b >>> 2) + j, 0, 0, 0, k0, k1, words, 4 * j);
     // words[4j + w] is word w of counter j: element b + 4w + j.
     const end = Math.min(16, n - b);
     for (let e = 0; e < end; e++) out[b + e] = words[4 * (e & 3) + (e >>> 2)] < threshold ? drop : keep;
+  }
+}
+
+/** Which distribution `fillRandom` draws from. */
+export type RandomKind = 'uniform' | 'normal';
+
+/**
+ * Draws of the backend's random kernel (`Backend.random`), the spec every backend follows: element
+ * i takes the Philox word w_i of the dropout masks' layout (`fillDropoutMask`: counter
+ * 4·⌊i/16⌋ + i mod 4, word ⌊i/4⌋ mod 4) under the key (k0, k1), as u_i = (w_i + ½)/2³² ∈ (0, 1).
+ * 'uniform': a + (b − a)·u_i. 'normal' (mean a, standard deviation b), Box–Muller over the pairs
+ * (2j, 2j + 1): r = √(−2 ln u_2j), θ = 2π·u_2j+1, z_2j = r·cos θ, z_2j+1 = r·sin θ (an odd last
+ * element takes its pair's cosine). float64 arithmetic, rounded once into `out`'s type; `at` is the
+ * index in `out` of element 0.
+ */
+export function fillRandom(
+  kind: RandomKind,
+  k0: number,
+  k1: number,
+  out: Float32Array | Float64Array,
+  a: number,
+  b: number,
+  n = out.length,
+  at = 0,
+): void {
+  const words = WORDS;
+  // Words of elements b0 … b0 + 15, in element order.
+  const u = UNITS;
+  const span = b - a;
+  for (let b0 = 0; b0 < n; b0 += 16) {
+    for (let j = 0; j < 4; j++) philox4x32((b0 >>> 2) + j, 0, 0, 0, k0, k1, words, 4 * j);
+    for (let e = 0; e < 16; e++) u[e] = (words[4 * (e & 3) + (e >>> 2)] + 0.5) / TWO_POW_32;
+    const end = Math.min(16, n - b0);
+    if (kind === 'uniform') {
+      for (let e = 0; e < end; e++) out[at + b0 + e] = a + span * u[e];
+      continue;
+    }
+    for (let e = 0; e < end; e += 2) {
+      const r = Math.sqrt(-2 * Math.log(u[e]));
+      const t = 2 * Math.PI * u[e + 1];
+      out[at + b0 + e] = a + b * (r * Math.cos(t));
+      if (e + 1 < end) out[at + b0 + e + 1] = a + b * (r * Math.sin(t));
+    }
   }
 }
 

@@ -1,13 +1,14 @@
 /**
- * The js backend's inverted-dropout kernel: the mask from the counter-based stream (one 32-bit
- * Philox word per element, row-major; util/random.ts `fillDropoutMask`), then out = x·mask. Two
- * passes over plain arrays; the wasm backend fuses them into one and gives the same mask.
+ * The js backend's random kernels over the counter-based Philox stream (util/random.ts is their
+ * spec): inverted dropout — the mask (one 32-bit word per element, row-major; `fillDropoutMask`),
+ * then out = x·mask, two passes the wasm backend fuses into one with the same mask — and uniform or
+ * normal draws (`fillRandom`).
  */
-import { fillDropoutMask } from '../../util/random.js';
+import { fillDropoutMask, fillRandom, type RandomKind } from '../../util/random.js';
 import { sizeOf } from '../../util/shape.js';
 import type { HostView as View } from '../host.js';
 import { allocate } from '../host.js';
-import type { RandomState, TypedArray } from '../types.js';
+import type { DType, RandomState, TypedArray } from '../types.js';
 import { forEachRun } from './iter.js';
 
 export function dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray] {
@@ -24,4 +25,21 @@ export function dropout(x: View, p: number, scale: number, rng: RandomState): [T
     for (let i = 0, xi = pos[0]; i < len; i++, xi += s[0], o++) out[o] = xd[xi] * mask[o];
   });
   return [out, mask];
+}
+
+/** Draws of `shape` (uniform on [a, b) or normal with mean a, sd b), into `out` when given. */
+export function random(
+  kind: RandomKind,
+  shape: readonly number[],
+  dtype: DType,
+  a: number,
+  b: number,
+  rng: RandomState,
+  into?: TypedArray,
+): TypedArray {
+  const out = (into ?? allocate(dtype, sizeOf(shape), false)) as Float32Array | Float64Array;
+  const k0 = rng.nextUint32();
+  const k1 = rng.nextUint32();
+  fillRandom(kind, k0, k1, out, a, b, sizeOf(shape));
+  return out;
 }

@@ -8,7 +8,7 @@ import { type HostView, hostArray, hostView as hv, wrap } from '../host.js';
 import type { Backend, View } from '../types.js';
 import { axpy } from './axpy.js';
 import { softmaxCrossEntropy, softmaxCrossEntropyGrad } from './crossentropy.js';
-import { dropout } from './dropout.js';
+import { dropout, random } from './dropout.js';
 import { binary, copyInto, unary, where } from './elementwise.js';
 import { gather, indexAdd, indexSelect, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
@@ -36,6 +36,7 @@ export const jsBackend: Backend = {
   },
   axpy: (y, alpha, x) => axpy(hv(y), alpha, hv(x)),
   optimizerStep: (family, w, g, state, h) => optimizerStep(family, hv(w), hv(g), state.map(hv), h),
+  random: (kind, shape, dtype, a, b, rng) => wrap(random(kind, shape, dtype, a, b, rng)),
   fromHost: (array) => wrap(array),
   softmaxCrossEntropy: (x, t, dt) => {
     const [loss, probs] = softmaxCrossEntropy(hv(x), hv(t), dt);

@@ -18,6 +18,7 @@ import type { FusedOp } from '../fused.js';
 import { runFused } from '../fused.js';
 import { HostStorage, type HostView, hostArray, MemoryRegion } from '../host.js';
 import { softmaxCrossEntropyGradInto, softmaxCrossEntropyInto } from '../js/crossentropy.js';
+import { random as jsRandom } from '../js/dropout.js';
 import { binary as jsBinary, unary as jsUnary, where as jsWhere } from '../js/elementwise.js';
 import { argReduce as jsArgReduce, reduce as jsReduce, rowSum } from '../js/reduce.js';
 import { type Blas, blasLayout as layout } from '../native/index.js';
@@ -410,6 +411,13 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
         };
       }
       return () => into(o.out, be.where(view(o.cond), view(o.a), view(o.b), o.shape, o.dtype));
+    }
+    case 'random': {
+      // The js kernel's draws straight into the slot.
+      const out = c.storages[o.out];
+      return () => {
+        jsRandom(o.kind, o.shape, o.dtype, o.a, o.b, o.rng, out.array);
+      };
     }
     case 'indexSelect': {
       const gather = gatherRows(c, o);
