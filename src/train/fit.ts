@@ -343,7 +343,7 @@ export async function fit(opts: FitOptions): Promise<History> {
       pendingSteps++;
       const read = pendingSteps >= readEvery || batch + 1 >= train.length;
       if (read) {
-        const sums = trainStep.readSums();
+        const sums = await trainStep.readSumsAsync();
         lastLoss = sums.loss / pendingSamples;
         progress.total += sums.loss;
         progress.correct += sums.correct;
@@ -384,7 +384,7 @@ export async function fit(opts: FitOptions): Promise<History> {
     }
     if (pendingSteps > 0) {
       // A loader that yielded fewer batches than its length: fold in what was not read yet.
-      const sums = trainStep.readSums();
+      const sums = await trainStep.readSumsAsync();
       progress.total += sums.loss;
       progress.correct += sums.correct;
     }

@@ -187,6 +187,18 @@ export class TrainStep {
     return { loss, correct, classes: this.classes };
   }
 
+  /**
+   * The same for backends whose memory is read asynchronously (a GPU: one read waits for the
+   * step's work); on host memory it is `readSums`.
+   */
+  async readSumsAsync(): Promise<{ loss: number; correct: number; classes: boolean }> {
+    const st = this.sums.storage;
+    if (!st.readSyncRefused) return this.readSums();
+    const both = await this.sums.read();
+    st.write(this.sums, this.zero2);
+    return { loss: both[0], correct: both[1], classes: this.classes };
+  }
+
   private forwardBackward(batch: readonly Tensor[]): Tensor {
     const { model, optimizer, losses } = this.s;
     const { x, y, bound } = unpackBatch(batch, losses, 'training');
