@@ -30,6 +30,7 @@ import type { View } from '../backend/types.js';
 import { copyAs } from '../ops/core.js';
 import { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
+import { guardHostDraws } from '../util/random.js';
 import { optimize } from './passes.js';
 import { CompileError, Tracer } from './trace.js';
 
@@ -230,6 +231,12 @@ function trace<A extends Tensor[], R extends Outputs>(
       mutated(tracer),
     );
   });
+  const prevDraws = guardHostDraws((what) => {
+    throw new CompileError(
+      `compile: the function draws random numbers on the host (Rng.${what}: rand, randn, randint, randperm or a layer drawing through them) while traced; a plan would replay the same numbers at every call — draw on the backend (sampleUniform, sampleNormal, dropout), or draw outside the compiled function and pass the tensor in`,
+      mutated(tracer),
+    );
+  });
   const prevLeaves = observeLeafGrads((leaf) => leaves.add(leaf));
   let result: R;
   try {
@@ -241,6 +248,7 @@ function trace<A extends Tensor[], R extends Outputs>(
   } finally {
     setHostRecorder(prevRecorder);
     guardDoors(prevGuard);
+    guardHostDraws(prevDraws);
     observeLeafGrads(prevLeaves);
   }
   const { tensors, rebuild } = flatten(result);
