@@ -137,7 +137,7 @@ export const allow = {
   positiveInt: () => z.number().int().positive().describe('a positive integer'),
   nonNegativeInt: () => z.number().int().nonnegative().describe('a non-negative integer'),
   positive: () => z.number().positive().finite().describe('a positive number'),
-  nonNegative: () => z.number().nonnegative().finite().describe('a number ≥ 0'),
+  nonNegative: () => z.number().nonnegative().finite().describe('≥ 0'),
   unit: () => z.number().min(0).lt(1).describe('a number in [0, 1)'),
   probability: () => z.number().min(0).max(1).describe('a number in [0, 1]'),
   finite: () => z.number().finite().describe('a finite number'),
@@ -153,6 +153,10 @@ export const allow = {
         return some ? methods.some(has) : methods.every(has);
       })
       .describe(what),
-  oneOf: <T extends string>(values: readonly [T, ...T[]]) =>
-    z.enum(values).describe(`one of ${values.map((v) => `'${v}'`).join(', ')}`),
+  oneOf: <T extends string>(values: readonly [T, ...T[]]) => {
+    const q = values.map((v) => `'${v}'`);
+    return z
+      .enum(values)
+      .describe(q.length > 1 ? `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}` : q[0]);
+  },
 };

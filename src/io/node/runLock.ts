@@ -32,6 +32,8 @@ const OWNER_FILE = 'owner.json';
 export const DEFAULT_LEASE_MS = 30_000;
 /** A takeover in progress older than this was abandoned (its process died mid-takeover). */
 const TAKEOVER_STALE_MS = 5_000;
+/** Tries, 25 ms apart, while a lock names a dead holder that another process is taking over. */
+const TAKEOVER_RETRIES = 40;
 
 /** Who holds a run directory's lock (owner.json). */
 export interface LockOwner {
@@ -205,24 +207,36 @@ export function lockRunDir(dir: string, o: { lease?: number } = {}): RunLock {
     };
     const lockPath = join(abs, LOCK_DIR);
     ownTokens.add(owner.token);
-    let release: () => void;
+    let release: (() => void) | undefined;
     const entry: Held = { token: owner.token, count: 0, release: () => {} };
-    try {
-      release = lockfile.lockSync(abs, {
-        lockfilePath: lockPath,
-        realpath: false,
-        stale: lease,
-        fs: lockFs(owner, lease),
-        onCompromised: (err) => {
-          entry.lost = err;
-        },
-      });
-    } catch (e) {
-      ownTokens.delete(owner.token);
-      const code = fsErrorCode(e);
-      if (code === 'ELOCKED' || code === 'EEXIST' || code === 'ENOTEMPTY')
-        throw new RunLockedError(lockedMessage(dir, readOwner(lockPath)), readOwner(lockPath));
-      throw new FileWriteError(lockPath, code, `cannot lock ${dir}: ${describeFsError(e)}`);
+    // Refused while the lock still names a dead or unknown holder: another process is taking it
+    // over right now. Try again for a moment, so that the refusal names the new holder (or we win).
+    for (let attempt = 0; !release; attempt++) {
+      try {
+        release = lockfile.lockSync(abs, {
+          lockfilePath: lockPath,
+          realpath: false,
+          stale: lease,
+          fs: lockFs(owner, lease),
+          onCompromised: (err) => {
+            entry.lost = err;
+          },
+        });
+      } catch (e) {
+        const code = fsErrorCode(e);
+        if (code !== 'ELOCKED' && code !== 'EEXIST' && code !== 'ENOTEMPTY') {
+          ownTokens.delete(owner.token);
+          throw new FileWriteError(lockPath, code, `cannot lock ${dir}: ${describeFsError(e)}`);
+        }
+        const holder = readOwner(lockPath);
+        const st = fs.statSync(lockPath, { throwIfNoEntry: false });
+        const settling = !holder || (st !== undefined && abandoned(lockPath, st, lease));
+        if (!settling || attempt >= TAKEOVER_RETRIES) {
+          ownTokens.delete(owner.token);
+          throw new RunLockedError(lockedMessage(dir, holder), holder);
+        }
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+      }
     }
     entry.release = release;
     h = entry;
