@@ -20,6 +20,7 @@
  * (`eagerReason`, `onFallback`). Either way the generators it drew from are put back first.
  */
 
+import { z } from 'zod';
 import { observeLeafGrads } from '../autograd/engine.js';
 import { isGradEnabled, NotTraceableError, whileTracing } from '../autograd/mode.js';
 import { guardDoors } from '../backend/host.js';
@@ -30,6 +31,7 @@ import type { View } from '../backend/types.js';
 import { copyAs } from '../ops/core.js';
 import { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
+import { allow, checkOptions, showValue } from '../util/options.js';
 import { guardHostDraws } from '../util/random.js';
 import { optimize } from './passes.js';
 import { CompileError, Tracer } from './trace.js';
@@ -141,6 +143,18 @@ export function compile<A extends Tensor[], R extends Outputs>(
   fn: (...args: A) => R,
   opts: CompileOptions = {},
 ): CompiledFunction<A, R> {
+  checkOptions(
+    'compile',
+    z.object({
+      fallback: allow.oneOf(['throw', 'eager']).optional(),
+      onFallback: allow.fn('a function (reason) => void').optional(),
+      cacheSize: allow.positiveInt().optional(),
+      fuse: allow.boolean().optional(),
+      key: allow.fn('a function () => value (more of the signature)').optional(),
+    }),
+    opts,
+  );
+  if (typeof fn !== 'function') throw new ValueError(`compile: fn must be a function, got ${showValue(fn)}`);
   const cacheSize = opts.cacheSize ?? 8;
   if (!Number.isInteger(cacheSize) || cacheSize < 1)
     throw new ValueError(`compile: cacheSize must be a positive integer, got ${opts.cacheSize}`);

@@ -25,7 +25,9 @@ import type { BaseOptions, Optimizer } from '../optim/optimizer.js';
 import { fromHost, zeros, zerosLike } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
+import { checkOptions } from '../util/options.js';
 import { countCorrect } from './metrics.js';
+import { TrainStepOptionsSchema } from './options.js';
 
 /** A loss of (output, target) and, when the data carry them, per-sample weights. */
 export type SampleLoss = (output: Tensor, target: Tensor, weights?: Tensor) => Tensor;
@@ -112,6 +114,7 @@ export class TrainStep {
   private reasons: string[] = [];
 
   constructor(private readonly s: StepSetup) {
+    checkOptions('TrainStep', TrainStepOptionsSchema, s);
     this.params = s.model.parameters();
     this.grads = this.params.map((p) => zerosLike(p));
     this.source = s.dataset ? tensorRows(s.dataset) : null;
