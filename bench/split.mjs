@@ -34,7 +34,9 @@ async function child(batch) {
     for (let i = 0; i < a.length; i++) k.axpy_(a[i], 1, b[i]);
   });
   const sumS = timeIt(() => sum(), 0.5);
-  console.log(JSON.stringify({ batch, threads: k.backendByName?.('native')?.blas?.threads?.() ?? null, stepS, sumS }));
+  console.log(
+    JSON.stringify({ batch, threads: k.backendByName?.('native')?.blas?.threads?.() ?? null, stepS, sumS }),
+  );
 }
 
 if (process.argv[2]) {
@@ -62,6 +64,10 @@ if (process.argv[2]) {
   console.log(`forward+backward, batch 256, 1-thread BLAS:       ${ms(full1)}`);
   console.log(`forward+backward, batch 128, 1-thread BLAS:       ${ms(half1)}`);
   console.log(`summing two gradient sets:                        ${ms(sum)}`);
-  console.log(`split's best case (one half step + the sum):      ${ms(half1 + sum)}  → ${(full2 / (half1 + sum)).toFixed(2)}× the 2-thread step's speed`);
-  console.log(`2-thread BLAS's speed-up over 1 thread:           ${(full1 / full2).toFixed(2)}×; the ideal split's: ${(full1 / (half1 + sum)).toFixed(2)}×`);
+  console.log(
+    `split's best case (one half step + the sum):      ${ms(half1 + sum)}  → ${(full2 / (half1 + sum)).toFixed(2)}× the 2-thread step's speed`,
+  );
+  console.log(
+    `2-thread BLAS's speed-up over 1 thread:           ${(full1 / full2).toFixed(2)}×; the ideal split's: ${(full1 / (half1 + sum)).toFixed(2)}×`,
+  );
 }
