@@ -399,12 +399,12 @@ export async function fit(opts: FitOptions): Promise<History> {
     };
     if (progress.classes) record.trainAccuracy = progress.correct / Math.max(n, 1);
     if (opts.validation) {
-      const v = evaluator.run(opts.validation);
+      const v = await evaluator.runAsync(opts.validation);
       record.valLoss = v.loss;
       if (v.accuracy !== undefined) record.valAccuracy = v.accuracy;
     }
     if (opts.test) {
-      const t = evaluator.run(opts.test);
+      const t = await evaluator.runAsync(opts.test);
       record.testLoss = t.loss;
       if (t.accuracy !== undefined) record.testAccuracy = t.accuracy;
     }

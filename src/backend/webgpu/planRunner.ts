@@ -78,7 +78,9 @@ export function prepareGpuPlan(
     places[b.id] = up.place();
   }
   // 2. One arena for the temporaries and inputs.
-  const layout = planArena(plan, 256);
+  // Every element is one 32-bit word on the GPU (bool and float64 included).
+  const words: Plan = { ...plan, buffers: plan.buffers.map((b) => ({ ...b, dtype: 'float32' as const })) };
+  const layout = planArena(words, 256);
   const max = Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
   if (layout.bytes > max) {
     refuse(`its buffers need ${layout.bytes} bytes, more than one GPU buffer holds here (${max})`);
