@@ -5,11 +5,15 @@
  * GPU arithmetic vs the CPU's float64 sums). Sizes are small: SwiftShader computes about 0.2
  * GFLOP/s and pays ~2.4 ms per wait.
  */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backend/webgpu/index.js';
 import { planStats } from '../src/backend/webgpu/planRunner.js';
 import * as k from '../src/index.js';
 import { backendByName, compile, data, nn, optim, Rng, type Tensor, train } from '../src/index.js';
+import { KEEL, keel } from './keel-process.js';
 import { needsWebGpu } from './requires.js';
 
 const ok = await needsWebGpu('webgpu-train.test');
@@ -186,5 +190,45 @@ describe.runIf(ok)('compiled steps on webgpu', () => {
       k.sum(k.mul(x, x)).backward();
       expect(Array.from(await (x.grad as Tensor).read())).toEqual([1, -2]);
     });
+  });
+});
+
+describe.runIf(ok && existsSync(KEEL))('keel --backend webgpu (the built command)', () => {
+  it('keel info shows the adapter; keel --backend webgpu train runs, reads, checkpoints and reports', async () => {
+    const info = await keel(['info', '--json']);
+    expect(info.code).toBe(0);
+    const facts = JSON.parse(info.stdout) as {
+      backends: { name: string; loaded: boolean }[];
+      webgpu?: { vendor: string };
+    };
+    expect(facts.backends.find((b) => b.name === 'webgpu')?.loaded).toBe(true);
+    expect(facts.webgpu?.vendor).toBeTruthy();
+    const out = mkdtempSync(join(tmpdir(), 'keel-webgpu-'));
+    const cfg = join(out, 'run.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        name: 'g',
+        data: { dataset: 'moons', samples: 200, batchSize: 50 },
+        model: { hidden: [16] },
+      }),
+    );
+    const r = await keel(['--out', out, '--backend', 'webgpu', 'train', '-c', cfg, '--epochs', '2'], {
+      timeout: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/diagnostics: off on the webgpu backend/);
+    expect(r.stdout).toMatch(/^epoch 2 /m);
+    for (const f of ['model.safetensors', 'checkpoint.safetensors', 'report.html'])
+      expect(existsSync(join(out, 'g', f))).toBe(true);
+  });
+
+  it('without an adapter, --backend webgpu says why in one line and exits 1', async () => {
+    const r = await keel(['--backend', 'webgpu', 'info'], {
+      env: { VK_ICD_FILENAMES: '/nonexistent.json', KEEL_DAWN: 'backend=vulkan' },
+    });
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('keel:'));
+    expect(lines).toEqual([expect.stringMatching(/^keel: webgpu: no WebGPU adapter here/)]);
   });
 });

@@ -1,3 +1,4 @@
+import { backend } from '../backend/registry.js';
 import { compiledByDefault } from '../compile/compile.js';
 import type { DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
@@ -202,6 +203,13 @@ export interface CheckpointOptions {
  */
 const YIELD_MS = 10;
 
+/**
+ * On a backend whose memory is read asynchronously (a GPU), copies what it wrote in place —
+ * parameters, optimizer state — to the host, so the epoch's callbacks and checkpoints can read
+ * them synchronously (Backend.sync); nothing to do on host memory.
+ */
+const syncHost = (): Promise<void> => backend().sync?.() ?? Promise.resolve();
+
 /** Loss and accuracy of `model` over a loader, in eval mode without gradients (compiled batches). */
 export function evaluate(
   model: Module,
@@ -273,6 +281,7 @@ export async function fit(opts: FitOptions): Promise<History> {
   let lastSave = performance.now();
   const save = async (position: RunPosition, progress: EpochProgress | null) => {
     if (!saving) return;
+    await syncHost();
     const stopReason = history.stopReason ?? null;
     await saving.save(captureCheckpoint(parts, { epochs, position, epoch: progress, history, stopReason }));
     lastSave = performance.now();
@@ -408,6 +417,7 @@ export async function fit(opts: FitOptions): Promise<History> {
       record.testLoss = t.loss;
       if (t.accuracy !== undefined) record.testAccuracy = t.accuracy;
     }
+    await syncHost();
     history.epochs.push(record);
     opts.progress?.epochEnd(record);
     let stop = false;
@@ -421,6 +431,7 @@ export async function fit(opts: FitOptions): Promise<History> {
   }
   if (watch.divergence) history.divergence = watch.divergence;
   if (trainStep.eagerReasons.length) history.eagerReasons = [...trainStep.eagerReasons];
+  await syncHost();
   for (const c of callbacks) c.onTrainEnd?.(history, ctx);
   // The final checkpoint: the run is over (complete or stopped), so resuming it trains no more.
   await save({ epoch: epochs + 1, batch: 0, step }, null);

@@ -131,6 +131,8 @@ export class GpuContext {
    * copy kernel); storages call it for a `write` that is not one contiguous run.
    */
   stridedWrite: ((s: GpuStorage, w: Window, words: ArrayBufferView) => void) | null = null;
+  /** Storages kernels wrote in place (parameters, optimizer state, sums), for `sync`. */
+  private readonly inPlace = new Map<number, WeakRef<GpuStorage>>();
 
   constructor(readonly device: GpuDevice) {
     this.queue = device.queue;
@@ -421,6 +423,23 @@ export class GpuContext {
       throw indexError(code, value | 0, size);
     }
     return out.slice(0, bytes);
+  }
+
+  /** Remembers a storage written in place (GpuStorage.touched). */
+  mutated(s: GpuStorage): void {
+    if (!this.inPlace.has(s.serial) && typeof WeakRef === 'function')
+      this.inPlace.set(s.serial, new WeakRef(s));
+  }
+
+  /** Copies every live storage written in place to the host (Backend.sync). */
+  async sync(): Promise<void> {
+    const live: GpuStorage[] = [];
+    for (const [serial, ref] of this.inPlace) {
+      const s = ref.deref();
+      if (!s || s.dead) this.inPlace.delete(serial);
+      else if (!s.shadowed) live.push(s);
+    }
+    await Promise.all(live.map((s) => s.prefetch()));
   }
 
   /** Waits until the GPU has done everything submitted so far (benchmarks). */

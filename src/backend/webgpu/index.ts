@@ -229,6 +229,7 @@ export function createWebGpuBackend(
       run(crossEntropyGradKernel(operand(pv), operand(t), operand(g), factor, out, ctx.errorBuffer), n * c);
       return s;
     },
+    sync: () => ctx.sync(),
     prepare(plan: Plan): PlanRunner | null {
       const r = prepareGpuPlan(plan, ctx, (why) => {
         lastRefusal = why;

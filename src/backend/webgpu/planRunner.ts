@@ -57,13 +57,15 @@ export function prepareGpuPlan(
   for (const o of plan.ops) for (const w of opAccesses(o).writes) written.add(w);
   // 1. Storages read by reference: GPU storages in place; host ones uploaded once.
   const adopted: GpuStorage[] = [];
+  /** Storages of other owners the plan writes in place: their host copies go stale at each run. */
+  const writes: GpuStorage[] = [];
   const places: (Place | null)[] = plan.buffers.map(() => null);
   for (const b of plan.buffers) {
     if (b.kind !== 'external') continue;
     const s = b.storage;
     if (s instanceof GpuStorage && s.ctx === ctx) {
       places[b.id] = s.place();
-      if (written.has(b.id)) s.touched();
+      if (written.has(b.id)) writes.push(s);
       continue;
     }
     if (written.has(b.id)) {
@@ -147,6 +149,7 @@ export function prepareGpuPlan(
     run(args: readonly View[]) {
       if (disposed) throw new ValueError('this compiled step was disposed');
       ctx.check();
+      for (const s of writes) s.touched();
       for (const b of inputs) {
         if (b.kind !== 'input') continue;
         const src = args[b.input];

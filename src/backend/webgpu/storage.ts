@@ -4,9 +4,11 @@
  * 64-bit floats: a float64 tensor on webgpu holds float32 values; matrix products refuse float64).
  * The host reaches the elements only asynchronously: `read` copies them out through a mappable
  * buffer; `readSync` and `readElement` refuse with a message that says to `await read()` — except
- * for a small tensor made from host values (`fromHost`, ≤ SHADOW_MAX elements) that nothing on the
- * GPU has written since: its host copy answers (a loss's element count, a constant). `write` is a
- * host → GPU write at its place in the command order (context.ts).
+ * where a host copy is known to be current, until the GPU next writes the storage: a small tensor
+ * made from host values (`fromHost`, ≤ SHADOW_MAX elements: a loss's element count, a constant),
+ * and storages copied by `prefetch` (Backend.sync: the parameters and optimizer state `fit` reads
+ * at the end of an epoch). `write` is a host → GPU write at its place in the command order
+ * (context.ts).
  *
  * A storage owns a pool buffer (given back when the storage is collected, or at once by
  * `release`), or is a slot of a compiled plan's arena (dead once the plan is disposed).
@@ -124,9 +126,24 @@ export class GpuStorage implements Storage {
     return this;
   }
 
-  /** Forgets the host copy (a kernel is about to write the storage on the GPU). */
+  /**
+   * Forgets the host copy: a kernel is about to write the storage on the GPU (in place, so the
+   * context remembers it for `sync`).
+   */
   touched(): void {
     this.#shadow = null;
+    this.ctx.mutated(this);
+  }
+
+  /** Copies the elements to the host: readSync and readElement answer until the next GPU write. */
+  async prefetch(): Promise<void> {
+    const all = await this.read({ shape: [this.length], strides: [1], offset: 0 });
+    this.#shadow = all;
+  }
+
+  /** Whether the storage can no longer be used (released, or its plan's arena disposed). */
+  get dead(): boolean {
+    return this.#released || this.arena?.dead === true;
   }
 
   /** Whether the host copy is current (see the file's header). */
