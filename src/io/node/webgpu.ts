@@ -13,6 +13,7 @@
  * `backend=opengles`); `KEEL_WEBGPU_FEATURE_LEVEL=compatibility` asks for a compatibility adapter.
  */
 import { backendUnavailable, registerBackend } from '../../backend/registry.js';
+import { type GpuAdapterLike, type GpuEntry, openDevice } from '../../backend/webgpu/device.js';
 import {
   createWebGpuBackend,
   type GpuAdapterFacts,
@@ -28,46 +29,12 @@ const NO_ADAPTER =
   'no WebGPU adapter here (without a GPU on Linux: apt-get install libvulkan1 chromium, then VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)';
 
 interface DawnModule {
-  create(options: string[]): DawnGpu;
-}
-
-interface DawnAdapter {
-  readonly info?: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> & {
-    isFallbackAdapter?: boolean;
-  };
-  readonly limits: object;
-  requestDevice(d: { requiredLimits: Record<string, number> }): Promise<GpuDevice>;
-}
-
-interface DawnGpu {
-  requestAdapter(o?: { featureLevel?: string }): Promise<DawnAdapter | null>;
+  create(options: string[]): GpuEntry;
 }
 
 /** What keeps the device alive: Dawn's instance (see the file's header), adapter, device, backend. */
-let held: { gpu: DawnGpu; adapter: DawnAdapter; device: GpuDevice; backend: WebGpuBackend } | null = null;
+let held: { gpu: GpuEntry; adapter: GpuAdapterLike; device: GpuDevice; backend: WebGpuBackend } | null = null;
 let failure: string | null = null;
-
-/** The limits the backend benefits from, asked for at the adapter's maximum. */
-const LIMITS = [
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxStorageBuffersPerShaderStage',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY',
-];
-
-/** Every numeric limit of a `GPUSupportedLimits` (its fields are getters on the prototype). */
-function limitsOf(l: object): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (let o: object | null = l; o && o !== Object.prototype; o = Object.getPrototypeOf(o))
-    for (const k of Object.getOwnPropertyNames(o)) {
-      const v = (l as Record<string, unknown>)[k];
-      if (typeof v === 'number' && !(k in out)) out[k] = v;
-    }
-  return out;
-}
 
 async function loadDawn(): Promise<DawnModule> {
   try {
@@ -93,21 +60,9 @@ export async function enableWebGpu(): Promise<WebGpuBackend> {
     const toggles = (process.env.KEEL_DAWN ?? '').split(' ').filter((t) => t);
     const gpu = dawn.create(toggles);
     const level = process.env.KEEL_WEBGPU_FEATURE_LEVEL;
-    const adapter = await gpu.requestAdapter(level ? { featureLevel: level } : undefined);
-    if (!adapter) throw new KeelError(`webgpu: ${NO_ADAPTER}`);
-    const all = limitsOf(adapter.limits);
-    const requiredLimits: Record<string, number> = {};
-    for (const k of LIMITS) if (k in all) requiredLimits[k] = all[k];
-    const device = await adapter.requestDevice({ requiredLimits });
-    const info = adapter.info ?? {};
-    const facts: GpuAdapterFacts = {
-      vendor: info.vendor ?? '',
-      architecture: info.architecture ?? '',
-      device: info.device ?? '',
-      description: info.description ?? '',
-      isFallbackAdapter: info.isFallbackAdapter ?? false,
-      limits: limitsOf(device.limits),
-    };
+    const opened = await openDevice(gpu, level ? { featureLevel: level } : {});
+    if (!opened) throw new KeelError(`webgpu: ${NO_ADAPTER}`);
+    const { adapter, device, facts } = opened;
     const backend = createWebGpuBackend(device, facts);
     held = { gpu, adapter, device, backend };
     failure = null;
