@@ -232,3 +232,27 @@ describe.runIf(ok && existsSync(KEEL))('keel --backend webgpu (the built command
     expect(lines).toEqual([expect.stringMatching(/^keel: webgpu: no WebGPU adapter here/)]);
   });
 });
+
+describe.runIf(ok)("the lab's session on webgpu", () => {
+  it('steps and draws asynchronously: the same losses as on wasm within 1e-4, diagnostics off', async () => {
+    const { Session } = await import('../lab/src/session.js');
+    const { DEFAULTS } = await import('../lab/src/state.js');
+    const cpu = new Session(DEFAULTS);
+    for (let i = 0; i < 40; i++) cpu.stepOnce();
+    const s = await on('webgpu', async () => {
+      const g = new Session(DEFAULTS);
+      expect(g.asyncMemory).toBe(true);
+      expect(g.info.backend).toMatch(/^WebGPU on /);
+      for (let i = 0; i < 40; i++) await g.stepOnceAsync();
+      const snap = await g.snapshotAsync(8);
+      return { g, snap };
+    });
+    expect(cpu.info.backend).toMatch(/on the CPU$/);
+    expect(relClose(s.g.lastLoss, cpu.lastLoss, 1e-4), `${s.g.lastLoss} vs ${cpu.lastLoss}`).toBe(true);
+    expect(s.g.history.length).toBe(cpu.history.length);
+    s.g.history.forEach((p, i) => expect(relClose(p.testLoss, cpu.history[i].testLoss, 1e-4)).toBe(true));
+    expect(s.snap.surface?.probs.length).toBe(8 * 8 * 2);
+    expect(relClose(s.snap.weights.norm, cpu.snapshot(8).weights.norm, 1e-4)).toBe(true);
+    expect(s.snap.gradNorms).toEqual([]);
+  });
+});

@@ -28,7 +28,7 @@ import { optimizerKernel } from './optimizer.js';
 import { prepareGpuPlan } from './planRunner.js';
 import { dropoutKernel, randomKernel } from './random.js';
 import { argReduceKernel, reduceKernel } from './reduce.js';
-import { GpuStorage, SHADOW_MAX, toWords } from './storage.js';
+import { foreign, GpuStorage, SHADOW_MAX, toWords } from './storage.js';
 import type { Operand } from './wgsl.js';
 
 export { GpuContext, type GpuStats } from './context.js';
@@ -61,11 +61,7 @@ export function createWebGpuBackend(
   /** Uploads kept alive for the current task (host inputs of eager kernels). */
   const operand = (v: View): Operand => {
     let s = v.storage;
-    if (!(s instanceof GpuStorage) || s.ctx !== ctx) {
-      // A tensor of another backend: uploaded for this call (tensors live where they were created).
-      const whole = s.readSync({ shape: [s.length], strides: [1], offset: 0 });
-      s = upload(whole);
-    }
+    if (!(s instanceof GpuStorage) || s.ctx !== ctx) s = upload(foreign(s));
     const g = s as GpuStorage;
     return { place: g.place(), dtype: g.dtype, shape: v.shape, strides: v.strides, offset: v.offset };
   };

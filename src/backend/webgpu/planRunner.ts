@@ -32,7 +32,7 @@ import { matmulKernel } from './matmul.js';
 import { optimizerKernel } from './optimizer.js';
 import { dropoutKernel, randomKernel } from './random.js';
 import { argReduceKernel, reduceKernel } from './reduce.js';
-import { type ArenaOwner, GpuStorage, type Place, toWords } from './storage.js';
+import { type ArenaOwner, foreign, GpuStorage, type Place, toWords } from './storage.js';
 import type { Operand } from './wgsl.js';
 
 /** What each run does, in op order: a host step, or kernel calls (indices into the plan's calls). */
@@ -75,7 +75,7 @@ export function prepareGpuPlan(
       return null;
     }
     const up = GpuStorage.create(ctx, s.dtype, s.length);
-    ctx.write(up.buffer, 0, toWords(s.dtype, s.readSync({ shape: [s.length], strides: [1], offset: 0 })));
+    ctx.write(up.buffer, 0, toWords(s.dtype, foreign(s)));
     adopted.push(up);
     places[b.id] = up.place();
   }
@@ -161,11 +161,7 @@ export function prepareGpuPlan(
           ctx.copy(p.buffer, (p.base + src.offset) * 4, arena, dst, bytes);
         } else {
           const n = b.length;
-          ctx.write(
-            arena,
-            dst,
-            toWords(b.dtype, s.readSync({ shape: [n], strides: [1], offset: src.offset })),
-          );
+          ctx.write(arena, dst, toWords(b.dtype, foreign(s).subarray(src.offset, src.offset + n)));
         }
       }
       for (const st of steps) {

@@ -16,7 +16,7 @@
 import { arrayType, type DType, type TypedArray } from '../../util/dtype.js';
 import { KeelError } from '../../util/errors.js';
 import { isRowMajor, sizeOf } from '../../util/shape.js';
-import { checkDoors, HostStorage } from '../host.js';
+import { checkDoors, HostStorage, hostArray } from '../host.js';
 import { nextSerial } from '../serial.js';
 import type { Storage, Window } from '../types.js';
 import type { GpuContext } from './context.js';
@@ -70,6 +70,15 @@ export function fromWords(dtype: DType, buf: ArrayBuffer, count: number): TypedA
     default:
       return dtype satisfies never;
   }
+}
+
+/**
+ * The elements of another backend's storage, to upload (tensors live where they were created).
+ * Host memory is taken as it is: moving data is not a host read of values, so a compiled step's
+ * trace may do it (its plan uploads the storage once).
+ */
+export function foreign(s: Storage): TypedArray {
+  return s instanceof HostStorage ? hostArray(s) : s.readSync({ shape: [s.length], strides: [1], offset: 0 });
 }
 
 /** The lowest and highest element a window touches (relative to its storage's element 0). */
