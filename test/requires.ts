@@ -75,7 +75,7 @@ export async function needsWebGpu(file: string): Promise<boolean> {
       process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     process.env.XDG_RUNTIME_DIR ??= tmpdir();
     const why = await probeWebGpu();
-    if (why) how['a WebGPU adapter'] = `${why}; ${how['a WebGPU adapter']}`;
+    if (why) how['a WebGPU adapter'] = why;
     known.set('a WebGPU adapter', why === null);
   }
   return needs('a WebGPU adapter', file);
