@@ -427,8 +427,11 @@ export class GpuContext {
 
   /** Remembers a storage written in place (GpuStorage.touched). */
   mutated(s: GpuStorage): void {
-    if (!this.inPlace.has(s.serial) && typeof WeakRef === 'function')
-      this.inPlace.set(s.serial, new WeakRef(s));
+    if (this.inPlace.has(s.serial) || typeof WeakRef !== 'function') return;
+    // Forget the collected ones now and then (sync does too), so the map stays as small as what lives.
+    if (this.inPlace.size >= 4096)
+      for (const [serial, ref] of this.inPlace) if (!ref.deref()) this.inPlace.delete(serial);
+    this.inPlace.set(s.serial, new WeakRef(s));
   }
 
   /** Copies every live storage written in place to the host (Backend.sync). */

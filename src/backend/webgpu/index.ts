@@ -236,8 +236,3 @@ export function createWebGpuBackend(
   };
   return be;
 }
-
-/** Whether a storage is a webgpu storage (GPU memory). */
-export function isGpuStorage(s: Storage): s is GpuStorage {
-  return s instanceof GpuStorage;
-}
