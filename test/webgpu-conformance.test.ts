@@ -21,6 +21,7 @@ import { BINARY_OPS, UNARY_OPS } from '../src/backend/js/elementwise.js';
 import { DecayMode, H, H_LENGTH, type OptimizerFamily, stateNames } from '../src/backend/optimizer.js';
 import type { Backend, Storage, View } from '../src/backend/types.js';
 import type { WebGpuBackend } from '../src/backend/webgpu/index.js';
+import { forceTile, TILE_COUNT } from '../src/backend/webgpu/matmul.js';
 import * as k from '../src/index.js';
 import { backendByName, Rng, type Tensor, tensor } from '../src/index.js';
 import { needsWebGpu } from './requires.js';
@@ -418,6 +419,39 @@ describe.runIf(ok)('the webgpu backend conforms to js', () => {
       await check(pairs);
     });
   }
+
+  it('every tile configuration of the GEMM, in every layout, at ragged edges', async () => {
+    const pairs: [Storage, ArrayLike<number>, Tol, string][] = [];
+    try {
+      for (let t = 0; t < TILE_COUNT; t++) {
+        forceTile(t);
+        for (const [m, kk, n] of [
+          [130, 20, 129],
+          [17, 9, 3],
+        ])
+          for (const [ta, tb] of [
+            [false, false],
+            [false, true],
+            [true, false],
+            [true, true],
+          ]) {
+            const a = ta ? k.transpose(rnd([kk, m])) : rnd([m, kk]);
+            const b = tb ? k.transpose(rnd([n, kk])) : rnd([kk, n]);
+            const bias = rnd([n]);
+            const bound = k.matmul(k.abs(a), k.abs(b)).readSync();
+            pairs.push([
+              gpu.matmul(up(a), up(b), [m, n], 'float32', up(bias)),
+              hv(js.matmul(a, b, [m, n], 'float32', bias)),
+              (gv, w, i) => Math.abs(gv - w) <= 1e-5 * (bound[i] + 4),
+              `tile ${t} ${m}×${kk}×${n}${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}`,
+            ]);
+          }
+      }
+    } finally {
+      forceTile(null);
+    }
+    await check(pairs);
+  });
 
   it('matmul with a bias epilogue, broadcast operands and batches; float64 refused', async () => {
     const pairs: [Storage, ArrayLike<number>, Tol, string][] = [];

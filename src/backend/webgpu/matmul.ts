@@ -29,10 +29,23 @@ const TILES: readonly Tile[] = [
   { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
   { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
   { bm: 32, bn: 32, bk: 32, tm: 2, tn: 2 },
+  // A training step's products (a batch of 128–256 rows) have few large tiles: this one keeps a
+  // large GPU's multiprocessors busy with more, smaller workgroups.
+  { bm: 16, bn: 16, bk: 16, tm: 1, tn: 1 },
 ];
+
+/** The number of tile configurations (tests run each: `forceTile`). */
+export const TILE_COUNT = TILES.length;
+let forced: number | null = null;
+
+/** @internal Tests: every product uses tile configuration `i` (null: picked per shape). */
+export function forceTile(i: number | null): void {
+  forced = i;
+}
 
 /** The largest tile that still gives ≥ 256 workgroups (else the smallest). */
 function pickTile(m: number, n: number, batch: number): Tile {
+  if (forced !== null) return TILES[forced];
   for (const t of TILES) if (Math.ceil(m / t.bm) * Math.ceil(n / t.bn) * batch >= 256) return t;
   return TILES[TILES.length - 1];
 }
