@@ -17,7 +17,7 @@ import { contiguousStrides, sizeOf } from '../../util/shape.js';
 import { HostStorage } from '../host.js';
 import { stateNames } from '../optimizer.js';
 import type { Plan, PlanRunner } from '../plan.js';
-import type { Backend, DType, RandomState, Storage, View } from '../types.js';
+import type { Backend, DType, RandomState, TypedArray, View } from '../types.js';
 import { GpuContext, type KernelCall } from './context.js';
 import { crossEntropyGradKernel, crossEntropyKernel } from './crossentropy.js';
 import { axpyKernel, binaryKernel, copyKernel, dense, unaryKernel, whereKernel } from './elementwise.js';
@@ -58,10 +58,10 @@ export function createWebGpuBackend(
   adapter: GpuAdapterFacts | null = null,
 ): WebGpuBackend {
   const ctx = new GpuContext(device);
-  /** Uploads kept alive for the current task (host inputs of eager kernels). */
+  /** A kernel's view of a storage (another backend's is uploaded for the call, without a host copy). */
   const operand = (v: View): Operand => {
     let s = v.storage;
-    if (!(s instanceof GpuStorage) || s.ctx !== ctx) s = upload(foreign(s));
+    if (!(s instanceof GpuStorage) || s.ctx !== ctx) s = upload(foreign(s), s.dtype, false);
     const g = s as GpuStorage;
     return { place: g.place(), dtype: g.dtype, shape: v.shape, strides: v.strides, offset: v.offset };
   };
@@ -81,14 +81,14 @@ export function createWebGpuBackend(
   const run = (k: KernelCall, n: number) => {
     if (n > 0) ctx.dispatch(k);
   };
-  const upload = (
-    array: ArrayLike<number> & { length: number },
-    dtype = dtypeOfArray(array as never),
-  ): GpuStorage => {
+  /** A new storage holding `array` (kept as its host copy when small and `shadow`: see storage.ts). */
+  const upload = (array: TypedArray, dtype = dtypeOfArray(array), shadow = true): GpuStorage => {
     const n = array.length;
-    const shadow = n <= SHADOW_MAX ? (array as never) : null;
-    const s = GpuStorage.create(ctx, dtype, n, shadow);
-    ctx.write(s.buffer, 0, toWords(dtype, array));
+    const words = toWords(dtype, array);
+    // The host copy holds what the GPU holds (float64 rounded to float32).
+    const copy = shadow && n <= SHADOW_MAX ? (dtype === 'float64' ? Float64Array.from(words) : array) : null;
+    const s = GpuStorage.create(ctx, dtype, n, copy);
+    ctx.write(s.buffer, 0, words);
     return s;
   };
   ctx.stridedWrite = (s, w, words) => {
