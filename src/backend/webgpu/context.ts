@@ -392,7 +392,23 @@ export class GpuContext {
    * Reads `bytes` (a multiple of 4) at `byteOffset` of a buffer: submits the pending work with a
    * copy into a mappable buffer and waits for it. Throws the first index error a kernel reported.
    */
-  async readBytes(buffer: GpuBuffer, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
+  readBytes(buffer: GpuBuffer, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
+    const st = this.copyOut(buffer, byteOffset, bytes);
+    this.flush();
+    return this.mapped(st, bytes);
+  }
+
+  /** Several reads with one submit (Backend.sync's copies of every storage written in place). */
+  readMany(
+    parts: readonly { buffer: GpuBuffer; byteOffset: number; bytes: number }[],
+  ): Promise<ArrayBuffer[]> {
+    const staged = parts.map((r) => this.copyOut(r.buffer, r.byteOffset, r.bytes));
+    this.flush();
+    return Promise.all(staged.map((st, i) => this.mapped(st, parts[i].bytes)));
+  }
+
+  /** Records the copy of a read (and of the error words after it) into a mappable buffer. */
+  private copyOut(buffer: GpuBuffer, byteOffset: number, bytes: number): GpuBuffer {
     this.stats.reads++;
     const size = bytes + 16;
     const i = this.staging.findIndex((s) => s.size >= size);
@@ -404,7 +420,12 @@ export class GpuContext {
     const enc = this.encoder();
     if (bytes > 0) enc.copyBufferToBuffer(buffer, byteOffset, st, 0, bytes);
     enc.copyBufferToBuffer(this.errorBuffer, 0, st, bytes, 16);
-    this.flush();
+    return st;
+  }
+
+  /** Waits for a copy made by copyOut and returns its bytes (throwing a reported index error). */
+  private async mapped(st: GpuBuffer, bytes: number): Promise<ArrayBuffer> {
+    const size = bytes + 16;
     try {
       await st.mapAsync(MAP_READ, 0, size);
     } catch (e) {
@@ -413,14 +434,14 @@ export class GpuContext {
     }
     const out = st.getMappedRange(0, size).slice(0);
     st.unmap();
-    if (this.staging.length < 8) this.staging.push(st);
+    if (this.staging.length < 16) this.staging.push(st);
     else st.destroy();
     this.check();
     const err = new Uint32Array(out, bytes, 4);
     if (err[0] !== 0) {
-      const [, code, value, size] = err;
+      const [, code, value, n] = err;
       this.write(this.errorBuffer, 0, new Uint32Array(4));
-      throw indexError(code, value | 0, size);
+      throw indexError(code, value | 0, n);
     }
     return out.slice(0, bytes);
   }
@@ -442,7 +463,13 @@ export class GpuContext {
       if (!s || s.dead) this.inPlace.delete(serial);
       else if (!s.shadowed) live.push(s);
     }
-    await Promise.all(live.map((s) => s.prefetch()));
+    const versions = live.map((s) => s.version);
+    const raw = await this.readMany(
+      live.map((s) => ({ buffer: s.buffer, byteOffset: s.base * 4, bytes: s.length * 4 })),
+    );
+    live.forEach((s, i) => {
+      s.prefetched(raw[i], versions[i]);
+    });
   }
 
   /** Waits until the GPU has done everything submitted so far (benchmarks). */

@@ -99,6 +99,7 @@ export class GpuStorage implements Storage {
   readonly readSyncRefused = true;
   #released = false;
   #shadow: TypedArray | null;
+  #version = 0;
 
   constructor(
     readonly ctx: GpuContext,
@@ -141,13 +142,28 @@ export class GpuStorage implements Storage {
    */
   touched(): void {
     this.#shadow = null;
+    this.#version++;
     this.ctx.mutated(this);
+  }
+
+  /** Counts the writes since the storage was made (a host copy taken before one is stale). */
+  get version(): number {
+    return this.#version;
   }
 
   /** Copies the elements to the host: readSync and readElement answer until the next GPU write. */
   async prefetch(): Promise<void> {
+    const v = this.#version;
     const all = await this.read({ shape: [this.length], strides: [1], offset: 0 });
-    this.#shadow = all;
+    if (v === this.#version) this.#shadow = all;
+  }
+
+  /**
+   * Takes the storage's words, read by the context when the storage was at `version` (Backend.sync),
+   * as its host copy — unless something wrote it since.
+   */
+  prefetched(words: ArrayBuffer, version: number): void {
+    if (!this.dead && version === this.#version) this.#shadow = fromWords(this.dtype, words, this.length);
   }
 
   /** Whether the storage can no longer be used (released, or its plan's arena disposed). */
@@ -199,6 +215,7 @@ export class GpuStorage implements Storage {
     this.place();
     const n = sizeOf(w.shape);
     if (n === 0) return;
+    this.#version++;
     if (this.#shadow) new HostStorage(this.#shadow).write(w, values);
     const words = toWords(this.dtype, values);
     if (isRowMajor(w)) {
