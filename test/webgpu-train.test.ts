@@ -250,7 +250,8 @@ describe.runIf(ok)("the lab's session on webgpu", () => {
     expect(cpu.info.backend).toMatch(/on the CPU$/);
     expect(relClose(s.g.lastLoss, cpu.lastLoss, 1e-4), `${s.g.lastLoss} vs ${cpu.lastLoss}`).toBe(true);
     expect(s.g.history.length).toBe(cpu.history.length);
-    s.g.history.forEach((p, i) => expect(relClose(p.testLoss, cpu.history[i].testLoss, 1e-4)).toBe(true));
+    for (const [i, p] of s.g.history.entries())
+      expect(relClose(p.testLoss, cpu.history[i].testLoss, 1e-4), `epoch ${p.epoch}`).toBe(true);
     expect(s.snap.surface?.probs.length).toBe(8 * 8 * 2);
     expect(relClose(s.snap.weights.norm, cpu.snapshot(8).weights.norm, 1e-4)).toBe(true);
     expect(s.snap.gradNorms).toEqual([]);
