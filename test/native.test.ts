@@ -161,7 +161,9 @@ describe('keel info', () => {
   const KEEL = join(new URL('..', import.meta.url).pathname, 'dist/cli/keel.js');
   it('lists what loaded; a BLAS that does not load is named with its fix and wasm takes over', () => {
     const info = environmentInfo();
-    expect(info.backends.map((b) => b.name)).toEqual(['native', 'wasm', 'js']);
+    expect(info.backends.map((b) => b.name)).toEqual(['native', 'wasm', 'js', 'webgpu']);
+    // The GPU is started only by keel info (or --backend webgpu, enableWebGpu): here it was not.
+    expect(info.backends.find((b) => b.name === 'webgpu')?.detail).toMatch(/^not enabled/);
     expect(info.backends.find((b) => b.name === 'js')?.loaded).toBe(true);
     const native = info.backends.find((b) => b.name === 'native');
     if (native?.loaded) expect(native.detail).toMatch(/threads on large products/);

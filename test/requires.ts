@@ -8,11 +8,16 @@
  * every one of them at nothing).
  */
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { loadBlas } from '../src/io/node/blas.js';
 import { findFashionMnist } from '../src/io/node/fashionMnist.js';
+import { probeWebGpu, WEBGPU_PACKAGE } from '../src/io/node/webgpu.js';
+
+/** SwiftShader's Vulkan driver in Debian's chromium package: the tests' WebGPU adapter without a GPU. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /** Something a test may need beyond Node.js and npm. */
-export type Requirement = 'Fashion-MNIST' | 'OpenBLAS' | 'Chromium' | 'redis-server';
+export type Requirement = 'Fashion-MNIST' | 'OpenBLAS' | 'Chromium' | 'redis-server' | 'a WebGPU adapter';
 
 /** Where Debian's Chromium is (or `$KEEL_CHROMIUM`). */
 export const CHROMIUM = process.env.KEEL_CHROMIUM ?? '/usr/bin/chromium';
@@ -24,6 +29,7 @@ const how: Record<Requirement, string> = {
   OpenBLAS: 'apt-get install libopenblas0-pthread, or KEEL_BLAS=<a BLAS library>',
   Chromium: 'apt-get install chromium, or KEEL_CHROMIUM=<a Chromium binary>',
   'redis-server': 'apt-get install redis-server, or KEEL_REDIS_SERVER=<a redis-server binary>',
+  'a WebGPU adapter': `npm install ${WEBGPU_PACKAGE}; without a GPU: apt-get install libvulkan1 chromium (SwiftShader), which the tests find at ${SWIFTSHADER_ICD}`,
 };
 
 const probes: Record<Requirement, () => boolean> = {
@@ -31,6 +37,8 @@ const probes: Record<Requirement, () => boolean> = {
   OpenBLAS: () => loadBlas(1).blas !== null,
   Chromium: () => existsSync(CHROMIUM),
   'redis-server': () => existsSync(REDIS_SERVER),
+  // Probed asynchronously by needsWebGpu before needs() asks.
+  'a WebGPU adapter': () => false,
 };
 
 const known = new Map<Requirement, boolean>();
@@ -55,4 +63,20 @@ export function needs(what: Requirement, file: string): boolean {
     console.warn(`${file}: skipping the tests that need ${what}, which is not here (${how[what]})`);
   }
   return false;
+}
+
+/**
+ * Whether a WebGPU adapter runs here (npm webgpu in Node, on SwiftShader unless VK_ICD_FILENAMES
+ * says otherwise), enabling the webgpu backend when it does; then as `needs`.
+ */
+export async function needsWebGpu(file: string): Promise<boolean> {
+  if (!known.has('a WebGPU adapter')) {
+    if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD))
+      process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    process.env.XDG_RUNTIME_DIR ??= tmpdir();
+    const why = await probeWebGpu();
+    if (why) how['a WebGPU adapter'] = why;
+    known.set('a WebGPU adapter', why === null);
+  }
+  return needs('a WebGPU adapter', file);
 }

@@ -69,6 +69,7 @@ function App() {
   return (
     <main>
       <Header onPreset={setConfig} />
+      {state.info && <p class="backend">Training on {state.info.backend}</p>}
       <Notice notice={state.notice} onDismiss={() => notice(undefined)} />
       <PresetText config={config} />
       <TrainingBar

@@ -10,8 +10,17 @@
  * number of steps, however the steps were grouped. Each step is the one `fit` runs (TrainStep: a
  * compiled forward+backward, the divergence check, a compiled update), so the lab trains as keel
  * train does.
+ *
+ * On a backend whose memory is read asynchronously (webgpu, `asyncMemory`) the worker steps with
+ * `stepOnceAsync` and draws `snapshotAsync`: the same run, with the loss and the evaluations
+ * awaited; the data sets stay in host memory (the compiled steps upload them once), and the
+ * diagnostics — which read activations and gradients synchronously — are off.
  */
 
+import { backend, backendByName, withBackend } from '../../src/backend/registry.js';
+import type { Backend } from '../../src/backend/types.js';
+import { adapterName } from '../../src/backend/webgpu/device.js';
+import type { GpuAdapterFacts } from '../../src/backend/webgpu/gpu.js';
 import type { ImageSet } from '../../src/data/fashionMnist.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { type Alarm, Diagnostics, formatAlarm } from '../../src/diagnostics/index.js';
@@ -25,6 +34,7 @@ import { buildData, buildModel, buildOptimizer, buildScheduler, type RunData } f
 import type { RunConfig } from '../../src/run/config.js';
 import { fromHost } from '../../src/tensor/create.js';
 import { type Divergence, DivergenceWatch } from '../../src/train/divergence.js';
+import { Evaluator } from '../../src/train/evaluate.js';
 import { lossesOf, TrainStep } from '../../src/train/step.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -71,6 +81,21 @@ export interface RunInfo {
   points?: { x: Float32Array; y: Float32Array; label: Int32Array; split: Uint8Array };
   batchesPerEpoch: number;
   epochs: number;
+  /** What trains: the backend in a few words (the page says it). */
+  backend: string;
+}
+
+/** A loss (and accuracy) over a loader. */
+type Evaluation = { loss: number; accuracy?: number };
+
+/** The CPU backend the data sets live on when a GPU trains. */
+const hostBackend = (): Backend => backendByName('wasm') ?? (backendByName('js') as Backend);
+
+/** What trains, in a few words (the page's header says it). */
+function describeBackend(): string {
+  const b = backend() as Backend & { adapter?: GpuAdapterFacts | null };
+  if (b.adapter) return `WebGPU on ${adapterName(b.adapter)}`;
+  return b.name === 'wasm' ? 'WebAssembly on the CPU' : `the ${b.name} backend on the CPU`;
 }
 
 /** The samples of a loader's dataset in order (without drawing from its generator). */
@@ -111,6 +136,10 @@ export class Session {
   private epochLoss = 0;
   private epochSamples = 0;
   private extent: [number, number, number, number] | null;
+  /** True on a backend whose memory is read asynchronously (webgpu): step with `stepOnceAsync`. */
+  readonly asyncMemory: boolean;
+  /** Evaluates at the end of an epoch on such a backend (its sums read once, awaited). */
+  private readonly evaluator: Evaluator;
 
   /** Fashion-MNIST images of this run (null for the 2-D sets). */
   private readonly images: { train: ImageSet; test: ImageSet } | null;
@@ -123,12 +152,16 @@ export class Session {
     this.config = config;
     this.images = fashion ?? null;
     const g = new Rng(config.seed);
-    this.data = buildData(config, this.images);
+    this.asyncMemory = backend().sync !== undefined;
+    // The data sets live in host memory (the points and images the page draws are read from them).
+    const onHost = <T>(f: () => T): T => (this.asyncMemory ? withBackend(hostBackend(), f) : f());
+    this.data = onHost(() => buildData(config, this.images));
     this.trainEval = inOrder(this.data.train);
     this.model = buildModel(config, this.data.inputs, this.data.classes, g);
     this.optimizer = buildOptimizer(config, this.model);
     this.scheduler = buildScheduler(config, this.optimizer, this.data.train.length);
     this.watch = new DivergenceWatch(config.divergence);
+    this.evaluator = new Evaluator(this.model, lossesOf(), config.compile);
     this.trainStep = new TrainStep({
       model: this.model,
       optimizer: this.optimizer,
@@ -148,10 +181,10 @@ export class Session {
     let points: RunInfo['points'];
     this.extent = null;
     if (this.data.inputs === 2) {
-      const tr = rows(this.data.train);
-      const te = rows(this.data.test);
+      const tr = onHost(() => rows(this.data.train));
+      const te = onHost(() => rows(this.data.test));
       const va = this.data.validation
-        ? rows(this.data.validation)
+        ? onHost(() => rows(this.data.validation as DataLoader))
         : { x: new Float32Array(0), y: new Int32Array(0) };
       const n = (tr.y.length + va.y.length + te.y.length) | 0;
       const px = new Float32Array(n);
@@ -201,6 +234,7 @@ export class Session {
       points,
       batchesPerEpoch: this.data.train.length,
       epochs: config.epochs,
+      backend: describeBackend(),
     };
     g.setState(saved);
   }
@@ -226,6 +260,31 @@ export class Session {
 
   /** One optimizer step; returns the epoch's record when this step ended an epoch. */
   stepOnce(): EpochPoint | null {
+    const s = this.beginStep();
+    if (!s) return null;
+    if (!this.endStep(s, this.trainStep.readSums().loss / s.indices.length)) return null;
+    const ev = (loader: DataLoader) => trainNs.evaluate(this.model, loader);
+    return this.endEpoch(
+      ev(this.trainEval),
+      ev(this.data.test),
+      this.data.validation && ev(this.data.validation),
+    );
+  }
+
+  /** The same on a backend whose memory is read asynchronously (webgpu): the reads are awaited. */
+  async stepOnceAsync(): Promise<EpochPoint | null> {
+    const s = this.beginStep();
+    if (!s) return null;
+    const sums = await this.trainStep.readSumsAsync();
+    if (!this.endStep(s, sums.loss / s.indices.length)) return null;
+    const ev = (loader: DataLoader) => this.evaluator.runAsync(loader);
+    const tr = await ev(this.trainEval);
+    const te = await ev(this.data.test);
+    return this.endEpoch(tr, te, this.data.validation && (await ev(this.data.validation)));
+  }
+
+  /** A step up to its loss: the batch's forward and backward (null once finished). */
+  private beginStep(): { indices: Int32Array; tensors: Tensor[] | null } | null {
     if (this.finished) return null;
     const loader = this.data.train;
     if (!this.order) {
@@ -238,34 +297,39 @@ export class Session {
     const from = this.batchInEpoch * loader.batchSize;
     const indices = this.order.subarray(from, Math.min(loader.dataset.length, from + loader.batchSize));
     this.step++;
-    this.diag.beginStep(this.epoch);
+    if (!this.asyncMemory) this.diag.beginStep(this.epoch);
     // A step the diagnostics sample runs eagerly (their forward hooks read the layers' outputs).
+    const sampled = !this.asyncMemory && this.diag.sampling;
     const tensors = this.trainStep.gathers ? null : (loader.dataset.batch?.(indices) ?? null);
-    if (tensors) this.trainStep.backwardOn(tensors, this.diag.sampling);
-    else this.trainStep.backward(indices, this.diag.sampling);
-    const loss = this.trainStep.readSums().loss / indices.length;
+    if (tensors) this.trainStep.backwardOn(tensors, sampled);
+    else this.trainStep.backward(indices, sampled);
+    return { indices, tensors };
+  }
+
+  /** The rest of the step, given its loss; true when it ended an epoch (not when it diverged). */
+  private endStep(s: { indices: Int32Array; tensors: Tensor[] | null }, loss: number): boolean {
+    const { indices, tensors } = s;
     this.lastLoss = loss;
-    this.diag.afterBackward(loss);
+    if (!this.asyncMemory) this.diag.afterBackward(loss);
     // As fit does: a NaN/Inf or exploded loss stops the run before its update, with the diagnosis.
     const at = { epoch: this.epoch, step: this.step, batch: this.batchInEpoch + 1 };
     const replay = () => {
       const [x, y] = tensors ?? this.trainStep.batch(indices);
       return { model: this.model, x, y, loss: this.lossFn };
     };
-    if (this.watch.check(loss, at, replay)) return null;
+    if (this.watch.check(loss, at, replay)) return false;
     this.trainStep.update();
-    this.diag.afterStep();
+    if (!this.asyncMemory) this.diag.afterStep();
     if (this.scheduler?.perBatch) this.scheduler.scheduler.step();
     this.epochLoss += loss * indices.length;
     this.epochSamples += indices.length;
     this.batchInEpoch++;
-    if (this.batchInEpoch < loader.length) return null;
-    // The epoch is over: evaluate.
+    return this.batchInEpoch >= this.data.train.length;
+  }
+
+  /** The epoch is over: its record from the evaluations (train, test, validation). */
+  private endEpoch(tr: Evaluation, te: Evaluation, va: Evaluation | undefined): EpochPoint {
     this.order = null;
-    const ev = (loader: DataLoader) => trainNs.evaluate(this.model, loader);
-    const tr = ev(this.trainEval);
-    const te = ev(this.data.test);
-    const va = this.data.validation ? ev(this.data.validation) : undefined;
     const p: EpochPoint = {
       epoch: this.epoch,
       step: this.step,
@@ -296,6 +360,47 @@ export class Session {
 
   /** What the page draws now. */
   snapshot(grid = 64): Snapshot {
+    const f = this.forwards(grid);
+    return this.snapshotFrom(grid, f.surface?.readSync(), f.test?.readSync());
+  }
+
+  /**
+   * The same on a backend whose memory is read asynchronously (webgpu): the parameters are copied
+   * to the host first (Backend.sync) and the model's outputs are read with `await`.
+   */
+  async snapshotAsync(grid = 64): Promise<Snapshot> {
+    await backend().sync?.();
+    const f = this.forwards(grid);
+    const [surface, test] = await Promise.all([f.surface?.read(), f.test?.read()]);
+    return this.snapshotFrom(grid, surface, test);
+  }
+
+  /** The model's outputs the page draws (eval mode): on the surface's grid, on the test images. */
+  private forwards(grid: number): { surface?: Tensor; test?: Tensor } {
+    const was = this.model.training;
+    this.model.eval();
+    const out = noGrad(() => {
+      const r: { surface?: Tensor; test?: Tensor } = {};
+      if (this.extent) {
+        const [x0, x1, y0, y1] = this.extent;
+        const pts = new Float32Array(grid * grid * 2);
+        for (let row = 0; row < grid; row++)
+          for (let c = 0; c < grid; c++) {
+            const i = row * grid + c;
+            pts[2 * i] = x0 + ((c + 0.5) / grid) * (x1 - x0);
+            pts[2 * i + 1] = y1 - ((row + 0.5) / grid) * (y1 - y0);
+          }
+        r.surface = this.model.forward(fromHost(pts, [grid * grid, 2], 'float32'));
+      }
+      if (this.images) r.test = this.model.forward(this.images.test.images);
+      return r;
+    });
+    this.model.train(was);
+    return out;
+  }
+
+  /** The snapshot from the outputs of `forwards`, read to the host. */
+  private snapshotFrom(grid: number, surface?: ArrayLike<number>, test?: ArrayLike<number>): Snapshot {
     const sample = this.diag.samples[this.diag.samples.length - 1];
     const gradNorms = sample
       ? Object.entries(sample.params)
@@ -330,47 +435,27 @@ export class Session {
       activations,
       weights: { norm: Math.sqrt(sq), ...binValues(ws, 40), zeros, total },
     };
-    if (this.images) Object.assign(snap, this.confusion());
-    if (this.extent) {
-      const [x0, x1, y0, y1] = this.extent;
-      const pts = new Float32Array(grid * grid * 2);
-      for (let r = 0; r < grid; r++)
-        for (let c = 0; c < grid; c++) {
-          const i = r * grid + c;
-          pts[2 * i] = x0 + ((c + 0.5) / grid) * (x1 - x0);
-          pts[2 * i + 1] = y1 - ((r + 0.5) / grid) * (y1 - y0);
-        }
-      const was = this.model.training;
-      this.model.eval();
-      const probs = noGrad(() => {
-        const out = this.model.forward(fromHost(pts, [grid * grid, 2], 'float32'));
-        const k = out.shape[1];
-        const z = out.readSync() as ArrayLike<number>;
-        const p = new Float32Array(z.length);
-        for (let i = 0; i < grid * grid; i++) {
-          let m = -Infinity;
-          for (let j = 0; j < k; j++) m = Math.max(m, z[i * k + j]);
-          let s = 0;
-          for (let j = 0; j < k; j++) s += p[i * k + j] = Math.exp(z[i * k + j] - m);
-          for (let j = 0; j < k; j++) p[i * k + j] /= s;
-        }
-        return p;
-      });
-      this.model.train(was);
-      snap.surface = { grid, classes: this.data.classes, extent: this.extent, probs };
+    if (this.images && test) Object.assign(snap, this.confusion(test));
+    if (this.extent && surface) {
+      const k = this.data.classes;
+      const p = new Float32Array(surface.length);
+      for (let i = 0; i < grid * grid; i++) {
+        let m = -Infinity;
+        for (let j = 0; j < k; j++) m = Math.max(m, surface[i * k + j]);
+        let s = 0;
+        for (let j = 0; j < k; j++) s += p[i * k + j] = Math.exp(surface[i * k + j] - m);
+        for (let j = 0; j < k; j++) p[i * k + j] /= s;
+      }
+      snap.surface = { grid, classes: k, extent: this.extent, probs: p };
     }
     return snap;
   }
 
-  /** The test set's confusion matrix and the most confident mistakes (Fashion-MNIST). */
-  private confusion(): Pick<Snapshot, 'confusion' | 'mistakes'> {
+  /** The test set's confusion matrix and the most confident mistakes (Fashion-MNIST), from its logits. */
+  private confusion(z: ArrayLike<number>): Pick<Snapshot, 'confusion' | 'mistakes'> {
     const test = this.images?.test;
     if (!test) return {};
-    const was = this.model.training;
-    this.model.eval();
     const k = this.data.classes;
-    const z = noGrad(() => this.model.forward(test.images).readSync() as ArrayLike<number>);
-    this.model.train(was);
     const y = test.labels.readSync() as ArrayLike<number>;
     const n = y.length;
     const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));

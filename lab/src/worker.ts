@@ -2,15 +2,35 @@
  * The lab's training worker: runs a Session off the page's thread, so the page never freezes. While
  * playing it steps for ~25 ms at a time, then yields (messages — pause, a new configuration — are
  * handled between slices), sending a progress beat each slice and a snapshot at most every 120 ms.
+ * It trains on WebGPU where `navigator.gpu` gives an adapter (chosen once, before the first run;
+ * the session's reads are then awaited, one session operation at a time), else on wasm; the run's
+ * facts say which.
  */
 
+import { backend, backendByName, setBackend, withBackend } from '../../src/backend/registry.js';
+import type { Backend } from '../../src/backend/types.js';
 import type { ImageSet } from '../../src/data/fashionMnist.js';
 import { unpackFashion, wireImageSets } from '../../src/data/labWire.js';
 import { serializeSafetensors } from '../../src/format/safetensors.js';
+import { enableWebGpu } from '../../src/io/web/webgpu.js';
 import { divergenceSentence } from '../../src/run/end.js';
 import { KeelError } from '../../src/util/errors.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { type EpochPoint, Session } from './session.js';
+
+/** WebGPU where the browser gives an adapter, else the default (wasm). */
+const chosen: Promise<void> = enableWebGpu().then(
+  () => setBackend('webgpu'),
+  () => {},
+);
+
+/** Session operations, one at a time (on WebGPU each awaits the GPU: steps must not interleave). */
+let queue: Promise<unknown> = Promise.resolve();
+function serial<T>(f: () => T | Promise<T>): Promise<T> {
+  const p = queue.then(f);
+  queue = p.catch(() => {});
+  return p;
+}
 
 let session: Session | null = null;
 let running = false;
@@ -34,16 +54,21 @@ function beat(stepsPerSecond: number, playing: boolean) {
   });
 }
 
-function snapshot() {
-  if (!session) return;
-  post({ type: 'snapshot', snapshot: session.snapshot() });
+async function snapshot() {
+  const s = session;
+  if (!s) return;
+  post({ type: 'snapshot', snapshot: s.asyncMemory ? await s.snapshotAsync() : s.snapshot() });
 }
 
-function stepMany(n: number): void {
-  if (!session) return;
+/** One step of the session (awaited on WebGPU). */
+const stepOne = (s: Session) => (s.asyncMemory ? s.stepOnceAsync() : s.stepOnce());
+
+async function stepMany(n: number): Promise<void> {
+  const s = session;
+  if (!s) return;
   const points: EpochPoint[] = [];
-  for (let i = 0; i < n && !session.finished; i++) {
-    const p = session.stepOnce();
+  for (let i = 0; i < n && !s.finished; i++) {
+    const p = await stepOne(s);
     if (p) points.push(p);
   }
   if (points.length) post({ type: 'epochs', points });
@@ -57,10 +82,13 @@ async function loop(gen: number) {
   let lastBeat = 0;
   while (running && gen === generation && session && !session.finished) {
     const start = performance.now();
-    while (performance.now() - start < 25 && !session.finished) {
-      const p = session.stepOnce();
-      if (p) points.push(p);
-    }
+    const s = session;
+    await serial(async () => {
+      while (performance.now() - start < 25 && !s.finished) {
+        const p = await stepOne(s);
+        if (p) points.push(p);
+      }
+    });
     const now = performance.now();
     // The page hears from the worker ~10 times a second at most: epochs in bulk, so that a fast run
     // (dozens of epochs a second) does not make the page redraw for each.
@@ -80,7 +108,7 @@ async function loop(gen: number) {
     }
     beat(rate, running);
     if (now - lastSnap > 120) {
-      snapshot();
+      await serial(snapshot);
       lastSnap = now;
     }
     await new Promise((r) => setTimeout(r, 0));
@@ -88,7 +116,7 @@ async function loop(gen: number) {
   if (gen !== generation || !session) return;
   if (points.length) post({ type: 'epochs', points });
   running = false;
-  snapshot();
+  await serial(snapshot);
   beat(0, false);
 }
 
@@ -104,7 +132,11 @@ async function fashion(url: string): Promise<{ train: ImageSet; test: ImageSet }
         throw new KeelError(
           `Fashion-MNIST is not available: ${res.status === 404 ? (await res.text()).split('\n')[0] : `${res.status} ${res.statusText}`} — keel lab serves it from the data directory (sudo apt-get install dataset-fashion-mnist, or keel train --download, then restart keel lab).`,
         );
-      return wireImageSets(unpackFashion(new Uint8Array(await res.arrayBuffer())));
+      // In host memory whatever trains (a GPU session uploads what its compiled steps read).
+      const bytes = unpackFashion(new Uint8Array(await res.arrayBuffer()));
+      return withBackend(backendByName('wasm') ?? (backendByName('js') as Backend), () =>
+        wireImageSets(bytes),
+      );
     })();
     fashionCache.set(url, p);
     p.catch(() => fashionCache.delete(url));
@@ -117,6 +149,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
   try {
     if (m.type === 'configure') {
       const gen = ++generation;
+      await chosen;
       running = false;
       playWhenReady = false;
       session = null;
@@ -127,9 +160,11 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
         images = await fashion(`${m.dataUrl}?train=${n}&test=1000`);
         if (gen !== generation) return;
       }
+      await queue;
+      if (gen !== generation) return;
       session = new Session(m.config, (alarm) => post({ type: 'alarm', alarm }), images);
       post({ type: 'ready', info: session.info });
-      snapshot();
+      await serial(snapshot);
       beat(0, false);
       if (playWhenReady) {
         playWhenReady = false;
@@ -150,12 +185,17 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     } else if (m.type === 'step') {
       if (!session) return;
       running = false;
-      stepMany(m.steps);
-      snapshot();
+      await serial(() => stepMany(m.steps));
+      await serial(snapshot);
       beat(0, false);
     } else if (m.type === 'weights') {
       if (!session) return;
-      const bytes = serializeSafetensors(session.stateDict(), { format: 'pt' });
+      const s = session;
+      // On WebGPU the weights are copied to the host first.
+      const bytes = await serial(async () => {
+        await backend().sync?.();
+        return serializeSafetensors(s.stateDict(), { format: 'pt' });
+      });
       post({ type: 'weights', bytes }, [bytes.buffer]);
     }
   } catch (err) {

@@ -106,6 +106,14 @@ export function guardDoors(
 }
 
 /**
+ * @internal Runs the guard of `guardDoors` for a read or write through the doors of a storage of
+ * another kind (a GPU backend's), so tracing refuses host access to every storage alike.
+ */
+export function checkDoors(access: 'read' | 'write'): void {
+  doorGuard?.(access);
+}
+
+/**
  * A host array of a dtype (slab, pool or fresh; see the file's header), zeroed unless `zero` is
  * false — for kernels that write every element, which need not pay for zeroing.
  */

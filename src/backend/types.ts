@@ -182,4 +182,11 @@ export interface Backend {
    * for a plan it cannot bind — plans replay through this backend's kernels one by one (replay.ts).
    */
   prepare?(plan: Plan): PlanRunner | null;
+  /**
+   * For a backend whose memory is read asynchronously (a GPU): waits for the device and copies to
+   * the host every storage it has written in place — parameters, optimizer state, running sums —
+   * so that synchronous reads of them (`readSync`, `item`) answer until the device writes them
+   * again. `fit` calls it before the epoch's callbacks and checkpoints. Host backends lack it.
+   */
+  sync?(): Promise<void>;
 }

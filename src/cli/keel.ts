@@ -14,11 +14,14 @@ import { KeelError } from '../util/errors.js';
 import { MissingPackageError } from '../util/optional.js';
 import { load } from './context.js';
 
-/** The optional packages the command line, its reports, sweeps and file formats use (package.json). */
+/**
+ * The optional packages the command line, its reports, sweeps and file formats use (package.json) —
+ * not webgpu, the GPU's ~130 MB binding, which only `--backend webgpu` needs and names itself.
+ */
 function cliPackages(): string[] {
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-    return Object.keys(pkg.peerDependencies ?? {});
+    return Object.keys(pkg.peerDependencies ?? {}).filter((name) => name !== 'webgpu');
   } catch {
     return [];
   }

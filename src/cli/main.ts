@@ -53,9 +53,9 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(
       new Option(
         '--backend <name>',
-        'kernel backend (default: native where the system BLAS loads, else wasm, else js)',
+        'kernel backend (default: native where the system BLAS loads, else wasm, else js; webgpu: the GPU, through npm webgpu)',
       )
-        .choices(['native', 'wasm', 'js'])
+        .choices(['native', 'wasm', 'js', 'webgpu'])
         .env('KEEL_BACKEND'),
     )
     .option(
@@ -74,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
         import('../io/node/paths.js'),
       ]);
       const o = opts();
+      // The GPU backend starts asynchronously (an adapter, a device); it is never the default.
+      if (o.backend === 'webgpu') await (await import('../io/node/webgpu.js')).enableWebGpu();
       if (o.backend) setBackend(o.backend);
       ensureDir(o.out, '--out directory');
     });

@@ -60,6 +60,29 @@ export class Evaluator {
 
   /** The mean loss (and accuracy) of the model over `loader`. */
   run(loader: DataLoader): { loss: number; accuracy?: number } {
+    const count = this.sweep(loader);
+    const st = this.sums.storage;
+    return this.mean(st.readElement(this.sums.offset), st.readElement(this.sums.offset + 1), count);
+  }
+
+  /**
+   * The same with one awaited read of the sums, for backends whose memory is read asynchronously
+   * (a GPU); on host memory it is `run`.
+   */
+  async runAsync(loader: DataLoader): Promise<{ loss: number; accuracy?: number }> {
+    if (!this.sums.storage.readSyncRefused) return this.run(loader);
+    const count = this.sweep(loader);
+    const [loss, correct] = await this.sums.read();
+    return this.mean(loss, correct, count);
+  }
+
+  private mean(loss: number, correct: number, count: number): { loss: number; accuracy?: number } {
+    const n = Math.max(count, 1);
+    return this.classes ? { loss: loss / n, accuracy: correct / n } : { loss: loss / n };
+  }
+
+  /** Runs the batches of `loader`, summing on the backend; returns how many samples they held. */
+  private sweep(loader: DataLoader): number {
     const wasTraining = this.model.training;
     this.model.eval();
     this.classes = true;
@@ -97,10 +120,6 @@ export class Evaluator {
     } finally {
       this.model.train(wasTraining);
     }
-    const n = Math.max(count, 1);
-    const st = this.sums.storage;
-    const loss = st.readElement(this.sums.offset) / n;
-    if (!this.classes) return { loss };
-    return { loss, accuracy: st.readElement(this.sums.offset + 1) / n };
+    return count;
   }
 }

@@ -1,3 +1,4 @@
+import { backend } from '../backend/registry.js';
 import { compiledByDefault } from '../compile/compile.js';
 import type { DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
@@ -205,6 +206,13 @@ export interface CheckpointOptions {
  */
 const YIELD_MS = 10;
 
+/**
+ * On a backend whose memory is read asynchronously (a GPU), copies what it wrote in place —
+ * parameters, optimizer state — to the host, so the epoch's callbacks and checkpoints can read
+ * them synchronously (Backend.sync); nothing to do on host memory.
+ */
+const syncHost = (): Promise<void> => backend().sync?.() ?? Promise.resolve();
+
 /** Loss and accuracy of `model` over a loader, in eval mode without gradients (compiled batches). */
 export function evaluate(
   model: Module,
@@ -279,6 +287,7 @@ export async function fit(options: FitOptions): Promise<History> {
   let lastSave = performance.now();
   const save = async (position: RunPosition, progress: EpochProgress | null) => {
     if (!saving) return;
+    await syncHost();
     const stopReason = history.stopReason ?? null;
     await saving.save(captureCheckpoint(parts, { epochs, position, epoch: progress, history, stopReason }));
     lastSave = performance.now();
@@ -405,15 +414,16 @@ export async function fit(options: FitOptions): Promise<History> {
     };
     if (progress.classes) record.trainAccuracy = progress.correct / Math.max(n, 1);
     if (opts.validation) {
-      const v = evaluator.run(opts.validation);
+      const v = await evaluator.runAsync(opts.validation);
       record.valLoss = v.loss;
       if (v.accuracy !== undefined) record.valAccuracy = v.accuracy;
     }
     if (opts.test) {
-      const t = evaluator.run(opts.test);
+      const t = await evaluator.runAsync(opts.test);
       record.testLoss = t.loss;
       if (t.accuracy !== undefined) record.testAccuracy = t.accuracy;
     }
+    await syncHost();
     history.epochs.push(record);
     opts.progress?.epochEnd(record);
     let stop = false;
@@ -427,6 +437,7 @@ export async function fit(options: FitOptions): Promise<History> {
   }
   if (watch.divergence) history.divergence = watch.divergence;
   if (trainStep.eagerReasons.length) history.eagerReasons = [...trainStep.eagerReasons];
+  await syncHost();
   for (const c of callbacks) c.onTrainEnd?.(history, ctx);
   // The final checkpoint: the run is over (complete or stopped), so resuming it trains no more.
   await save({ epoch: epochs + 1, batch: 0, step }, null);

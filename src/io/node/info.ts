@@ -8,9 +8,11 @@ import { availableParallelism, cpus } from 'node:os';
 import type { Blas } from '../../backend/native/index.js';
 import { availableBackends, backendByName, backendProblems, getBackend } from '../../backend/registry.js';
 import type { WasmGemm } from '../../backend/wasm/gemm.js';
+import type { GpuAdapterFacts } from '../../backend/webgpu/index.js';
 import { KEEL_VERSION } from '../../util/version.js';
 import { threads } from './engine.js';
 import { findFashionMnist } from './fashionMnist.js';
+import { webGpuAdapter } from './webgpu.js';
 
 /** The facts, JSON-safe. */
 export interface EnvironmentInfo {
@@ -23,6 +25,8 @@ export interface EnvironmentInfo {
   threads: number;
   active: string;
   backends: { name: string; loaded: boolean; detail: string }[];
+  /** The WebGPU adapter of the webgpu backend, when it was enabled (`keel info` probes it). */
+  webgpu?: GpuAdapterFacts;
   fashionMnist: string | null;
 }
 
@@ -41,11 +45,15 @@ export function environmentInfo(): EnvironmentInfo {
       : '',
     js: 'the reference kernels (plain TypeScript)',
   };
+  const adapter = webGpuAdapter();
+  if (adapter) details.webgpu = describeAdapter(adapter);
+  else problems.webgpu ??= 'not enabled (keel --backend webgpu, or enableWebGpu() from keel/node)';
   const names = [
     'native',
     'wasm',
     'js',
-    ...Object.keys(problems).filter((n) => !['native', 'wasm', 'js'].includes(n)),
+    'webgpu',
+    ...Object.keys(problems).filter((n) => !['native', 'wasm', 'js', 'webgpu'].includes(n)),
   ];
   return {
     keel: KEEL_VERSION,
@@ -61,7 +69,22 @@ export function environmentInfo(): EnvironmentInfo {
       detail: loaded.has(name) ? (details[name] ?? '') : (problems[name] ?? 'not available'),
     })),
     fashionMnist: findFashionMnist(),
+    ...(adapter ? { webgpu: adapter } : {}),
   };
+}
+
+const MIB = 1 << 20;
+
+/** One line on a WebGPU adapter: who made it, what it is, the limits that bound keel's tensors. */
+function describeAdapter(a: GpuAdapterFacts): string {
+  const l = a.limits;
+  const what = [a.vendor, a.architecture].filter((s) => s).join(' ') || 'unknown adapter';
+  return [
+    `${what}${a.description ? ` (${a.description})` : ''}${a.isFallbackAdapter ? ', a software fallback adapter' : ''}`,
+    `buffers up to ${Math.floor(l.maxBufferSize / MIB)} MiB (bound: ${Math.floor(l.maxStorageBufferBindingSize / MIB)} MiB)`,
+    `${l.maxComputeInvocationsPerWorkgroup} invocations and ${l.maxComputeWorkgroupStorageSize / 1024} KiB per workgroup`,
+    'float64 held as float32',
+  ].join('; ');
 }
 
 /** The facts as lines for a terminal. */

@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { backend, getBackend } from '../../backend/registry.js';
 import type { ImageSet } from '../../data/fashionMnist.js';
 import { formatAlarm } from '../../diagnostics/alarms.js';
 import { Diagnostics } from '../../diagnostics/monitor.js';
@@ -124,8 +125,15 @@ async function trainInto(
   log(`training ${config.name}: ${data.description}`);
   log(model.toString());
   const grads = gradNormTracker();
+  // Diagnostics read gradients and activations synchronously at the steps they sample: not where
+  // memory is read asynchronously (the webgpu backend).
+  const asyncMemory = backend().sync !== undefined;
+  if (asyncMemory && opts.diagnostics !== false)
+    log(
+      `diagnostics: off on the ${getBackend()} backend (they read gradients and activations synchronously, which a GPU cannot)`,
+    );
   const diag =
-    opts.diagnostics === false
+    opts.diagnostics === false || asyncMemory
       ? null
       : new Diagnostics(model, {
           every: opts.diagnosticsEvery,
