@@ -15,12 +15,12 @@
  */
 
 import { ValueError } from '../util/errors.js';
-import { checkOptions as checkOptionSchema } from '../util/options.js';
 import type { Rng } from '../util/random.js';
 import { fitBcts } from './calibrate.js';
 import { type CovariateShiftEstimate, estimateImportanceWeights } from './covariate.js';
 import { classifierTest, labelTest, mmdTest, type ShiftTestResult } from './detect.js';
 import type { DomainClassifierOptions } from './domain.js';
+import { type TwoSample, twoSampleAsync } from './entry.js';
 import { shuffled } from './generate.js';
 import { adjustProbabilities, type LabelShiftEstimate, labelShiftEstimators } from './labelShift.js';
 import { argmaxRows, frequencies, type Scores, selectRows, softmaxRows, totalVariation } from './matrix.js';
@@ -102,102 +102,101 @@ function check(op: string, side: ShiftSide, name: string): void {
  * Tests for shift between held-out source data and target data, estimates it both ways (label and
  * covariate shift) and, with target labels, measures what post-hoc correction gives.
  */
-export async function analyze(
-  source: ShiftSide,
-  target: ShiftSide,
-  g: Rng,
-  opts: AnalyzeOptions = {},
-): Promise<ShiftAnalysis> {
-  checkOptionSchema('shift.analyze', AnalyzeOptionsSchema, opts);
-  check('shift.analyze', source, 'the source');
-  check('shift.analyze', target, 'the target');
-  if (!source.labels) throw new ValueError('shift.analyze: the source needs labels (held-out labelled data)');
-  if (source.features.k !== target.features.k)
-    throw new ValueError(
-      `shift.analyze: the source has ${source.features.k} features per row, the target ${target.features.k}`,
+export const analyze: TwoSample<ShiftSide, AnalyzeOptions, Promise<ShiftAnalysis>> = twoSampleAsync(
+  'shift.analyze',
+  AnalyzeOptionsSchema,
+  async (source, target, g, opts) => {
+    check('shift.analyze', source, 'the source');
+    check('shift.analyze', target, 'the target');
+    if (!source.labels)
+      throw new ValueError('shift.analyze: the source needs labels (held-out labelled data)');
+    if (source.features.k !== target.features.k)
+      throw new ValueError(
+        `shift.analyze: the source has ${source.features.k} features per row, the target ${target.features.k}`,
+      );
+    const k = source.logits.k;
+    if (target.logits.k !== k)
+      throw new ValueError(
+        `shift.analyze: the source logits have ${k} classes, the target's ${target.logits.k}`,
+      );
+    const alpha = opts.alpha ?? 0.05;
+    const b = opts.permutations ?? 500;
+    const sourceLabels = source.labels;
+    // 1. Tests.
+    const sm = subsample(source.logits.n, opts.mmdRows ?? 1000, g);
+    const tm = subsample(target.logits.n, opts.mmdRows ?? 1000, g);
+    const sc = subsample(source.features.n, opts.classifierRows ?? 5000, g);
+    const tc = subsample(target.features.n, opts.classifierRows ?? 5000, g);
+    const tests = [
+      labelTest(argmaxRows(source.logits), argmaxRows(target.logits), k, g, { permutations: b, alpha }),
+      mmdTest(softmaxRows(selectRows(source.logits, sm)), softmaxRows(selectRows(target.logits, tm)), g, {
+        permutations: Math.min(b, 200),
+        alpha,
+      }),
+      await classifierTest(selectRows(source.features, sc), selectRows(target.features, tc), g, {
+        permutations: b,
+        alpha,
+        classifier: opts.classifier,
+      }),
+    ];
+    const shifted = tests.some((t) => t.pValue < alpha / tests.length);
+    // 2. Label shift: every estimator.
+    const sourcePriors = opts.sourcePriors ?? frequencies(sourceLabels, k);
+    const targetFrequencies = target.labels ? frequencies(target.labels, k) : undefined;
+    const d = { sourceLogits: source.logits, sourceLabels, targetLogits: target.logits, sourcePriors };
+    const estimators = labelShiftEstimators();
+    const estimates = estimators.map((e) => {
+      const est = e.estimate(d);
+      return targetFrequencies ? { ...est, tvError: totalVariation(est.priors, targetFrequencies) } : est;
+    });
+    // 3. Covariate shift: importance weights of the source rows.
+    const w = await estimateImportanceWeights(
+      selectRows(source.features, sc),
+      selectRows(target.features, tc),
+      g,
+      {
+        clip: opts.clip ?? 10,
+        classifier: opts.classifier,
+      },
     );
-  const k = source.logits.k;
-  if (target.logits.k !== k)
-    throw new ValueError(
-      `shift.analyze: the source logits have ${k} classes, the target's ${target.logits.k}`,
-    );
-  const alpha = opts.alpha ?? 0.05;
-  const b = opts.permutations ?? 500;
-  const sourceLabels = source.labels;
-  // 1. Tests.
-  const sm = subsample(source.logits.n, opts.mmdRows ?? 1000, g);
-  const tm = subsample(target.logits.n, opts.mmdRows ?? 1000, g);
-  const sc = subsample(source.features.n, opts.classifierRows ?? 5000, g);
-  const tc = subsample(target.features.n, opts.classifierRows ?? 5000, g);
-  const tests = [
-    labelTest(argmaxRows(source.logits), argmaxRows(target.logits), k, g, { permutations: b, alpha }),
-    mmdTest(softmaxRows(selectRows(source.logits, sm)), softmaxRows(selectRows(target.logits, tm)), g, {
-      permutations: Math.min(b, 200),
+    // 4. Accuracy with target labels.
+    let acc: ShiftAnalysis['accuracy'];
+    if (target.labels) {
+      const cal = fitBcts(source.logits, sourceLabels);
+      const probs = softmaxRows(target.logits, 1 / cal.temperature, cal.bias);
+      const byName = (name: string) => {
+        const e = estimates.find((x) => x.method === name);
+        if (!e) throw new ValueError(`shift.analyze: no estimator named ${name}`);
+        return e;
+      };
+      acc = {
+        uncorrected: accuracy(argmaxRows(target.logits), target.labels),
+        calibrated: accuracy(argmaxRows(probs), target.labels),
+        emBcts: accuracy(argmaxRows(adjustProbabilities(probs, byName('EM+BCTS').weights)), target.labels),
+        bbse: accuracy(
+          argmaxRows(adjustProbabilities(softmaxRows(target.logits), byName('BBSE').weights)),
+          target.labels,
+        ),
+      };
+    }
+    return {
+      tests,
+      shifted,
       alpha,
-    }),
-    await classifierTest(selectRows(source.features, sc), selectRows(target.features, tc), g, {
-      permutations: b,
-      alpha,
-      classifier: opts.classifier,
-    }),
-  ];
-  const shifted = tests.some((t) => t.pValue < alpha / tests.length);
-  // 2. Label shift: every estimator.
-  const sourcePriors = opts.sourcePriors ?? frequencies(sourceLabels, k);
-  const targetFrequencies = target.labels ? frequencies(target.labels, k) : undefined;
-  const d = { sourceLogits: source.logits, sourceLabels, targetLogits: target.logits, sourcePriors };
-  const estimators = labelShiftEstimators();
-  const estimates = estimators.map((e) => {
-    const est = e.estimate(d);
-    return targetFrequencies ? { ...est, tvError: totalVariation(est.priors, targetFrequencies) } : est;
-  });
-  // 3. Covariate shift: importance weights of the source rows.
-  const w = await estimateImportanceWeights(
-    selectRows(source.features, sc),
-    selectRows(target.features, tc),
-    g,
-    {
-      clip: opts.clip ?? 10,
-      classifier: opts.classifier,
-    },
-  );
-  // 4. Accuracy with target labels.
-  let acc: ShiftAnalysis['accuracy'];
-  if (target.labels) {
-    const cal = fitBcts(source.logits, sourceLabels);
-    const probs = softmaxRows(target.logits, 1 / cal.temperature, cal.bias);
-    const byName = (name: string) => {
-      const e = estimates.find((x) => x.method === name);
-      if (!e) throw new ValueError(`shift.analyze: no estimator named ${name}`);
-      return e;
+      sourcePriors,
+      estimates,
+      targetFrequencies,
+      covariate: {
+        weights: w.weights,
+        effectiveSampleSize: w.effectiveSampleSize,
+        clipped: w.clipped,
+        max: w.max,
+        calibration: w.calibration,
+        logRatio: w.logRatio,
+        rows: sc.length,
+      },
+      accuracy: acc,
+      sizes: { source: source.logits.n, target: target.logits.n },
     };
-    acc = {
-      uncorrected: accuracy(argmaxRows(target.logits), target.labels),
-      calibrated: accuracy(argmaxRows(probs), target.labels),
-      emBcts: accuracy(argmaxRows(adjustProbabilities(probs, byName('EM+BCTS').weights)), target.labels),
-      bbse: accuracy(
-        argmaxRows(adjustProbabilities(softmaxRows(target.logits), byName('BBSE').weights)),
-        target.labels,
-      ),
-    };
-  }
-  return {
-    tests,
-    shifted,
-    alpha,
-    sourcePriors,
-    estimates,
-    targetFrequencies,
-    covariate: {
-      weights: w.weights,
-      effectiveSampleSize: w.effectiveSampleSize,
-      clipped: w.clipped,
-      max: w.max,
-      calibration: w.calibration,
-      logRatio: w.logRatio,
-      rows: sc.length,
-    },
-    accuracy: acc,
-    sizes: { source: source.logits.n, target: target.logits.n },
-  };
-}
+  },
+);

@@ -21,10 +21,9 @@
  */
 
 import { ValueError } from '../util/errors.js';
-import { checkOptions as checkOptionSchema } from '../util/options.js';
-import type { Rng } from '../util/random.js';
 import { fitBcts } from './calibrate.js';
 import { type DomainClassifier, type DomainClassifierOptions, trainDomainClassifier } from './domain.js';
+import { type TwoSample, twoSampleAsync } from './entry.js';
 import { shuffled } from './generate.js';
 import { type Scores, selectRows } from './matrix.js';
 import { CovariateShiftOptionsSchema } from './options.js';
@@ -123,101 +122,103 @@ export interface CovariateShiftEstimate extends ImportanceWeights {
  * Trains domain classifiers on source vs target features (cross-fitted, calibrated) and returns
  * the source rows' importance weights, with the log-ratio for new rows (e.g. a validation set).
  */
-export async function estimateImportanceWeights(
-  source: Scores,
-  target: Scores,
-  g: Rng,
-  opts: CovariateShiftOptions = {},
-): Promise<CovariateShiftEstimate> {
-  checkOptionSchema('estimateImportanceWeights', CovariateShiftOptionsSchema, opts);
-  const folds = opts.folds ?? 5;
-  if (!Number.isInteger(folds) || folds < 1)
-    throw new ValueError(`importance weights: folds must be an integer ≥ 1, got ${folds}`);
-  if (folds > Math.min(source.n, target.n))
-    throw new ValueError(
-      `importance weights: ${folds} folds need at least ${folds} rows in each sample, got ${source.n} source and ${target.n} target rows`,
-    );
-  const priorLogOdds = Math.log(target.n / source.n);
-  if (folds === 1) {
-    const c = await trainDomainClassifier(source, target, g, opts.classifier);
-    // A balanced loss estimates log p_t(x)/p_s(x) directly; an unbalanced one adds log(n_t/n_s).
-    const prior = c.balanced ? 0 : priorLogOdds;
+export const estimateImportanceWeights: TwoSample<
+  Scores,
+  CovariateShiftOptions,
+  Promise<CovariateShiftEstimate>
+> = twoSampleAsync(
+  'estimateImportanceWeights',
+  CovariateShiftOptionsSchema,
+  async (source, target, g, opts) => {
+    const folds = opts.folds ?? 5;
+    if (!Number.isInteger(folds) || folds < 1)
+      throw new ValueError(`importance weights: folds must be an integer ≥ 1, got ${folds}`);
+    if (folds > Math.min(source.n, target.n))
+      throw new ValueError(
+        `importance weights: ${folds} folds need at least ${folds} rows in each sample, got ${source.n} source and ${target.n} target rows`,
+      );
+    const priorLogOdds = Math.log(target.n / source.n);
+    if (folds === 1) {
+      const c = await trainDomainClassifier(source, target, g, opts.classifier);
+      // A balanced loss estimates log p_t(x)/p_s(x) directly; an unbalanced one adds log(n_t/n_s).
+      const prior = c.balanced ? 0 : priorLogOdds;
+      return {
+        ...weightsFromLogits(c.logits(source), prior, opts),
+        logRatio: (x) => c.logits(x).map((v) => v - prior),
+        calibration: { slope: 1, intercept: prior ? -prior : 0 },
+        folds,
+      };
+    }
+    const foldOf = (n: number) => {
+      const f = new Int32Array(n);
+      shuffled(
+        Array.from({ length: n }, (_, i) => i),
+        g,
+      ).forEach((row, k) => {
+        f[row] = k % folds;
+      });
+      return f;
+    };
+    const sFold = foldOf(source.n);
+    const tFold = foldOf(target.n);
+    const hs = new Float64Array(source.n);
+    const ht = new Float64Array(target.n);
+    const classifiers: DomainClassifier[] = [];
+    const rowsWhere = (f: Int32Array, pred: (k: number) => boolean) => {
+      const out: number[] = [];
+      for (let i = 0; i < f.length; i++) if (pred(f[i])) out.push(i);
+      return out;
+    };
+    for (let k = 0; k < folds; k++) {
+      const c = await trainDomainClassifier(
+        selectRows(
+          source,
+          rowsWhere(sFold, (f) => f !== k),
+        ),
+        selectRows(
+          target,
+          rowsWhere(tFold, (f) => f !== k),
+        ),
+        g,
+        opts.classifier,
+      );
+      classifiers.push(c);
+      for (const [rows, fold, out] of [
+        [source, sFold, hs],
+        [target, tFold, ht],
+      ] as const) {
+        const idx = rowsWhere(fold, (f) => f === k);
+        const h = c.logits(selectRows(rows, idx));
+        idx.forEach((row, j) => {
+          out[row] = h[j];
+        });
+      }
+    }
+    // Platt scaling: BCTS on the two-class logits [0, h] with the domain as label.
+    const n = source.n + target.n;
+    const z = new Float64Array(2 * n);
+    for (let i = 0; i < source.n; i++) z[2 * i + 1] = hs[i];
+    for (let i = 0; i < target.n; i++) z[2 * (source.n + i) + 1] = ht[i];
+    const y = new Int32Array(n).fill(1, source.n);
+    const cal = fitBcts({ n, k: 2, data: z }, y, { allowFlat: true });
+    const slope = 1 / cal.temperature;
+    const intercept = cal.bias[1] - cal.bias[0] - priorLogOdds;
     return {
-      ...weightsFromLogits(c.logits(source), prior, opts),
-      logRatio: (x) => c.logits(x).map((v) => v - prior),
-      calibration: { slope: 1, intercept: prior ? -prior : 0 },
+      ...weightsFromLogits(
+        hs.map((v) => slope * v + intercept),
+        0,
+        opts,
+      ),
+      logRatio(x: Scores): Float64Array {
+        const out = new Float64Array(x.n);
+        for (const c of classifiers) {
+          const h = c.logits(x);
+          for (let i = 0; i < x.n; i++) out[i] += h[i] / classifiers.length;
+        }
+        return out.map((v) => slope * v + intercept);
+      },
+      calibration: { slope, intercept },
       folds,
     };
-  }
-  const foldOf = (n: number) => {
-    const f = new Int32Array(n);
-    shuffled(
-      Array.from({ length: n }, (_, i) => i),
-      g,
-    ).forEach((row, k) => {
-      f[row] = k % folds;
-    });
-    return f;
-  };
-  const sFold = foldOf(source.n);
-  const tFold = foldOf(target.n);
-  const hs = new Float64Array(source.n);
-  const ht = new Float64Array(target.n);
-  const classifiers: DomainClassifier[] = [];
-  const rowsWhere = (f: Int32Array, pred: (k: number) => boolean) => {
-    const out: number[] = [];
-    for (let i = 0; i < f.length; i++) if (pred(f[i])) out.push(i);
-    return out;
-  };
-  for (let k = 0; k < folds; k++) {
-    const c = await trainDomainClassifier(
-      selectRows(
-        source,
-        rowsWhere(sFold, (f) => f !== k),
-      ),
-      selectRows(
-        target,
-        rowsWhere(tFold, (f) => f !== k),
-      ),
-      g,
-      opts.classifier,
-    );
-    classifiers.push(c);
-    for (const [rows, fold, out] of [
-      [source, sFold, hs],
-      [target, tFold, ht],
-    ] as const) {
-      const idx = rowsWhere(fold, (f) => f === k);
-      const h = c.logits(selectRows(rows, idx));
-      idx.forEach((row, j) => {
-        out[row] = h[j];
-      });
-    }
-  }
-  // Platt scaling: BCTS on the two-class logits [0, h] with the domain as label.
-  const n = source.n + target.n;
-  const z = new Float64Array(2 * n);
-  for (let i = 0; i < source.n; i++) z[2 * i + 1] = hs[i];
-  for (let i = 0; i < target.n; i++) z[2 * (source.n + i) + 1] = ht[i];
-  const y = new Int32Array(n).fill(1, source.n);
-  const cal = fitBcts({ n, k: 2, data: z }, y, { allowFlat: true });
-  const slope = 1 / cal.temperature;
-  const intercept = cal.bias[1] - cal.bias[0] - priorLogOdds;
-  return {
-    ...weightsFromLogits(
-      hs.map((v) => slope * v + intercept),
-      0,
-      opts,
-    ),
-    logRatio(x: Scores): Float64Array {
-      const out = new Float64Array(x.n);
-      for (const c of classifiers) {
-        const h = c.logits(x);
-        for (let i = 0; i < x.n; i++) out[i] += h[i] / classifiers.length;
-      }
-      return out.map((v) => slope * v + intercept);
-    },
-    calibration: { slope, intercept },
-    folds,
-  };
-}
+  },
+);

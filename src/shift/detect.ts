@@ -15,6 +15,7 @@ import { ValueError } from '../util/errors.js';
 import { checkOptions as checkOptionSchema } from '../util/options.js';
 import type { Rng } from '../util/random.js';
 import { type DomainClassifierOptions, trainDomainClassifier } from './domain.js';
+import { checkSamples, type TwoSample, twoSample, twoSampleAsync } from './entry.js';
 import { shuffled } from './generate.js';
 import { type Scores, selectRows } from './matrix.js';
 import { ClassifierTestOptionsSchema, MmdOptionsSchema, TestOptionsSchema } from './options.js';
@@ -122,38 +123,38 @@ function mmd2(k: Float64Array, n: number, inA: Uint8Array, na: number): number {
  * `target` ([n, d] features), p-value by permuting the pooled rows. O((n_s + n_t)²) memory and
  * time per permutation: subsample beyond a few thousand rows.
  */
-export function mmdTest(source: Scores, target: Scores, g: Rng, opts: MmdOptions = {}): ShiftTestResult {
-  checkOptionSchema('mmdTest', MmdOptionsSchema, opts);
-  const { b, alpha } = checkOptions('mmdTest', opts, 200);
-  if (source.k !== target.k)
-    throw new ValueError(`mmdTest: source has ${source.k} features, target ${target.k}`);
-  if (source.n < 2 || target.n < 2)
-    throw new ValueError(`mmdTest: each sample needs ≥ 2 rows, got ${source.n} and ${target.n}`);
-  const { d2, n } = pooledDistances(source, target);
-  let sigma = opts.bandwidth;
-  if (sigma === undefined) {
-    const off: number[] = [];
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off.push(d2[i * n + j]);
-    off.sort((x, y) => x - y);
-    sigma = Math.sqrt(off[Math.floor(off.length / 2)]) || 1;
-  }
-  if (!(sigma > 0 && Number.isFinite(sigma)))
-    throw new ValueError(`mmdTest: bandwidth must be > 0, got ${sigma}`);
-  const gamma = 1 / (2 * sigma * sigma);
-  const k = d2.map((v) => Math.exp(-gamma * v));
-  const inA = new Uint8Array(n);
-  inA.fill(1, 0, source.n);
-  const observed = mmd2(k, n, inA, source.n);
-  const idx = Array.from({ length: n }, (_, i) => i);
-  const nulls: number[] = [];
-  for (let r = 0; r < b; r++) {
-    const perm = shuffled(idx, g);
-    inA.fill(0);
-    for (let i = 0; i < source.n; i++) inA[perm[i]] = 1;
-    nulls.push(mmd2(k, n, inA, source.n));
-  }
-  return result('MMD', observed, nulls, alpha, { bandwidth: sigma, source: source.n, target: target.n });
-}
+export const mmdTest: TwoSample<Scores, MmdOptions, ShiftTestResult> = twoSample(
+  'mmdTest',
+  MmdOptionsSchema,
+  (source, target, g, opts) => {
+    const { b, alpha } = checkOptions('mmdTest', opts, 200);
+    checkSamples('mmdTest', source, target, 2);
+    const { d2, n } = pooledDistances(source, target);
+    let sigma = opts.bandwidth;
+    if (sigma === undefined) {
+      const off: number[] = [];
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off.push(d2[i * n + j]);
+      off.sort((x, y) => x - y);
+      sigma = Math.sqrt(off[Math.floor(off.length / 2)]) || 1;
+    }
+    if (!(sigma > 0 && Number.isFinite(sigma)))
+      throw new ValueError(`mmdTest: bandwidth must be > 0, got ${sigma}`);
+    const gamma = 1 / (2 * sigma * sigma);
+    const k = d2.map((v) => Math.exp(-gamma * v));
+    const inA = new Uint8Array(n);
+    inA.fill(1, 0, source.n);
+    const observed = mmd2(k, n, inA, source.n);
+    const idx = Array.from({ length: n }, (_, i) => i);
+    const nulls: number[] = [];
+    for (let r = 0; r < b; r++) {
+      const perm = shuffled(idx, g);
+      inA.fill(0);
+      for (let i = 0; i < source.n; i++) inA[perm[i]] = 1;
+      nulls.push(mmd2(k, n, inA, source.n));
+    }
+    return result('MMD', observed, nulls, alpha, { bandwidth: sigma, source: source.n, target: target.n });
+  },
+);
 
 /** Options of `classifierTest`. */
 export interface ClassifierTestOptions extends TestOptions {
@@ -164,18 +165,13 @@ export interface ClassifierTestOptions extends TestOptions {
  * Classifier two-sample test (Lopez-Paz & Oquab, 2017): half of each sample trains a domain
  * classifier; its accuracy on the held-out halves is the statistic.
  */
-export async function classifierTest(
-  source: Scores,
-  target: Scores,
-  g: Rng,
-  opts: ClassifierTestOptions = {},
-): Promise<ShiftTestResult> {
-  checkOptionSchema('classifierTest', ClassifierTestOptionsSchema, opts);
+export const classifierTest: TwoSample<
+  Scores,
+  ClassifierTestOptions,
+  Promise<ShiftTestResult>
+> = twoSampleAsync('classifierTest', ClassifierTestOptionsSchema, async (source, target, g, opts) => {
   const { b, alpha } = checkOptions('classifierTest', opts, 1000);
-  if (source.k !== target.k)
-    throw new ValueError(`classifierTest: source has ${source.k} features, target ${target.k}`);
-  if (source.n < 4 || target.n < 4)
-    throw new ValueError(`classifierTest: each sample needs ≥ 4 rows, got ${source.n} and ${target.n}`);
+  checkSamples('classifierTest', source, target, 4);
   const sIdx = shuffled(
     Array.from({ length: source.n }, (_, i) => i),
     g,
@@ -214,7 +210,7 @@ export async function classifierTest(
   const nulls: number[] = [];
   for (let r = 0; r < b; r++) nulls.push(balancedAccuracy(shuffled(truth, g)));
   return result('classifier', observed, nulls, alpha, { heldOut: truth.length });
-}
+});
 
 /** χ² statistic of a 2 × K contingency table of predicted labels (empty columns skipped). */
 function chiSquare(a: Int32Array, bLabels: Int32Array, k: number): number {

@@ -20,8 +20,7 @@ import { AdamW } from '../optim/optimizers.js';
 import { fromHost } from '../tensor/create.js';
 import { fit } from '../train/fit.js';
 import { ValueError } from '../util/errors.js';
-import { checkOptions as checkOptionSchema } from '../util/options.js';
-import type { Rng } from '../util/random.js';
+import { sameFeatures, type TwoSample, twoSampleAsync } from './entry.js';
 import type { Scores } from './matrix.js';
 import { DomainClassifierOptionsSchema } from './options.js';
 
@@ -110,15 +109,12 @@ function standardized(x: Scores, s: { mean: Float64Array; sd: Float64Array }): F
 }
 
 /** Trains a domain classifier separating `target` rows from `source` rows. */
-export async function trainDomainClassifier(
-  source: Scores,
-  target: Scores,
-  g: Rng,
-  opts: DomainClassifierOptions = {},
-): Promise<DomainClassifier> {
-  checkOptionSchema('domain classifier', DomainClassifierOptionsSchema, opts);
-  if (source.k !== target.k)
-    throw new ValueError(`domain classifier: source has ${source.k} features, target ${target.k}`);
+export const trainDomainClassifier: TwoSample<
+  Scores,
+  DomainClassifierOptions,
+  Promise<DomainClassifier>
+> = twoSampleAsync('domain classifier', DomainClassifierOptionsSchema, async (source, target, g, opts) => {
+  sameFeatures('domain classifier', source, target);
   const d = source.k;
   const batchSize = opts.batchSize ?? 128;
   const batches = Math.ceil((source.n + target.n) / batchSize);
@@ -168,4 +164,4 @@ export async function trainDomainClassifier(
       return h;
     },
   };
-}
+});
