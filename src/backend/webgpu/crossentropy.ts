@@ -9,33 +9,45 @@
 import type { KernelCall } from './context.js';
 import { ERROR_KINDS } from './context.js';
 import type { GpuBuffer } from './gpu.js';
-import {
-  at,
-  call,
-  ENTRY,
-  grid,
-  LINEAR,
-  load,
-  MATH,
-  type Operand,
-  Params,
-  REPORT,
-  Slots,
-  word,
-} from './wgsl.js';
+import { cover, lanes, window } from './kernel.js';
+import { at, type Compute, call, load, MATH, type Operand, Params, REPORT, Slots, word } from './wgsl.js';
 
 const CODE = ERROR_KINDS.indexOf('crossEntropy') * 16;
 
-/** WGSL of one row's pass: m, shift, Σ exp, lse (x at xrow + j·xcs, target word `t`). */
-function rowStats(sx: number, dtype: Operand['dtype']): string {
+/** WGSL loading row `row`'s element of a 1-D operand whose window is at params `w` (offset, stride). */
+function rowLoad(s: number, w: readonly number[], row: string, dtype: Operand['dtype'], c: Compute): string {
+  return load(s, `u32(pi(${w[0]}u) + i32(${row}) * pi(${w[1]}u))`, dtype, c);
+}
+
+/** WGSL taking row `row`'s target `t` and, when it is outside 0..C−1, reporting it and running `bad`. */
+function targetOf(
+  st: number,
+  w: readonly number[],
+  dtype: Operand['dtype'],
+  row: string,
+  bad: string,
+): string {
+  return `let t = ${rowLoad(st, w, row, dtype, 'i32')};
+  if (t < 0 || u32(t) >= C) { report(${CODE}u, t, C); ${bad} }`;
+}
+
+/**
+ * WGSL of one row's pass: m, shift, Σ exp, lse and the loss l = lse − x[t] (x at xrow + j·xcs,
+ * target `t`).
+ */
+function rowLoss(sx: number, dtype: Operand['dtype']): string {
   const x = (j: string) => load(sx, `u32(xrow + i32(${j}) * xcs)`, dtype, 'f32');
   return `var mx = -inf();
   for (var j = 0u; j < C; j++) { let v = ${x('j')}; if (v > mx || is_nan(v)) { mx = v; } }
   let shift = select(0.0, mx, !is_nan(mx) && abs(mx) != inf());
   var s = 0.0;
   for (var j = 0u; j < C; j++) { s = s + u_exp(${x('j')} - shift); }
-  let lse = shift + u_log(s);`;
+  let lse = shift + u_log(s);
+  let l = lse - ${x('t')};`;
 }
+
+/** WGSL of the gradient `v` of element j from its softmax `pv` and the row's `scale` and target. */
+const GRAD = 'let v = scale * (pv - select(0.0, 1.0, u32(t) == j));';
 
 /** Each row's loss into `loss` (dense [N]) and its softmax into `probs` (dense [N, C]). */
 export function crossEntropyKernel(
@@ -47,41 +59,27 @@ export function crossEntropyKernel(
 ): KernelCall {
   const [n, c] = x.shape;
   const slots = new Slots();
-  const sx = slots.of(x.place.buffer);
-  const st = slots.of(target.place.buffer);
-  const sl = slots.of(loss.place.buffer);
-  const sp = slots.of(probs.place.buffer);
+  const [sx, st, sl, sp] = slots.operands([x, target, loss, probs]);
   slots.error(errors);
   const P = new Params();
-  const pn = P.u(n);
-  const pc = P.u(c);
-  const px = P.u(at(x));
-  const prs = P.u(x.strides[0]);
-  const pcs = P.u(x.strides[1]);
-  const pt = P.u(at(target));
-  const pts = P.u(target.strides[0] ?? 0);
-  const pl = P.u(at(loss));
-  const pp = P.u(at(probs));
+  const [pn, pc] = P.us([n, c]);
+  const [px, prs, pcs] = window(P, x, 2);
+  const tw = window(P, target, 1);
+  const [pl, pp] = P.us([at(loss), at(probs)]);
   const key = ['ce', x.dtype, target.dtype, loss.dtype, sx, st, sl, sp].join('|');
-  const body = () => `${MATH}
-${REPORT}
-${ENTRY(64)}
-  ${LINEAR(64)}
-  if (i >= p(${pn}u)) { return; }
+  const body = () => `${lanes(64, pn, MATH, REPORT)}
   let C = p(${pc}u);
   let xrow = pi(${px}u) + i32(i) * pi(${prs}u);
   let xcs = pi(${pcs}u);
-  let t = ${load(st, `u32(pi(${pt}u) + i32(i) * pi(${pts}u))`, target.dtype, 'i32')};
-  if (t < 0 || u32(t) >= C) { report(${CODE}u, t, C); m${sl}[p(${pl}u) + i] = bitcast<u32>(nan()); return; }
-  ${rowStats(sx, x.dtype)}
-  let l = lse - ${load(sx, 'u32(xrow + t * xcs)', x.dtype, 'f32')};
+  ${targetOf(st, tw, target.dtype, 'i', `m${sl}[p(${pl}u) + i] = bitcast<u32>(nan()); return;`)}
+  ${rowLoss(sx, x.dtype)}
   m${sl}[p(${pl}u) + i] = ${word('l', loss.dtype, 'f32')};
   let prow = p(${pp}u) + i * C;
   for (var j = 0u; j < C; j++) {
     m${sp}[prow + j] = bitcast<u32>(u_exp(${load(sx, 'u32(xrow + i32(j) * xcs)', x.dtype, 'f32')} - shift) / s);
   }
 }`;
-  return call(key, slots, P, body, grid(Math.ceil(n / 64)));
+  return call(key, slots, P, body, cover(n, 64));
 }
 
 /** out[i, j] = factor·g[i]·(probs[i, j] − [j = t[i]]) into the dense `out` [N, C]. */
@@ -95,40 +93,27 @@ export function crossEntropyGradKernel(
 ): KernelCall {
   const [n, c] = probs.shape;
   const slots = new Slots();
-  const sp = slots.of(probs.place.buffer);
-  const st = slots.of(target.place.buffer);
-  const sg = slots.of(g.place.buffer);
-  const so = slots.of(out.place.buffer);
+  const [sp, st, sg, so] = slots.operands([probs, target, g, out]);
   slots.error(errors);
   const P = new Params();
-  const pN = P.u(n * c);
-  const pc = P.u(c);
-  const pp = P.u(at(probs));
-  const prs = P.u(probs.strides[0]);
-  const pcs = P.u(probs.strides[1]);
-  const pt = P.u(at(target));
-  const pts = P.u(target.strides[0] ?? 0);
-  const pg = P.u(at(g));
-  const pgs = P.u(g.strides[0] ?? 0);
+  const [pN, pc] = P.us([n * c, c]);
+  const [pp, prs, pcs] = window(P, probs, 2);
+  const tw = window(P, target, 1);
+  const gw = window(P, g, 1);
   const pf0 = P.f(factor);
   const po = P.u(at(out));
   const key = ['ceg', probs.dtype, target.dtype, g.dtype, out.dtype, sp, st, sg, so].join('|');
-  const body = () => `${MATH}
-${REPORT}
-${ENTRY(256)}
-  ${LINEAR(256)}
-  if (i >= p(${pN}u)) { return; }
+  const body = () => `${lanes(256, pN, MATH, REPORT)}
   let C = p(${pc}u);
   let row = i / C;
   let j = i % C;
-  let t = ${load(st, `u32(pi(${pt}u) + i32(row) * pi(${pts}u))`, target.dtype, 'i32')};
-  if (t < 0 || u32(t) >= C) { report(${CODE}u, t, C); m${so}[p(${po}u) + i] = bitcast<u32>(nan()); return; }
-  let scale = pf(${pf0}u) * ${load(sg, `u32(pi(${pg}u) + i32(row) * pi(${pgs}u))`, g.dtype, 'f32')};
+  ${targetOf(st, tw, target.dtype, 'row', `m${so}[p(${po}u) + i] = bitcast<u32>(nan()); return;`)}
+  let scale = pf(${pf0}u) * ${rowLoad(sg, gw, 'row', g.dtype, 'f32')};
   let pv = ${load(sp, `u32(pi(${pp}u) + i32(row) * pi(${prs}u) + i32(j) * pi(${pcs}u))`, probs.dtype, 'f32')};
-  let v = scale * (pv - select(0.0, 1.0, u32(t) == j));
+  ${GRAD}
   m${so}[p(${po}u) + i] = ${word('v', out.dtype, 'f32')};
 }`;
-  return call(key, slots, P, body, grid(Math.ceil((n * c) / 256)));
+  return call(key, slots, P, body, cover(n * c, 256));
 }
 
 const STEP_WG = 256;
@@ -148,24 +133,14 @@ export function crossEntropyStepKernel(
 ): KernelCall {
   const [n, c] = x.shape;
   const slots = new Slots();
-  const sx = slots.of(x.place.buffer);
-  const st = slots.of(target.place.buffer);
-  const sg = slots.of(g.place.buffer);
-  const sl = slots.of(loss.place.buffer);
-  const sd = slots.of(dx.place.buffer);
+  const [sx, st, sg, sl, sd] = slots.operands([x, target, g, loss, dx]);
   slots.error(errors);
   const P = new Params();
-  const pn = P.u(n);
-  const pc = P.u(c);
-  const px = P.u(at(x));
-  const prs = P.u(x.strides[0]);
-  const pcs = P.u(x.strides[1]);
-  const pt = P.u(at(target));
-  const pts = P.u(target.strides[0] ?? 0);
-  const pg = P.u(at(g));
-  const pgs = P.u(g.strides[0] ?? 0);
-  const pl = P.u(at(loss));
-  const pd = P.u(at(dx));
+  const [pn, pc] = P.us([n, c]);
+  const [px, prs, pcs] = window(P, x, 2);
+  const tw = window(P, target, 1);
+  const gw = window(P, g, 1);
+  const [pl, pd] = P.us([at(loss), at(dx)]);
   const count = reduction === 'mean' ? Math.max(n, 1) : 1;
   const pcount = P.f(count);
   const pfac = P.f(1 / count);
@@ -182,23 +157,22 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   var comp = 0.0;
   for (var i = lid; i < N; i += ${STEP_WG}u) {
     let xrow = pi(${px}u) + i32(i) * pi(${prs}u);
-    let t = ${load(st, `u32(pi(${pt}u) + i32(i) * pi(${pts}u))`, target.dtype, 'i32')};
     let drow = p(${pd}u) + i * C;
-    if (t < 0 || u32(t) >= C) {
-      report(${CODE}u, t, C);
-      for (var j = 0u; j < C; j++) { m${sd}[drow + j] = bitcast<u32>(nan()); }
-      acc = nan();
-      continue;
-    }
-    ${rowStats(sx, x.dtype)}
-    let l = lse - ${load(sx, 'u32(xrow + t * xcs)', x.dtype, 'f32')};
+    ${targetOf(
+      st,
+      tw,
+      target.dtype,
+      'i',
+      `for (var j = 0u; j < C; j++) { m${sd}[drow + j] = bitcast<u32>(nan()); } acc = nan(); continue;`,
+    )}
+    ${rowLoss(sx, x.dtype)}
     let sum = acc + l;
     if (abs(acc) >= abs(l)) { comp += (acc - sum) + l; } else { comp += (l - sum) + acc; }
     acc = sum;
-    let scale = pf(${pfac}u) * ${load(sg, `u32(pi(${pg}u) + i32(i) * pi(${pgs}u))`, g.dtype, 'f32')};
+    let scale = pf(${pfac}u) * ${rowLoad(sg, gw, 'i', g.dtype, 'f32')};
     for (var j = 0u; j < C; j++) {
       let pv = u_exp(${load(sx, 'u32(xrow + i32(j) * xcs)', x.dtype, 'f32')} - shift) / s;
-      let v = scale * (pv - select(0.0, 1.0, u32(t) == j));
+      ${GRAD}
       m${sd}[drow + j] = ${word('v', dx.dtype, 'f32')};
     }
   }

@@ -9,15 +9,13 @@
 import type { KernelCall } from './context.js';
 import { ERROR_KINDS } from './context.js';
 import type { GpuBuffer } from './gpu.js';
+import { cover, lanes, window } from './kernel.js';
 import {
   at,
   type Compute,
   call,
   coords,
-  ENTRY,
-  grid,
   isFloat,
-  LINEAR,
   load,
   type Operand,
   Params,
@@ -37,6 +35,17 @@ function offsetExpr(base: number, strides: readonly number[], axis: number): str
   return `pi(${base}u)${terms}`;
 }
 
+/** The output's element count `n`, and the parameters of it (`pn`) and of its dims. */
+function outputSpace(P: Params, out: Operand, op: string): { n: number; pn: number; dims: number[] } {
+  const n = out.shape.reduce((a, b) => a * b, 1);
+  return { n, pn: P.u(n, op), dims: P.us(out.shape, op) };
+}
+
+/** The index's window: every stride for an index of the data's rank (gather, scatterAdd), else one. */
+function indexWindow(P: Params, index: Operand, perElement: boolean, op: string): number[] {
+  return window(P, index, perElement ? index.strides.length : 1, op);
+}
+
 /** gather (index of the output's shape) or indexSelect (a 1-D index) of x along `axis` into dense `out`. */
 export function pickKernel(
   op: 'gather' | 'indexSelect',
@@ -47,18 +56,12 @@ export function pickKernel(
   errors: GpuBuffer,
 ): KernelCall {
   const slots = new Slots();
-  const sx = slots.of(x.place.buffer);
-  const si = slots.of(index.place.buffer);
-  const so = slots.of(out.place.buffer);
+  const [sx, si, so] = slots.operands([x, index, out]);
   slots.error(errors);
   const P = new Params();
-  const n = out.shape.reduce((a, b) => a * b, 1);
-  const pn = P.u(n, op);
-  const dims = out.shape.map((d) => P.u(d, op));
-  const px = P.u(at(x), op);
-  const xs = x.strides.map((s) => P.u(s, op));
-  const pi0 = P.u(at(index), op);
-  const is = op === 'gather' ? index.strides.map((s) => P.u(s, op)) : [P.u(index.strides[0] ?? 0, op)];
+  const { n, pn, dims } = outputSpace(P, out, op);
+  const [px, ...xs] = window(P, x, x.strides.length, op);
+  const [pi0, ...is] = indexWindow(P, index, op === 'gather', op);
   const po = P.u(at(out), op);
   const size = x.shape[axis];
   const psize = P.u(size, op);
@@ -69,10 +72,7 @@ export function pickKernel(
       op === 'gather'
         ? `pi(${pi0}u)${is.map((s, d) => ` + i32(c${d}) * pi(${s}u)`).join('')}`
         : `pi(${pi0}u) + i32(c${axis}) * pi(${is[0]}u)`;
-    return `${REPORT}
-${ENTRY(WG)}
-  ${LINEAR(WG)}
-  if (i >= p(${pn}u)) { return; }
+    return `${lanes(WG, pn, REPORT)}
   ${coords(dims, 'i')}
   let j = ${load(si, `u32(${idxAt})`, index.dtype, 'i32')};
   let size = p(${psize}u);
@@ -86,7 +86,7 @@ ${ENTRY(WG)}
   m${so}[p(${po}u) + i] = w;
 }`;
   };
-  return call(key, slots, P, body, grid(Math.ceil(n / WG)));
+  return call(key, slots, P, body, cover(n, WG));
 }
 
 /**
@@ -102,20 +102,14 @@ export function addKernel(
   errors: GpuBuffer,
 ): KernelCall {
   const slots = new Slots();
-  const si = slots.of(index.place.buffer);
-  const ss = slots.of(src.place.buffer);
-  const so = slots.of(out.place.buffer);
+  const [si, ss, so] = slots.operands([index, src, out]);
   slots.error(errors);
   const P = new Params();
-  const n = out.shape.reduce((a, b) => a * b, 1);
-  const pn = P.u(n, op);
-  const dims = out.shape.map((d) => P.u(d, op));
-  const pi0 = P.u(at(index), op);
+  const { n, pn, dims } = outputSpace(P, out, op);
   const scatter = op === 'scatterAdd';
-  const is = scatter ? index.strides.map((s) => P.u(s, op)) : [P.u(index.strides[0] ?? 0, op)];
-  const ishape = scatter ? index.shape.map((d) => P.u(d, op)) : [];
-  const ps = P.u(at(src), op);
-  const ss2 = src.strides.map((s) => P.u(s, op));
+  const [pi0, ...is] = indexWindow(P, index, scatter, op);
+  const ishape = scatter ? P.us(index.shape, op) : [];
+  const [ps, ...ss2] = window(P, src, src.strides.length, op);
   const po = P.u(at(out), op);
   const plen = P.u(scatter ? index.shape[axis] : (index.shape[0] ?? 1), op);
   const size = out.shape[axis];
@@ -133,10 +127,7 @@ export function addKernel(
           .filter((t) => t)
           .join(' && ') || 'true'
       : 'true';
-    return `${REPORT}
-${ENTRY(WG)}
-  ${LINEAR(WG)}
-  if (i >= p(${pn}u)) { return; }
+    return `${lanes(WG, pn, REPORT)}
   ${coords(dims, 'i')}
   var acc: ${c} = ${c === 'f32' ? '0.0' : '0'};
   let size = p(${psize}u);
@@ -154,5 +145,5 @@ ${ENTRY(WG)}
   m${so}[p(${po}u) + i] = ${word('acc', out.dtype, c)};
 }`;
   };
-  return call(key, slots, P, body, grid(Math.ceil(n / WG)));
+  return call(key, slots, P, body, cover(n, WG));
 }

@@ -12,7 +12,8 @@
 import { collapse } from '../js/iter.js';
 import { DecayMode, H, type OptimizerFamily } from '../optimizer.js';
 import type { KernelCall } from './context.js';
-import { at, call, ENTRY, grid, LINEAR, MATH, type Operand, Params, Slots } from './wgsl.js';
+import { cover, lanes, stridedOffset } from './kernel.js';
+import { at, call, MATH, type Operand, Params, Slots } from './wgsl.js';
 
 const WG = 256;
 const r = Math.fround;
@@ -124,27 +125,16 @@ export function optimizerKernel(
   const n = w.shape.reduce((a, b) => a * b, 1);
   const c = collapse(w.shape, [g.strides]);
   const slots = new Slots();
-  const sw = slots.of(w.place.buffer);
-  const sg = slots.of(g.place.buffer);
-  const ss = state.map((s) => slots.of(s.place.buffer));
+  const [sw, sg, ...ss] = slots.operands([w, g, ...state]);
   const P = new Params();
   const what = 'optimizerStep';
   const pn = P.u(n, what);
-  const pw = P.u(at(w), what);
-  const pg = P.u(at(g), what);
-  const ps = state.map((s) => P.u(at(s), what));
-  const dims = c.shape.map((d) => P.u(d, what));
-  const gs = c.strides[0].map((s) => P.u(s, what));
+  const [pw, pg, ...ps] = P.us([w, g, ...state].map(at), what);
+  const dims = P.us(c.shape, what);
+  const gs = P.us(c.strides[0], what);
   const slotsOf = SCALARS.map(() => P.slot(what));
   const key = ['opt', family, names.join(','), dims.length, sw, sg, ss.join(',')].join('|');
   const body = () => {
-    const walk: string[] = [];
-    for (let d = dims.length - 1; d >= 0; d--)
-      walk.push(
-        d > 0
-          ? `{ let q = i32(r % p(${dims[d]}u)); r = r / p(${dims[d]}u); go += q * pi(${gs[d]}u); }`
-          : `go += i32(r) * pi(${gs[d]}u);`,
-      );
     const ref = (k: number) => `m${ss[k]}[p(${ps[k]}u) + i]`;
     let t = transform(family, names);
     // S0…S2 are the state words: read as f32, written back as bits.
@@ -155,13 +145,9 @@ export function optimizerKernel(
     const sc = SCALARS.map((name, k) => `let ${name} = pf(${slotsOf[k]}u);`).join('\n  ');
     return `${MATH}
 fn sgn(x: f32) -> f32 { return select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0); }
-${ENTRY(WG)}
-  ${LINEAR(WG)}
-  if (i >= p(${pn}u)) { return; }
+${lanes(WG, pn)}
   ${sc}
-  var r = i;
-  var go = pi(${pg}u);
-  ${walk.join('\n  ')}
+  ${stridedOffset('go', 'i', pg, dims, gs)}
   let wi = p(${pw}u) + i;
   let wv = bitcast<f32>(m${sw}[wi]);
   var u = bitcast<f32>(m${sg}[u32(go)]);
@@ -181,5 +167,5 @@ ${ENTRY(WG)}
     const v = scalars(family, h);
     for (let k = 0; k < SCALARS.length; k++) f[slotsOf[k]] = v[k] ?? 0;
   };
-  return call(key, slots, P, body, grid(Math.ceil(n / WG)), refresh);
+  return call(key, slots, P, body, cover(n, WG), refresh);
 }

@@ -11,11 +11,11 @@
 import type { RandomKind } from '../../util/random.js';
 import { collapse } from '../js/iter.js';
 import type { KernelCall } from './context.js';
+import { cover, lanes, stridedOffset } from './kernel.js';
 import {
   at,
   call,
   ENTRY,
-  grid,
   LINEAR,
   load,
   MATH,
@@ -49,45 +49,26 @@ export function dropoutKernel(
   const c = collapse(x.shape, [x.strides]);
   const n = x.shape.reduce((a, b) => a * b, 1);
   const slots = new Slots();
-  const sx = slots.of(x.place.buffer);
-  const so = slots.of(out.place.buffer);
-  const sm = slots.of(mask.place.buffer);
+  const [sx, so, sm] = slots.operands([x, out, mask]);
   const P = new Params();
   const pn = P.u(n, 'dropout');
-  const px = P.u(at(x), 'dropout');
-  const po = P.u(at(out), 'dropout');
-  const pm = P.u(at(mask), 'dropout');
+  const [px, po, pm] = [x, out, mask].map((o) => P.u(at(o), 'dropout'));
   const [t, every] = threshold(p);
   const pt = P.u(t);
   const pall = P.u(every);
   const pscale = P.f(scale);
   const pk0 = P.slot();
   const pk1 = P.slot();
-  const dims = c.shape.map((d) => P.u(d, 'dropout'));
-  const strides = c.strides[0].map((s) => P.u(s, 'dropout'));
+  const dims = P.us(c.shape, 'dropout');
+  const strides = P.us(c.strides[0], 'dropout');
   const key0 = ['dropout', dims.length, sx, so, sm].join('|');
-  const body = () => {
-    const walk: string[] = [];
-    for (let d = dims.length - 1; d >= 0; d--)
-      walk.push(
-        d > 0
-          ? `{ let q = i32(r % p(${dims[d]}u)); r = r / p(${dims[d]}u); xo += q * pi(${strides[d]}u); }`
-          : `xo += i32(r) * pi(${strides[d]}u);`,
-      );
-    return `${PHILOX}
-${MATH}
-${ENTRY(WG)}
-  ${LINEAR(WG)}
-  if (i >= p(${pn}u)) { return; }
-  var r = i;
-  var xo = pi(${px}u);
-  ${walk.join('\n  ')}
+  const body = () => `${lanes(WG, pn, PHILOX, MATH)}
+  ${stridedOffset('xo', 'i', px, dims, strides)}
   let mv = select(pf(${pscale}u), 0.0, dropped(i, p(${pk0}u), p(${pk1}u), p(${pt}u), p(${pall}u)));
   m${sm}[p(${pm}u) + i] = bitcast<u32>(mv);
   m${so}[p(${po}u) + i] = bitcast<u32>(${load(sx, 'u32(xo)', x.dtype, 'f32')} * mv);
 }`;
-  };
-  return call(key0, slots, P, body, grid(Math.ceil(n / WG)), keyed(key, pk0, pk1));
+  return call(key0, slots, P, body, cover(n, WG), keyed(key, pk0, pk1));
 }
 
 /** Philox units, ln u and Box–Muller's turn (see the file's header). */
@@ -132,7 +113,7 @@ export function randomKernel(
 ): KernelCall {
   const n = out.shape.reduce((x, y) => x * y, 1);
   const slots = new Slots();
-  const so = slots.of(out.place.buffer);
+  const [so] = slots.operands([out]);
   const P = new Params();
   const pn = P.u(n);
   const po = P.u(at(out));
@@ -160,5 +141,5 @@ ${ENTRY(WG)}
   if (e + 1u < p(${pn}u)) { m${so}[o + 1u] = bitcast<u32>(a + b * (r * cs.y)); }`
   }
 }`;
-  return call(`random|${kind}`, slots, P, body, grid(Math.ceil(n / per / WG)), keyed(key, pk0, pk1));
+  return call(`random|${kind}`, slots, P, body, cover(n / per, WG), keyed(key, pk0, pk1));
 }

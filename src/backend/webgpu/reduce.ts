@@ -9,6 +9,7 @@
 import { collapse } from '../js/iter.js';
 import type { ReduceOp } from '../types.js';
 import type { KernelCall } from './context.js';
+import { cover, lanes, stridedOffset } from './kernel.js';
 import {
   at,
   type Compute,
@@ -16,7 +17,6 @@ import {
   ENTRY,
   grid,
   isFloat,
-  LINEAR,
   load,
   MATH,
   type Operand,
@@ -120,35 +120,17 @@ export function argReduceKernel(op: 'argmax' | 'argmin', x: Operand, axis: numbe
   );
   const outs = others.shape.reduce((a, b) => a * b, 1);
   const slots = new Slots();
-  const sx = slots.of(x.place.buffer);
-  const so = slots.of(out.place.buffer);
+  const [sx, so] = slots.operands([x, out]);
   const params = new Params();
   const what = `${op} over ${x.shape.length} dimensions`;
-  const pN = params.u(outs, what);
-  const pX = params.u(at(x), what);
-  const pO = params.u(at(out), what);
-  const pLen = params.u(x.shape[axis], what);
-  const pStride = params.u(x.strides[axis], what);
-  const dims = others.shape.map((d) => params.u(d, what));
-  const strides = others.strides[0].map((s) => params.u(s, what));
+  const [pN, pX, pO, pLen, pStride] = params.us([outs, at(x), at(out), x.shape[axis], x.strides[axis]], what);
+  const dims = params.us(others.shape, what);
+  const strides = params.us(others.strides[0], what);
   const c: Compute = isFloat(x.dtype) ? 'f32' : 'i32';
   const better = op === 'argmax' ? 'v > best' : 'v < best';
   const key = ['arg', op, x.dtype, dims.length, sx, so].join('|');
-  const body = () => {
-    const walk: string[] = [];
-    for (let d = dims.length - 1; d >= 0; d--)
-      walk.push(
-        d > 0
-          ? `{ let q = i32(r % p(${dims[d]}u)); r = r / p(${dims[d]}u); base += q * pi(${strides[d]}u); }`
-          : `base += i32(r) * pi(${strides[d]}u);`,
-      );
-    return `${MATH}
-${ENTRY(64)}
-  ${LINEAR(64)}
-  if (i >= p(${pN}u)) { return; }
-  var r = i;
-  var base = pi(${pX}u);
-  ${walk.join('\n  ')}
+  const body = () => `${lanes(64, pN, MATH)}
+  ${stridedOffset('base', 'i', pX, dims, strides)}
   let len = p(${pLen}u);
   let st = pi(${pStride}u);
   var best = ${load(sx, 'u32(base)', x.dtype, c)};
@@ -169,6 +151,5 @@ ${ENTRY(64)}
   }
   m${so}[p(${pO}u) + i] = bi;
 }`;
-  };
-  return call(key, slots, params, body, grid(Math.ceil(outs / 64)));
+  return call(key, slots, params, body, cover(outs, 64));
 }

@@ -50,6 +50,11 @@ export class Slots {
     return i;
   }
 
+  /** The slots of the operands' buffers, in order (operands sharing a buffer share its slot). */
+  operands(os: readonly Operand[]): number[] {
+    return os.map((o) => this.of(o.place.buffer));
+  }
+
   /** The slot of the error buffer. */
   error(errorBuffer: GpuBuffer): number {
     if (this.err < 0) this.err = this.of(errorBuffer);
@@ -95,6 +100,11 @@ export class Params {
     const i = this.next(what);
     this.words[i] = v >>> 0;
     return i;
+  }
+
+  /** Unsigned integers, each as `u`; returns their indices. */
+  us(vs: readonly number[], what = 'a kernel'): number[] {
+    return vs.map((v) => this.u(v, what));
   }
 
   /** A float (rounded to f32); returns its index. */
