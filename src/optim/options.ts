@@ -15,34 +15,23 @@ const common = {
   proximal: allow.boolean().optional(),
 };
 
+/** An optimizer's schema: the common options and its own `fields`, every one of them optional. */
+function optimizer<F extends Record<string, z.ZodType>>(fields: F) {
+  const own = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.optional()]));
+  return z.object({ ...common, ...(own as { [K in keyof F]: z.ZodOptional<F[K]> }) });
+}
+
+const nonNegative = allow.nonNegative();
+const flag = allow.boolean();
+const betas = z.tuple([z.number(), z.number()]).describe('a pair [β1, β2] of numbers in [0, 1)');
+
 /** Each built-in optimizer's options. */
 export const OPTIMIZER_OPTIONS = {
-  SGD: z.object({
-    ...common,
-    momentum: allow.nonNegative().optional(),
-    dampening: allow.nonNegative().optional(),
-    nesterov: allow.boolean().optional(),
-  }),
-  Adam: z.object({
-    ...common,
-    betas: z.tuple([z.number(), z.number()]).describe('a pair [β1, β2] of numbers in [0, 1)').optional(),
-    eps: allow.nonNegative().optional(),
-    amsgrad: allow.boolean().optional(),
-  }),
-  RMSprop: z.object({
-    ...common,
-    alpha: allow.unit().optional(),
-    eps: allow.nonNegative().optional(),
-    centered: allow.boolean().optional(),
-    momentum: allow.nonNegative().optional(),
-  }),
-  Adagrad: z.object({
-    ...common,
-    lrDecay: allow.nonNegative().optional(),
-    initialAccumulatorValue: allow.nonNegative().optional(),
-    eps: allow.nonNegative().optional(),
-  }),
-  ChainOptimizer: z.object(common),
+  SGD: optimizer({ momentum: nonNegative, dampening: nonNegative, nesterov: flag }),
+  Adam: optimizer({ betas, eps: nonNegative, amsgrad: flag }),
+  RMSprop: optimizer({ alpha: allow.unit(), eps: nonNegative, centered: flag, momentum: nonNegative }),
+  Adagrad: optimizer({ lrDecay: nonNegative, initialAccumulatorValue: nonNegative, eps: nonNegative }),
+  ChainOptimizer: optimizer({}),
 } as const;
 
 const groupFields = {

@@ -75,6 +75,13 @@ function hp(given: number | undefined, p: ParamContext, key: 'lr' | 'weightDecay
   return v;
 }
 
+/** Each option of `defaults` as the transform was given it, else as the parameter's group has it, else the default. */
+function resolve<T extends object>(own: Partial<T>, group: Partial<T>, defaults: T): T {
+  const out = { ...defaults };
+  for (const k of Object.keys(defaults) as (keyof T)[]) out[k] = own[k] ?? group[k] ?? defaults[k];
+  return out;
+}
+
 function buffer(s: ParamState, name: string, n: number, init = 0): [Float64Array, boolean] {
   const b = s.buffers[name];
   if (b) return [b, false];
@@ -240,12 +247,13 @@ export interface AdamOptions {
   amsgrad: boolean;
 }
 
+const ADAM_DEFAULTS: AdamOptions = { betas: [0.9, 0.999], eps: 1e-8, amsgrad: false };
+
 /** Adam's direction m̂/(√v̂ + ε) with bias correction (and AMSGrad's running max of v). */
 export function scaleByAdam(opts: Partial<AdamOptions> = {}): GradientTransform {
   return perParam('scaleByAdam', (u, p) => {
-    const [b1, b2] = opts.betas ?? p.options.betas ?? [0.9, 0.999];
-    const eps = opts.eps ?? p.options.eps ?? 1e-8;
-    const amsgrad = opts.amsgrad ?? p.options.amsgrad ?? false;
+    const { betas, eps, amsgrad } = resolve(opts, p.options, ADAM_DEFAULTS);
+    const [b1, b2] = betas;
     const s = p.state;
     const [m] = buffer(s, 'expAvg', u.length);
     const [v] = buffer(s, 'expAvgSq', u.length);
@@ -274,13 +282,12 @@ export interface RmsOptions {
   momentum: number;
 }
 
+const RMS_DEFAULTS: RmsOptions = { alpha: 0.99, eps: 1e-8, centered: false, momentum: 0 };
+
 /** RMSprop (PyTorch): v ← αv + (1−α)g²; u ← g/(√(v − ḡ²) + ε) if centered; with momentum b ← μb + u. */
 export function scaleByRms(opts: Partial<RmsOptions> = {}): GradientTransform {
   return perParam('scaleByRms', (u, p) => {
-    const a = opts.alpha ?? p.options.alpha ?? 0.99;
-    const eps = opts.eps ?? p.options.eps ?? 1e-8;
-    const centered = opts.centered ?? p.options.centered ?? false;
-    const momentum = opts.momentum ?? p.options.momentum ?? 0;
+    const { alpha: a, eps, centered, momentum } = resolve(opts, p.options, RMS_DEFAULTS);
     const s = p.state;
     const [v] = buffer(s, 'squareAvg', u.length);
     const ga = centered ? buffer(s, 'gradAvg', u.length)[0] : null;
@@ -308,12 +315,12 @@ export interface AdagradOptions {
   eps: number;
 }
 
+const ADAGRAD_DEFAULTS: AdagradOptions = { lrDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 };
+
 /** Adagrad (PyTorch): Σ ← Σ + g²; u ← g/(√Σ + ε) / (1 + (t−1)·lrDecay). */
 export function scaleByAdagrad(opts: Partial<AdagradOptions> = {}): GradientTransform {
   return perParam('scaleByAdagrad', (u, p) => {
-    const init = opts.initialAccumulatorValue ?? p.options.initialAccumulatorValue ?? 0;
-    const eps = opts.eps ?? p.options.eps ?? 1e-10;
-    const lrDecay = opts.lrDecay ?? p.options.lrDecay ?? 0;
+    const { initialAccumulatorValue: init, eps, lrDecay } = resolve(opts, p.options, ADAGRAD_DEFAULTS);
     const [acc] = buffer(p.state, 'sum', u.length, init);
     const decay = 1 / (1 + (p.state.step - 1) * lrDecay);
     for (let i = 0; i < u.length; i++) {
