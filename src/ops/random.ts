@@ -20,14 +20,35 @@ export interface SampleOptions {
   generator?: Rng;
 }
 
+/** Options of `sampleUniform`. */
+export interface UniformOptions extends SampleOptions {
+  /** The lower bound (default 0). */
+  low?: number;
+  /** The upper bound, excluded (default 1). */
+  high?: number;
+}
+
+/** Options of `sampleNormal`. */
+export interface NormalOptions extends SampleOptions {
+  /** The mean (default 0). */
+  mean?: number;
+  /** The standard deviation (default 1). */
+  std?: number;
+}
+
+/**
+ * Draws of `kind` with parameters a and b: both must be finite and `ok` hold, else the error says
+ * what `op` `needs`.
+ */
 function draw(
   op: string,
   kind: 'uniform' | 'normal',
   shape: readonly number[],
-  a: number,
-  b: number,
+  [a, b, ok]: [number, number, boolean],
+  needs: string,
   opts: SampleOptions,
 ): Tensor {
+  if (!(Number.isFinite(a) && Number.isFinite(b) && ok)) throw new ValueError(`${op}: needs ${needs}`);
   checkShape(op, shape);
   const dtype = opts.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64')
@@ -37,25 +58,15 @@ function draw(
 }
 
 /** Uniform draws on [low, high) (default [0, 1)), drawn by the backend. */
-export function sampleUniform(
-  shape: readonly number[],
-  opts: SampleOptions & { low?: number; high?: number } = {},
-): Tensor {
-  const low = opts.low ?? 0;
-  const high = opts.high ?? 1;
-  if (!(Number.isFinite(low) && Number.isFinite(high) && high >= low))
-    throw new ValueError(`sampleUniform: needs finite low ≤ high, got low=${low}, high=${high}`);
-  return draw('sampleUniform', 'uniform', shape, low, high, opts);
+export function sampleUniform(shape: readonly number[], opts: UniformOptions = {}): Tensor {
+  const [low, high] = [opts.low ?? 0, opts.high ?? 1];
+  const bounds = `finite low ≤ high, got low=${low}, high=${high}`;
+  return draw('sampleUniform', 'uniform', shape, [low, high, high >= low], bounds, opts);
 }
 
 /** Normal draws of mean `mean` (default 0) and standard deviation `std` (default 1), drawn by the backend. */
-export function sampleNormal(
-  shape: readonly number[],
-  opts: SampleOptions & { mean?: number; std?: number } = {},
-): Tensor {
-  const mean = opts.mean ?? 0;
-  const std = opts.std ?? 1;
-  if (!(Number.isFinite(mean) && Number.isFinite(std) && std >= 0))
-    throw new ValueError(`sampleNormal: needs a finite mean and std ≥ 0, got mean=${mean}, std=${std}`);
-  return draw('sampleNormal', 'normal', shape, mean, std, opts);
+export function sampleNormal(shape: readonly number[], opts: NormalOptions = {}): Tensor {
+  const [mean, std] = [opts.mean ?? 0, opts.std ?? 1];
+  const moments = `a finite mean and std ≥ 0, got mean=${mean}, std=${std}`;
+  return draw('sampleNormal', 'normal', shape, [mean, std, std >= 0], moments, opts);
 }
