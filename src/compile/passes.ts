@@ -82,6 +82,17 @@ function compact(plan: Plan): Plan {
   return { buffers, ops: plan.ops.map((o) => renumber(o, id, view)), outputs: plan.outputs.map(view) };
 }
 
+/** `o` with each field named in `f` that it has (not undefined) mapped by f's function for it. */
+function mapFields<T extends object>(o: T, f: { [K in keyof T]?: (v: NonNullable<T[K]>) => T[K] }): T {
+  const r = { ...o };
+  for (const k of Object.keys(f) as (keyof T)[]) {
+    const v = o[k];
+    if (v !== undefined)
+      r[k] = (f[k] as (v: NonNullable<T[keyof T]>) => T[keyof T])(v as NonNullable<T[keyof T]>);
+  }
+  return r;
+}
+
 /** An op with its buffer ids mapped. */
 function renumber(o: PlanOp, id: (b: number) => number, view: (v: PlanView) => PlanView): PlanOp {
   switch (o.op) {
@@ -96,7 +107,7 @@ function renumber(o: PlanOp, id: (b: number) => number, view: (v: PlanView) => P
     case 'where':
       return { ...o, cond: view(o.cond), a: view(o.a), b: view(o.b), out: id(o.out) };
     case 'matmul':
-      return { ...o, a: view(o.a), b: view(o.b), out: id(o.out), ...(o.bias ? { bias: view(o.bias) } : {}) };
+      return mapFields(o, { a: view, b: view, bias: view, out: id });
     case 'gather':
     case 'indexSelect':
       return { ...o, x: view(o.x), index: view(o.index), out: id(o.out) };
@@ -117,25 +128,12 @@ function renumber(o: PlanOp, id: (b: number) => number, view: (v: PlanView) => P
       return { ...o, x: view(o.x), target: view(o.target), loss: id(o.loss), probs: id(o.probs) };
     case 'softmaxCrossEntropyGrad':
       return { ...o, probs: view(o.probs), target: view(o.target), g: view(o.g), out: id(o.out) };
-    case 'linearAct':
-      return {
-        ...o,
-        x: view(o.x),
-        w: view(o.w),
-        out: id(o.out),
-        ...(o.bias ? { bias: view(o.bias) } : {}),
-        ...(o.dropout ? { dropout: { ...o.dropout, mask: id(o.dropout.mask) } } : {}),
-        ...(o.hidden !== undefined ? { hidden: id(o.hidden) } : {}),
-      };
+    case 'linearAct': {
+      const dropout = (d: NonNullable<typeof o.dropout>) => ({ ...d, mask: id(d.mask) });
+      return mapFields(o, { x: view, w: view, bias: view, out: id, hidden: id, dropout });
+    }
     case 'reluBackward':
-      return {
-        ...o,
-        g: view(o.g),
-        h: view(o.h),
-        out: id(o.out),
-        ...(o.mask ? { mask: view(o.mask) } : {}),
-        ...(o.biasGrad !== undefined ? { biasGrad: id(o.biasGrad) } : {}),
-      };
+      return mapFields(o, { g: view, h: view, mask: view, out: id, biasGrad: id });
     case 'crossEntropyStep':
       return { ...o, x: view(o.x), target: view(o.target), g: view(o.g), loss: id(o.loss), dx: id(o.dx) };
     default:

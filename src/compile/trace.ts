@@ -128,12 +128,15 @@ export class Tracer implements Backend {
     return out;
   }
 
+  /** The fields of a one-operand kernel's op. */
+  private single<K extends string>(kind: K, x: View, out: number) {
+    return { kind, x: this.view(x), out };
+  }
+
   unary: Backend['unary'] = (kind, x, dtype) =>
     this.one(this.target.unary(kind, x, dtype), (out) => ({
       op: 'unary',
-      kind,
-      x: this.view(x),
-      out,
+      ...this.single(kind, x, out),
       dtype,
     }));
 
@@ -159,20 +162,16 @@ export class Tracer implements Backend {
   reduce: Backend['reduce'] = (kind, x, axes, dtype) =>
     this.one(this.target.reduce(kind, x, axes, dtype), (out) => ({
       op: 'reduce',
-      kind,
-      x: this.view(x),
+      ...this.single(kind, x, out),
       axes: [...axes],
-      out,
       dtype,
     }));
 
   argReduce: Backend['argReduce'] = (kind, x, axis) =>
     this.one(this.target.argReduce(kind, x, axis), (out) => ({
       op: 'argReduce',
-      kind,
-      x: this.view(x),
+      ...this.single(kind, x, out),
       axis,
-      out,
     }));
 
   matmul: Backend['matmul'] = (a, b, shape, dtype, bias) =>
