@@ -14,6 +14,7 @@
 import { bytesPerElement } from '../../util/dtype.js';
 import { ValueError } from '../../util/errors.js';
 import { isRowMajor as contiguous, sizeOf } from '../../util/shape.js';
+import { arenaRunner } from '../arenaRunner.js';
 import type { FusedOp } from '../fused.js';
 import { runFused } from '../fused.js';
 import { HostStorage, type HostView, hostArray, MemoryRegion } from '../host.js';
@@ -174,37 +175,26 @@ export function prepareCpuPlan(plan: Plan, env: CpuPlanEnv): PlanRunner | null {
       }),
     )
     .map((call, i) => (profile ? timed(profile, label(plan.ops[i]), call) : call));
-  const inputs = plan.buffers.filter((b) => b.kind === 'input');
-  let disposed = false;
-  return {
-    stable: true,
-    run(args: readonly View[]) {
-      if (disposed) throw new ValueError('this compiled step was disposed');
-      for (const b of inputs) {
-        if (b.kind !== 'input') continue;
-        const src = args[b.input];
-        const s = src.storage;
-        const n = b.length;
-        const dst = storages[b.id].array;
-        if (s instanceof HostStorage && s.region?.memory === memory) {
-          const bytes = n * bytesPerElement(b.dtype);
-          const from = s.byteOffset + src.offset * bytesPerElement(b.dtype);
-          mv.fresh().u8.copyWithin(addr(b.id), from, from + bytes);
-        } else {
-          const a = hostArray(s);
-          dst.set(src.offset === 0 && a.length === n ? a : a.subarray(src.offset, src.offset + n));
-        }
+  return arenaRunner(plan, {
+    copyIn(b, src) {
+      const s = src.storage;
+      const n = b.length;
+      const dst = storages[b.id].array;
+      if (s instanceof HostStorage && s.region?.memory === memory) {
+        const bytes = n * bytesPerElement(b.dtype);
+        const from = s.byteOffset + src.offset * bytesPerElement(b.dtype);
+        mv.fresh().u8.copyWithin(addr(b.id), from, from + bytes);
+      } else {
+        const a = hostArray(s);
+        dst.set(src.offset === 0 && a.length === n ? a : a.subarray(src.offset, src.offset + n));
       }
+    },
+    steps() {
       for (let i = 0; i < calls.length; i++) calls[i]();
     },
-    view(v: PlanView): View {
-      return view(v);
-    },
-    dispose() {
-      disposed = true;
-      region.dispose();
-    },
-  };
+    view,
+    release: () => region.dispose(),
+  });
 }
 
 /** Bytes of per-op scratch an op needs in the arena (kept across runs). */

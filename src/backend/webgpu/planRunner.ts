@@ -16,8 +16,9 @@
  * them); a plan that writes into one is left to the replay runner (prepare returns null and says
  * why), whose eager kernels then refuse with the reason.
  */
-import { KeelError, ValueError } from '../../util/errors.js';
+import { KeelError } from '../../util/errors.js';
 import { sizeOf } from '../../util/shape.js';
+import { arenaRunner } from '../arenaRunner.js';
 import { stateNames } from '../optimizer.js';
 import { opAccesses, type Plan, type PlanOp, type PlanRunner, type PlanView } from '../plan.js';
 import { planArena } from '../planMemory.js';
@@ -142,28 +143,24 @@ export function prepareGpuPlan(
   const dynamic = calls.map((k, q) => (k.refresh ? q : -1)).filter((q) => q >= 0);
   const lo = dynamic.length ? dynamic[0] * PARAM_WORDS : 0;
   const hi = dynamic.length ? (dynamic[dynamic.length - 1] + 1) * PARAM_WORDS : 0;
-  const inputs = plan.buffers.filter((b) => b.kind === 'input');
-  let disposed = false;
-  return {
-    stable: true,
-    run(args: readonly View[]) {
-      if (disposed) throw new ValueError('this compiled step was disposed');
+  return arenaRunner(plan, {
+    start() {
       ctx.check();
       for (const s of writes) s.touched();
-      for (const b of inputs) {
-        if (b.kind !== 'input') continue;
-        const src = args[b.input];
-        const s = src.storage;
-        const dst = (layout.offsets[b.id] ?? 0) as number;
-        const bytes = b.length * 4;
-        if (s instanceof GpuStorage && s.ctx === ctx) {
-          const p = s.place();
-          ctx.copy(p.buffer, (p.base + src.offset) * 4, arena, dst, bytes);
-        } else {
-          const n = b.length;
-          ctx.write(arena, dst, toWords(b.dtype, foreign(s).subarray(src.offset, src.offset + n)));
-        }
+    },
+    copyIn(b, src) {
+      const s = src.storage;
+      const dst = (layout.offsets[b.id] ?? 0) as number;
+      const bytes = b.length * 4;
+      if (s instanceof GpuStorage && s.ctx === ctx) {
+        const p = s.place();
+        ctx.copy(p.buffer, (p.base + src.offset) * 4, arena, dst, bytes);
+      } else {
+        const n = b.length;
+        ctx.write(arena, dst, toWords(b.dtype, foreign(s).subarray(src.offset, src.offset + n)));
       }
+    },
+    steps() {
       for (const st of steps) {
         if ('host' in st) st.host();
         else
@@ -189,15 +186,13 @@ export function prepareGpuPlan(
       const storage = b.kind === 'external' ? b.storage : (storages[v.buffer] as GpuStorage);
       return { storage, shape: v.shape, strides: v.strides, offset: v.offset };
     },
-    dispose() {
-      if (disposed) return;
-      disposed = true;
+    release() {
       owner.dead = true;
       arena.destroy();
       params.destroy();
       for (const s of adopted) s.release();
     },
-  };
+  });
 }
 
 /** The kernel calls of one op over arena places. */
