@@ -20,6 +20,7 @@ import {
   at,
   type Compute,
   call,
+  computeOf,
   ENTRY,
   grid,
   isFloat,
@@ -73,7 +74,7 @@ export function mapKernel(s: MapSpec): KernelCall {
   const loads = s.inputs.map((o, k) => {
     const as = s.loads?.[k] ?? s.compute;
     if (as === 'cond') {
-      const v = load(slot[k + 1], `u32(o${k + 1})`, o.dtype, isFloat(o.dtype) ? 'f32' : 'i32');
+      const v = load(slot[k + 1], `u32(o${k + 1})`, o.dtype, computeOf(o));
       return `let v${k} = ${isFloat(o.dtype) ? `nonzero(${v}) && !is_nan(${v})` : `${v} != 0`};`;
     }
     return `let v${k} = ${load(slot[k + 1], `u32(o${k + 1})`, o.dtype, as)};`;
@@ -184,7 +185,7 @@ export function dense(out: Omit<Operand, 'shape' | 'strides' | 'offset'>, shape:
 
 /** unary(op, x) into `out` (x's shape). */
 export function unaryKernel(op: UnaryOp, x: Operand, out: Operand): KernelCall {
-  const ints = !isFloat(x.dtype) && !isFloat(out.dtype) && I_UNARY[op] !== undefined;
+  const ints = computeOf(x, out) === 'i32' && I_UNARY[op] !== undefined;
   return mapKernel({
     name: `unary ${op}`,
     shape: x.shape,
@@ -195,55 +196,36 @@ export function unaryKernel(op: UnaryOp, x: Operand, out: Operand): KernelCall {
   });
 }
 
-/** binary(op, a, b) over `shape` into `out`. */
-export function binaryKernel(
-  op: BinaryOp,
-  a: Operand,
-  b: Operand,
-  shape: readonly number[],
-  out: Operand,
-): KernelCall {
-  const floats = isFloat(a.dtype) || isFloat(b.dtype) || isFloat(out.dtype);
-  return mapKernel({
-    name: `binary ${op}`,
-    shape,
-    out,
-    inputs: [a, b],
-    compute: floats ? 'f32' : 'i32',
-    expr: floats ? F_BINARY[op] : I_BINARY[op],
-  });
+/** binary(op, a, b) over out's shape into `out`. */
+export function binaryKernel(op: BinaryOp, a: Operand, b: Operand, out: Operand): KernelCall {
+  const c = computeOf(a, b, out);
+  const expr = c === 'f32' ? F_BINARY[op] : I_BINARY[op];
+  return mapKernel({ name: `binary ${op}`, shape: out.shape, out, inputs: [a, b], compute: c, expr });
 }
 
-/** where(cond, a, b) over `shape` into `out`. */
-export function whereKernel(
-  cond: Operand,
-  a: Operand,
-  b: Operand,
-  shape: readonly number[],
-  out: Operand,
-): KernelCall {
-  const floats = isFloat(a.dtype) || isFloat(b.dtype) || isFloat(out.dtype);
-  const c: Compute = floats ? 'f32' : 'i32';
+/** where(cond, a, b) over out's shape into `out` (a and b in their common compute type). */
+export function whereKernel(cond: Operand, a: Operand, b: Operand, out: Operand): KernelCall {
+  const c = computeOf(a, b, out);
+  const expr = 'select(v2, v1, v0)';
   return mapKernel({
     name: 'where',
-    shape,
+    shape: out.shape,
     out,
     inputs: [cond, a, b],
     compute: c,
-    expr: 'select(v2, v1, v0)',
+    expr,
     loads: ['cond', c, c],
   });
 }
 
 /** dst ← src (broadcast to dst's shape), converting dtypes as a typed-array store does. */
 export function copyKernel(dst: Operand, src: Operand): KernelCall {
-  const floats = isFloat(src.dtype) || isFloat(dst.dtype);
   return mapKernel({
     name: 'copy',
     shape: dst.shape,
     out: dst,
     inputs: [src],
-    compute: floats ? 'f32' : 'i32',
+    compute: computeOf(src, dst),
     expr: 'v0',
   });
 }

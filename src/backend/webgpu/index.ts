@@ -119,12 +119,12 @@ export function createWebGpuBackend(
     },
     binary(op, a, b, shape, dtype) {
       const [s, out] = output(dtype, shape);
-      run(binaryKernel(op, operand(a), operand(b), shape, out), sizeOf(shape));
+      run(binaryKernel(op, operand(a), operand(b), out), sizeOf(shape));
       return s;
     },
     where(cond, a, b, shape, dtype) {
       const [s, out] = output(dtype, shape);
-      run(whereKernel(operand(cond), operand(a), operand(b), shape, out), sizeOf(shape));
+      run(whereKernel(operand(cond), operand(a), operand(b), out), sizeOf(shape));
       return s;
     },
     reduce(op, x, axes, dtype) {

@@ -10,19 +10,7 @@ import type { KernelCall } from './context.js';
 import { ERROR_KINDS } from './context.js';
 import type { GpuBuffer } from './gpu.js';
 import { cover, lanes, window } from './kernel.js';
-import {
-  at,
-  type Compute,
-  call,
-  coords,
-  isFloat,
-  load,
-  type Operand,
-  Params,
-  REPORT,
-  Slots,
-  word,
-} from './wgsl.js';
+import { at, call, computeOf, coords, load, type Operand, Params, REPORT, Slots, word } from './wgsl.js';
 
 const WG = 64;
 
@@ -65,7 +53,7 @@ export function pickKernel(
   const po = P.u(at(out), op);
   const size = x.shape[axis];
   const psize = P.u(size, op);
-  const c: Compute = isFloat(out.dtype) ? 'f32' : 'i32';
+  const c = computeOf(out);
   const key = ['pick', op, axis, out.shape.length, x.dtype, index.dtype, out.dtype, sx, si, so].join('|');
   const body = () => {
     const idxAt =
@@ -114,7 +102,7 @@ export function addKernel(
   const plen = P.u(scatter ? index.shape[axis] : (index.shape[0] ?? 1), op);
   const size = out.shape[axis];
   const psize = P.u(size, op);
-  const c: Compute = isFloat(out.dtype) ? 'f32' : 'i32';
+  const c = computeOf(out);
   const key = ['add', op, axis, out.shape.length, index.dtype, src.dtype, out.dtype, si, ss, so].join('|');
   const body = () => {
     // The index element of step j: along the axis for scatterAdd, the j-th entry for indexAdd.

@@ -50,6 +50,26 @@ function pickTile(m: number, n: number, batch: number): Tile {
   return TILES[TILES.length - 1];
 }
 
+/**
+ * Splits a tile's element `e` into row `rr` and column `cc` of a tile `across` columns wide and
+ * `down` rows deep: row-major when `byRow` (consecutive invocations along a row), else column-major.
+ */
+function split(across: number, down: number, byRow: boolean) {
+  return (e: string): [string, string] =>
+    byRow ? [`(${e}) / ${across}u`, `(${e}) % ${across}u`] : [`(${e}) % ${down}u`, `(${e}) / ${down}u`];
+}
+
+/**
+ * WGSL of a workgroup's `count` loads per invocation into a shared tile: load q takes element
+ * lid + q·wg, split into `rr` and `cc`, then runs `stmt` (which reads them).
+ */
+function tileLoads(count: number, wg: number, at: (e: string) => [string, string], stmt: string): string[] {
+  return Array.from({ length: count }, (_, q) => {
+    const [rr, cc] = at(`lid + ${q * wg}u`);
+    return `{ let rr = ${rr}; let cc = ${cc}; ${stmt} }`;
+  });
+}
+
 /** What follows the product, per element (see the file's header). */
 export interface Epilogue {
   readonly bias?: Operand;
@@ -137,24 +157,25 @@ export function matmulKernel(a: Operand, b: Operand, out: Operand, ep: Epilogue 
   ].join('|');
   const body = () => {
     const ld = (s: number, idx: string) => `bitcast<f32>(m${s}[${idx}])`;
-    const loadA: string[] = [];
-    for (let q = 0; q < la; q++) {
-      const e = `lid + ${q * wg}u`;
-      const [row, col] = aK
-        ? [`(${e}) / ${t.bk}u`, `(${e}) % ${t.bk}u`]
-        : [`(${e}) % ${t.bm}u`, `(${e}) / ${t.bm}u`];
-      loadA.push(`{ let rr = ${row}; let cc = ${col}; let gi = bm + rr; let gk = kt + cc;
-      As[cc * ${t.bm}u + rr] = select(0.0, ${ld(sa, 'u32(abase + i32(gi) * ars + i32(gk) * acs)')}, gi < M && gk < K); }`);
-    }
-    const loadB: string[] = [];
-    for (let q = 0; q < lb; q++) {
-      const e = `lid + ${q * wg}u`;
-      const [kk, col] = bN
-        ? [`(${e}) / ${t.bn}u`, `(${e}) % ${t.bn}u`]
-        : [`(${e}) % ${t.bk}u`, `(${e}) / ${t.bk}u`];
-      loadB.push(`{ let rr = ${kk}; let cc = ${col}; let gk = kt + rr; let gj = bn + cc;
-      Bs[rr * ${t.bn}u + cc] = select(0.0, ${ld(sb, 'u32(bbase + i32(gk) * brs + i32(gj) * bcs)')}, gk < K && gj < N); }`);
-    }
+    // A's tile is M × K, B's K × N, both stored K-major (As[k·bm + i], Bs[k·bn + j]); each is read
+    // along its operand's contiguous dimension. (r, c): the tile's row and column indices.
+    const tile = (isA: boolean) => {
+      const [r, c] = isA ? ['gi', 'gk'] : ['gk', 'gj'];
+      const [r0, c0, rn, cn] = isA ? ['bm', 'kt', 'M', 'K'] : ['kt', 'bn', 'K', 'N'];
+      const store = isA ? `As[cc * ${t.bm}u + rr]` : `Bs[rr * ${t.bn}u + cc]`;
+      const src = isA
+        ? ld(sa, 'u32(abase + i32(gi) * ars + i32(gk) * acs)')
+        : ld(sb, 'u32(bbase + i32(gk) * brs + i32(gj) * bcs)');
+      const order = isA ? split(t.bk, t.bm, aK) : split(t.bn, t.bk, bN);
+      return tileLoads(
+        isA ? la : lb,
+        wg,
+        order,
+        `let ${r} = ${r0} + rr; let ${c} = ${c0} + cc;
+      ${store} = select(0.0, ${src}, ${r} < ${rn} && ${c} < ${cn});`,
+      );
+    };
+    const [loadA, loadB] = [tile(true), tile(false)];
     const fma: string[] = [];
     for (let i = 0; i < t.tm; i++) fma.push(`let a${i} = As[kk * ${t.bm}u + ty + ${i * ty}u];`);
     for (let j = 0; j < t.tn; j++) fma.push(`let b${j} = Bs[kk * ${t.bn}u + tx + ${j * tx}u];`);

@@ -207,9 +207,9 @@ function build(
     case 'unary':
       return [unaryKernel(o.kind, v(o.x), out(o.out, o.x.shape))];
     case 'binary':
-      return [binaryKernel(o.kind, v(o.a), v(o.b), o.shape, out(o.out, o.shape))];
+      return [binaryKernel(o.kind, v(o.a), v(o.b), out(o.out, o.shape))];
     case 'where':
-      return [whereKernel(v(o.cond), v(o.a), v(o.b), o.shape, out(o.out, o.shape))];
+      return [whereKernel(v(o.cond), v(o.a), v(o.b), out(o.out, o.shape))];
     case 'reduce':
       return [
         reduceKernel(

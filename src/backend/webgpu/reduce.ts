@@ -10,20 +10,7 @@ import { collapse } from '../js/iter.js';
 import type { ReduceOp } from '../types.js';
 import type { KernelCall } from './context.js';
 import { cover, lanes, stridedOffset } from './kernel.js';
-import {
-  at,
-  type Compute,
-  call,
-  ENTRY,
-  grid,
-  isFloat,
-  load,
-  MATH,
-  type Operand,
-  Params,
-  Slots,
-  word,
-} from './wgsl.js';
+import { at, call, computeOf, ENTRY, grid, load, MATH, type Operand, Params, Slots, word } from './wgsl.js';
 
 /** Σ, max or min of x over `axes` into the dense `out` (x's shape without them). */
 export function reduceKernel(op: ReduceOp, x: Operand, axes: readonly number[], out: Operand): KernelCall {
@@ -37,7 +24,7 @@ export function reduceKernel(op: ReduceOp, x: Operand, axes: readonly number[], 
   const outs = keptShape.reduce((a, b) => a * b, 1);
   const m = red.shape.reduce((a, b) => a * b, 1);
   const wg = outs < 64 && m > 4096 ? 256 : 64;
-  const c: Compute = isFloat(out.dtype) ? 'f32' : 'i32';
+  const c = computeOf(out);
   const slots = new Slots();
   const sx = slots.of(x.place.buffer);
   const so = slots.of(out.place.buffer);
@@ -126,7 +113,7 @@ export function argReduceKernel(op: 'argmax' | 'argmin', x: Operand, axis: numbe
   const [pN, pX, pO, pLen, pStride] = params.us([outs, at(x), at(out), x.shape[axis], x.strides[axis]], what);
   const dims = params.us(others.shape, what);
   const strides = params.us(others.strides[0], what);
-  const c: Compute = isFloat(x.dtype) ? 'f32' : 'i32';
+  const c = computeOf(x);
   const better = op === 'argmax' ? 'v > best' : 'v < best';
   const key = ['arg', op, x.dtype, dims.length, sx, so].join('|');
   const body = () => `${lanes(64, pN, MATH)}

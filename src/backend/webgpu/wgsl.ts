@@ -35,6 +35,11 @@ export type Compute = 'f32' | 'i32';
 /** Whether a dtype is a float (held as f32 on the GPU). */
 export const isFloat = (d: DType): boolean => d === 'float32' || d === 'float64';
 
+/** The compute type of a kernel over these operands: f32 when any of them is a float, else i32. */
+export function computeOf(...operands: readonly Pick<Operand, 'dtype'>[]): Compute {
+  return operands.some((o) => isFloat(o.dtype)) ? 'f32' : 'i32';
+}
+
 /** The binding slots of one kernel's buffers (each buffer once) and the error buffer's slot. */
 export class Slots {
   readonly buffers: GpuBuffer[] = [];
