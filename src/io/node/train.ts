@@ -19,6 +19,7 @@ import { trainReport } from '../../report/train.js';
 import { buildData, buildModel, buildOptimizer, buildScheduler } from '../../run/build.js';
 import type { RunConfig } from '../../run/config.js';
 import { RunAbortedError, type RunEnd } from '../../run/end.js';
+import { stoppedEnd, stoppedReport } from '../../run/stopped.js';
 import { gradNormTracker, schedulerStep } from '../../train/callbacks.js';
 import {
   CheckpointError,
@@ -26,7 +27,7 @@ import {
   serializeCheckpoint,
   type TrainingCheckpoint,
 } from '../../train/checkpoint.js';
-import { type Callback, fit, type History, InterruptedError } from '../../train/fit.js';
+import { type Callback, fit, type History } from '../../train/fit.js';
 import { Rng } from '../../util/random.js';
 import { loadFashion } from './fashionCache.js';
 import { FileWriteError } from './fsErrors.js';
@@ -192,22 +193,13 @@ async function trainInto(
     });
   } catch (e) {
     diag?.detach();
-    const epochs = run.readMetrics().filter((r) => r.type === 'epoch').length;
-    const end: RunEnd =
-      e instanceof InterruptedError
-        ? { kind: 'interrupted', signal: String(e.reason ?? 'abort'), ...e.at, epochs }
-        : { kind: 'failed', error: (e as Error)?.message ?? String(e), epochs };
-    // The report of what ran, if it can be written: a full disk must not hide the error itself.
-    let report: string | null = null;
-    let reportError: unknown;
-    try {
+    const end = stoppedEnd(e, run.readMetrics().filter((r) => r.type === 'epoch').length);
+    const { report, reportError } = await stoppedReport(() => {
       // Samples of the unfinished epoch are written too: the report shows everything measured.
       for (const s of diag?.samples.slice(written) ?? []) run.appendMetrics(sampleRow(s));
       run.appendMetrics({ type: 'end', ...end });
-      report = await run.writeReport(trainReport(run.readMetrics(), config, end));
-    } catch (w) {
-      reportError = w;
-    }
+      return run.writeReport(trainReport(run.readMetrics(), config, end));
+    });
     const hint = e instanceof FileWriteError ? afterWriteFailure(run) : undefined;
     throw new RunAbortedError(e, end, report, reportError, hint);
   }
