@@ -4,11 +4,12 @@
  * then out = x·mask, two passes the wasm backend fuses into one with the same mask — and uniform or
  * normal draws (`fillRandom`).
  */
-import { fillDropoutMask, fillRandom, type RandomKind } from '../../util/random.js';
+import { fillDropoutMask, fillRandom } from '../../util/random.js';
 import { sizeOf } from '../../util/shape.js';
 import type { HostView as View } from '../host.js';
 import { allocate } from '../host.js';
-import type { DType, RandomState, TypedArray } from '../types.js';
+import type { KernelOp } from '../plan.js';
+import type { RandomState, TypedArray } from '../types.js';
 import { forEachRun } from './iter.js';
 
 export function dropout(x: View, p: number, scale: number, rng: RandomState): [TypedArray, TypedArray] {
@@ -27,16 +28,11 @@ export function dropout(x: View, p: number, scale: number, rng: RandomState): [T
   return [out, mask];
 }
 
-/** Draws of `shape` (uniform on [a, b) or normal with mean a, sd b), into `out` when given. */
-export function random(
-  kind: RandomKind,
-  shape: readonly number[],
-  dtype: DType,
-  a: number,
-  b: number,
-  rng: RandomState,
-  into?: TypedArray,
-): TypedArray {
+/** A draw's arguments, as `Backend.random` takes them and a plan's random op holds them. */
+export type RandomDraw = Omit<Extract<KernelOp, { op: 'random' }>, 'op' | 'out'>;
+
+/** Draws of `shape` (uniform on [a, b) or normal with mean a, sd b), into `into` when given. */
+export function random({ kind, shape, dtype, a, b, rng }: RandomDraw, into?: TypedArray): TypedArray {
   const out = (into ?? allocate(dtype, sizeOf(shape), false)) as Float32Array | Float64Array;
   const k0 = rng.nextUint32();
   const k1 = rng.nextUint32();

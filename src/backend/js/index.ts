@@ -36,7 +36,7 @@ export const jsBackend: Backend = {
   },
   axpy: (y, alpha, x) => axpy(hv(y), alpha, hv(x)),
   optimizerStep: (family, w, g, state, h) => optimizerStep(family, hv(w), hv(g), state.map(hv), h),
-  random: (kind, shape, dtype, a, b, rng) => wrap(random(kind, shape, dtype, a, b, rng)),
+  random: (kind, shape, dtype, a, b, rng) => wrap(random({ kind, shape, dtype, a, b, rng })),
   fromHost: (array) => wrap(array),
   softmaxCrossEntropy: (x, t, dt) => {
     const [loss, probs] = softmaxCrossEntropy(hv(x), hv(t), dt);

@@ -406,7 +406,7 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
       // The js kernel's draws straight into the slot.
       const out = c.storages[o.out];
       return () => {
-        jsRandom(o.kind, o.shape, o.dtype, o.a, o.b, o.rng, out.array);
+        jsRandom(o, out.array);
       };
     }
     case 'indexSelect': {
