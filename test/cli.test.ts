@@ -113,7 +113,7 @@ describe('keel train', () => {
     expect(err).toBeInstanceOf(RunAbortedError);
     const e = err as RunAbortedError;
     expect(e.end).toMatchObject({ kind: 'failed', error: 'the disk is full', epochs: 2 });
-    const html = readFileSync(e.report, 'utf8');
+    const html = readFileSync(e.report ?? '', 'utf8');
     expect(html).toContain(
       'Failed: the disk is full. This report shows what ran before the error (2 epochs finished).',
     );

@@ -132,6 +132,20 @@ describe('compile', () => {
     expect(g.getState()).toEqual(before);
   });
 
+  it('refuses random numbers drawn on the host while tracing (a plan would replay them), naming the way out', () => {
+    const g = new Rng(3);
+    const before = g.getState();
+    const f = compile((x: Tensor) => k.add(x, k.randn(x.shape, { generator: g })));
+    expect(() => f(k.ones([4]))).toThrow(/draws random numbers on the host \(Rng\.fillNormal.*sampleNormal/);
+    expect(g.getState()).toEqual(before);
+    // Drawn by the backend, the noise is new at every call.
+    const h = compile((x: Tensor) => k.add(x, k.sampleNormal(x.shape, { generator: g })));
+    const a = Array.from(h(k.ones([4])).readSync());
+    const b = Array.from(h(k.ones([4])).readSync());
+    expect(h.plans).toBe(1);
+    expect(a).not.toEqual(b);
+  });
+
   it("with fallback: 'eager' runs such a function eagerly and says why, once", () => {
     const reasons: string[] = [];
     const f = compile((x: Tensor) => k.mul(x, x.sum().item()), {

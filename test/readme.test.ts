@@ -57,6 +57,18 @@ describe('README examples', () => {
   });
 });
 
+describe('README: compiled steps', () => {
+  it('is examples/compile.mjs, and trains the moons to a small loss with two plans', async () => {
+    const i = blocks.findIndex((b) => b.includes('compile((x, t) =>'));
+    expect(i).toBeGreaterThan(0);
+    expect(blocks[i]).toBe(readFileSync(new URL('../examples/compile.mjs', import.meta.url), 'utf8'));
+    const lines = await runBlock(i);
+    expect(lines[0]).toMatch(/^last loss 0\.0\d\d; plans: 2 \(batches of 100 and the last of 24\)$/);
+    expect(lines[1]).toMatch(/^one step runs \d+ kernels: linearAct, .*optimizerStep/);
+    expect(lines[2]).toMatch(/^train accuracy (0\.99\d|1\.000)$/);
+  });
+});
+
 describe('README: safetensors', () => {
   it('saves a model, loads it into another, and the outputs agree', async () => {
     const i = blocks.findIndex((b) => b.includes('saveSafetensors'));

@@ -95,7 +95,7 @@ describe.runIf(needs('Chromium', 'reports.test'))('reports, rendered in Chromium
       );
     } catch (e) {
       if (!(e instanceof RunAbortedError)) throw e;
-      pages.push(e.report);
+      pages.push(e.report ?? '');
     }
     browser = await launchChromium();
   }, 300_000);

@@ -3,7 +3,11 @@
  * port, two built `keel worker` processes, and `keel sweep --queue`; it SIGKILLs one worker in the
  * middle of its first trial. Every trial must complete exactly once (BullMQ's stalled-job check
  * hands the killed trial to the other worker), with the same metrics as the trial run alone; the
- * surviving worker stops gracefully on SIGTERM; Redis is shut down at the end. Skipped, saying so,
+ * surviving worker stops gracefully on SIGTERM; Redis is shut down at the end. And a stalled job
+ * whose first worker still runs its trial (that worker frozen with SIGSTOP, so it stops renewing
+ * the job's lock, its trial process running on): the worker that takes the job over waits on the
+ * trial's run directory lock instead of running it a second time at once; the frozen worker is then
+ * SIGKILLed while the other holds the job's lease, and the trial ends once, each epoch once. Skipped, saying so,
  * where redis-server is absent — except in CI (KEEL_CI=1, set by .ci/run, which installs it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -65,14 +69,18 @@ function startRedis(port: number, dir: string): Promise<ChildProcess> {
 
 /** A running `keel worker`: its process, its output so far and its exit. */
 function startWorker(out: string, url: string) {
-  const w: { child?: ChildProcess; stdout: string; done: Promise<Run> } = {
+  const w: { child?: ChildProcess; stdout: string; stderr: string; done: Promise<Run> } = {
     stdout: '',
+    stderr: '',
     done: Promise.resolve() as unknown as Promise<Run>,
   };
   w.done = keel(['--out', out, 'worker', '--queue', url, '--lock-duration', '1000'], {
     timeout: 180_000,
     onSpawn: (c) => {
       w.child = c;
+      c.stderr?.on('data', (d) => {
+        w.stderr += d;
+      });
     },
     onStdout: (text) => {
       w.stdout = text;
@@ -174,5 +182,61 @@ describe.skipIf(!hasRedis)('keel sweep --queue (BullMQ on a real Redis)', () => 
     const rb = await b.done;
     expect(rb.code).toBe(143);
     expect(b.stdout).toMatch(/SIGTERM — finishing the running trials/);
+  }, 240_000);
+
+  it('a stalled job whose first worker still runs the trial: the next worker waits for it, never runs it twice at once', async () => {
+    const dir = tmp();
+    redis ??= await startRedis(await freePort(), dir);
+    const port = Number(redis.spawnargs[redis.spawnargs.indexOf('--port') + 1]);
+    const url = `redis://127.0.0.1:${port}`;
+    const out = join(dir, 'runs');
+    const file = join(dir, 'sweep.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'stall',
+        base: {
+          epochs: 200,
+          data: { dataset: 'moons', samples: 4000, batchSize: 16 },
+          model: { hidden: [64, 64] },
+        },
+        axes: { seed: [0] },
+      }),
+    );
+    const a = startWorker(out, url);
+    await until('worker A', () => /taking trials/.test(a.stdout));
+    const run = keel(['--out', out, 'sweep', '--config', file, '--queue', url, '--json'], {
+      timeout: 180_000,
+    });
+    await until('worker A to start the trial', () => /stall\/t000 started/.test(a.stdout));
+    await until('the trial to be under way in A’s trial process', () =>
+      existsSync(join(out, 'stall', 't000', 'checkpoint.safetensors')),
+    );
+    // A stops renewing the job's lock (its trial process, a child of its own, runs on).
+    a.child?.kill('SIGSTOP');
+    const b = startWorker(out, url);
+    await until('worker B to take the stalled job', () =>
+      /stall\/t000 started \(attempt \d+, after 1 stall\)/.test(b.stdout),
+    );
+    await until('worker B to wait for the trial’s directory', () =>
+      /stall\/t000: waiting — .* is in use by another keel process/.test(b.stderr),
+    ).catch((e) => {
+      throw new Error(`${e.message}\nA: ${a.stdout}\n${a.stderr}\nB: ${b.stdout}\n${b.stderr}`);
+    });
+    // A dies while B holds the job's lease: B takes the trial's directory over (or its finished result).
+    a.child?.kill('SIGKILL');
+    await a.done;
+    const r = await run;
+    expect(r.code, r.stderr).toBe(0);
+    expect(b.stdout).toMatch(/stall\/t000 finished/);
+    const metrics = readFileSync(join(out, 'stall', 't000', 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; epoch?: number });
+    const epochs = metrics.filter((m) => m.type === 'epoch').map((m) => m.epoch);
+    expect(epochs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(metrics.filter((m) => m.type === 'start')).toHaveLength(1);
+    b.child?.kill('SIGTERM');
+    await b.done;
   }, 240_000);
 });

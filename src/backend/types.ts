@@ -39,6 +39,8 @@ export interface Storage {
   readElement(offset: number): number;
   /** Writes `values` (row-major) into a window. */
   write(w: Window, values: ArrayLike<number>): void;
+  /** True for storages that can only be read asynchronously (`read`): a GPU's. */
+  readonly readSyncRefused?: boolean;
   /** Its serial number (serial.ts): storages made later have larger ones. */
   readonly serial?: number;
   /**

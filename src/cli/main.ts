@@ -90,14 +90,17 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
   } catch (e) {
     if (!(e instanceof RunAbortedError)) throw e;
+    const report = e.report
+      ? `the report of what ran${e.end.kind === 'interrupted' ? '' : ' before the error'}: ${e.report}`
+      : `the report of what ran could not be written: ${(e.reportError as Error)?.message ?? e.reportError}`;
     if (e.end.kind === 'interrupted') {
       console.error(
-        `keel: interrupted by ${e.end.signal} at epoch ${e.end.epoch}, step ${e.end.step}. The report of what ran: ${e.report}`,
+        `keel: interrupted by ${e.end.signal} at epoch ${e.end.epoch}, step ${e.end.step}. ${report[0].toUpperCase()}${report.slice(1)}`,
       );
       return signalExitCode(e.end.signal);
     }
-    console.error(`keel: ${e.message}`);
-    console.error(`keel: the report of what ran before the error: ${e.report}`);
+    console.error(`keel: ${e.message}${e.hint ? `. ${e.hint}` : ''}`);
+    console.error(`keel: ${report}`);
     if (!(e.error instanceof KeelError)) console.error(e.error);
     return EXIT.error;
   }

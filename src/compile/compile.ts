@@ -20,6 +20,7 @@
  * (`eagerReason`, `onFallback`). Either way the generators it drew from are put back first.
  */
 
+import { z } from 'zod';
 import { observeLeafGrads } from '../autograd/engine.js';
 import { isGradEnabled, NotTraceableError, whileTracing } from '../autograd/mode.js';
 import { guardDoors } from '../backend/host.js';
@@ -30,6 +31,8 @@ import type { View } from '../backend/types.js';
 import { copyAs } from '../ops/core.js';
 import { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
+import { allow, checkOptions, showValue } from '../util/options.js';
+import { guardHostDraws } from '../util/random.js';
 import { optimize } from './passes.js';
 import { CompileError, Tracer } from './trace.js';
 
@@ -140,6 +143,18 @@ export function compile<A extends Tensor[], R extends Outputs>(
   fn: (...args: A) => R,
   opts: CompileOptions = {},
 ): CompiledFunction<A, R> {
+  checkOptions(
+    'compile',
+    z.object({
+      fallback: allow.oneOf(['throw', 'eager']).optional(),
+      onFallback: allow.fn('a function (reason) => void').optional(),
+      cacheSize: allow.positiveInt().optional(),
+      fuse: allow.boolean().optional(),
+      key: allow.fn('a function () => value (more of the signature)').optional(),
+    }),
+    opts,
+  );
+  if (typeof fn !== 'function') throw new ValueError(`compile: fn must be a function, got ${showValue(fn)}`);
   const cacheSize = opts.cacheSize ?? 8;
   if (!Number.isInteger(cacheSize) || cacheSize < 1)
     throw new ValueError(`compile: cacheSize must be a positive integer, got ${opts.cacheSize}`);
@@ -230,6 +245,12 @@ function trace<A extends Tensor[], R extends Outputs>(
       mutated(tracer),
     );
   });
+  const prevDraws = guardHostDraws((what) => {
+    throw new CompileError(
+      `compile: the function draws random numbers on the host (Rng.${what}: rand, randn, randint, randperm or a layer drawing through them) while traced; a plan would replay the same numbers at every call — draw on the backend (sampleUniform, sampleNormal, dropout), or draw outside the compiled function and pass the tensor in`,
+      mutated(tracer),
+    );
+  });
   const prevLeaves = observeLeafGrads((leaf) => leaves.add(leaf));
   let result: R;
   try {
@@ -241,6 +262,7 @@ function trace<A extends Tensor[], R extends Outputs>(
   } finally {
     setHostRecorder(prevRecorder);
     guardDoors(prevGuard);
+    guardHostDraws(prevDraws);
     observeLeafGrads(prevLeaves);
   }
   const { tensors, rebuild } = flatten(result);

@@ -7,8 +7,10 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
+import { checkOptions } from '../util/options.js';
 import { defaultGenerator, type Rng } from '../util/random.js';
 import { collate, type Dataset, randperm } from './dataset.js';
+import { LoaderOptionsSchema } from './options.js';
 import type { Transform } from './transforms/types.js';
 
 /** Options of `DataLoader`. */
@@ -37,6 +39,7 @@ export class DataLoader implements Iterable<Tensor[]> {
     readonly dataset: Dataset,
     opts: LoaderOptions = {},
   ) {
+    checkOptions('DataLoader', LoaderOptionsSchema, opts);
     this.batchSize = opts.batchSize ?? 1;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw new ValueError(`DataLoader: batchSize must be a positive integer, got ${opts.batchSize}`);

@@ -17,6 +17,7 @@ import {
   Optimizer,
   type SavedParamState,
 } from './optimizer.js';
+import { checkOptimizerOptions } from './options.js';
 import type { GradientTransform, GroupOptions, ParamContext, ParamState } from './transforms.js';
 
 /** The options of a ChainOptimizer's groups: the base ones and any its transforms read. */
@@ -35,6 +36,7 @@ export class ChainOptimizer extends Optimizer<ChainOptions> {
     readonly transform: GradientTransform,
     opts: Partial<ChainOptions> = {},
   ) {
+    checkOptimizerOptions('ChainOptimizer', params, opts);
     super(`ChainOptimizer(${transform.name})`, params, {
       lr: 1e-3,
       weightDecay: 0,

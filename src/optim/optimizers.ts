@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
 import { FusedOptimizer, fillDecay } from './fused.js';
 import { type BaseOptions, checkNonNegative, checkUnit, type GroupSpec } from './optimizer.js';
+import { checkOptimizerOptions } from './options.js';
 import type { AdagradOptions, AdamOptions, MomentumOptions, RmsOptions } from './transforms.js';
 
 const decayDefaults = { weightDecay: 0, penalty: 'l2', proximal: false } as const;
@@ -22,6 +23,7 @@ export interface SGDOptions extends BaseOptions, MomentumOptions {}
 /** Stochastic gradient descent with momentum, dampening, Nesterov and coupled weight decay (PyTorch SGD). */
 export class SGD extends FusedOptimizer<SGDOptions> {
   constructor(params: Params<SGDOptions>, opts: Partial<SGDOptions> & { lr: number }) {
+    checkOptimizerOptions('SGD', params, opts);
     super('SGD', params, { ...decayDefaults, momentum: 0, dampening: 0, nesterov: false, ...opts }, 'sgd');
   }
   protected override validate(o: SGDOptions): void {
@@ -69,6 +71,7 @@ const adamDefaults = { betas: [0.9, 0.999] as [number, number], eps: 1e-8, amsgr
 /** Adam with coupled L2 weight decay (grad += λw before the moments), as PyTorch's Adam. */
 export class Adam extends FusedOptimizer<AdamFamilyOptions> {
   constructor(params: Params<AdamFamilyOptions>, opts: Partial<AdamFamilyOptions> = {}) {
+    checkOptimizerOptions('Adam', params, opts);
     super('Adam', params, { lr: 1e-3, ...decayDefaults, ...adamDefaults, ...opts }, 'adam');
   }
   protected override validate(o: AdamFamilyOptions): void {
@@ -83,6 +86,7 @@ export class Adam extends FusedOptimizer<AdamFamilyOptions> {
 /** AdamW: Adam with decoupled weight decay w ← w − lr·λ·w (default λ = 0.01, as PyTorch). */
 export class AdamW extends FusedOptimizer<AdamFamilyOptions> {
   constructor(params: Params<AdamFamilyOptions>, opts: Partial<AdamFamilyOptions> = {}) {
+    checkOptimizerOptions('AdamW', params, opts);
     super(
       'AdamW',
       params,
@@ -105,6 +109,7 @@ export interface RMSpropOptions extends BaseOptions, RmsOptions {}
 /** RMSprop (PyTorch's definition: α = 0.99, ε = 1e-8, optional centering and momentum). */
 export class RMSprop extends FusedOptimizer<RMSpropOptions> {
   constructor(params: Params<RMSpropOptions>, opts: Partial<RMSpropOptions> = {}) {
+    checkOptimizerOptions('RMSprop', params, opts);
     super(
       'RMSprop',
       params,
@@ -132,6 +137,7 @@ export interface AdagradOptimizerOptions extends BaseOptions, AdagradOptions {}
 /** Adagrad (PyTorch's definition, with lrDecay and an initial accumulator value). */
 export class Adagrad extends FusedOptimizer<AdagradOptimizerOptions> {
   constructor(params: Params<AdagradOptimizerOptions>, opts: Partial<AdagradOptimizerOptions> = {}) {
+    checkOptimizerOptions('Adagrad', params, opts);
     super(
       'Adagrad',
       params,

@@ -5,7 +5,9 @@
  * ReduceLROnPlateau steps on a metric instead.
  */
 import { ValueError } from '../util/errors.js';
+import { checkOptions } from '../util/options.js';
 import type { BaseOptions, Optimizer, ParamGroup } from './optimizer.js';
+import { OneCycleOptionsSchema, PlateauOptionsSchema } from './options.js';
 
 type AnyOptimizer = Optimizer<BaseOptions>;
 
@@ -138,6 +140,7 @@ export class OneCycleLR extends LRScheduler {
     readonly maxLr: number,
     opts: OneCycleOptions,
   ) {
+    checkOptions('OneCycleLR', OneCycleOptionsSchema, opts);
     super(optimizer);
     this.o = {
       pctStart: 0.3,
@@ -205,6 +208,7 @@ export class ReduceLROnPlateau {
     readonly optimizer: AnyOptimizer,
     opts: PlateauOptions = {},
   ) {
+    checkOptions('ReduceLROnPlateau', PlateauOptionsSchema, opts);
     this.o = {
       mode: 'min',
       factor: 0.1,

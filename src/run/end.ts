@@ -58,13 +58,20 @@ export function endStatus(end: RunEnd, lr?: number): ReportStatus {
   }
 }
 
-/** An interrupted or failed run, after the report of what ran before was written. */
+/**
+ * An interrupted or failed run, after the report of what ran before was written — or tried: where
+ * the report could not be written (a full disk), `report` is null and `reportError` says why.
+ */
 export class RunAbortedError extends KeelError {
   constructor(
     /** What stopped the run: an `InterruptedError`, or the error that was thrown. */
     readonly error: unknown,
     readonly end: RunEnd,
-    readonly report: string,
+    readonly report: string | null,
+    /** Why the report could not be written, when it could not. */
+    readonly reportError?: unknown,
+    /** What the user can do next (e.g. how to continue from the last checkpoint). */
+    readonly hint?: string,
   ) {
     super((error as Error)?.message ?? String(error));
   }

@@ -13,7 +13,9 @@
  *   and corrected post hoc by EM+BCTS's and BBSE's priors.
  * Large samples are subsampled (seeded) for the O(n²) MMD and for the domain classifiers.
  */
+
 import { ValueError } from '../util/errors.js';
+import { checkOptions as checkOptionSchema } from '../util/options.js';
 import type { Rng } from '../util/random.js';
 import { fitBcts } from './calibrate.js';
 import { type CovariateShiftEstimate, estimateImportanceWeights } from './covariate.js';
@@ -22,6 +24,7 @@ import type { DomainClassifierOptions } from './domain.js';
 import { shuffled } from './generate.js';
 import { adjustProbabilities, type LabelShiftEstimate, labelShiftEstimators } from './labelShift.js';
 import { argmaxRows, frequencies, type Scores, selectRows, softmaxRows, totalVariation } from './matrix.js';
+import { AnalyzeOptionsSchema } from './options.js';
 
 /** One side of the comparison: inputs and a source-trained classifier's logits on them. */
 export interface ShiftSide {
@@ -105,6 +108,7 @@ export async function analyze(
   g: Rng,
   opts: AnalyzeOptions = {},
 ): Promise<ShiftAnalysis> {
+  checkOptionSchema('shift.analyze', AnalyzeOptionsSchema, opts);
   check('shift.analyze', source, 'the source');
   check('shift.analyze', target, 'the target');
   if (!source.labels) throw new ValueError('shift.analyze: the source needs labels (held-out labelled data)');

@@ -19,12 +19,15 @@
  * 20 epochs) one fold and five did equally well (target loss 0.601 vs 0.603, naive 0.644; slope
  * 0.72–0.78), at five times the cost: the folds buy robustness to how the classifier was tuned.
  */
+
 import { ValueError } from '../util/errors.js';
+import { checkOptions as checkOptionSchema } from '../util/options.js';
 import type { Rng } from '../util/random.js';
 import { fitBcts } from './calibrate.js';
 import { type DomainClassifier, type DomainClassifierOptions, trainDomainClassifier } from './domain.js';
 import { shuffled } from './generate.js';
 import { type Scores, selectRows } from './matrix.js';
+import { CovariateShiftOptionsSchema } from './options.js';
 
 /** Options of `importanceWeights`. */
 export interface WeightOptions {
@@ -126,6 +129,7 @@ export async function estimateImportanceWeights(
   g: Rng,
   opts: CovariateShiftOptions = {},
 ): Promise<CovariateShiftEstimate> {
+  checkOptionSchema('estimateImportanceWeights', CovariateShiftOptionsSchema, opts);
   const folds = opts.folds ?? 5;
   if (!Number.isInteger(folds) || folds < 1)
     throw new ValueError(`importance weights: folds must be an integer ≥ 1, got ${folds}`);

@@ -10,11 +10,14 @@
  * - `labelTest`: the χ² statistic of the 2 × K table of predicted labels (source vs target), the
  *   p-value by permuting the pooled predictions — a test for label shift through a black-box model.
  */
+
 import { ValueError } from '../util/errors.js';
+import { checkOptions as checkOptionSchema } from '../util/options.js';
 import type { Rng } from '../util/random.js';
 import { type DomainClassifierOptions, trainDomainClassifier } from './domain.js';
 import { shuffled } from './generate.js';
 import { type Scores, selectRows } from './matrix.js';
+import { ClassifierTestOptionsSchema, MmdOptionsSchema, TestOptionsSchema } from './options.js';
 
 /** The outcome of a two-sample test. */
 export interface ShiftTestResult {
@@ -120,6 +123,7 @@ function mmd2(k: Float64Array, n: number, inA: Uint8Array, na: number): number {
  * time per permutation: subsample beyond a few thousand rows.
  */
 export function mmdTest(source: Scores, target: Scores, g: Rng, opts: MmdOptions = {}): ShiftTestResult {
+  checkOptionSchema('mmdTest', MmdOptionsSchema, opts);
   const { b, alpha } = checkOptions('mmdTest', opts, 200);
   if (source.k !== target.k)
     throw new ValueError(`mmdTest: source has ${source.k} features, target ${target.k}`);
@@ -166,6 +170,7 @@ export async function classifierTest(
   g: Rng,
   opts: ClassifierTestOptions = {},
 ): Promise<ShiftTestResult> {
+  checkOptionSchema('classifierTest', ClassifierTestOptionsSchema, opts);
   const { b, alpha } = checkOptions('classifierTest', opts, 1000);
   if (source.k !== target.k)
     throw new ValueError(`classifierTest: source has ${source.k} features, target ${target.k}`);
@@ -242,6 +247,7 @@ export function labelTest(
   g: Rng,
   opts: TestOptions = {},
 ): ShiftTestResult {
+  checkOptionSchema('labelTest', TestOptionsSchema, opts);
   const { b, alpha } = checkOptions('labelTest', opts, 1000);
   if (sourcePred.length < 1 || targetPred.length < 1)
     throw new ValueError('labelTest: both samples need predictions');

@@ -11,6 +11,7 @@
  * one scale for all pixels, and weighted training went from no better than naive to nearly the
  * true weights' gain). `standardize: 'global'` uses one mean and one scale for every feature.
  */
+
 import { noGrad } from '../autograd/mode.js';
 import { TensorDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
@@ -19,8 +20,10 @@ import { AdamW } from '../optim/optimizers.js';
 import { fromHost } from '../tensor/create.js';
 import { fit } from '../train/fit.js';
 import { ValueError } from '../util/errors.js';
+import { checkOptions as checkOptionSchema } from '../util/options.js';
 import type { Rng } from '../util/random.js';
 import type { Scores } from './matrix.js';
+import { DomainClassifierOptionsSchema } from './options.js';
 
 /** How the domain classifier is built and trained. */
 export interface DomainClassifierOptions {
@@ -113,6 +116,7 @@ export async function trainDomainClassifier(
   g: Rng,
   opts: DomainClassifierOptions = {},
 ): Promise<DomainClassifier> {
+  checkOptionSchema('domain classifier', DomainClassifierOptionsSchema, opts);
   if (source.k !== target.k)
     throw new ValueError(`domain classifier: source has ${source.k} features, target ${target.k}`);
   const d = source.k;

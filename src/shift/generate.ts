@@ -4,8 +4,11 @@
  * priors (label shift: p(x|y) kept, p(y) changed), and biased selection by a per-sample score
  * (covariate shift: p(y|x) kept, p(x) changed). Everything takes an `Rng` and is reproducible.
  */
+
 import { ValueError } from '../util/errors.js';
+import { checkOptions as checkOptionSchema } from '../util/options.js';
 import type { Rng } from '../util/random.js';
+import { PriorSampleOptionsSchema } from './options.js';
 
 /** A Gamma(shape, 1) draw (Marsaglia–Tsang; shape < 1 through G(a+1)·U^(1/a)). */
 export function gammaDraw(shape: number, g: Rng): number {
@@ -98,6 +101,7 @@ export function sampleWithPriors(
   g: Rng,
   opts: PriorSampleOptions = {},
 ): { indices: Int32Array; counts: number[]; withReplacement: boolean } {
+  checkOptionSchema('sampleWithPriors', PriorSampleOptionsSchema, opts);
   checkPriors('sampleWithPriors', priors, classes);
   if (!Number.isInteger(n) || n < 1)
     throw new ValueError(`sampleWithPriors: n must be an integer ≥ 1, got ${n}`);

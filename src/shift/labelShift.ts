@@ -14,10 +14,13 @@
  * Correction: importance weights w_y = q_y/p_y for the training loss, or post hoc
  * p_t(y|x) ∝ p_s(y|x)·q(y)/p(y) (`adjustProbabilities`).
  */
+
 import { SingularValueDecomposition } from 'ml-matrix';
 import { ValueError } from '../util/errors.js';
+import { checkOptions as checkOptionSchema } from '../util/options.js';
 import { type Calibration, fitBcts } from './calibrate.js';
 import { argmaxRows, columnMeans, frequencies, type Scores, softmaxRows } from './matrix.js';
+import { EmOptionsSchema, RllsOptionsSchema } from './options.js';
 
 /** What every label-shift estimator receives: a source-trained classifier's logits. */
 export interface LabelShiftData {
@@ -176,6 +179,7 @@ export function bbse(): LabelShiftEstimator {
  * the order of the variance of μ̂, so the pull towards w = 1 fades as the target sample grows).
  */
 export function rlls(opts: { penalty?: number } = {}): LabelShiftEstimator {
+  checkOptionSchema('rlls', RllsOptionsSchema, opts);
   return {
     name: 'RLLS',
     estimate(d) {
@@ -232,6 +236,7 @@ export function emPriors(
  * default), by temperature only ('ts'), or not at all ('none').
  */
 export function emLabelShift(opts: { calibration?: 'bcts' | 'ts' | 'none' } = {}): LabelShiftEstimator {
+  checkOptionSchema('emLabelShift', EmOptionsSchema, opts);
   const mode = opts.calibration ?? 'bcts';
   const name = mode === 'none' ? 'EM' : `EM+${mode.toUpperCase()}`;
   // The calibration depends on the source data only: fitted once per source, reused across targets.

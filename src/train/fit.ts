@@ -4,6 +4,7 @@ import type { Module } from '../nn/module.js';
 import type { BaseOptions, Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
+import { checkOptions } from '../util/options.js';
 import { yieldToEventLoop } from '../util/schedule.js';
 import {
   CheckpointError,
@@ -17,6 +18,7 @@ import {
 } from './checkpoint.js';
 import { type Divergence, type DivergenceOptions, DivergenceWatch } from './divergence.js';
 import { Evaluator } from './evaluate.js';
+import { EvaluateOptionsSchema, FitOptionsSchema } from './options.js';
 import { lossesOf, type SampleLoss, TrainStep, unpackBatch } from './step.js';
 
 export type { Divergence, DivergenceOptions } from './divergence.js';
@@ -154,7 +156,8 @@ export interface FitOptions {
   callbacks?: Callback[];
   /** Clip the total gradient norm to this value before each step. */
   clipGradNorm?: number;
-  progress?: ProgressSink;
+  /** Where progress goes (the CLI's bar or lines); false or left out: nowhere. */
+  progress?: ProgressSink | false;
   /** What to do when the loss diverges (default: stop at the first NaN/Inf or exploded loss). */
   divergence?: DivergenceOptions;
   /** Aborting it stops training between two steps: `fit` rejects with an `InterruptedError`. */
@@ -210,11 +213,14 @@ export function evaluate(
   weightedLoss?: SampleLoss,
   opts: { compile?: boolean } = {},
 ): { loss: number; accuracy?: number } {
+  checkOptions('evaluate', EvaluateOptionsSchema, opts);
   return new Evaluator(model, lossesOf(loss, weightedLoss), opts.compile ?? compiledByDefault()).run(loader);
 }
 
 /** Trains `model` and returns the per-epoch history. */
-export async function fit(opts: FitOptions): Promise<History> {
+export async function fit(options: FitOptions): Promise<History> {
+  checkOptions('fit', FitOptionsSchema, options);
+  const opts = { ...options, progress: options.progress || undefined }; // false: no progress
   const { model, optimizer, train, epochs, signal } = opts;
   if (!Number.isInteger(epochs) || epochs < 0)
     throw new ValueError(`fit: epochs must be a non-negative integer, got ${epochs}`);
@@ -344,7 +350,7 @@ export async function fit(opts: FitOptions): Promise<History> {
       pendingSteps++;
       const read = pendingSteps >= readEvery || batch + 1 >= train.length;
       if (read) {
-        const sums = trainStep.readSums();
+        const sums = await trainStep.readSumsAsync();
         lastLoss = sums.loss / pendingSamples;
         progress.total += sums.loss;
         progress.correct += sums.correct;
@@ -385,7 +391,7 @@ export async function fit(opts: FitOptions): Promise<History> {
     }
     if (pendingSteps > 0) {
       // A loader that yielded fewer batches than its length: fold in what was not read yet.
-      const sums = trainStep.readSums();
+      const sums = await trainStep.readSumsAsync();
       progress.total += sums.loss;
       progress.correct += sums.correct;
     }

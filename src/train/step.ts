@@ -26,7 +26,9 @@ import type { BaseOptions, Optimizer } from '../optim/optimizer.js';
 import { fromHost, zeros, zerosLike } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
+import { checkOptions } from '../util/options.js';
 import { countCorrect } from './metrics.js';
+import { TrainStepOptionsSchema } from './options.js';
 
 /** A loss of (output, target) and, when the data carry them, per-sample weights. */
 export type SampleLoss = (output: Tensor, target: Tensor, weights?: Tensor) => Tensor;
@@ -118,6 +120,7 @@ export class TrainStep {
   private reasons: string[] = [];
 
   constructor(private readonly s: StepSetup) {
+    checkOptions('TrainStep', TrainStepOptionsSchema, s);
     this.params = s.model.parameters();
     this.grads = this.params.map((p) => zerosLike(p));
     this.source = s.dataset ? tensorRows(s.dataset) : null;
@@ -196,6 +199,18 @@ export class TrainStep {
     const correct = st.readElement(this.sums.offset + 1);
     st.write(this.sums, this.zero2);
     return { loss, correct, classes: this.classes };
+  }
+
+  /**
+   * The same for backends whose memory is read asynchronously (a GPU: one read waits for the
+   * step's work); on host memory it is `readSums`.
+   */
+  async readSumsAsync(): Promise<{ loss: number; correct: number; classes: boolean }> {
+    const st = this.sums.storage;
+    if (!st.readSyncRefused) return this.readSums();
+    const both = await this.sums.read();
+    st.write(this.sums, this.zero2);
+    return { loss: both[0], correct: both[1], classes: this.classes };
   }
 
   private forwardBackward(batch: readonly Tensor[]): Tensor {

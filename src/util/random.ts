@@ -8,6 +8,20 @@ import { ValueError } from './errors.js';
 
 const TWO_POW_32 = 4294967296;
 
+let hostDrawGuard: ((what: string) => void) | null = null;
+
+/**
+ * @internal Called with the method's name before each draw made on the host (`random`, `normal`,
+ * `integer`, the fills) — `compile` refuses them while tracing, since a plan would replay the same
+ * numbers at every call; kernels take only their key words (`nextUint32`), which a plan draws anew.
+ * Returns the previous guard.
+ */
+export function guardHostDraws(guard: ((what: string) => void) | null): ((what: string) => void) | null {
+  const prev = hostDrawGuard;
+  hostDrawGuard = guard;
+  return prev;
+}
+
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
@@ -74,6 +88,7 @@ export class Rng {
 
   /** Uniform double in [0, 1) with 53 random bits. */
   random(): number {
+    hostDrawGuard?.('random');
     const a = this.nextUint32() >>> 5;
     const b = this.nextUint32() >>> 6;
     return (a * 67108864 + b) / 9007199254740992;
@@ -81,6 +96,7 @@ export class Rng {
 
   /** Standard normal draw (Box–Muller, the second value cached). */
   normal(): number {
+    hostDrawGuard?.('normal');
     if (!Number.isNaN(this.spare)) {
       const v = this.spare;
       this.spare = Number.NaN;
@@ -96,6 +112,7 @@ export class Rng {
 
   /** Uniform integer in [low, high). */
   integer(low: number, high: number): number {
+    hostDrawGuard?.('integer');
     const span = high - low;
     if (span <= TWO_POW_32) {
       // Lemire-style rejection for an unbiased draw.
@@ -112,6 +129,7 @@ export class Rng {
    * a Philox key of two draws of this generator (`fillDropoutMask` is the spec every backend follows).
    */
   fillMask(out: Float32Array | Float64Array, p: number, keep: number, drop: number): void {
+    hostDrawGuard?.('fillMask');
     const k0 = this.nextUint32();
     const k1 = this.nextUint32();
     fillDropoutMask(k0, k1, out, p, keep, drop);
@@ -119,12 +137,14 @@ export class Rng {
 
   /** Fills `out` with uniform draws in [low, high). */
   fillUniform(out: Float32Array | Float64Array, low = 0, high = 1): void {
+    hostDrawGuard?.('fillUniform');
     const span = high - low;
     for (let i = 0; i < out.length; i++) out[i] = low + span * this.random();
   }
 
   /** Fills `out` with normal draws of the given mean and standard deviation. */
   fillNormal(out: Float32Array | Float64Array, mean = 0, std = 1): void {
+    hostDrawGuard?.('fillNormal');
     for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
   }
 }

@@ -32,6 +32,24 @@ export class Arena {
     return this.at;
   }
 
+  /**
+   * `reserve` for a call whose operands may live in this memory (parameters and data adopted by a
+   * compiled plan): growing a non-shared memory detaches every array over it, so each of `arrays`
+   * that viewed this memory is replaced, in place, by a view of the same bytes in the grown one.
+   */
+  reserveFor(bytes: number, arrays: Float32Array[]): number {
+    const before = this.heap.memory.buffer;
+    const spots = arrays.map((a) => (a.buffer === before ? [a.byteOffset, a.length] : null));
+    const at = this.reserve(bytes);
+    const after = this.heap.memory.buffer;
+    if (after !== before)
+      for (let i = 0; i < arrays.length; i++) {
+        const spot = spots[i];
+        if (spot) arrays[i] = new Float32Array(after, spot[0], spot[1]);
+      }
+    return at;
+  }
+
   /** A float view of the whole memory (current after any growth). */
   floats(): Float32Array {
     return this.heap.floats();

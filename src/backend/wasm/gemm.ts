@@ -37,6 +37,8 @@ const SMALL_WORK = 4096;
 
 /** Products with at least this many multiply-adds are split across threads. */
 const THREAD_MIN_WORK = 1 << 21;
+/** Stands for an absent bias among the operands kept current by `reserveFor`. */
+const EMPTY = new Float32Array(0);
 
 /** An operand's layout inside the arena: where it starts and its (possibly densified) strides. */
 interface Placed {
@@ -122,7 +124,13 @@ export class WasmGemm {
     const ws = this.workspace;
     const rPacked = align(rc + m * n * 4);
     const rWork = align(rPacked + (small ? 0 : ex.packedBFloats(n, k) * 4));
-    const base = arena.reserve(small ? rc + m * n * 4 : rWork + ws * parts);
+    // Operands, bias or output may live in this memory (a compiled plan's): kept current if it grows.
+    const ops = [a.data, b.data, c.data, bias ?? EMPTY];
+    const base = arena.reserveFor(small ? rc + m * n * 4 : rWork + ws * parts, ops);
+    a = { ...a, data: ops[0] };
+    b = { ...b, data: ops[1] };
+    c = { ...c, data: ops[2] };
+    if (bias) bias = ops[3];
     const pa = { ...ra, at: base + ra.at };
     const pb = { ...rb, at: base + rb.at };
     const cAt = base + rc;

@@ -424,6 +424,19 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
       if (gather) return gather;
       return () => into(o.out, be.indexSelect(view(o.x), o.axis, view(o.index), o.dtype));
     }
+    case 'softmaxCrossEntropy': {
+      // Rows' losses and softmax straight into their slots (the evaluation's loss).
+      if (inMem(o.x, o.target)) {
+        const x = hostOf(c, o.x);
+        const target = hostOf(c, o.target);
+        const loss = c.storages[o.loss];
+        const probs = c.storages[o.probs];
+        return () => {
+          softmaxCrossEntropyInto(x(), target(), loss.array, probs.array as Float64Array);
+        };
+      }
+      return eager(c, o);
+    }
     case 'linearAct':
       return bindLinear(c, o);
     case 'reluBackward':

@@ -67,7 +67,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     log(e.message);
     log('Skipping the Fashion-MNIST experiments; running the synthetic ones.\n');
   }
-  const demoDir = new RunDir(o.out, 'demo', 'force');
+  const demoDir = new RunDir(o.out, 'demo', 'output');
+  try {
+    return await tour(demoDir, o, fashion, skipped, missing);
+  } finally {
+    demoDir.release();
+  }
+}
+
+/** The demo's experiments into runs/demo/ (open and locked), and the index page. */
+async function tour(
+  demoDir: RunDir,
+  o: DemoOptions,
+  fashion: { train: ImageSet; test: ImageSet } | null,
+  skipped: string[],
+  missing: string,
+): Promise<DemoResult> {
+  const { log } = o;
   const sections: DemoSection[] = [];
   let aborted: RunAbortedError | undefined;
   for (const e of EXPERIMENTS) {

@@ -39,7 +39,21 @@ export async function runExperiment(
 ): Promise<{ result: ExperimentResult; report: string }> {
   let fashion = o.fashion ?? null;
   if (e.needsFashion && !fashion) fashion = await loadFashion({ download: o.download, log: o.log });
-  const run = new RunDir(o.out, o.runName ?? e.name, 'force');
+  const run = new RunDir(o.out, o.runName ?? e.name, 'output');
+  try {
+    return await runInto(run, e, o, fashion);
+  } finally {
+    run.release();
+  }
+}
+
+/** runExperiment's work once its run directory is open (and locked). */
+async function runInto(
+  run: RunDir,
+  e: Experiment,
+  o: ExperimentRunOptions,
+  fashion: { train: ImageSet; test: ImageSet } | null,
+): Promise<{ result: ExperimentResult; report: string }> {
   const basics = { experiment: e.name, seed: o.seed, quick: o.quick };
   run.writeConfig(basics);
   const subtitle = (s: string) =>
@@ -63,16 +77,23 @@ export async function runExperiment(
       err instanceof InterruptedError
         ? { kind: 'interrupted', signal: String(err.reason ?? 'abort'), ...err.at, epochs }
         : { kind: 'failed', error: (err as Error)?.message ?? String(err), epochs };
-    const report = await run.writeReport(
-      partialReport(run.readMetrics(), {
-        id: e.name,
-        title: e.name,
-        subtitle: subtitle(''),
-        config: basics,
-        end,
-      }),
-    );
-    throw new RunAbortedError(err, end, report);
+    // The report of what ran, if it can be written: a full disk must not hide the error itself.
+    let report: string | null = null;
+    let reportError: unknown;
+    try {
+      report = await run.writeReport(
+        partialReport(run.readMetrics(), {
+          id: e.name,
+          title: e.name,
+          subtitle: subtitle(''),
+          config: basics,
+          end,
+        }),
+      );
+    } catch (w) {
+      reportError = w;
+    }
+    throw new RunAbortedError(err, end, report, reportError);
   }
   const seconds = (performance.now() - t0) / 1000;
   for (const c of result.checks) o.log(`  ${c.passed ? 'PASS' : 'FAIL'}  ${c.name} — ${c.detail}`);

@@ -28,17 +28,25 @@ export async function writeGraph(
   const loss = crossEntropy(model.forward(x), y);
   loss.name = 'loss';
   for (const [name, p] of model.namedParameters()) p.name = name;
-  const run = new RunDir(o.out, `${config.name}-graph`, 'force');
-  const dotText = toDot(loss);
-  const dot = run.writeFile('graph.dot', dotText);
-  const mermaid = run.writeFile('graph.mmd', toMermaid(loss));
   const { Graphviz } = await optionalPackage(
     () => import('@hpcc-js/wasm-graphviz'),
     ['@hpcc-js/wasm-graphviz'],
     'drawing the graph as SVG (keel graph)',
   );
   const gv = await Graphviz.load();
-  const svg = run.writeFile('graph.svg', gv.dot(dotText));
+  const dotText = toDot(loss);
+  const svgText = gv.dot(dotText);
+  const run = new RunDir(o.out, `${config.name}-graph`, 'output');
+  let dot: string;
+  let mermaid: string;
+  let svg: string;
+  try {
+    dot = run.writeFile('graph.dot', dotText);
+    mermaid = run.writeFile('graph.mmd', toMermaid(loss));
+    svg = run.writeFile('graph.svg', svgText);
+  } finally {
+    run.release();
+  }
   const stats = graphStats(loss);
   o.log(
     `graph of ${config.name} at batch ${batch}: ${stats.nodes} ops, ${stats.savedBytes} bytes kept for backward (${stats.activationBytes} of activations)`,

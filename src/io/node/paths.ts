@@ -8,24 +8,15 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { KeelError } from '../../util/errors.js';
+import { describeFsError } from './fsErrors.js';
 
 /** An output directory that cannot be used. */
 export class OutputDirError extends KeelError {}
 
-const causes: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-  ENOENT: 'this file system does not accept new directories here',
-  ENOTDIR: 'a file stands where a directory is needed',
-  EEXIST: 'a file of that name exists',
-};
+/** ensureDir's ENOENT: a parent it just checked is there, so the file system refuses the entry. */
+const MKDIR_CAUSES = { ENOENT: 'this file system does not accept new directories here' };
 
-function why(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code ?? '';
-  return `${causes[code] ?? (e as Error).message}${code ? ` (${code})` : ''}`;
-}
+const why = (e: unknown) => describeFsError(e, MKDIR_CAUSES);
 
 /** Makes sure `dir` is a writable directory, creating it (and missing parents); returns its absolute path. */
 export function ensureDir(dir: string, what = 'output directory'): string {
@@ -46,7 +37,7 @@ export function ensureDir(dir: string, what = 'output directory'): string {
       try {
         accessSync(cur, constants.W_OK | constants.X_OK);
       } catch (e) {
-        throw new OutputDirError(`cannot use ${what} ${target}: ${cur} is not writable (${why(e)})`);
+        throw new OutputDirError(`cannot use ${what} ${target}: ${cur} is not writable: ${why(e)}`);
       }
       break;
     }

@@ -177,7 +177,6 @@ function heldOut(
 
 /** Runs the analysis (and the weighted retrain) and writes its run directory. */
 export async function runShift(o: ShiftRunOptions): Promise<ShiftRunResult> {
-  const { log } = o;
   if (Boolean(o.config) === Boolean(o.checkpoint))
     throw new ValueError(
       'keel shift: give the model as --config <run.json> (trains it) or --checkpoint <run> (one of them)',
@@ -185,7 +184,21 @@ export async function runShift(o: ShiftRunOptions): Promise<ShiftRunResult> {
   const spec = parseShiftSpec(o.shift ?? 'none');
   if (o.targetSize !== undefined && !(Number.isInteger(o.targetSize) && o.targetSize >= 10))
     throw new ValueError(`--target-size must be an integer ≥ 10, got ${o.targetSize}`);
-  const run = new RunDir(o.out, o.name ?? (o.config ? `shift-${o.config.name}` : 'shift'), 'force');
+  const run = new RunDir(o.out, o.name ?? (o.config ? `shift-${o.config.name}` : 'shift'), 'output');
+  try {
+    return await analyzeInto(run, o, spec);
+  } finally {
+    run.release();
+  }
+}
+
+/** runShift's work once its run directory is open (and locked). */
+async function analyzeInto(
+  run: RunDir,
+  o: ShiftRunOptions,
+  spec: ReturnType<typeof parseShiftSpec>,
+): Promise<ShiftRunResult> {
+  const { log } = o;
   // 1. The source model.
   const loaded = await sourceModel(o, run);
   const { config, model } = loaded;

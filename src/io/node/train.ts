@@ -28,6 +28,7 @@ import {
 import { type Callback, fit, type History, InterruptedError } from '../../train/fit.js';
 import { Rng } from '../../util/random.js';
 import { loadFashion } from './fashionCache.js';
+import { FileWriteError } from './fsErrors.js';
 import { environmentInfo } from './info.js';
 import { terminalProgress } from './progress.js';
 import { CHECKPOINT_FILE, RunDir } from './runDir.js';
@@ -57,11 +58,36 @@ export async function runTraining(
     resume?: boolean;
     /** Start over a run directory that already holds a run. */
     force?: boolean;
+    /** The run directory lock's lease in ms (runLock.ts; a queue worker's lock duration). */
+    lease?: number;
   },
 ): Promise<TrainResult> {
-  const { log } = opts;
   // First, before any data is loaded: never overwrite an earlier run by accident.
-  const run = new RunDir(opts.out, config.name, opts.resume ? 'resume' : opts.force ? 'force' : 'new');
+  // The lock is taken here too: a second process on the same run directory is refused.
+  const run = new RunDir(opts.out, config.name, opts.resume ? 'resume' : opts.force ? 'force' : 'new', {
+    lease: opts.lease,
+  });
+  try {
+    return await trainInto(run, config, opts);
+  } finally {
+    run.release();
+  }
+}
+
+/** What a failed write leaves the user to do: continue from the last checkpoint, or start over. */
+function afterWriteFailure(run: RunDir): string {
+  return existsSync(join(run.dir, CHECKPOINT_FILE))
+    ? `The last checkpoint (${join(run.dir, CHECKPOINT_FILE)}) is intact: once the file can be written (free space, fix permissions), continue with 'keel train --resume ${run.dir}'`
+    : `Nothing was checkpointed yet: once the file can be written, start the run over with --force`;
+}
+
+/** runTraining's work once its run directory is open (and locked). */
+async function trainInto(
+  run: RunDir,
+  config: RunConfig,
+  opts: Parameters<typeof runTraining>[1],
+): Promise<TrainResult> {
+  const { log } = opts;
   let resume: TrainingCheckpoint | undefined;
   if (opts.resume) {
     const path = join(run.dir, CHECKPOINT_FILE);
@@ -158,16 +184,24 @@ export async function runTraining(
     });
   } catch (e) {
     diag?.detach();
-    // Samples of the unfinished epoch are written too: the report shows everything measured.
-    for (const s of diag?.samples.slice(written) ?? []) run.appendMetrics(sampleRow(s));
     const epochs = run.readMetrics().filter((r) => r.type === 'epoch').length;
     const end: RunEnd =
       e instanceof InterruptedError
         ? { kind: 'interrupted', signal: String(e.reason ?? 'abort'), ...e.at, epochs }
         : { kind: 'failed', error: (e as Error)?.message ?? String(e), epochs };
-    run.appendMetrics({ type: 'end', ...end });
-    const report = await run.writeReport(trainReport(run.readMetrics(), config, end));
-    throw new RunAbortedError(e, end, report);
+    // The report of what ran, if it can be written: a full disk must not hide the error itself.
+    let report: string | null = null;
+    let reportError: unknown;
+    try {
+      // Samples of the unfinished epoch are written too: the report shows everything measured.
+      for (const s of diag?.samples.slice(written) ?? []) run.appendMetrics(sampleRow(s));
+      run.appendMetrics({ type: 'end', ...end });
+      report = await run.writeReport(trainReport(run.readMetrics(), config, end));
+    } catch (w) {
+      reportError = w;
+    }
+    const hint = e instanceof FileWriteError ? afterWriteFailure(run) : undefined;
+    throw new RunAbortedError(e, end, report, reportError, hint);
   }
   for (const s of diag?.samples.slice(written) ?? []) run.appendMetrics(sampleRow(s));
   const d = history.divergence;
@@ -180,9 +214,19 @@ export async function runTraining(
         epochs: history.epochs.length,
       }
     : { kind: 'completed', epochs: history.epochs.length, seconds: (performance.now() - t0) / 1000 };
-  run.appendMetrics({ type: 'end', kind: end.kind, epochs: end.epochs });
-  run.writeModel(serializeSafetensors(model.stateDict(), { format: 'pt' }));
-  const report = await run.writeReport(trainReport(run.readMetrics(), config, end));
+  let report: string;
+  try {
+    run.appendMetrics({ type: 'end', kind: end.kind, epochs: end.epochs });
+    run.writeModel(serializeSafetensors(model.stateDict(), { format: 'pt' }));
+    report = await run.writeReport(trainReport(run.readMetrics(), config, end));
+  } catch (e) {
+    if (!(e instanceof FileWriteError)) throw e;
+    throw new FileWriteError(
+      e.path,
+      e.code,
+      `${e.message}. Training finished; its final checkpoint is intact: once the file can be written, 'keel train --resume ${run.dir}' writes the rest`,
+    );
+  }
   log(`report: ${report}`);
   return { config, history, report, dir: run.dir, end };
 }

@@ -7,19 +7,20 @@
 
 import { checkDropoutP, dropoutMasked } from '../../ops/dropout.js';
 import { add, mul } from '../../ops/elementwise.js';
-import { fromHost } from '../../tensor/create.js';
+import { ones } from '../../tensor/create.js';
 import { isFloat } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { arrayType } from '../../util/dtype.js';
 import { DTypeError } from '../../util/errors.js';
 import { defaultGenerator, type Rng } from '../../util/random.js';
 
-/** A mask of `shape` holding `keepValue` with probability 1 − p and `dropValue` otherwise. */
-function mask(x: Tensor, p: number, keepValue: number, dropValue: number, g: Rng): Tensor {
+/**
+ * A mask of x's shape holding 1 with probability 1 − p and 0 otherwise, drawn by the backend's
+ * dropout kernel (the Philox masks of `fillDropoutMask`, the same as the generator's `fillMask`), so a
+ * compiled step draws a new one at every call.
+ */
+function mask(x: Tensor, p: number, g: Rng): Tensor {
   if (!isFloat(x.dtype)) throw new DTypeError(`dropout: expected a float tensor, got ${x.dtype}`);
-  const data = new (arrayType(x.dtype))(x.size) as Float32Array | Float64Array;
-  g.fillMask(data, p, keepValue, dropValue);
-  return fromHost(data, x.shape, x.dtype);
+  return dropoutMasked(ones(x.shape, { dtype: x.dtype }), p, 1, g);
 }
 
 /** Inverted dropout; identity when `training` is false or p = 0. */
@@ -42,7 +43,7 @@ export function alphaDropout(x: Tensor, p = 0.5, training = true, generator?: Rn
   if (p === 1) return mul(x, 0);
   const a = 1 / Math.sqrt((1 - p) * (1 + p * SELU_ALPHA_PRIME ** 2));
   const b = -a * SELU_ALPHA_PRIME * p;
-  const m = mask(x, p, 1, 0, generator ?? defaultGenerator());
+  const m = mask(x, p, generator ?? defaultGenerator());
   // a·(x·m + α'(1 − m)) + b
   const dropped = mul(add(mul(m, -1), 1), SELU_ALPHA_PRIME);
   return add(mul(add(mul(x, m), dropped), a), b);

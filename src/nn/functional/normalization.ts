@@ -1,10 +1,12 @@
 /**
  * Normalization as composites: layer norm over the trailing axes, batch norm over the batch (and
- * length) axes with running statistics updated outside the graph (read and written through the
- * tensors' storage doors). Biased variance normalizes; the running variance uses the unbiased
- * estimate, as PyTorch.
+ * length) axes with running statistics updated outside the graph, in place on the backend (`copy_`,
+ * in float32 as PyTorch, so a compiled step updates them too). Biased variance normalizes; the
+ * running variance uses the unbiased estimate, as PyTorch.
  */
+import { noGrad } from '../../autograd/mode.js';
 import { add, div, mul, sqrt, sub } from '../../ops/elementwise.js';
+import { copy_ } from '../../ops/inplace.js';
 import { mean, variance } from '../../ops/reduce.js';
 import { reshape } from '../../ops/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -72,17 +74,12 @@ export function batchNorm(
     mu = mean(x, axes, true);
     v = variance(x, axes, { correction: 0, keepdim: true });
     if (training && runningMean && runningVar) {
-      // running ← (1 − momentum)·running + momentum·batch (the variance unbiased), through the doors.
-      const m = mu.readSync();
-      const vb = v.readSync();
-      const rm = runningMean.readSync();
-      const rv = runningVar.readSync();
-      for (let i = 0; i < c; i++) {
-        rm[i] = (1 - momentum) * rm[i] + momentum * m[i];
-        rv[i] = (1 - momentum) * rv[i] + momentum * vb[i] * (count / (count - 1));
-      }
-      runningMean.storage.write(runningMean, rm);
-      runningVar.storage.write(runningVar, rv);
+      // running ← (1 − momentum)·running + momentum·batch (the variance unbiased), outside the graph.
+      const unbiased = count / (count - 1);
+      noGrad(() => {
+        copy_(runningMean, add(mul(runningMean, 1 - momentum), mul(reshape(mu, [c]), momentum)));
+        copy_(runningVar, add(mul(runningVar, 1 - momentum), mul(reshape(v, [c]), momentum * unbiased)));
+      });
     }
   } else {
     mu = reshape(runningMean, statShape);

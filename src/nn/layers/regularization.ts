@@ -5,7 +5,10 @@
  * state dict's keys match PyTorch's) and uses them in eval mode.
  */
 
+import { noGrad } from '../../autograd/mode.js';
 import { checkDropoutP } from '../../ops/dropout.js';
+import { add } from '../../ops/elementwise.js';
+import { copy_ } from '../../ops/inplace.js';
 import { ones, zeros } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Rng } from '../../util/random.js';
@@ -134,7 +137,7 @@ export class BatchNorm1d extends Module {
     const rv = this.track ? this.buffer('running_var') : null;
     if (this.track && this.training) {
       const n = this.buffer('num_batches_tracked');
-      n.storage.write(n, new Int32Array([n.item() + 1]));
+      noGrad(() => copy_(n, add(n, 1)));
     }
     return batchNorm(x, rm, rv, this.weight, this.bias, {
       training: this.training,

@@ -43,7 +43,12 @@ export async function serveQueue(o: WorkerOptions): Promise<NodeJS.Signals> {
       o.log(
         `worker ${name}: ${data.sweep}/${data.trial} started (attempt ${job.attemptsStarted}${job.stalledCounter ? `, after ${job.stalledCounter} stall${job.stalledCounter === 1 ? '' : 's'}` : ''})`,
       );
-      const result = await runner.run({ ...data, dir: join(o.out, data.sweep) }, () => {});
+      // The trial's lock agrees with the job's: its lease is the lock duration, and a worker that
+      // takes over a stalled job whose first worker still runs the trial waits for that run to end.
+      const result = await runner.run(
+        { ...data, dir: join(o.out, data.sweep), waitForLock: true, lockLease: lockDuration },
+        () => {},
+      );
       o.log(`worker ${name}: ${data.sweep}/${data.trial} finished in ${result.seconds.toFixed(1)} s`);
       return result;
     },

@@ -8,7 +8,7 @@
  * checkpoint). At the end: runs/<sweep>/report.html (ranked table, metric against each axis, heat
  * maps), results.json, and the best trials on the terminal.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -20,6 +20,7 @@ import { formatNumber } from '../../../util/number.js';
 import { writeFileAtomic } from '../files.js';
 import { ensureDir } from '../paths.js';
 import { writeReportFiles } from '../runDir.js';
+import { lockRunDir } from '../runLock.js';
 import { LocalRunner, QueueRunner, type TrialRunner } from './runners.js';
 import { finishedResult, type TrialJob } from './trial.js';
 
@@ -100,16 +101,27 @@ function progress(total: number, alreadyDone: number, log: (l: string) => void, 
 
 /** Runs (or resumes) a sweep. */
 export async function runSweep(sweep: Sweep, o: SweepRunOptions): Promise<SweepRunResult> {
-  const { log } = o;
-  const tty = o.tty ?? Boolean(process.stdout.isTTY);
   if (o.queue && o.workers !== undefined)
     throw new ValueError(
       '--workers is for local sweeps; with --queue the workers are the keel worker processes',
     );
   const dir = join(o.out, sweep.name);
   ensureDir(dir, 'sweep directory');
-  writeFileSync(join(dir, 'sweep.json'), `${JSON.stringify(sweep.source, null, 2)}\n`);
-  writeFileSync(
+  // One sweep command per sweep directory (its trials lock their own directories).
+  const lock = lockRunDir(dir);
+  try {
+    return await sweepInto(dir, sweep, o);
+  } finally {
+    lock.release();
+  }
+}
+
+/** runSweep's work once the sweep directory is locked. */
+async function sweepInto(dir: string, sweep: Sweep, o: SweepRunOptions): Promise<SweepRunResult> {
+  const { log } = o;
+  const tty = o.tty ?? Boolean(process.stdout.isTTY);
+  writeFileAtomic(join(dir, 'sweep.json'), `${JSON.stringify(sweep.source, null, 2)}\n`);
+  writeFileAtomic(
     join(dir, 'trials.json'),
     `${JSON.stringify(
       sweep.trials.map((t) => ({ trial: t.name, params: t.params })),
@@ -169,11 +181,15 @@ export async function runSweep(sweep: Sweep, o: SweepRunOptions): Promise<SweepR
             const error = (e as Error)?.message ?? String(e);
             outcomes.set(job.trial, { trial: job.trial, params: job.params, state: 'failed', error });
             failed.push(job.trial);
-            mkdirSync(join(dir, job.trial), { recursive: true });
-            writeFileAtomic(
-              join(dir, job.trial, 'error.json'),
-              `${JSON.stringify({ trial: job.trial, params: job.params, error }, null, 2)}\n`,
-            );
+            try {
+              mkdirSync(join(dir, job.trial), { recursive: true });
+              writeFileAtomic(
+                join(dir, job.trial, 'error.json'),
+                `${JSON.stringify({ trial: job.trial, params: job.params, error }, null, 2)}\n`,
+              );
+            } catch {
+              // A full disk: the error is in results.json and on the terminal all the same.
+            }
             bar.finished(`${job.trial} (${describe(job.params)}) failed: ${error.split('\n')[0]}`, false);
           }
         }),

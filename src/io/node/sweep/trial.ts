@@ -6,14 +6,16 @@
  * means to a re-run. The result carries the metrics sweep/results.ts defines (‖w‖ from
  * model.safetensors), so a summary never reopens a run.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseSafetensors } from '../../../format/safetensors.js';
 import type { RunConfig } from '../../../run/config.js';
 import { sameTrial, type TrialResult, trialMetrics, weightNorm } from '../../../sweep/results.js';
-import { writeFileAtomic } from '../files.js';
+import { appendLine, writeFileAtomic } from '../files.js';
+import { ensureDir } from '../paths.js';
 import { CHECKPOINT_FILE } from '../runDir.js';
+import { lockRunDir, type RunLock, waitForRunLock } from '../runLock.js';
 import { runTraining } from '../train.js';
 
 /** What a worker is asked to run. */
@@ -24,6 +26,13 @@ export interface TrialJob {
   config: RunConfig;
   /** The sweep directory: the trial's run goes to <dir>/<trial>/. */
   dir: string;
+  /**
+   * Wait while another process holds the trial's run directory (a queue worker taking over a job
+   * whose first worker still runs it), instead of failing: then take its result, or continue it.
+   */
+  waitForLock?: boolean;
+  /** The run directory lock's lease in ms (a queue worker's lock duration). */
+  lockLease?: number;
 }
 
 export const RESULT_FILE = 'result.json';
@@ -46,8 +55,25 @@ export function finishedResult(
 
 /** Runs one trial to its end; throws what training throws (the caller records it). */
 export async function runTrial(job: TrialJob, signal?: AbortSignal): Promise<TrialResult> {
-  const runDir = join(job.dir, job.trial);
-  mkdirSync(runDir, { recursive: true });
+  const runDir = ensureDir(join(job.dir, job.trial), 'trial directory');
+  // The trial's run directory is this process's alone while it runs (runLock.ts).
+  const lock: RunLock = job.waitForLock
+    ? await waitForRunLock(runDir, {
+        lease: job.lockLease,
+        signal,
+        onWait: (e) => process.stderr.write(`${job.sweep}/${job.trial}: waiting — ${e.message}\n`),
+      })
+    : lockRunDir(runDir, { lease: job.lockLease });
+  try {
+    // Finished meanwhile (by the worker whose job this was before it stalled): its result stands.
+    return finishedResult(job.dir, job.trial, job.params) ?? (await trainTrial(job, runDir, signal));
+  } finally {
+    lock.release();
+  }
+}
+
+/** Trains a trial whose run directory this process holds. */
+async function trainTrial(job: TrialJob, runDir: string, signal?: AbortSignal): Promise<TrialResult> {
   const stored = join(runDir, 'config.json');
   let resume = false;
   if (existsSync(join(runDir, CHECKPOINT_FILE)) && existsSync(stored)) {
@@ -55,8 +81,8 @@ export async function runTrial(job: TrialJob, signal?: AbortSignal): Promise<Tri
     resume = JSON.stringify(was) === JSON.stringify(job.config);
   }
   const logFile = join(runDir, 'log.txt');
-  if (!resume) writeFileSync(logFile, '');
-  const log = (line: string) => appendFileSync(logFile, `${line}\n`);
+  if (!resume) writeFileAtomic(logFile, '');
+  const log = (line: string) => appendLine(logFile, line);
   const t0 = performance.now();
   const r = await runTraining(job.config, {
     out: job.dir,
@@ -66,6 +92,7 @@ export async function runTrial(job: TrialJob, signal?: AbortSignal): Promise<Tri
     resume,
     force: !resume,
     signal,
+    lease: job.lockLease,
   });
   const last = r.history.epochs[r.history.epochs.length - 1];
   const model = join(runDir, 'model.safetensors');
