@@ -1,8 +1,8 @@
 /**
  * Training checkpoints in process: a run resumed from any of its checkpoints — inside an epoch or at
  * an epoch boundary — ends bit-identical to the run that was never interrupted (weights, history,
- * and the final checkpoint's bytes), with dropout, shuffling from the global and from an own
- * generator, Adam, a scheduler and early stopping with restored best weights in play. And the ways a
+ * and the final checkpoint's bytes), with dropout, shuffling and input noise from the global and from
+ * an own generator, Adam, a scheduler and early stopping with restored best weights in play. And the ways a
  * checkpoint can be refused: not one, malformed, or not fitting the run.
  */
 import { describe, expect, it } from 'vitest';
@@ -27,7 +27,12 @@ function build(scramble = false) {
     new nn.Linear(16, 2, { generator: g }),
   );
   const optimizer = new optim.Adam(model.parameters(), { lr: 0.02, weightDecay: 1e-3 });
-  const loader = new data.DataLoader(new data.TensorDataset(tr.X, tr.y), { batchSize: 32, shuffle: true }); // global generator
+  // Shuffling and input noise (drawn inside the compiled step) from the global generator.
+  const loader = new data.DataLoader(new data.TensorDataset(tr.X, tr.y), {
+    batchSize: 32,
+    shuffle: true,
+    transform: data.transforms.gaussianNoise(0.05),
+  });
   const validation = new data.DataLoader(new data.TensorDataset(va.X, va.y), {
     batchSize: 16,
     shuffle: true,

@@ -39,6 +39,7 @@ describe('experiments (short, seeded)', () => {
       'memory',
       'label-shift',
       'covariate-shift',
+      'perturbation',
       'best-mlp',
     ]);
   });
@@ -132,6 +133,25 @@ describe('experiments (short, seeded)', () => {
       expect(r.result.effectiveSampleSize as number).toBeLessThan(2000);
       expect(new Set(r.rows.map((x) => x.part))).toEqual(new Set([undefined, 'weights', 'detection']));
       expect(r.plots.map((p) => p.id)).toContain('covariate-shift-weights-by-brightness');
+    }, 300_000);
+    it('perturbation (short run): augmentation and input noise narrow the gap in every seed, a perturbation beats weight decay, input noise calms the logits', async () => {
+      const r = await run('perturbation');
+      expect(
+        r.checks.every((c) => c.passed),
+        JSON.stringify(r.checks, null, 1),
+      ).toBe(true);
+      expect(r.checks.map((c) => c.name.slice(0, 9))).toEqual(Array(4).fill('short run'));
+      const arms = r.result.arms as { id: string; seeds: { sensitivity: { sigma: number }[] }[] }[];
+      expect(arms.map((a) => a.id)).toEqual([
+        'none',
+        'weight decay',
+        'dropout',
+        'input noise',
+        'augmentation',
+        'dropout + augmentation',
+      ]);
+      expect(arms[0].seeds[0].sensitivity.map((p) => p.sigma)).toEqual([0, 0.05, 0.1, 0.2, 0.3, 0.5]);
+      expect(r.plots.map((p) => p.id)).toContain('perturbation-sensitivity');
     }, 300_000);
     it('best-mlp runs its regularized recipe end to end', async () => {
       const r = await run('best-mlp');

@@ -191,7 +191,7 @@ describe.runIf(needs('Chromium', 'lab.test'))('keel lab in headless Chromium', (
   it('screenshots of every preset (test-results/lab/)', async () => {
     const { page } = await open();
     for (const p of PRESETS) {
-      if (p.id === 'fashion' && !findFashionMnist()) continue;
+      if (p.config.data.dataset === 'fashion-mnist' && !findFashionMnist()) continue;
       await page.click(`[data-preset=${p.id}]`);
       await page.waitForSelector('#play:not([disabled])', { timeout: 30_000 });
       await page.click('#play');

@@ -49,6 +49,16 @@ describe('README examples', () => {
     expect(lines[1]).toBe('SGD, AdamW, SGD');
   });
 
+  it('the input-perturbation example runs', async () => {
+    const i = blocks.findIndex((b) => b.includes('data.transforms'));
+    const lines = await runBlock(i);
+    expect(lines).toEqual([
+      'compose(randomTranslate(2), randomHorizontalFlip(0.5), gaussianNoise(0.1)) 4×784',
+      'eval is the identity: true',
+      'GaussianNoise in eval: true',
+    ]);
+  });
+
   it('the dropout example runs', async () => {
     const i = blocks.findIndex((b) => b.includes('nn.Dropout'));
     const lines = await runBlock(i);

@@ -57,9 +57,15 @@ export function Controls(p: {
   const c = p.config;
   const change = (field: Field, value: unknown) => {
     let raw = set(c, field, value);
-    // Per-layer dropout follows the number of hidden layers.
+    // Per-layer dropout and noise follow the number of hidden layers.
     if (field === 'model.hidden' && Array.isArray(c.model.dropout))
       raw = set(raw, 'model.dropout', c.model.dropout[0] ?? 0);
+    if (field === 'model.hidden' && Array.isArray(c.model.noise))
+      raw = set(raw, 'model.noise', c.model.noise[0] ?? 0);
+    // Shifts, flips and erasing move pixels: off when the data are points.
+    if (field === 'data.dataset' && value !== 'fashion-mnist')
+      for (const f of ['data.transforms.translate', 'data.transforms.flip', 'data.transforms.erase'] as const)
+        raw = set(raw, f, 0);
     const r = validate(raw);
     if ('error' in r) p.onError(`not changed: ${r.error}`);
     else p.onChange(r.config);
@@ -180,6 +186,15 @@ export function Controls(p: {
             }}
           />
         </label>
+        {number('model.noise', 'hidden-unit noise σ', { step: 0.05, min: 0 })}
+        {number('data.transforms.noise', 'input noise σ (training)', { step: 0.05, min: 0 })}
+        {c.data.dataset === 'fashion-mnist' ? (
+          <>
+            {number('data.transforms.translate', 'shift images by up to (px)', { step: 1, min: 0 })}
+            {number('data.transforms.flip', 'flip left–right, probability', { step: 0.1, min: 0, max: 1 })}
+            {number('data.transforms.erase', 'erase a rectangle, probability', { step: 0.1, min: 0, max: 1 })}
+          </>
+        ) : null}
         {number('optimizer.weightDecay', 'weight decay λ', { step: 0.001, min: 0 })}
         {select('optimizer.penalty', 'penalty', [
           ['l2', 'L2 (‖w‖²)'],

@@ -169,6 +169,7 @@ export class Session {
       clipGradNorm: config.clipGradNorm,
       compile: config.compile,
       dataset: this.data.train.dataset,
+      augment: this.data.train.transform ? (x) => this.data.train.augment(x) : undefined,
     });
     this.diag = new Diagnostics(this.model, {
       every: 10,
@@ -219,7 +220,7 @@ export class Session {
     // One training step's graph and the memory it keeps, on the first batch of the training data
     // in order; the model's generator (dropout) is put back, so the run is the one keel train runs.
     const ident = Int32Array.from({ length: this.data.train.dataset.length }, (_, k) => k);
-    const [bx, by] = this.data.train.batches(ident, 0).next().value as Tensor[];
+    const [bx, by] = this.data.train.batches(ident, 0, false).next().value as Tensor[];
     const saved = g.getState();
     this.model.train();
     const loss = crossEntropy(this.model.forward(bx), by, { labelSmoothing: config.labelSmoothing });
@@ -300,7 +301,8 @@ export class Session {
     if (!this.asyncMemory) this.diag.beginStep(this.epoch);
     // A step the diagnostics sample runs eagerly (their forward hooks read the layers' outputs).
     const sampled = !this.asyncMemory && this.diag.sampling;
-    const tensors = this.trainStep.gathers ? null : (loader.dataset.batch?.(indices) ?? null);
+    const raw = this.trainStep.gathers ? null : (loader.dataset.batch?.(indices) ?? null);
+    const tensors = raw && [loader.augment(raw[0]), ...raw.slice(1)];
     if (tensors) this.trainStep.backwardOn(tensors, sampled);
     else this.trainStep.backward(indices, sampled);
     return { indices, tensors };

@@ -4,3 +4,4 @@ export * from './fashionMnist.js';
 export * from './idx.js';
 export * from './loader.js';
 export * from './synthetic.js';
+export * as transforms from './transforms/index.js';

@@ -11,4 +11,9 @@ export const LoaderOptionsSchema = z.object({
   shuffle: allow.boolean().optional(),
   dropLast: allow.boolean().optional(),
   generator: allow.withMethods('an Rng (new Rng(seed))', ['random', 'getState', 'setState']).optional(),
+  transform: allow
+    .withMethods('a transform (data.transforms: an object with name and apply(x, { generator, training }))', [
+      'apply',
+    ])
+    .optional(),
 });

@@ -44,6 +44,11 @@ const INFO = {
       'Fashion-MNIST trained on a brightness-biased sample: importance weights from a domain classifier, naive vs weighted training, shift tests (D2L §4.7)',
     needsFashion: true,
   },
+  perturbation: {
+    description:
+      'robustness to perturbation: on 2,000 Fashion-MNIST images, no regularization vs weight decay, dropout, input noise, augmentation (shift + flip) and dropout + augmentation over 3 seeds; train–test gaps and sensitivity to test-time noise',
+    needsFashion: true,
+  },
   'best-mlp': {
     description:
       'a regularized MLP (dropout, AdamW with decoupled decay on weights only, label smoothing, one-cycle schedule) aiming at ≥ 0.89',

@@ -1,16 +1,18 @@
 /**
- * What the Fashion-MNIST experiments share (mlp.ts, dropout.ts, bestMlp.ts; the shift experiments
- * use the model and the data check): the MLP they train (784-h₁-…-10, N(0, 0.01) as in D2L's
- * concise implementations, or PyTorch's init), the data check, subsets for short runs, and the
- * trainer — one training with SGD or AdamW (optionally one-cycle and label smoothing) that streams
- * its epochs, logs about ten lines, and measures what the checks read: test accuracy, the train
- * (eval mode) − test gaps and the test loss averaged over the last epochs, its minimum — with the
- * report's table of such runs and the result of an experiment made of one training.
+ * What the Fashion-MNIST experiments share (mlp.ts, dropout.ts, bestMlp.ts, perturbation.ts; the
+ * shift experiments use the model and the data check): the MLP they train (784-h₁-…-10, N(0, 0.01)
+ * as in D2L's concise implementations, or PyTorch's init), the data check, subsets for short runs,
+ * and the trainer — one training with SGD (optionally coupled weight decay on the weight matrices)
+ * or AdamW (optionally one-cycle and label smoothing), optionally with a transform of the training
+ * inputs, that streams its epochs, logs about ten lines, and measures what the checks read: test
+ * accuracy, the train (eval mode) − test gaps and the test loss averaged over the last epochs, its
+ * minimum — with the report's table of such runs and the result of an experiment made of one training.
  */
 
 import { TensorDataset } from '../data/dataset.js';
 import type { ImageSet } from '../data/fashionMnist.js';
 import { DataLoader } from '../data/loader.js';
+import type { Transform } from '../data/transforms/types.js';
 import { crossEntropy } from '../nn/functional/loss.js';
 import type { Sequential } from '../nn/layers/containers.js';
 import { mlp as buildMlp } from '../nn/mlp.js';
@@ -22,7 +24,9 @@ import { OneCycleLR } from '../optim/schedulers.js';
 import { curvePlots } from '../report/plots.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { schedulerStep } from '../train/callbacks.js';
-import { type Divergence, type EpochRecord, evaluate, fit } from '../train/fit.js';
+import { Evaluator } from '../train/evaluate.js';
+import { type Divergence, type EpochRecord, fit } from '../train/fit.js';
+import { lossesOf } from '../train/step.js';
 import { KeelError } from '../util/errors.js';
 import { formatNumber } from '../util/number.js';
 import { Rng } from '../util/random.js';
@@ -94,6 +98,10 @@ export interface TrainSpec {
   oneCycle?: boolean;
   /** Epochs (from the end) over which the train–test gap and test loss are averaged (default 1). */
   tailEpochs?: number;
+  /** Perturbs the training inputs (data/transforms), drawn from the run's generator. */
+  transform?: Transform;
+  /** Evaluate the training set (eval mode) after every epoch, not only the tail's (for curves). */
+  trainEvalEveryEpoch?: boolean;
 }
 
 /** What one training measured. */
@@ -112,6 +120,8 @@ export interface TrainRun {
   /** Test loss averaged over the last `tailEpochs` epochs, and its minimum over all epochs. */
   tailTestLoss: number;
   minTestLoss: number;
+  /** The training set's loss and accuracy in eval mode, per epoch evaluated (the tail's, or every one). */
+  trainEval: { epoch: number; loss: number; accuracy: number }[];
   divergence?: Divergence;
 }
 
@@ -131,13 +141,23 @@ export async function trainFashion(
     batchSize: 1000,
   });
   const trainDs = new TensorDataset(data.train.images, data.train.labels);
-  const trainLoader = new DataLoader(trainDs, { batchSize: spec.batchSize, shuffle: true, generator: g });
+  const trainLoader = new DataLoader(trainDs, {
+    batchSize: spec.batchSize,
+    shuffle: true,
+    generator: g,
+    transform: spec.transform,
+  });
   const testLoader = new DataLoader(new TensorDataset(data.test.images, data.test.labels), {
     batchSize: 1000,
   });
   const optimizer =
     spec.optimizer === 'sgd'
-      ? new SGD(model.parameters(), { lr: spec.lr, momentum: spec.momentum ?? 0 })
+      ? new SGD(
+          spec.weightDecay
+            ? decayGroups(model.namedParameters(), { weightDecay: spec.weightDecay })
+            : model.parameters(),
+          { lr: spec.lr, momentum: spec.momentum ?? 0 },
+        )
       : new AdamW(decayGroups(model.namedParameters(), { weightDecay: spec.weightDecay ?? 0 }), {
           lr: spec.lr,
         });
@@ -145,6 +165,9 @@ export async function trainFashion(
     ? new OneCycleLR(optimizer, spec.lr, { totalSteps: spec.epochs * trainLoader.length })
     : null;
   const loss = (o: Tensor, y: Tensor) => crossEntropy(o, y, { labelSmoothing: spec.labelSmoothing ?? 0 });
+  const trainEval: TrainRun['trainEval'] = [];
+  // One evaluator for the training set, so its compiled plan is traced once, not at every epoch.
+  const trainEvaluator = new Evaluator(model, lossesOf());
   ctx.log(`${name}: training ${label} for ${spec.epochs} epochs on ${trainDs.length} images`);
   const h = await fit({
     model,
@@ -160,10 +183,14 @@ export async function trainFashion(
       ...(sched ? [schedulerStep(sched, 'valLoss', { per: 'batch' })] : []),
       {
         onEpochEnd(r) {
+          if (r.epoch >= tailFrom || spec.trainEvalEveryEpoch) {
+            const t = trainEvaluator.run(trainEvalLoader);
+            trainEval.push({ epoch: r.epoch, loss: t.loss, accuracy: t.accuracy ?? 0 });
+          }
           if (r.epoch >= tailFrom) {
-            const t = evaluate(model, trainEvalLoader);
+            const t = trainEval[trainEval.length - 1];
             tail.push({
-              trainAccuracy: t.accuracy ?? 0,
+              trainAccuracy: t.accuracy,
               trainLoss: t.loss,
               testAccuracy: r.testAccuracy ?? 0,
               testLoss: r.testLoss ?? Number.NaN,
@@ -184,13 +211,14 @@ export async function trainFashion(
   return {
     label,
     epochs: h.epochs,
-    trainEvalAccuracy: evaluate(model, trainEvalLoader).accuracy ?? 0,
+    trainEvalAccuracy: trainEvaluator.run(trainEvalLoader).accuracy ?? 0,
     testAccuracy: last?.testAccuracy ?? 0,
     gap: mean(tail.map((t) => t.trainAccuracy - t.testAccuracy)),
     lossGap: mean(tail.map((t) => t.testLoss - t.trainLoss)),
     tailTrainAccuracy: mean(tail.map((t) => t.trainAccuracy)),
     tailTestLoss: mean(tail.map((t) => t.testLoss)),
     minTestLoss: Math.min(...h.epochs.map((e) => e.testLoss ?? Number.POSITIVE_INFINITY)),
+    trainEval,
     divergence: h.divergence,
   };
 }
@@ -229,7 +257,7 @@ export const runTable = (runs: TrainRun[], tail: number) => {
 export const images = (d: Data) =>
   `${d.train.labels.shape[0]} training, ${d.test.labels.shape[0]} test images`;
 
-/** An experiment made of one training (mlp, best-mlp), described as data. */
+/** An experiment made of one training (mlp), described as data. */
 export interface OneRunExperiment {
   title: string;
   /** The model's name in logs, tables and plots. */

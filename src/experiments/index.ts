@@ -12,6 +12,7 @@ import { dropoutExperiment } from './dropout.js';
 import { labelShift } from './labelShift.js';
 import { memory } from './memory.js';
 import { mlp } from './mlp.js';
+import { perturbation } from './perturbation.js';
 import { stability } from './stability.js';
 import type { Experiment } from './types.js';
 import { underfitOverfit } from './underfitOverfit.js';
@@ -30,6 +31,7 @@ const BY_NAME: { [K in ExperimentName]: Experiment } = {
   memory,
   'label-shift': labelShift,
   'covariate-shift': covariateShift,
+  perturbation,
   'best-mlp': bestMlp,
 };
 

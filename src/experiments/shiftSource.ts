@@ -95,11 +95,7 @@ export async function trainSourceModel(
 }
 
 /** Mean and sample standard deviation (the shift experiments' spread over seeds). */
-export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
-export const sd = (xs: number[]) => {
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(xs.length - 1, 1));
-};
+export { mean, sd } from './stats.js';
 
 /**
  * The p-values of repeated shift tests (draws under no shift and under a shift), streamed to the

@@ -11,6 +11,11 @@ import type { Divergence, DivergenceOptions, ProgressSink } from '../train/fit.j
 /** Inputs of an experiment run. */
 export interface ExperimentContext {
   seed: number;
+  /**
+   * How many seeds (seed, seed + 1, …) an experiment that repeats its trainings runs (best-mlp,
+   * perturbation); unset: the experiment's own default. Others run `seed` only.
+   */
+  seeds?: number;
   /** A short version (fewer epochs/points) with the same code path, for tests. */
   quick: boolean;
   /** Fashion-MNIST when available (null: experiments that need it throw, the demo skips them). */

@@ -1,7 +1,7 @@
 /**
  * ONNX export of the models keel builds: a `Sequential` (nested ones too) of Linear, Flatten,
  * Identity, the activations (ReLU, LeakyReLU, PReLU, ELU, SELU, GELU exact or tanh, SiLU, Sigmoid,
- * Tanh, Softplus, Softmax, LogSoftmax), Dropout/AlphaDropout (identity, as in eval mode), LayerNorm
+ * Tanh, Softplus, Softmax, LogSoftmax), Dropout/AlphaDropout/GaussianNoise (identity, as in eval mode), LayerNorm
  * and BatchNorm1d with running statistics (eval mode). The file is an ONNX `ModelProto` encoded with
  * the ONNX schema from npm `onnx-proto` (protobufjs), opset 17, IR version 8, with a dynamic batch
  * dimension named `batch`; initializers carry the state dict's names (`1.weight`), so the file reads
@@ -35,7 +35,7 @@ export interface OnnxExportOptions {
 export const ONNX_OPSET = 17;
 
 const SUPPORTED =
-  'Sequential, Linear, Flatten, Identity, ReLU, LeakyReLU, PReLU, ELU, SELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Dropout, AlphaDropout, LayerNorm, BatchNorm1d';
+  'Sequential, Linear, Flatten, Identity, ReLU, LeakyReLU, PReLU, ELU, SELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Dropout, AlphaDropout, GaussianNoise, LayerNorm, BatchNorm1d';
 
 type Attr = number | number[] | string;
 
@@ -143,6 +143,7 @@ function layer(g: Graph, m: Module, p: string, x: Value): Value {
     case 'Identity':
     case 'Dropout':
     case 'AlphaDropout':
+    case 'GaussianNoise':
       return x; // the identity in eval mode
     case 'Flatten': {
       const f = m as unknown as { startAxis: number; endAxis: number };

@@ -1,6 +1,6 @@
 /**
  * The multilayer perceptron of the chapter, built in one place: Flatten, then for each hidden width
- * Linear → (LayerNorm) → activation → (Dropout), then the output Linear. Weights start from PyTorch's
+ * Linear → (LayerNorm) → activation → (GaussianNoise) → (Dropout), then the output Linear. Weights start from PyTorch's
  * default init, N(0, σ²) with zero biases (D2L's concise implementations), Xavier or Kaiming; every
  * draw comes from the given generator, in layer order (same seed, same model). The CLI's configs
  * and the experiments build their models with it.
@@ -12,7 +12,7 @@ import { constant_, kaimingNormal_, normal_, xavierNormal_, zeros_ } from './ini
 import { ELU, GELU, LeakyReLU, PReLU, ReLU, Sigmoid, SiLU, Tanh } from './layers/activation.js';
 import { Flatten, Sequential } from './layers/containers.js';
 import { Linear } from './layers/linear.js';
-import { Dropout, LayerNorm } from './layers/regularization.js';
+import { Dropout, GaussianNoise, LayerNorm } from './layers/regularization.js';
 import type { Module } from './module.js';
 
 /** Activations `mlp` knows by name. */
@@ -30,6 +30,8 @@ export interface MlpOptions {
   activation?: ActivationName;
   /** One probability for every hidden layer, or one per hidden layer (default 0). */
   dropout?: number | readonly number[];
+  /** σ of Gaussian noise added to each hidden layer's output in training: one for all, or one per hidden layer (default 0). */
+  noise?: number | readonly number[];
   /** Default 'default' (PyTorch's Linear init). */
   init?: MlpInit;
   /** σ of init 'normal' (default 0.01). */
@@ -71,6 +73,9 @@ export function mlp(o: MlpOptions): Sequential {
     : o.hidden.map(() => (o.dropout as number | undefined) ?? 0);
   if (drops.length !== o.hidden.length)
     throw new ValueError(`mlp: ${drops.length} dropout probabilities for ${o.hidden.length} hidden layers`);
+  const noise = Array.isArray(o.noise) ? o.noise : o.hidden.map(() => (o.noise as number | undefined) ?? 0);
+  if (noise.length !== o.hidden.length)
+    throw new ValueError(`mlp: ${noise.length} noise levels for ${o.hidden.length} hidden layers`);
   const g = o.generator;
   const initLayer = (l: Linear, last: boolean) => {
     if (init === 'default') return;
@@ -92,6 +97,7 @@ export function mlp(o: MlpOptions): Sequential {
     layers.push(l);
     if (o.layerNorm) layers.push(new LayerNorm(h));
     layers.push(activation(act));
+    if (noise[i] > 0) layers.push(new GaussianNoise(noise[i], g));
     if (drops[i] > 0) layers.push(new Dropout(drops[i], g));
     width = h;
   });

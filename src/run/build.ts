@@ -1,7 +1,8 @@
 /**
  * Turns a validated RunConfig into the objects of a run: the model (MLP with the chosen activation,
- * dropout, initialization, optional LayerNorm), the optimizer with its parameter groups and weight
- * decay mode, the scheduler, and the data loaders (Fashion-MNIST or a synthetic 2-D set).
+ * dropout, hidden-unit noise, initialization, optional LayerNorm), the optimizer with its parameter
+ * groups and weight decay mode, the scheduler, and the data loaders (Fashion-MNIST or a synthetic
+ * 2-D set; the training loader with the configured input perturbations).
  */
 
 import type { Dataset } from '../data/dataset.js';
@@ -9,6 +10,12 @@ import { randomSplit, TensorDataset } from '../data/dataset.js';
 import { FASHION_MNIST_CLASSES, type ImageSet } from '../data/fashionMnist.js';
 import { DataLoader } from '../data/loader.js';
 import { circles, moons, type Points2d, spirals, xor } from '../data/synthetic.js';
+import { compose } from '../data/transforms/compose.js';
+import { randomErasing } from '../data/transforms/erase.js';
+import { randomHorizontalFlip } from '../data/transforms/flip.js';
+import { gaussianNoise } from '../data/transforms/noise.js';
+import { randomTranslate } from '../data/transforms/translate.js';
+import type { Transform } from '../data/transforms/types.js';
 import type { Sequential } from '../nn/layers/containers.js';
 import { mlp } from '../nn/mlp.js';
 import type { Module } from '../nn/module.js';
@@ -35,6 +42,7 @@ export function buildModel(config: RunConfig, inputs: number, classes: number, g
     outputs: classes,
     activation: m.activation,
     dropout: m.dropout,
+    noise: m.noise,
     init: m.init,
     initStd: m.initStd,
     initValue: m.initValue,
@@ -98,6 +106,21 @@ export function buildScheduler(
   }
 }
 
+/**
+ * The training inputs' perturbations of `config.data.transforms` in their order — translate, flip,
+ * erase, noise — or null when none is on.
+ */
+export function buildTransform(config: RunConfig): Transform | null {
+  const t = config.data.transforms;
+  const parts: Transform[] = [];
+  if (t.translate > 0) parts.push(randomTranslate(t.translate));
+  if (t.flip > 0) parts.push(randomHorizontalFlip(t.flip));
+  if (t.erase > 0) parts.push(randomErasing({ p: t.erase }));
+  if (t.noise > 0) parts.push(gaussianNoise(t.noise));
+  if (parts.length === 0) return null;
+  return parts.length === 1 ? parts[0] : compose(...parts);
+}
+
 /** Loaders and shapes of a run's data. */
 export interface RunData {
   train: DataLoader;
@@ -128,6 +151,7 @@ export function buildData(config: RunConfig, fashion: { train: ImageSet; test: I
   let testSet: Dataset;
   const { inputs, classes } = dataShape(config);
   let description: string;
+  const transform = buildTransform(config);
   if (d.dataset === 'fashion-mnist') {
     if (!fashion)
       throw new ValueError(
@@ -156,8 +180,14 @@ export function buildData(config: RunConfig, fashion: { train: ImageSet; test: I
     validation = new DataLoader(va, { batchSize: 1000 });
     description += `, ${va.length} held out for validation`;
   }
+  if (transform) description += `, training inputs through ${transform.name}`;
   return {
-    train: new DataLoader(trainSet, { batchSize: d.batchSize, shuffle: true, generator: g }),
+    train: new DataLoader(trainSet, {
+      batchSize: d.batchSize,
+      shuffle: true,
+      generator: g,
+      transform: transform ?? undefined,
+    }),
     validation,
     test: new DataLoader(testSet, { batchSize: 1000 }),
     inputs,

@@ -35,8 +35,33 @@ export const RunConfigSchema = z
         samples: z.number().int().min(10).default(1000),
         noise: z.number().min(0).optional(),
         download: z.boolean().default(false),
+        /**
+         * Perturbations of the training inputs, drawn anew each step (data/transforms), applied in
+         * this order: translate (up to k pixels, zero fill), flip (horizontal, with probability p),
+         * erase (a random rectangle, with probability p), noise (additive N(0, σ²)). The spatial
+         * ones need images (fashion-mnist); noise works on any data. Evaluation never applies them.
+         */
+        transforms: z
+          .object({
+            translate: z.number().int().min(0).default(0),
+            flip: prob.default(0),
+            erase: prob.default(0),
+            noise: z.number().min(0).default(0),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
+      .superRefine((d, ctx) => {
+        if (d.dataset === 'fashion-mnist') return;
+        for (const k of ['translate', 'flip', 'erase'] as const)
+          if (d.transforms[k] > 0)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['transforms', k],
+              message: `moves or erases pixels, so it needs images (dataset 'fashion-mnist'), not '${d.dataset}' points; use transforms.noise there`,
+            });
+      })
       .prefault({}),
     model: z
       .object({
@@ -46,6 +71,8 @@ export const RunConfigSchema = z
           .default('relu'),
         /** One probability for every hidden layer, or one per hidden layer. */
         dropout: z.union([prob, z.array(prob)]).default(0),
+        /** σ of Gaussian noise on each hidden layer's output in training: one for all, or one per hidden layer. */
+        noise: z.union([z.number().min(0), z.array(z.number().min(0))]).default(0),
         init: z.enum(['default', 'normal', 'xavier', 'kaiming', 'constant']).default('default'),
         /** Standard deviation for init 'normal'. */
         initStd: z.number().positive().default(0.01),
@@ -60,6 +87,12 @@ export const RunConfigSchema = z
             code: 'custom',
             path: ['dropout'],
             message: `${m.dropout.length} probabilities for ${m.hidden.length} hidden layer${m.hidden.length === 1 ? '' : 's'}: give one per hidden layer, or one number for all`,
+          });
+        if (Array.isArray(m.noise) && m.noise.length !== m.hidden.length)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['noise'],
+            message: `${m.noise.length} noise levels for ${m.hidden.length} hidden layer${m.hidden.length === 1 ? '' : 's'}: give one per hidden layer, or one number for all`,
           });
       })
       .prefault({}),
@@ -154,6 +187,13 @@ export interface Overrides {
   batchSize?: number;
   weightDecay?: number;
   dropout?: number;
+  /** σ of Gaussian noise on every hidden layer (model.noise). */
+  hiddenNoise?: number;
+  /** data.transforms: σ of input noise, shift in pixels, flip and erase probabilities. */
+  inputNoise?: number;
+  translate?: number;
+  flip?: number;
+  erase?: number;
   optimizer?: string;
   limit?: number;
   download?: boolean;
@@ -180,6 +220,17 @@ export function applyOverrides(raw: Record<string, unknown>, o: Overrides): Reco
   if (o.limit !== undefined) section('data').limit = o.limit;
   if (o.download !== undefined) section('data').download = o.download;
   if (o.dropout !== undefined) section('model').dropout = o.dropout;
+  if (o.hiddenNoise !== undefined) section('model').noise = o.hiddenNoise;
+  const transforms = () => {
+    const d = section('data');
+    if (d.transforms === undefined || d.transforms === null || typeof d.transforms !== 'object')
+      d.transforms = {};
+    return d.transforms as Record<string, unknown>;
+  };
+  if (o.inputNoise !== undefined) transforms().noise = o.inputNoise;
+  if (o.translate !== undefined) transforms().translate = o.translate;
+  if (o.flip !== undefined) transforms().flip = o.flip;
+  if (o.erase !== undefined) transforms().erase = o.erase;
   if (o.clipGradNorm !== undefined) out.clipGradNorm = o.clipGradNorm;
   if (o.onNonfinite !== undefined) section('divergence').onNonFinite = o.onNonfinite;
   if (o.nonfinitePatience !== undefined) section('divergence').patience = o.nonfinitePatience;

@@ -92,7 +92,7 @@ export class Evaluator {
         this.sums.storage.write(this.sums, [0, 0]);
         const src = tensorRows(loader.dataset);
         if (!src) {
-          for (const batch of loader) {
+          for (const batch of loader.batches(loader.order(), 0, false)) {
             this.onBatch(...batch);
             count += batch[0].shape[0];
           }

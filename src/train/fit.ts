@@ -254,6 +254,7 @@ export async function fit(options: FitOptions): Promise<History> {
     clipGradNorm: opts.clipGradNorm,
     compile: compiled,
     dataset: train.dataset,
+    augment: train.transform ? (x) => train.augment(x) : undefined,
   });
   const evaluator = new Evaluator(model, losses, compiled);
   const callbacks = opts.callbacks ?? [];

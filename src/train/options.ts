@@ -68,6 +68,7 @@ export const TrainStepOptionsSchema = z.object({
     .custom<object>((v) => v !== null && typeof v === 'object')
     .describe('the training data set')
     .optional(),
+  augment: allow.fn('a function (inputs) => perturbed inputs (a DataLoader’s augment)').optional(),
 });
 
 /** The options of `evaluate`. */

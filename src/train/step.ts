@@ -5,6 +5,7 @@
  * leaving the gradients in tensors the step owns. Then, after whatever reads the loss or the
  * gradients (callbacks, the divergence check: a diverged step is never applied), `update` clips the
  * gradients and steps the optimizer. `readSums` reads the sums (one host read) and zeroes them.
+ * A training transform (`augment`) perturbs the gathered inputs inside the step.
  *
  * Compiled by default (`compile`): two plans, forward+backward and the update, replayed every step;
  * a step can still run eagerly (`eager: true`, for a step a callback observes through forward
@@ -92,6 +93,11 @@ export interface StepSetup {
   compile?: boolean;
   /** The data set that `backward(indices)` takes rows of. */
   dataset?: Dataset;
+  /**
+   * Perturbs the inputs of the batch `backward(indices)` gathers, inside the step (a DataLoader's
+   * `augment`: its transform, drawing on the backend, so a compiled step draws anew each call).
+   */
+  augment?: (x: Tensor) => Tensor;
 }
 
 /** One training step, forward+backward then update (see the file's header). */
@@ -120,10 +126,7 @@ export class TrainStep {
     this.source = s.dataset ? tensorRows(s.dataset) : null;
     const compiled = s.compile ?? compiledByDefault();
     const note = (r: string) => void this.reasons.push(r);
-    const fromIndex = (idx: Tensor) => {
-      const src = this.source as { tensors: Tensor[] };
-      return this.forwardBackward(src.tensors.map((t) => indexSelect(t, 0, idx)));
-    };
+    const fromIndex = (idx: Tensor) => this.forwardBackward(this.gather(idx));
     const fromBatch = (...b: Tensor[]) => this.forwardBackward(b);
     const apply = () => {
       this.update1();
@@ -160,7 +163,15 @@ export class TrainStep {
     const rows = src.rows;
     for (let i = 0; i < indices.length; i++) values[i] = rows ? rows[indices[i]] : indices[i];
     idx.storage.write(idx, values);
-    return eager ? this.forwardBackward(src.tensors.map((t) => indexSelect(t, 0, idx))) : this.fromIndex(idx);
+    return eager ? this.forwardBackward(this.gather(idx)) : this.fromIndex(idx);
+  }
+
+  /** The rows `idx` of the data set's tensors, the inputs through `augment`. */
+  private gather(idx: Tensor): Tensor[] {
+    const src = this.source as { tensors: Tensor[] };
+    const batch = src.tensors.map((t) => indexSelect(t, 0, idx));
+    if (this.s.augment) batch[0] = this.s.augment(batch[0]);
+    return batch;
   }
 
   /** The same on batch tensors (x, y[, weights]). */
@@ -168,7 +179,7 @@ export class TrainStep {
     return eager ? this.forwardBackward(batch) : this.fromBatch(...batch);
   }
 
-  /** The batch tensors of loader positions `indices` (for a diagnosis or an observed step). */
+  /** The batch tensors of loader positions `indices`, without the transform (to replay a step for a diagnosis). */
   batch(indices: Int32Array): Tensor[] {
     const src = this.source;
     if (!src || !this.s.dataset?.batch)

@@ -67,5 +67,13 @@ export function describeRun(c: RunConfig): string {
   const d = c.model.dropout;
   if (Array.isArray(d) ? d.some((v) => v > 0) : d > 0)
     bits.push(`dropout ${Array.isArray(d) ? d.join('/') : d}`);
+  const hn = c.model.noise;
+  if (Array.isArray(hn) ? hn.some((v) => v > 0) : hn > 0)
+    bits.push(`hidden noise ${Array.isArray(hn) ? hn.join('/') : hn}`);
+  const t = c.data.transforms;
+  if (t.translate) bits.push(`shift ±${t.translate}`);
+  if (t.flip) bits.push(`flip ${t.flip}`);
+  if (t.erase) bits.push(`erase ${t.erase}`);
+  if (t.noise) bits.push(`input noise ${t.noise}`);
   return bits.join(', ');
 }

@@ -8,10 +8,11 @@ import { CATALOG } from '../../experiments/catalog.js';
 import { divergenceAdvice, divergenceSentence } from '../../run/end.js';
 import { type Cli, load, logFor } from '../context.js';
 import { EXIT, EXIT_CODES, guarded } from '../exit.js';
-import { DATA_HELP, type DivergenceFlags, divergenceFlags, divergenceOf, int } from '../flags.js';
+import { DATA_HELP, type DivergenceFlags, divergenceFlags, divergenceOf, int, posInt } from '../flags.js';
 
 type ExperimentFlags = DivergenceFlags & {
   seed: number;
+  seeds?: number;
   quick?: boolean;
   download?: boolean;
   json?: boolean;
@@ -25,6 +26,11 @@ export function register(program: Command, cli: Cli): void {
       .description(`run one of the chapter's experiments: ${CATALOG.map((e) => e.name).join(', ')}`)
       .argument('<name>', 'experiment name')
       .option('--seed <n>', 'random seed', int('--seed'), 0)
+      .option(
+        '--seeds <n>',
+        'how many seeds (seed, seed + 1, …) best-mlp and perturbation run (default: 1 and 3)',
+        posInt('--seeds'),
+      )
       .option('--quick', 'the short version (fewer epochs and samples), as in the tests')
       .option('--download', 'download Fashion-MNIST if it is not found')
       .option('--json', 'print the result object as JSON on stdout'),
@@ -44,6 +50,7 @@ export function register(program: Command, cli: Cli): void {
         runExperiment(e, {
           out: cli.out(),
           seed: o.seed,
+          seeds: o.seeds,
           quick: Boolean(o.quick),
           download: Boolean(o.download),
           log: logFor(cli, o.json),

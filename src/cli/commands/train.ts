@@ -40,6 +40,15 @@ export function register(program: Command, cli: Cli): void {
       .option('--weight-decay <x>', 'weight decay λ', num('--weight-decay'))
       .option('--dropout <p>', 'dropout probability for every hidden layer', num('--dropout'))
       .option(
+        '--hidden-noise <σ>',
+        'Gaussian noise σ on every hidden layer in training',
+        num('--hidden-noise'),
+      )
+      .option('--input-noise <σ>', 'Gaussian noise σ on the training inputs', num('--input-noise'))
+      .option('--translate <k>', 'shift training images by up to k pixels (zero fill)', int('--translate'))
+      .option('--flip <p>', 'mirror training images left-right with probability p', num('--flip'))
+      .option('--erase <p>', 'erase a random rectangle of training images with probability p', num('--erase'))
+      .option(
         '--clip-grad-norm <x>',
         'clip the total gradient norm to x before each step',
         num('--clip-grad-norm'),

@@ -3,7 +3,7 @@
  * synthetic ones (under/over-fitting, weight decay, stability, memory) always, the Fashion-MNIST ones
  * (MLP, dropout) as the book sets them when the data is found, otherwise the demo says how to get it
  * and goes on. About 1–2 minutes on 2 cores, said when it starts; `--quick` runs short versions
- * (labelled so, with their own expectations), `--full` adds the 30-epoch best-mlp and the shift experiments in full. It ends with an
+ * (labelled so, with their own expectations), `--full` adds best-mlp and runs the shift and perturbation experiments in full. It ends with an
  * index page linking every experiment's report and showing its key curve.
  */
 import { readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { DataNotFoundError } from './fashionMnist.js';
 import { RunDir } from './runDir.js';
 
 /** Experiments the demo runs in their short version unless --full. */
-const SHORT_UNLESS_FULL = new Set(['label-shift', 'covariate-shift']);
+const SHORT_UNLESS_FULL = new Set(['label-shift', 'covariate-shift', 'perturbation']);
 
 /** Options of the demo. */
 export interface DemoOptions {
@@ -92,7 +92,8 @@ async function tour(
       skipped.push(e.name);
       continue;
     }
-    // The shift experiments' full versions (≈9 and ≈2 minutes: 150 rounds of three shift tests each) run with --full.
+    // The full versions of the shift experiments (≈9 and ≈2 minutes: 150 rounds of three shift
+    // tests each) and of perturbation (18 trainings) run with --full.
     const quick =
       (o.quick && (e.needsFashion || e.name === 'stability')) || (SHORT_UNLESS_FULL.has(e.name) && !o.full);
     log(

@@ -20,6 +20,8 @@ import { RunDir } from './runDir.js';
 export interface ExperimentRunOptions {
   out: string;
   seed: number;
+  /** Seeds of the experiments that repeat their trainings (default: the experiment's own). */
+  seeds?: number;
   quick: boolean;
   download: boolean;
   log: (line: string) => void;
@@ -54,15 +56,16 @@ async function runInto(
   o: ExperimentRunOptions,
   fashion: { train: ImageSet; test: ImageSet } | null,
 ): Promise<{ result: ExperimentResult; report: string }> {
-  const basics = { experiment: e.name, seed: o.seed, quick: o.quick };
+  const basics = { experiment: e.name, seed: o.seed, quick: o.quick, ...(o.seeds ? { seeds: o.seeds } : {}) };
   run.writeConfig(basics);
   const subtitle = (s: string) =>
-    `keel experiment ${e.name}${o.quick ? ' --quick' : ''} (seed ${o.seed}${s})`;
+    `keel experiment ${e.name}${o.quick ? ' --quick' : ''}${o.seeds ? ` --seeds ${o.seeds}` : ''} (seed ${o.seed}${s})`;
   const t0 = performance.now();
   let result: ExperimentResult;
   try {
     result = await e.run({
       seed: o.seed,
+      seeds: o.seeds,
       quick: o.quick,
       fashion,
       log: o.log,

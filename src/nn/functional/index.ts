@@ -6,4 +6,5 @@ export * from './activation.js';
 export * from './dropout.js';
 export * from './linear.js';
 export * from './loss.js';
+export * from './noise.js';
 export * from './normalization.js';

@@ -1,6 +1,6 @@
 /**
- * Dropout and normalization layers. Dropout layers are the identity in eval mode and draw masks
- * from their own generator when given one (same seed → same masks); BatchNorm1d keeps running
+ * Dropout, noise and normalization layers. Dropout and noise layers are the identity in eval mode
+ * and draw from their own generator when given one (same seed → same masks and noise); BatchNorm1d keeps running
  * statistics as buffers under PyTorch's names (running_mean, running_var, num_batches_tracked: the
  * state dict's keys match PyTorch's) and uses them in eval mode.
  */
@@ -13,6 +13,7 @@ import { ones, zeros } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Rng } from '../../util/random.js';
 import { alphaDropout, dropout } from '../functional/dropout.js';
+import { checkNoiseStd, gaussianNoise } from '../functional/noise.js';
 import { batchNorm, layerNorm } from '../functional/normalization.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
@@ -43,6 +44,29 @@ export class Dropout extends dropoutModule('Dropout', dropout) {}
 
 /** Alpha dropout for SELU networks. */
 export class AlphaDropout extends dropoutModule('AlphaDropout', alphaDropout) {}
+
+/**
+ * Adds N(0, σ²) noise to its input in training — hidden-unit noise, the perturbation dropout is a
+ * multiplicative cousin of — and is the identity in eval mode. Drawn on the backend, so a compiled
+ * step draws anew at every call.
+ */
+export class GaussianNoise extends Module {
+  readonly std: number;
+  constructor(
+    std: number,
+    /** Draws this layer's noise (default: the global generator). */
+    readonly generator?: Rng,
+  ) {
+    super();
+    this.std = checkNoiseStd('GaussianNoise', std);
+  }
+  forward(x: Tensor): Tensor {
+    return gaussianNoise(x, this.std, this.training, this.generator);
+  }
+  override extraRepr(): string {
+    return `std=${this.std}`;
+  }
+}
 
 /** Options of the normalization layers. */
 export interface NormOptions {
