@@ -16,6 +16,29 @@ import { DATA_HELP, divergenceFlags, int, num, posInt } from '../flags.js';
 const NOT_OVERRIDES = new Set(['config', 'json', 'diagnostics', 'diagnosticsEvery', 'resume', 'force']);
 const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
+/** A numeric configuration override: the flag, its help, and how its value parses. */
+type ValueFlag = [string, string, (flag: string) => (v: string) => number];
+
+/** The training's numeric overrides. */
+const TRAINING_FLAGS: ValueFlag[] = [
+  ['--seed <n>', 'random seed', int],
+  ['--epochs <n>', 'epochs', int],
+  ['--lr <x>', 'learning rate', num],
+  ['--batch-size <n>', 'batch size', int],
+  ['--weight-decay <x>', 'weight decay λ', num],
+  ['--dropout <p>', 'dropout probability for every hidden layer', num],
+  ['--clip-grad-norm <x>', 'clip the total gradient norm to x before each step', num],
+];
+
+/** The perturbations in training (the config's data.transforms and model.noise). */
+const PERTURBATION_FLAGS: ValueFlag[] = [
+  ['--hidden-noise <σ>', 'Gaussian noise σ on every hidden layer in training', num],
+  ['--input-noise <σ>', 'Gaussian noise σ on the training inputs', num],
+  ['--translate <k>', 'shift training images by up to k pixels (zero fill)', int],
+  ['--flip <p>', 'mirror training images left-right with probability p', num],
+  ['--erase <p>', 'erase a random rectangle of training images with probability p', num],
+];
+
 type TrainFlags = Overrides & {
   config?: string;
   json?: boolean;
@@ -27,32 +50,15 @@ type TrainFlags = Overrides & {
 
 /** Registers `keel train`, its flags and its action on the program. */
 export function register(program: Command, cli: Cli): void {
+  const command = program
+    .command('train')
+    .description('train a model from a JSON config (flags override it); writes runs/<name>/')
+    .option('-c, --config <file>', 'run configuration (JSON)')
+    .option('--name <name>', 'run name');
+  for (const [spec, help, parse] of [...TRAINING_FLAGS, ...PERTURBATION_FLAGS])
+    command.option(spec, help, parse(spec.split(' ')[0]));
   divergenceFlags(
-    program
-      .command('train')
-      .description('train a model from a JSON config (flags override it); writes runs/<name>/')
-      .option('-c, --config <file>', 'run configuration (JSON)')
-      .option('--name <name>', 'run name')
-      .option('--seed <n>', 'random seed', int('--seed'))
-      .option('--epochs <n>', 'epochs', int('--epochs'))
-      .option('--lr <x>', 'learning rate', num('--lr'))
-      .option('--batch-size <n>', 'batch size', int('--batch-size'))
-      .option('--weight-decay <x>', 'weight decay λ', num('--weight-decay'))
-      .option('--dropout <p>', 'dropout probability for every hidden layer', num('--dropout'))
-      .option(
-        '--hidden-noise <σ>',
-        'Gaussian noise σ on every hidden layer in training',
-        num('--hidden-noise'),
-      )
-      .option('--input-noise <σ>', 'Gaussian noise σ on the training inputs', num('--input-noise'))
-      .option('--translate <k>', 'shift training images by up to k pixels (zero fill)', int('--translate'))
-      .option('--flip <p>', 'mirror training images left-right with probability p', num('--flip'))
-      .option('--erase <p>', 'erase a random rectangle of training images with probability p', num('--erase'))
-      .option(
-        '--clip-grad-norm <x>',
-        'clip the total gradient norm to x before each step',
-        num('--clip-grad-norm'),
-      )
+    command
       .addOption(
         new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad']),
       )

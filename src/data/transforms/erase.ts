@@ -13,8 +13,8 @@ import { indexSelect } from '../../ops/indexing.js';
 import { expand, reshape } from '../../ops/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { ValueError } from '../../util/errors.js';
-import { checkSize, constant, floorNonNegative, imageLayout, perImage, rowNumbers } from './image.js';
-import type { Transform, TransformContext } from './types.js';
+import { constant, floorNonNegative, imageTransform, perImage, rowNumbers } from './image.js';
+import type { Transform } from './types.js';
 
 /** Options of `randomErasing` (torchvision's defaults). */
 export interface ErasingOptions {
@@ -44,42 +44,36 @@ export function randomErasing(opts: ErasingOptions = {}): Transform {
       `randomErasing: ratio must be [lo, hi] with 0 < lo ≤ hi, finite, got [${opts.ratio}]`,
     );
   if (!Number.isFinite(value)) throw new ValueError(`randomErasing: value must be finite, got ${value}`);
-  checkSize('randomErasing', opts.size);
-  return {
-    name: `randomErasing(p=${p}, scale=[${sLo}, ${sHi}], ratio=[${rLo}, ${rHi}], value=${value})`,
-    apply(x: Tensor, ctx: TransformContext): Tensor {
-      if (!ctx.training || p === 0) return x;
-      const l = imageLayout('randomErasing', x, opts.size);
-      const { batch: b, planes, height: h, width: w } = l;
-      const g = ctx.generator;
-      // Per image ([B,1,1]): area, aspect ratio, sides, corner, whether to erase at all.
-      const area = perImage(b, g, sLo * h * w, sHi * h * w);
-      const ratio = exp(perImage(b, g, Math.log(rLo), Math.log(rHi)));
-      const side = (v: Tensor, max: number) => clamp(floorNonNegative(add(sqrt(v), 0.5)), 1, max);
-      const rh = side(mul(area, ratio), h);
-      const rw = side(div(area, ratio), w);
-      const top = floorNonNegative(mul(perImage(b, g), add(sub(h, rh), 1)));
-      const left = floorNonNegative(mul(perImage(b, g), add(sub(w, rw), 1)));
-      const on = lt(perImage(b, g), p);
-      // Table rows: pattern left·W + (w − 1) zeroes columns [left, left + w) (left + w ≤ W here);
-      // the last row, W², keeps the whole row.
-      const keeps = (e: number) => {
-        const r = Math.floor(e / w);
-        const j = e % w;
-        const lo = Math.floor(r / w);
-        return r === w * w || j < lo || j > lo + (r % w) ? 1 : 0;
-      };
-      const keep = constant(`erasing patterns of width ${w}`, [w * w + 1, w], x.dtype, keeps);
-      const rows = rowNumbers(h);
-      const erased = mul(mul(ge(rows, top), lt(rows, add(top, rh))), on); // [B,1,H]
-      const pattern = where(erased, add(mul(left, w), sub(rw, 1)), w * w); // [B,1,H]
-      const index = reshape(expand(pattern, [b, planes, h]), [b * planes * h]);
-      const kept = mul(reshape(x, [b * planes * h, w]), indexSelect(keep, 0, index));
-      if (value === 0) return reshape(kept, x.shape);
-      const fill = constant(`erasing fill ${value} of width ${w}`, [w * w + 1, w], x.dtype, (e) =>
-        keeps(e) ? 0 : value,
-      );
-      return reshape(add(kept, indexSelect(fill, 0, index)), x.shape);
-    },
-  };
+  const name = `randomErasing(p=${p}, scale=[${sLo}, ${sHi}], ratio=[${rLo}, ${rHi}], value=${value})`;
+  return imageTransform('randomErasing', name, opts.size, p > 0, (x, l, g) => {
+    const { batch: b, planes, height: h, width: w } = l;
+    // Per image ([B,1,1]): area, aspect ratio, sides, corner, whether to erase at all.
+    const area = perImage(b, g, sLo * h * w, sHi * h * w);
+    const ratio = exp(perImage(b, g, Math.log(rLo), Math.log(rHi)));
+    const side = (v: Tensor, max: number) => clamp(floorNonNegative(add(sqrt(v), 0.5)), 1, max);
+    const rh = side(mul(area, ratio), h);
+    const rw = side(div(area, ratio), w);
+    const top = floorNonNegative(mul(perImage(b, g), add(sub(h, rh), 1)));
+    const left = floorNonNegative(mul(perImage(b, g), add(sub(w, rw), 1)));
+    const on = lt(perImage(b, g), p);
+    // Table rows: pattern left·W + (w − 1) zeroes columns [left, left + w) (left + w ≤ W here);
+    // the last row, W², keeps the whole row.
+    const keeps = (e: number) => {
+      const r = Math.floor(e / w);
+      const j = e % w;
+      const lo = Math.floor(r / w);
+      return r === w * w || j < lo || j > lo + (r % w) ? 1 : 0;
+    };
+    const keep = constant(`erasing patterns of width ${w}`, [w * w + 1, w], x.dtype, keeps);
+    const rows = rowNumbers(h);
+    const erased = mul(mul(ge(rows, top), lt(rows, add(top, rh))), on); // [B,1,H]
+    const pattern = where(erased, add(mul(left, w), sub(rw, 1)), w * w); // [B,1,H]
+    const index = reshape(expand(pattern, [b, planes, h]), [b * planes * h]);
+    const kept = mul(reshape(x, [b * planes * h, w]), indexSelect(keep, 0, index));
+    if (value === 0) return reshape(kept, x.shape);
+    const fill = constant(`erasing fill ${value} of width ${w}`, [w * w + 1, w], x.dtype, (e) =>
+      keeps(e) ? 0 : value,
+    );
+    return reshape(add(kept, indexSelect(fill, 0, index)), x.shape);
+  });
 }

@@ -4,11 +4,10 @@
  * (remap.ts: one matrix product and one row gather for the whole batch).
  */
 import { cast, lt } from '../../ops/elementwise.js';
-import type { Tensor } from '../../tensor/tensor.js';
 import { ValueError } from '../../util/errors.js';
-import { checkSize, imageLayout, perImage } from './image.js';
+import { imageTransform, perImage } from './image.js';
 import { remapImages } from './remap.js';
-import type { Transform, TransformContext } from './types.js';
+import type { Transform } from './types.js';
 
 /** Options of `randomHorizontalFlip`. */
 export interface FlipOptions {
@@ -19,16 +18,10 @@ export interface FlipOptions {
 /** Mirrors each training image left–right with probability `p` (default 0.5). */
 export function randomHorizontalFlip(p = 0.5, opts: FlipOptions = {}): Transform {
   if (!(p >= 0 && p <= 1)) throw new ValueError(`randomHorizontalFlip: p must be in [0, 1], got ${p}`);
-  checkSize('randomHorizontalFlip', opts.size);
-  return {
-    name: `randomHorizontalFlip(${p})`,
-    apply(x: Tensor, ctx: TransformContext): Tensor {
-      if (!ctx.training || p === 0) return x;
-      const l = imageLayout('randomHorizontalFlip', x, opts.size);
-      const w = l.width;
-      const flip = cast(lt(perImage(l.batch, ctx.generator), p), 'int32'); // map 1 (mirror) with probability p
-      const maps = [(j: number) => j, (j: number) => w - 1 - j];
-      return remapImages(x, l, null, flip, { key: `identity, mirror of width ${w}`, maps });
-    },
-  };
+  return imageTransform('randomHorizontalFlip', `randomHorizontalFlip(${p})`, opts.size, p > 0, (x, l, g) => {
+    const w = l.width;
+    const flip = cast(lt(perImage(l.batch, g), p), 'int32'); // map 1 (mirror) with probability p
+    const maps = [(j: number) => j, (j: number) => w - 1 - j];
+    return remapImages(x, l, null, flip, { key: `identity, mirror of width ${w}`, maps });
+  });
 }

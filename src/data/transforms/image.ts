@@ -14,6 +14,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { arrayType } from '../../util/dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../../util/errors.js';
 import type { Rng } from '../../util/random.js';
+import type { Transform, TransformContext } from './types.js';
 
 /** How a batch's elements are images. */
 export interface ImageLayout {
@@ -110,3 +111,25 @@ export const rowNumbers = (h: number) => constant('rows', [1, 1, h], 'int32', (i
 /** The first row of each (image, plane) among the batch's rows of pixels, ((b·P + q)·H), [B, P, 1] int32. */
 export const firstRows = (l: ImageLayout) =>
   constant(`first rows of ${l.height}-row planes`, [l.batch, l.planes, 1], 'int32', (r) => r * l.height);
+
+/**
+ * The shell every spatial transform shares: `size` checked when the transform is made; `apply` the
+ * identity in eval or when `active` is false (p = 0, a shift of 0), else `body` on the batch's
+ * layout with the context's generator.
+ */
+export function imageTransform(
+  op: string,
+  name: string,
+  size: readonly [number, number] | undefined,
+  active: boolean,
+  body: (x: Tensor, l: ImageLayout, g: Rng) => Tensor,
+): Transform {
+  checkSize(op, size);
+  return {
+    name,
+    apply(x: Tensor, ctx: TransformContext): Tensor {
+      if (!ctx.training || !active) return x;
+      return body(x, imageLayout(op, x, size), ctx.generator);
+    },
+  };
+}

@@ -6,11 +6,10 @@
  * (remap.ts: one matrix product and one row gather for the whole batch).
  */
 import { sub } from '../../ops/elementwise.js';
-import type { Tensor } from '../../tensor/tensor.js';
 import { ValueError } from '../../util/errors.js';
-import { checkSize, floorNonNegative, imageLayout, perImage } from './image.js';
+import { floorNonNegative, imageTransform, perImage } from './image.js';
 import { remapImages } from './remap.js';
-import type { Transform, TransformContext } from './types.js';
+import type { Transform } from './types.js';
 
 /** Options of `randomTranslate`. */
 export interface TranslateOptions {
@@ -22,23 +21,17 @@ export interface TranslateOptions {
 export function randomTranslate(maxShift: number, opts: TranslateOptions = {}): Transform {
   if (!(Number.isInteger(maxShift) && maxShift >= 0))
     throw new ValueError(`randomTranslate: maxShift must be an integer ≥ 0 (pixels), got ${maxShift}`);
-  checkSize('randomTranslate', opts.size);
   const k = maxShift;
-  return {
-    name: `randomTranslate(${k})`,
-    apply(x: Tensor, ctx: TransformContext): Tensor {
-      if (!ctx.training || k === 0) return x;
-      const l = imageLayout('randomTranslate', x, opts.size);
-      const w = l.width;
-      // ⌊u·(2k+1)⌋ is uniform on 0…2k: dy = that − k; for dx, map number c shifts by c − k.
-      const draw = () => floorNonNegative(perImage(l.batch, ctx.generator, 0, 2 * k + 1));
-      const dy = sub(draw(), k);
-      const dx = draw();
-      const maps = Array.from({ length: 2 * k + 1 }, (_, c) => (j: number) => {
-        const s = j - (c - k);
-        return s >= 0 && s < w ? s : -1;
-      });
-      return remapImages(x, l, dy, dx, { key: `shifts ±${k} of width ${w}`, maps });
-    },
-  };
+  return imageTransform('randomTranslate', `randomTranslate(${k})`, opts.size, k > 0, (x, l, g) => {
+    const w = l.width;
+    // ⌊u·(2k+1)⌋ is uniform on 0…2k: dy = that − k; for dx, map number c shifts by c − k.
+    const draw = () => floorNonNegative(perImage(l.batch, g, 0, 2 * k + 1));
+    const dy = sub(draw(), k);
+    const dx = draw();
+    const maps = Array.from({ length: 2 * k + 1 }, (_, c) => (j: number) => {
+      const s = j - (c - k);
+      return s >= 0 && s < w ? s : -1;
+    });
+    return remapImages(x, l, dy, dx, { key: `shifts ±${k} of width ${w}`, maps });
+  });
 }
