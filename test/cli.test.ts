@@ -229,7 +229,7 @@ describe('keel demo', () => {
     expect(text).toContain(`KEEL_DATA=${empty}: ${empty} lacks train-images-idx3-ubyte[.gz]`);
     expect(text).toContain('apt-get install dataset-fashion-mnist');
     expect(text).toContain('Skipping the Fashion-MNIST experiments');
-    expect(r.skipped).toEqual(['mlp', 'dropout', 'label-shift', 'covariate-shift']);
+    expect(r.skipped).toEqual(['mlp', 'dropout', 'label-shift', 'covariate-shift', 'perturbation']);
     expect(r.passed).toBe(r.total);
     expect(lines[lines.length - 1]).toContain(`Report: ${r.report}`);
     expect(readFileSync(r.report, 'utf8')).toContain('underfit-overfit');
