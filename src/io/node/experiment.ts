@@ -9,8 +9,9 @@ import type { ImageSet } from '../../data/fashionMnist.js';
 import type { Experiment, ExperimentResult } from '../../experiments/types.js';
 import { experimentReport } from '../../report/experiment.js';
 import { partialReport } from '../../report/partial.js';
-import { RunAbortedError, type RunEnd } from '../../run/end.js';
-import { type DivergenceOptions, InterruptedError } from '../../train/fit.js';
+import { RunAbortedError } from '../../run/end.js';
+import { stoppedEnd, stoppedReport } from '../../run/stopped.js';
+import type { DivergenceOptions } from '../../train/fit.js';
 import { loadFashion } from './fashionCache.js';
 import { environmentInfo } from './info.js';
 import { terminalProgress } from './progress.js';
@@ -76,15 +77,9 @@ async function runInto(
     });
   } catch (err) {
     const epochs = run.readMetrics().filter((r) => typeof r.epoch === 'number').length;
-    const end: RunEnd =
-      err instanceof InterruptedError
-        ? { kind: 'interrupted', signal: String(err.reason ?? 'abort'), ...err.at, epochs }
-        : { kind: 'failed', error: (err as Error)?.message ?? String(err), epochs };
-    // The report of what ran, if it can be written: a full disk must not hide the error itself.
-    let report: string | null = null;
-    let reportError: unknown;
-    try {
-      report = await run.writeReport(
+    const end = stoppedEnd(err, epochs);
+    const { report, reportError } = await stoppedReport(() =>
+      run.writeReport(
         partialReport(run.readMetrics(), {
           id: e.name,
           title: e.name,
@@ -92,10 +87,8 @@ async function runInto(
           config: basics,
           end,
         }),
-      );
-    } catch (w) {
-      reportError = w;
-    }
+      ),
+    );
     throw new RunAbortedError(err, end, report, reportError);
   }
   const seconds = (performance.now() - t0) / 1000;
