@@ -2,7 +2,7 @@
 // backend's optimizer.ts, whose Math.fround after every operation these f32x4 operations match bit
 // for bit — no fused multiply-add here). One pass over n elements of the parameter w, its gradient
 // g and up to three state buffers; `h` points at the step's hyper-parameters (float64, layout H in
-// the spec). A tail of fewer than four elements is loaded and stored lane by lane.
+// the spec). State values are flushed to 0 below 2⁻¹²⁶ (ftz), as the spec says. A tail of fewer than four elements is loaded and stored lane by lane.
 
 const SGD: i32 = 0;
 const ADAM: i32 = 1;
@@ -48,6 +48,13 @@ function sign(x: v128): v128 {
   return v128.or(v128.and(f32x4.gt(x, zero), f32x4.splat(1)), v128.and(f32x4.lt(x, zero), f32x4.splat(-1)));
 }
 
+/** x with lanes below the smallest normal float (|x| < 2⁻¹²⁶) set to 0, NaN kept (the state's flush). */
+// @ts-ignore: decorator
+@inline
+function ftz(x: v128): v128 {
+  return v128.andnot(x, f32x4.lt(f32x4.abs(x), f32x4.splat(1.17549435e-38)));
+}
+
 // @ts-ignore: decorator
 @inline
 function hp(h: usize, k: i32): f64 {
@@ -88,14 +95,14 @@ export function optimizerStep(family: i32, w: usize, g: usize, s0: usize, s1: us
     if (family == SGD) {
       if (sgdMomentum) {
         // a = μ, cb = 1 − τ, flag5 = nesterov, flag6 = first
-        const nb = flag6 ? u : f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(cb, u));
+        const nb = ftz(flag6 ? u : f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(cb, u)));
         storeN(s0 + q, nb, count);
         u = flag5 ? f32x4.add(u, f32x4.mul(a, nb)) : nb;
       }
     } else if (family == ADAM) {
       // a = β1, ca = 1 − β1, b = β2, cb = 1 − β2, c = ε, flag6 = amsgrad, e = bc1, f = √bc2
-      const m = f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(ca, u));
-      const v = f32x4.add(f32x4.mul(b, loadN(s1 + q, count)), f32x4.mul(cb, f32x4.mul(u, u)));
+      const m = ftz(f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(ca, u)));
+      const v = ftz(f32x4.add(f32x4.mul(b, loadN(s1 + q, count)), f32x4.mul(cb, f32x4.mul(u, u))));
       storeN(s0 + q, m, count);
       storeN(s1 + q, v, count);
       let vv = v;
@@ -106,24 +113,24 @@ export function optimizerStep(family: i32, w: usize, g: usize, s0: usize, s1: us
       u = f32x4.div(f32x4.div(m, e), f32x4.add(f32x4.div(f32x4.sqrt(vv), f), c));
     } else if (family == RMSPROP) {
       // a = α, ca = 1 − α, b = ε, flag5 = centered, d = μ (rmsMomentum)
-      const v = f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(ca, f32x4.mul(u, u)));
+      const v = ftz(f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(ca, f32x4.mul(u, u))));
       storeN(s0 + q, v, count);
       let avg: v128;
       let next = s1;
       if (flag5) {
-        const ga = f32x4.add(f32x4.mul(a, loadN(s1 + q, count)), f32x4.mul(ca, u));
+        const ga = ftz(f32x4.add(f32x4.mul(a, loadN(s1 + q, count)), f32x4.mul(ca, u)));
         storeN(s1 + q, ga, count);
         avg = f32x4.add(f32x4.sqrt(f32x4.sub(v, f32x4.mul(ga, ga))), b);
         next = s2;
       } else avg = f32x4.add(f32x4.sqrt(v), b);
       if (rmsMomentum) {
-        const mb = f32x4.add(f32x4.mul(d, loadN(next + q, count)), f32x4.div(u, avg));
+        const mb = ftz(f32x4.add(f32x4.mul(d, loadN(next + q, count)), f32x4.div(u, avg)));
         storeN(next + q, mb, count);
         u = mb;
       } else u = f32x4.div(u, avg);
     } else if (family == ADAGRAD) {
       // a = ε, b = 1 / (1 + (t−1)·lrDecay)
-      const s = f32x4.add(loadN(s0 + q, count), f32x4.mul(u, u));
+      const s = ftz(f32x4.add(loadN(s0 + q, count), f32x4.mul(u, u)));
       storeN(s0 + q, s, count);
       u = f32x4.div(f32x4.mul(b, u), f32x4.add(f32x4.sqrt(s), a));
     }

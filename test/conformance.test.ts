@@ -225,6 +225,31 @@ describe.each(others)('backend %s conforms to js', (name) => {
     }
   });
 
+  it('the optimizer step flushes float32 state below 2⁻¹²⁶ to 0 and keeps NaN, as js does', () => {
+    const h = new Float64Array(H_LENGTH);
+    h[H.lr] = 0.01;
+    h[H.beta1] = 0.9;
+    h[H.beta2] = 0.999;
+    h[H.eps] = 1e-8;
+    h[H.bc1] = 1;
+    h[H.sqrtBc2] = 1;
+    // First moments whose gradient is 0 decay by β1: 0.9·1.2e-38 and 0.9·5e-39 fall below 2⁻¹²⁶.
+    const m0 = [1.2e-38, 1.3e-38, 2e-38, 1e-30, Number.NaN, -1.2e-38, 0, 5e-39, 1e-3];
+    const v0 = [1.1e-38, 1, 1, 1, 1, 1, 0, 1, 1];
+    const run = (b: typeof js) => {
+      const st = [k.tensor(new Float32Array(m0)), k.tensor(new Float32Array(v0))];
+      b.optimizerStep('adam', k.zeros([m0.length]), k.zeros([m0.length]), st, h);
+      return st.map((s) => Array.from(s.readSync()));
+    };
+    const [m, v] = run(be);
+    expect([m, v]).toEqual(run(js));
+    expect([m[0], m[1], m[5], m[7], v[0]]).toEqual([0, 0, 0, 0, 0]);
+    expect(m[2]).toBe(Math.fround(Math.fround(0.9) * Math.fround(2e-38)));
+    expect(m[3]).toBe(Math.fround(Math.fround(0.9) * Math.fround(1e-30)));
+    expect(m[4]).toBeNaN();
+    for (const x of [...m, ...v]) expect(x === 0 || Number.isNaN(x) || Math.abs(x) >= 2 ** -126).toBe(true);
+  });
+
   it('softmax cross-entropy and its gradient (contiguous and transposed logits), exactly', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       const xc = rnd([6, 9], dtype);

@@ -21,6 +21,13 @@
  * the js reference rounds each step with Math.fround, SIMD kernels give the same bits); float64
  * ones in float64. sign(NaN) is 0 here. The hyper-parameter scalars are rounded to the parameter's
  * dtype once per call.
+ *
+ * float32 state is flushed to zero below the smallest normal float (|x| < 2⁻¹²⁶, FLT_MIN; NaN is
+ * kept): every state value the transform computes (b, m, v, vmax, ḡ, s) is flushed before it is
+ * stored and used. A moment whose gradient stays 0 decays geometrically (m ← 0.9·m) through the
+ * subnormal range for ~150 steps before it underflows, and CPUs compute on subnormals through a
+ * slow microcode path: a long AdamW training on Fashion-MNIST slowed from 4 to 16 s/epoch with half
+ * a million subnormal moments. What is flushed is below 1.2e-38, far under ε, so updates do not move.
  */
 
 /** The optimizer families a backend updates in one pass. */

@@ -10,6 +10,15 @@ import { forEachRun } from './iter.js';
 
 const identity = (x: number) => x;
 
+/** The smallest normal float32 (2⁻¹²⁶): float32 state below it in magnitude is flushed to 0. */
+const FLT_MIN = 1.1754943508222875e-38;
+
+/** Rounds to float32 and flushes a subnormal result to 0 (NaN kept; see backend/optimizer.ts). */
+const froundFtz = (x: number) => {
+  const y = Math.fround(x);
+  return Math.abs(y) < FLT_MIN ? 0 : y;
+};
+
 /** The float sign used by L1 decay: ±1, and 0 for 0 and NaN. */
 const sign = (x: number) => (x > 0 ? 1 : x < 0 ? -1 : 0);
 
@@ -33,7 +42,7 @@ export function optimizerStep(
   const decoupled = mode === DecayMode.decoupledL2 || mode === DecayMode.decoupledL1;
   const l1 = mode === DecayMode.coupledL1 || mode === DecayMode.decoupledL1;
   const threshold = mode === DecayMode.proximal ? r(lr * lambda) : 0;
-  const transform = familyStep(family, h, r);
+  const transform = familyStep(family, h, r, r === identity ? identity : froundFtz);
   forEachRun(w.shape, [w.strides, g.strides], [w.offset, g.offset], (p, n, s) => {
     for (let i = 0, wi = p[0], gi = p[1]; i < n; i++, wi += s[0], gi += s[1]) {
       const wv = wd[wi];
@@ -50,8 +59,16 @@ export function optimizerStep(
 
 type Transform = (u: number, sd: readonly HostView['data'][], so: readonly number[], wi: number) => number;
 
-/** The family's transform of one element's update u (its state at index wi + so[k] of sd[k]). */
-function familyStep(family: OptimizerFamily, h: Float64Array, r: (x: number) => number): Transform {
+/**
+ * The family's transform of one element's update u (its state at index wi + so[k] of sd[k]); `z`
+ * rounds a state value as `r` does and flushes float32 subnormals to 0.
+ */
+function familyStep(
+  family: OptimizerFamily,
+  h: Float64Array,
+  r: (x: number) => number,
+  z: (x: number) => number,
+): Transform {
   switch (family) {
     case 'sgd': {
       if (h[H.momentum] === 0) return (u) => u;
@@ -62,7 +79,7 @@ function familyStep(family: OptimizerFamily, h: Float64Array, r: (x: number) => 
       return (u, sd, so, wi) => {
         const b = sd[0];
         const bi = wi + so[0];
-        const nb = first ? u : r(r(mu * b[bi]) + r(keep * u));
+        const nb = first ? z(u) : z(r(mu * b[bi]) + r(keep * u));
         b[bi] = nb;
         return nesterov ? r(u + r(mu * nb)) : nb;
       };
@@ -79,8 +96,8 @@ function familyStep(family: OptimizerFamily, h: Float64Array, r: (x: number) => 
       return (u, sd, so, wi) => {
         const mi = wi + so[0];
         const vi = wi + so[1];
-        const m = r(r(b1 * sd[0][mi]) + r(c1 * u));
-        const v = r(r(b2 * sd[1][vi]) + r(c2 * r(u * u)));
+        const m = z(r(b1 * sd[0][mi]) + r(c1 * u));
+        const v = z(r(b2 * sd[1][vi]) + r(c2 * r(u * u)));
         sd[0][mi] = m;
         sd[1][vi] = v;
         let vv = v;
@@ -101,19 +118,19 @@ function familyStep(family: OptimizerFamily, h: Float64Array, r: (x: number) => 
       const momentum = h[H.rmsMomentum] !== 0;
       return (u, sd, so, wi) => {
         const vi = wi + so[0];
-        const v = r(r(a * sd[0][vi]) + r(c * r(u * u)));
+        const v = z(r(a * sd[0][vi]) + r(c * r(u * u)));
         sd[0][vi] = v;
         let avg: number;
         let k = 1;
         if (centered) {
           const gi = wi + so[k++];
-          const ga = r(r(a * sd[1][gi]) + r(c * u));
+          const ga = z(r(a * sd[1][gi]) + r(c * u));
           sd[1][gi] = ga;
           avg = r(r(Math.sqrt(r(v - r(ga * ga)))) + eps);
         } else avg = r(r(Math.sqrt(v)) + eps);
         if (!momentum) return r(u / avg);
         const bi = wi + so[k];
-        const b = r(r(mu * sd[k][bi]) + r(u / avg));
+        const b = z(r(mu * sd[k][bi]) + r(u / avg));
         sd[k][bi] = b;
         return b;
       };
@@ -123,7 +140,7 @@ function familyStep(family: OptimizerFamily, h: Float64Array, r: (x: number) => 
       const d = r(h[H.lrDecayFactor]);
       return (u, sd, so, wi) => {
         const si = wi + so[0];
-        const s = r(sd[0][si] + r(u * u));
+        const s = z(sd[0][si] + r(u * u));
         sd[0][si] = s;
         return r(r(d * u) / r(r(Math.sqrt(s)) + eps));
       };

@@ -76,12 +76,12 @@ function transform(family: OptimizerFamily, names: readonly string[]): string {
   switch (family) {
     case 'sgd':
       if (names.length === 0) return '';
-      return `let nb = select(s0 * S0 + s1 * u, u, s2 != 0.0);
+      return `let nb = ftz(select(s0 * S0 + s1 * u, u, s2 != 0.0));
     S0 = nb;
     u = select(nb, u + s0 * nb, s3 != 0.0);`;
     case 'adam':
-      return `let m = s0 * S0 + s1 * u;
-    let v = s2 * S1 + s3 * (u * u);
+      return `let m = ftz(s0 * S0 + s1 * u);
+    let v = ftz(s2 * S1 + s3 * (u * u));
     S0 = m;
     S1 = v;
     ${names.length === 3 ? 'let vv = fmax(S2, v);\n    S2 = vv;' : 'let vv = v;'}
@@ -90,19 +90,19 @@ function transform(family: OptimizerFamily, names: readonly string[]): string {
       const centered = names.includes('gradAvg');
       const momentum = names.includes('momentumBuffer');
       const b = centered ? 'S2' : 'S1';
-      return `let v = s0 * S0 + s1 * (u * u);
+      return `let v = ftz(s0 * S0 + s1 * (u * u));
     S0 = v;
     ${
       centered
-        ? `let ga = s0 * S1 + s1 * u;
+        ? `let ga = ftz(s0 * S1 + s1 * u);
     S1 = ga;
     let avg = u_sqrt(v - ga * ga) + s2;`
         : 'let avg = u_sqrt(v) + s2;'
     }
-    ${momentum ? `let nb = s3 * ${b} + u / avg;\n    ${b} = nb;\n    u = nb;` : 'u = u / avg;'}`;
+    ${momentum ? `let nb = ftz(s3 * ${b} + u / avg);\n    ${b} = nb;\n    u = nb;` : 'u = u / avg;'}`;
     }
     case 'adagrad':
-      return `let s = S0 + u * u;
+      return `let s = ftz(S0 + u * u);
     S0 = s;
     u = (s1 * u) / (u_sqrt(s) + s0);`;
     default:
@@ -144,6 +144,8 @@ export function optimizerKernel(
     }
     const sc = SCALARS.map((name, k) => `let ${name} = pf(${slotsOf[k]}u);`).join('\n  ');
     return `${MATH}
+// The state's flush to 0 below the smallest normal float, NaN kept (backend/optimizer.ts).
+fn ftz(x: f32) -> f32 { return select(x, 0.0, abs(x) < 1.17549435e-38); }
 fn sgn(x: f32) -> f32 { return select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0); }
 ${lanes(WG, pn)}
   ${sc}
