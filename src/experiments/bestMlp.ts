@@ -1,16 +1,15 @@
 /**
  * `best-mlp`: the best plain MLP we can train on Fashion-MNIST — fully connected layers and ReLU
  * only (no convolution, no ensembling, no test-time augmentation), trained on the 60,000 training
- * images only and measured once on the 10,000 test images — against the Fashion-MNIST benchmark's
- * best MLP row (0.8833). The recipe (RECIPE, README's "best-mlp"): 784-1024-512-10 with dropout,
- * AdamW with decoupled decay on the weight matrices only, label smoothing, a one-cycle schedule,
- * and augmentation of the training images (shifts of up to 2 pixels and left–right flips, anew at
- * every step). `--seeds n` trains seeds seed…seed + n − 1; the checks: every seed ≥ 0.902 and, over
- * three or more seeds, the mean ≥ 0.905; the minutes per seed are reported. `quick` trains one epoch
- * on 5,000 images.
+ * images only; its test accuracy is the one after the last epoch (the test curve is drawn, nothing is
+ * chosen by it) — against the Fashion-MNIST benchmark's best MLP row (0.8833). The recipe (RECIPE,
+ * README's "best-mlp"): 784-1024-512-10 with dropout 0.2, AdamW with decoupled decay on the weight
+ * matrices only, label smoothing, a one-cycle schedule over 120 epochs, and the training images
+ * shifted by up to one pixel each way (zero fill), anew at every step. Searched on seed 0 (README):
+ * shifts of 2 pixels with flips, or a 2048-1024 network in the same time, did worse. `--seeds n`
+ * trains seeds seed…seed + n − 1; the checks: every seed ≥ 0.902 and, over three or more seeds, the
+ * mean ≥ 0.905; the minutes per seed are reported. `quick` trains one epoch on 5,000 images.
  */
-import { compose } from '../data/transforms/compose.js';
-import { randomHorizontalFlip } from '../data/transforms/flip.js';
 import { randomTranslate } from '../data/transforms/translate.js';
 import { curvePlots } from '../report/plots.js';
 import { formatNumber } from '../util/number.js';
@@ -27,23 +26,22 @@ import {
   type TrainSpec,
   trainFashion,
 } from './fashionTrainer.js';
-import { mean, sd } from './stats.js';
+import { mean, meanSd } from './stats.js';
 import type { Check } from './types.js';
 
 /** The recipe. */
 const RECIPE = {
   hidden: [1024, 512],
-  dropout: [0.3, 0.3],
-  epochs: 60,
+  dropout: [0.2, 0.2],
+  epochs: 120,
   batchSize: 128,
   lr: 2e-3,
   weightDecay: 0.05,
   labelSmoothing: 0.1,
-  shift: 2,
-  flip: 0.5,
+  shift: 1,
 };
 
-const LABEL = `784-${RECIPE.hidden.join('-')}-10, dropout ${RECIPE.dropout[0]}, shift ±${RECIPE.shift} + flip`;
+const LABEL = `784-${RECIPE.hidden.join('-')}-10, dropout ${RECIPE.dropout[0]}, shift ±${RECIPE.shift}`;
 
 /** The targets: every seed, and the mean over three or more. */
 const EACH = 0.902;
@@ -67,7 +65,7 @@ export const bestMlp = fashionExperiment('best-mlp', async (ctx, all) => {
   for (const seed of seeds) {
     const g = new Rng(seed);
     const t0 = performance.now();
-    const transform = compose(randomTranslate(RECIPE.shift), randomHorizontalFlip(RECIPE.flip));
+    const transform = randomTranslate(RECIPE.shift);
     const run = await trainFashion(
       ctx,
       'best-mlp',
@@ -106,7 +104,7 @@ export const bestMlp = fashionExperiment('best-mlp', async (ctx, all) => {
               {
                 name: `mean test accuracy over ${seeds.length} seeds ≥ ${MEAN}`,
                 passed: mean(accs) >= MEAN,
-                detail: `${formatNumber(mean(accs))} ± ${formatNumber(sd(accs), 2)}`,
+                detail: meanSd(accs),
               },
             ]
           : []),
@@ -118,9 +116,7 @@ export const bestMlp = fashionExperiment('best-mlp', async (ctx, all) => {
     summary: [
       [
         seeds.length > 1 ? `test accuracy, mean ± sd of ${seeds.length} seeds` : 'test accuracy',
-        seeds.length > 1
-          ? `${formatNumber(mean(accs))} ± ${formatNumber(sd(accs), 2)}`
-          : formatNumber(accs[0]),
+        seeds.length > 1 ? meanSd(accs) : formatNumber(accs[0]),
       ],
       ['by seed (minutes of training and evaluation)', bySeed],
       ['best MLP in the Fashion-MNIST benchmark', String(BENCHMARK_MLP)],
@@ -149,7 +145,7 @@ export const bestMlp = fashionExperiment('best-mlp', async (ctx, all) => {
       optimizer: `AdamW, weight decay ${RECIPE.weightDecay} on weight matrices only`,
       lr: `${RECIPE.lr}, one-cycle`,
       labelSmoothing: RECIPE.labelSmoothing,
-      augmentation: `shift by up to ${RECIPE.shift} px (zero fill), horizontal flip p = ${RECIPE.flip}`,
+      augmentation: `shift by up to ${RECIPE.shift} px each way (zero fill), anew at every step`,
       batchSize: RECIPE.batchSize,
       epochs,
       seeds,

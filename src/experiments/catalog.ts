@@ -51,7 +51,7 @@ const INFO = {
   },
   'best-mlp': {
     description:
-      'a regularized MLP (dropout, AdamW with decoupled decay on weights only, label smoothing, one-cycle schedule) aiming at ≥ 0.89',
+      'the best plain MLP: 784-1024-512-10 with dropout, AdamW (decoupled decay on weights only), label smoothing, one-cycle over 120 epochs and shifted training images; ≥ 0.902 per seed, ≥ 0.905 over 3 seeds (--seeds 3)',
     needsFashion: true,
   },
 } as const satisfies Record<string, { description: string; needsFashion: boolean }>;

@@ -30,7 +30,7 @@ import {
   trainFashion,
 } from './fashionTrainer.js';
 import { noiseSensitivity, type SensitivityPoint } from './sensitivity.js';
-import { mean, sd } from './stats.js';
+import { mean, meanSd, sd } from './stats.js';
 import type { Check, ExperimentContext, ExperimentResult } from './types.js';
 
 /** The size of the comparison: full, or the short run of `quick` (and the tests). */
@@ -106,8 +106,6 @@ interface ArmResult {
   arm: Arm;
   seeds: SeedRun[];
 }
-
-const pm = (xs: number[], digits = 4) => `${formatNumber(mean(xs), digits)} ± ${formatNumber(sd(xs), 2)}`;
 
 export const perturbation = fashionExperiment('perturbation', async (ctx, all): Promise<ExperimentResult> => {
   const size = ctx.quick ? SIZES.quick : SIZES.full;
@@ -258,7 +256,7 @@ function summaryRows(results: ArmResult[], size: (typeof SIZES)['full']): [strin
   return [
     ...results.map((r): [string, string] => [
       `${r.arm.label}: test accuracy, train − test accuracy gap (mean ± sd)`,
-      `${pm(r.seeds.map((s) => s.run.testAccuracy))}, ${pm(r.seeds.map((s) => s.run.gap))}`,
+      `${meanSd(r.seeds.map((s) => s.run.testAccuracy))}, ${meanSd(r.seeds.map((s) => s.run.gap))}`,
     ]),
     ['data', `${size.train} training images, ${size.test} test images, ${size.epochs} epochs`],
   ];
@@ -347,10 +345,10 @@ function armTable(results: ArmResult[], size: (typeof SIZES)['full']) {
     ],
     rows: results.map((r) => [
       r.arm.label,
-      pm(r.seeds.map((s) => s.run.testAccuracy)),
-      pm(r.seeds.map((s) => s.run.trainEvalAccuracy)),
-      pm(r.seeds.map((s) => s.run.gap)),
-      pm(r.seeds.map((s) => s.run.lossGap)),
+      meanSd(r.seeds.map((s) => s.run.testAccuracy)),
+      meanSd(r.seeds.map((s) => s.run.trainEvalAccuracy)),
+      meanSd(r.seeds.map((s) => s.run.gap)),
+      meanSd(r.seeds.map((s) => s.run.lossGap)),
       r.seeds.map((s) => formatNumber(s.run.testAccuracy)).join(', '),
     ]),
   };

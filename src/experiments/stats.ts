@@ -8,3 +8,7 @@ export const sd = (xs: readonly number[]) => {
   const m = mean(xs);
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(xs.length - 1, 1));
 };
+
+/** "mean ± sd" with `digits` decimals for both (a spread of 0.0009 stays readable beside its mean). */
+export const meanSd = (xs: readonly number[], digits = 4) =>
+  `${mean(xs).toFixed(digits)} ± ${sd(xs).toFixed(digits)}`;
