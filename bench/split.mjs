@@ -1,4 +1,4 @@
-// Issue 23 item 5: does splitting the batch across the two cores (two half-batch steps, each with
+// The threads question of compiled steps: does splitting the batch across the two cores (two half-batch steps, each with
 // single-threaded BLAS, gradients summed) beat one full-batch step with 2-thread BLAS? Measures, in
 // fresh processes, the dropout MLP's compiled forward+backward (784-256-256-10, batch 256) with
 // KEEL_THREADS=2 at batch 256, and with KEEL_THREADS=1 at batch 128 — plus, in the latter, the sum of
