@@ -21,7 +21,7 @@ export function register(program: Command, cli: Cli): void {
       .option('--quick', 'short versions of the Fashion-MNIST experiments (about 15 s), labelled as such')
       .option(
         '--full',
-        'also best-mlp (one seed, 120 epochs, ~11 minutes) and the shift and perturbation experiments in full (~20 minutes)',
+        'also best-mlp (one seed, 120 epochs, ~10 minutes) and the shift and perturbation experiments in full (~20 minutes)',
       )
       .option('--download', 'download Fashion-MNIST if it is not found'),
   )
