@@ -16,6 +16,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Node engine flags (relaxed SIMD on Node 20) before any kernel compiles, as keel/node does.
     setupFiles: ['./test/setup.ts'],
+    // One temporary directory per run, removed at its end (test/tmpRun.ts).
+    globalSetup: ['./test/tmpRun.ts'],
     testTimeout: 60_000,
   },
 });
