@@ -24,7 +24,7 @@ import type { GpuAdapterFacts } from '../../src/backend/webgpu/gpu.js';
 import type { ImageSet } from '../../src/data/fashionMnist.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { type Alarm, Diagnostics, formatAlarm } from '../../src/diagnostics/index.js';
-import { noGrad, savedBytes, type Tensor, toDot, train as trainNs } from '../../src/index.js';
+import { noGrad, savedBytes, type Tensor, toDot } from '../../src/index.js';
 import { crossEntropy } from '../../src/nn/functional/loss.js';
 import type { Sequential } from '../../src/nn/layers/containers.js';
 import type { BaseOptions, Optimizer } from '../../src/optim/optimizer.js';
@@ -264,7 +264,8 @@ export class Session {
     const s = this.beginStep();
     if (!s) return null;
     if (!this.endStep(s, this.trainStep.readSums().loss / s.indices.length)) return null;
-    const ev = (loader: DataLoader) => trainNs.evaluate(this.model, loader);
+    // One evaluator for the session: its compiled plans are traced once, not at every epoch.
+    const ev = (loader: DataLoader) => this.evaluator.run(loader);
     return this.endEpoch(
       ev(this.trainEval),
       ev(this.data.test),
