@@ -202,7 +202,12 @@ describe.runIf(needs('Chromium', 'lab.test'))('keel lab in headless Chromium', (
         null,
         { timeout: 30_000 },
       );
-      if (await page.isEnabled('#play')) await page.click('#play');
+      // Pause if it still runs — checked and clicked in one turn of the page, since a run that ends
+      // between a check from here and the click disables the button under it.
+      await page.evaluate(() => {
+        const play = document.querySelector<HTMLButtonElement>('#play');
+        if (play && !play.disabled) play.click();
+      });
       await page.screenshot({ path: join(shots, `${p.id}.png`), fullPage: true });
     }
     await page.setViewportSize({ width: 390, height: 844 });
