@@ -48,6 +48,17 @@ async function startLab(
 
 const shots = join(root, 'test-results', 'lab');
 
+/**
+ * Pauses the run if it still trains — checked and clicked in one turn of the page, since a run that
+ * ends between a check from the test and its click disables the button under the click.
+ */
+async function pauseIfRunning(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const play = document.querySelector<HTMLButtonElement>('#play');
+    if (play && !play.disabled) play.click();
+  });
+}
+
 describe.runIf(needs('Chromium', 'lab.test'))('keel lab in headless Chromium', () => {
   let browser: Browser;
   let lab: { url: string; child: ChildProcess };
@@ -146,7 +157,7 @@ describe.runIf(needs('Chromium', 'lab.test'))('keel lab in headless Chromium', (
     await page.waitForSelector('#play:not([disabled])');
     await page.click('#play');
     await page.waitForFunction(() => Number(document.querySelector('#step-count')?.textContent) > 60);
-    await page.click('#play'); // pause
+    await pauseIfRunning(page); // 900 steps: it may have finished already
     await page.click('#pin');
     await page.click('[data-preset=dropout]');
     await page.waitForSelector('#play:not([disabled])');
@@ -202,12 +213,7 @@ describe.runIf(needs('Chromium', 'lab.test'))('keel lab in headless Chromium', (
         null,
         { timeout: 30_000 },
       );
-      // Pause if it still runs — checked and clicked in one turn of the page, since a run that ends
-      // between a check from here and the click disables the button under it.
-      await page.evaluate(() => {
-        const play = document.querySelector<HTMLButtonElement>('#play');
-        if (play && !play.disabled) play.click();
-      });
+      await pauseIfRunning(page);
       await page.screenshot({ path: join(shots, `${p.id}.png`), fullPage: true });
     }
     await page.setViewportSize({ width: 390, height: 844 });
