@@ -4,55 +4,16 @@
  * wasm backend, and splits large products across Workers on a cross-origin-isolated page (keel/web).
  * Skipped where /usr/bin/chromium is absent; .ci/run installs it.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './chromium.js';
+import { launchChromium, serveKeel } from './chromium.js';
 import { needs } from './requires.js';
 
 describe.runIf(needs('Chromium', 'browser.test'))('keel in headless Chromium', () => {
-  let server: Server;
+  let server: { url: string; close: () => void } | undefined;
   let url = '';
   beforeAll(async () => {
-    const out = mkdtempSync(join(tmpdir(), 'keel-browser-'));
-    await build({
-      logLevel: 'warn',
-      configFile: false,
-      build: {
-        lib: {
-          entry: {
-            keel: new URL('../src/index.ts', import.meta.url).pathname,
-            'keel-web': new URL('../src/io/web/index.ts', import.meta.url).pathname,
-          },
-          formats: ['es'],
-          fileName: (_format, name) => `${name}.js`,
-        },
-        outDir: out,
-        emptyOutDir: true,
-        minify: false,
-      },
-    });
-    const page = '<!doctype html><meta charset="utf-8"><title>keel</title><body>keel</body>';
-    server = createServer((req, res) => {
-      // Cross-origin isolated on /isolated (SharedArrayBuffer, so worker threads); plain elsewhere.
-      if (req.url?.startsWith('/isolated')) {
-        res.setHeader('cross-origin-opener-policy', 'same-origin');
-        res.setHeader('cross-origin-embedder-policy', 'require-corp');
-      }
-      const file = req.url?.match(/^\/(?:isolated\/)?([\w.-]+\.js)$/)?.[1];
-      if (file && existsSync(join(out, file))) {
-        res.setHeader('content-type', 'text/javascript');
-        res.end(readFileSync(join(out, file)));
-      } else {
-        res.setHeader('content-type', 'text/html');
-        res.end(page);
-      }
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    server = await serveKeel();
+    url = server.url;
   }, 120_000);
   afterAll(() => server?.close());
 

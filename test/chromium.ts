@@ -30,7 +30,8 @@ export function launchChromium(extra: string[] = []) {
 
 /**
  * keel.js and keel-web.js (src/index.ts, src/io/web/index.ts) bundled into a temporary directory
- * and served with a blank page at every other path; `close` stops the server.
+ * and served with a blank page at every other path; under /isolated/ the same, cross-origin isolated
+ * (SharedArrayBuffer, so worker threads). `close` stops the server.
  */
 export async function serveKeel(): Promise<{ url: string; close: () => void }> {
   const out = mkdtempSync(join(tmpdir(), 'keel-bundle-'));
@@ -53,7 +54,11 @@ export async function serveKeel(): Promise<{ url: string; close: () => void }> {
   });
   const page = '<!doctype html><meta charset="utf-8"><title>keel</title><body>keel</body>';
   const server = createServer((req, res) => {
-    const file = req.url?.match(/^\/([\w.-]+\.js)$/)?.[1];
+    if (req.url?.startsWith('/isolated')) {
+      res.setHeader('cross-origin-opener-policy', 'same-origin');
+      res.setHeader('cross-origin-embedder-policy', 'require-corp');
+    }
+    const file = req.url?.match(/^\/(?:isolated\/)?([\w.-]+\.js)$/)?.[1];
     if (file && existsSync(join(out, file))) {
       res.setHeader('content-type', 'text/javascript');
       res.end(readFileSync(join(out, file)));

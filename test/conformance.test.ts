@@ -8,10 +8,11 @@ import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { hostArray } from '../src/backend/host.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/backend/js/elementwise.js';
-import { DecayMode, H, H_LENGTH, type OptimizerFamily, stateNames } from '../src/backend/optimizer.js';
+import { DecayMode, H, H_LENGTH, stateNames } from '../src/backend/optimizer.js';
 import type { Backend, BinaryOp, Storage, TypedArray, UnaryOp, View } from '../src/backend/types.js';
 import * as k from '../src/index.js';
 import { availableBackends, backendByName, Rng, type Tensor, tensor } from '../src/index.js';
+import { bcast, binaryLayouts, OPTIMIZER_CASES } from './conformanceCases.js';
 import { needs } from './requires.js';
 
 // The native backend is checked where the system BLAS loads (and must load in CI).
@@ -46,11 +47,6 @@ const rnd = (shape: number[], dtype: 'float32' | 'float64' = 'float32') =>
 // Every op of the js kernel tables: a new kernel op cannot escape the suite.
 const unaryOps: UnaryOp[] = UNARY_OPS;
 const binaryOps: BinaryOp[] = BINARY_OPS;
-
-function bcast(t: Tensor, shape: number[]): View {
-  const e = k.expand(t, shape);
-  return { storage: e.storage, shape: e.shape, strides: e.strides, offset: e.offset };
-}
 
 function matmulBound(a: Tensor, b: Tensor): Float64Array {
   const p = k.matmul(k.abs(k.cast(a, 'float64')), k.abs(k.cast(b, 'float64')));
@@ -87,21 +83,8 @@ describe.each(others)('backend %s conforms to js', (name) => {
 
   // Sizes above the wasm kernels' copy threshold, in every layout they plan for (and some they
   // hand back to js): contiguous, transposed, a slice, row/column/scalar broadcast, 3-D broadcast.
-  const big = rnd([40, 30]);
   const bigLayouts: [string, () => [View, View, number[]]][] = [
-    ['contiguous', () => [big, rnd([40, 30]), [40, 30]]],
-    ['transposed a', () => [k.transpose(rnd([30, 40])), big, [40, 30]]],
-    [
-      'sliced a, transposed b',
-      () => [k.narrow(rnd([40, 33]), 1, 2, 30), k.transpose(rnd([30, 40])), [40, 30]],
-    ],
-    ['row broadcast b', () => [big, bcast(rnd([30]), [40, 30]), [40, 30]]],
-    ['column broadcast a', () => [bcast(rnd([40, 1]), [40, 30]), big, [40, 30]]],
-    ['scalar b', () => [big, bcast(rnd([]), [40, 30]), [40, 30]]],
-    [
-      '3-D broadcast',
-      () => [bcast(rnd([6, 1, 30]), [6, 20, 30]), bcast(rnd([20, 1]), [6, 20, 30]), [6, 20, 30]],
-    ],
+    ...binaryLayouts(rnd),
     ['odd length', () => [rnd([1031]), rnd([1031]), [1031]]],
   ];
   it('float32 element-wise kernels at sizes the wasm kernels take, bit for bit', () => {
@@ -176,21 +159,7 @@ describe.each(others)('backend %s conforms to js', (name) => {
   });
 
   it('the fused optimizer step: every family, flag and decay mode, with the same bits (tails, offsets)', () => {
-    const cases: [OptimizerFamily, Record<number, number>][] = [
-      ['sgd', {}],
-      ['sgd', { [H.momentum]: 0.9, [H.dampening]: 0.1, [H.first]: 1 }],
-      ['sgd', { [H.momentum]: 0.9, [H.dampening]: 0.1 }],
-      ['sgd', { [H.momentum]: 0.9, [H.nesterov]: 1 }],
-      ['adam', { [H.beta1]: 0.9, [H.beta2]: 0.999, [H.eps]: 1e-8, [H.bc1]: 0.271, [H.sqrtBc2]: 0.0547 }],
-      [
-        'adam',
-        { [H.beta1]: 0.8, [H.beta2]: 0.99, [H.eps]: 1e-6, [H.amsgrad]: 1, [H.bc1]: 0.5, [H.sqrtBc2]: 0.2 },
-      ],
-      ['rmsprop', { [H.alpha]: 0.99, [H.rmsEps]: 1e-8 }],
-      ['rmsprop', { [H.alpha]: 0.9, [H.rmsEps]: 1e-8, [H.centered]: 1, [H.rmsMomentum]: 0.5 }],
-      ['rmsprop', { [H.alpha]: 0.9, [H.rmsEps]: 1e-8, [H.rmsMomentum]: 0.5 }],
-      ['adagrad', { [H.adagradEps]: 1e-10, [H.lrDecayFactor]: 0.9 }],
-    ];
+    const cases = OPTIMIZER_CASES;
     for (const [family, slots] of cases) {
       for (const mode of Object.values(DecayMode)) {
         for (const [n, off] of [

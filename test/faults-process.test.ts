@@ -46,6 +46,19 @@ function bigConfig(dir: string, name = 'big', epochs = 4): string {
   return p;
 }
 
+/** Trains the one-epoch run `small` into `out` (what the write-failure tests then aim at). */
+async function trainSmall(out: string): Promise<void> {
+  const done = await keel([
+    '--out',
+    out,
+    'train',
+    '--config',
+    bigConfig(out, 'small', 1),
+    '--no-diagnostics',
+  ]);
+  expect(done.code, done.stderr).toBe(0);
+}
+
 const mounted: string[] = [];
 
 /** Runs `mount args… target`; returns why it could not, or null once it is mounted. */
@@ -166,15 +179,7 @@ describe.runIf(existsSync(KEEL))('faults and bad paths (the built CLI)', () => {
     'a read-only file system: resume, export and --out each say so in one line',
     async () => {
       const base = tmp();
-      const done = await keel([
-        '--out',
-        base,
-        'train',
-        '--config',
-        bigConfig(base, 'small', 1),
-        '--no-diagnostics',
-      ]);
-      expect(done.code, done.stderr).toBe(0);
+      await trainSmall(base);
       const ro = join(tmp(), 'ro');
       expect(mount(['--bind', base], ro)).toBeNull();
       expect(spawnSync('mount', ['-o', 'remount,bind,ro', ro]).status).toBe(0);
@@ -208,15 +213,7 @@ describe.runIf(existsSync(KEEL))('faults and bad paths (the built CLI)', () => {
 
   it('a directory, a missing directory or an unwritable output where a file goes: one line, exit 1', async () => {
     const out = tmp();
-    const done = await keel([
-      '--out',
-      out,
-      'train',
-      '--config',
-      bigConfig(out, 'small', 1),
-      '--no-diagnostics',
-    ]);
-    expect(done.code, done.stderr).toBe(0);
+    await trainSmall(out);
     const run = join(out, 'small');
     const cases: [string[], string][] = [
       [
@@ -264,15 +261,7 @@ describe.runIf(existsSync(KEEL))('faults and bad paths (the built CLI)', () => {
 
   it('an analysis or experiment aimed at a training run’s directory is refused, and the run is untouched', async () => {
     const out = tmp();
-    const done = await keel([
-      '--out',
-      out,
-      'train',
-      '--config',
-      bigConfig(out, 'small', 1),
-      '--no-diagnostics',
-    ]);
-    expect(done.code, done.stderr).toBe(0);
+    await trainSmall(out);
     const before = readFileSync(join(out, 'small', 'checkpoint.safetensors'));
     const r = await keel([
       '--out',

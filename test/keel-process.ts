@@ -1,6 +1,7 @@
 /**
  * Runs the built `keel` (dist/cli/keel.js, which `npm test` builds first) as a child process, as a
  * user would: exit code, signal and output come back; a run past its timeout is killed and fails.
+ * `startLab` starts `keel lab` on a free port and resolves to its URL.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -52,4 +53,31 @@ export function keel(
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** Starts `keel lab --port 0` (optionally with another environment); resolves to its URL and process. */
+export async function startLab(
+  env: Record<string, string | undefined> = {},
+): Promise<{ url: string; child: ChildProcess }> {
+  let child: ChildProcess | undefined;
+  let resolveUrl: (u: string) => void = () => {};
+  const url = new Promise<string>((r) => {
+    resolveUrl = r;
+  });
+  void keel(['lab', '--port', '0'], {
+    env,
+    timeout: 600_000,
+    onSpawn: (c) => {
+      child = c;
+    },
+    onStdout: (text) => {
+      const m = /open (http:\/\/\S+)/.exec(text);
+      if (m) resolveUrl(m[1]);
+    },
+  });
+  const u = await Promise.race([
+    url,
+    new Promise<string>((_, rej) => setTimeout(() => rej(new Error('keel lab did not start')), 20_000)),
+  ]);
+  return { url: u, child: child as ChildProcess };
 }

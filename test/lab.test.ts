@@ -16,35 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRESETS } from '../lab/src/state.js';
 import { findFashionMnist } from '../src/io/node/fashionMnist.js';
 import { launchChromium } from './chromium.js';
-import { keel, root } from './keel-process.js';
+import { root, startLab } from './keel-process.js';
 import { needs } from './requires.js';
-
-/** Starts `keel lab --port 0` (optionally with another environment); resolves to its URL and process. */
-async function startLab(
-  env: Record<string, string | undefined> = {},
-): Promise<{ url: string; child: ChildProcess }> {
-  let child: ChildProcess | undefined;
-  let resolveUrl: (u: string) => void = () => {};
-  const url = new Promise<string>((r) => {
-    resolveUrl = r;
-  });
-  void keel(['lab', '--port', '0'], {
-    env,
-    timeout: 600_000,
-    onSpawn: (c) => {
-      child = c;
-    },
-    onStdout: (text) => {
-      const m = /open (http:\/\/\S+)/.exec(text);
-      if (m) resolveUrl(m[1]);
-    },
-  });
-  const u = await Promise.race([
-    url,
-    new Promise<string>((_, rej) => setTimeout(() => rej(new Error('keel lab did not start')), 20_000)),
-  ]);
-  return { url: u, child: child as ChildProcess };
-}
 
 const shots = join(root, 'test-results', 'lab');
 

@@ -18,12 +18,13 @@
 import { describe, expect, it } from 'vitest';
 import { hostArray } from '../src/backend/host.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/backend/js/elementwise.js';
-import { DecayMode, H, H_LENGTH, type OptimizerFamily, stateNames } from '../src/backend/optimizer.js';
+import { DecayMode, H, H_LENGTH, stateNames } from '../src/backend/optimizer.js';
 import type { Backend, Storage, View } from '../src/backend/types.js';
 import type { WebGpuBackend } from '../src/backend/webgpu/index.js';
 import { forceTile, TILE_COUNT } from '../src/backend/webgpu/matmul.js';
 import * as k from '../src/index.js';
-import { backendByName, Rng, type Tensor, tensor } from '../src/index.js';
+import { backendByName, Rng, tensor } from '../src/index.js';
+import { bcast, binaryLayouts, OPTIMIZER_CASES } from './conformanceCases.js';
 import { needsWebGpu } from './requires.js';
 
 const ok = await needsWebGpu('webgpu-conformance.test');
@@ -69,10 +70,6 @@ describe.runIf(ok)('the webgpu backend conforms to js', () => {
   });
   const read = (s: Storage) => s.read({ shape: [s.length], strides: [1], offset: 0 });
   const hv = (s: Storage) => hostArray(s);
-  const bcast = (t: Tensor, shape: number[]): View => {
-    const e = k.expand(t, shape);
-    return { storage: e.storage, shape: e.shape, strides: e.strides, offset: e.offset };
-  };
   /** Runs the checks after reading every GPU result at once. */
   async function check(pairs: [Storage, ArrayLike<number>, Tol, string][]): Promise<void> {
     const got = await Promise.all(pairs.map(([s]) => read(s)));
@@ -156,21 +153,8 @@ describe.runIf(ok)('the webgpu backend conforms to js', () => {
         op,
       ]);
     }
-    const big = rnd([40, 30]);
     const layouts: [string, () => [View, View, number[]]][] = [
-      ['contiguous', () => [big, rnd([40, 30]), [40, 30]]],
-      ['transposed a', () => [k.transpose(rnd([30, 40])), big, [40, 30]]],
-      [
-        'sliced a, transposed b',
-        () => [k.narrow(rnd([40, 33]), 1, 2, 30), k.transpose(rnd([30, 40])), [40, 30]],
-      ],
-      ['row broadcast b', () => [big, bcast(rnd([30]), [40, 30]), [40, 30]]],
-      ['column broadcast a', () => [bcast(rnd([40, 1]), [40, 30]), big, [40, 30]]],
-      ['scalar b', () => [big, bcast(rnd([]), [40, 30]), [40, 30]]],
-      [
-        '3-D broadcast',
-        () => [bcast(rnd([6, 1, 30]), [6, 20, 30]), bcast(rnd([20, 1]), [6, 20, 30]), [6, 20, 30]],
-      ],
+      ...binaryLayouts(rnd),
       [
         'special values',
         () => [
@@ -551,21 +535,7 @@ describe.runIf(ok)('the webgpu backend conforms to js', () => {
   });
 
   it('the fused optimizer step: every family, flag and decay mode, within an ulp of js (tails, offsets)', async () => {
-    const cases: [OptimizerFamily, Record<number, number>][] = [
-      ['sgd', {}],
-      ['sgd', { [H.momentum]: 0.9, [H.dampening]: 0.1, [H.first]: 1 }],
-      ['sgd', { [H.momentum]: 0.9, [H.dampening]: 0.1 }],
-      ['sgd', { [H.momentum]: 0.9, [H.nesterov]: 1 }],
-      ['adam', { [H.beta1]: 0.9, [H.beta2]: 0.999, [H.eps]: 1e-8, [H.bc1]: 0.271, [H.sqrtBc2]: 0.0547 }],
-      [
-        'adam',
-        { [H.beta1]: 0.8, [H.beta2]: 0.99, [H.eps]: 1e-6, [H.amsgrad]: 1, [H.bc1]: 0.5, [H.sqrtBc2]: 0.2 },
-      ],
-      ['rmsprop', { [H.alpha]: 0.99, [H.rmsEps]: 1e-8 }],
-      ['rmsprop', { [H.alpha]: 0.9, [H.rmsEps]: 1e-8, [H.centered]: 1, [H.rmsMomentum]: 0.5 }],
-      ['rmsprop', { [H.alpha]: 0.9, [H.rmsEps]: 1e-8, [H.rmsMomentum]: 0.5 }],
-      ['adagrad', { [H.adagradEps]: 1e-10, [H.lrDecayFactor]: 0.9 }],
-    ];
+    const cases = OPTIMIZER_CASES;
     const pairs: [Storage, ArrayLike<number>, Tol, string][] = [];
     let exactCount = 0;
     let total = 0;
