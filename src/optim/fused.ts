@@ -26,6 +26,7 @@ import {
   OptimizerError,
   type SavedParamState,
 } from './optimizer.js';
+import { checkOptimizerOptions, type OptimizerName } from './options.js';
 
 /** One parameter's state: step count, hyper-parameter vector, buffers on the backend. */
 interface FusedState {
@@ -38,13 +39,19 @@ interface FusedState {
 export abstract class FusedOptimizer<O extends BaseOptions> extends Optimizer<O> {
   private readonly state = new Map<Tensor, FusedState>();
 
+  /**
+   * Checks `opts` (and each group's) against the optimizer's option schema, then takes `defaults`
+   * overridden by `opts` as the optimizer's defaults.
+   */
   constructor(
-    name: string,
+    name: OptimizerName,
     params: ConstructorParameters<typeof Optimizer<O>>[1],
     defaults: O,
+    opts: Partial<O>,
     readonly family: OptimizerFamily,
   ) {
-    super(name, params, defaults);
+    checkOptimizerOptions(name, params, opts);
+    super(name, params, { ...defaults, ...opts });
   }
 
   /**

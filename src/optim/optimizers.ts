@@ -11,8 +11,16 @@ import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
 import { FusedOptimizer, fillDecay } from './fused.js';
 import { type BaseOptions, checkNonNegative, checkUnit, type GroupSpec } from './optimizer.js';
-import { checkOptimizerOptions } from './options.js';
 import type { AdagradOptions, AdamOptions, MomentumOptions, RmsOptions } from './transforms.js';
+
+/** Checks each named option of `o` with its range check (checkNonNegative, checkUnit). */
+function checkRanges<K extends string>(
+  name: string,
+  o: Record<NoInfer<K>, number>,
+  checks: Record<K, (op: string, field: string, value: number) => void>,
+): void {
+  for (const field in checks) checks[field](name, field, o[field]);
+}
 
 const decayDefaults = { weightDecay: 0, penalty: 'l2', proximal: false } as const;
 type Params<O> = readonly Tensor[] | readonly GroupSpec<O>[];
@@ -23,12 +31,16 @@ export interface SGDOptions extends BaseOptions, MomentumOptions {}
 /** Stochastic gradient descent with momentum, dampening, Nesterov and coupled weight decay (PyTorch SGD). */
 export class SGD extends FusedOptimizer<SGDOptions> {
   constructor(params: Params<SGDOptions>, opts: Partial<SGDOptions> & { lr: number }) {
-    checkOptimizerOptions('SGD', params, opts);
-    super('SGD', params, { ...decayDefaults, momentum: 0, dampening: 0, nesterov: false, ...opts }, 'sgd');
+    super(
+      'SGD',
+      params,
+      { lr: opts.lr, ...decayDefaults, momentum: 0, dampening: 0, nesterov: false },
+      opts,
+      'sgd',
+    );
   }
   protected override validate(o: SGDOptions): void {
-    checkNonNegative('SGD', 'momentum', o.momentum);
-    checkNonNegative('SGD', 'dampening', o.dampening);
+    checkRanges('SGD', o, { momentum: checkNonNegative, dampening: checkNonNegative });
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
       throw new ValueError(
         `SGD: nesterov needs momentum > 0 and dampening = 0, got momentum=${o.momentum}, dampening=${o.dampening}`,
@@ -52,7 +64,7 @@ function validateAdam(name: string, o: AdamFamilyOptions): void {
     throw new ValueError(`${name}: betas must be a pair [β1, β2], got ${String(o.betas)}`);
   checkUnit(name, 'betas[0]', o.betas[0]);
   checkUnit(name, 'betas[1]', o.betas[1]);
-  checkNonNegative(name, 'eps', o.eps);
+  checkRanges(name, o, { eps: checkNonNegative });
 }
 
 /** Adam's slots: betas, ε, AMSGrad and the bias corrections of step t. */
@@ -71,8 +83,7 @@ const adamDefaults = { betas: [0.9, 0.999] as [number, number], eps: 1e-8, amsgr
 /** Adam with coupled L2 weight decay (grad += λw before the moments), as PyTorch's Adam. */
 export class Adam extends FusedOptimizer<AdamFamilyOptions> {
   constructor(params: Params<AdamFamilyOptions>, opts: Partial<AdamFamilyOptions> = {}) {
-    checkOptimizerOptions('Adam', params, opts);
-    super('Adam', params, { lr: 1e-3, ...decayDefaults, ...adamDefaults, ...opts }, 'adam');
+    super('Adam', params, { lr: 1e-3, ...decayDefaults, ...adamDefaults }, opts, 'adam');
   }
   protected override validate(o: AdamFamilyOptions): void {
     validateAdam('Adam', o);
@@ -86,13 +97,7 @@ export class Adam extends FusedOptimizer<AdamFamilyOptions> {
 /** AdamW: Adam with decoupled weight decay w ← w − lr·λ·w (default λ = 0.01, as PyTorch). */
 export class AdamW extends FusedOptimizer<AdamFamilyOptions> {
   constructor(params: Params<AdamFamilyOptions>, opts: Partial<AdamFamilyOptions> = {}) {
-    checkOptimizerOptions('AdamW', params, opts);
-    super(
-      'AdamW',
-      params,
-      { lr: 1e-3, ...decayDefaults, weightDecay: 0.01, ...adamDefaults, ...opts },
-      'adam',
-    );
+    super('AdamW', params, { lr: 1e-3, ...decayDefaults, weightDecay: 0.01, ...adamDefaults }, opts, 'adam');
   }
   protected override validate(o: AdamFamilyOptions): void {
     validateAdam('AdamW', o);
@@ -109,18 +114,11 @@ export interface RMSpropOptions extends BaseOptions, RmsOptions {}
 /** RMSprop (PyTorch's definition: α = 0.99, ε = 1e-8, optional centering and momentum). */
 export class RMSprop extends FusedOptimizer<RMSpropOptions> {
   constructor(params: Params<RMSpropOptions>, opts: Partial<RMSpropOptions> = {}) {
-    checkOptimizerOptions('RMSprop', params, opts);
-    super(
-      'RMSprop',
-      params,
-      { lr: 1e-2, ...decayDefaults, alpha: 0.99, eps: 1e-8, centered: false, momentum: 0, ...opts },
-      'rmsprop',
-    );
+    const defaults = { lr: 1e-2, ...decayDefaults, alpha: 0.99, eps: 1e-8, centered: false, momentum: 0 };
+    super('RMSprop', params, defaults, opts, 'rmsprop');
   }
   protected override validate(o: RMSpropOptions): void {
-    checkUnit('RMSprop', 'alpha', o.alpha);
-    checkNonNegative('RMSprop', 'eps', o.eps);
-    checkNonNegative('RMSprop', 'momentum', o.momentum);
+    checkRanges('RMSprop', o, { alpha: checkUnit, eps: checkNonNegative, momentum: checkNonNegative });
   }
   protected fill(h: Float64Array, o: RMSpropOptions): void {
     fillDecay(h, o, 'coupled');
@@ -137,18 +135,16 @@ export interface AdagradOptimizerOptions extends BaseOptions, AdagradOptions {}
 /** Adagrad (PyTorch's definition, with lrDecay and an initial accumulator value). */
 export class Adagrad extends FusedOptimizer<AdagradOptimizerOptions> {
   constructor(params: Params<AdagradOptimizerOptions>, opts: Partial<AdagradOptimizerOptions> = {}) {
-    checkOptimizerOptions('Adagrad', params, opts);
-    super(
-      'Adagrad',
-      params,
-      { lr: 1e-2, ...decayDefaults, lrDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, ...opts },
-      'adagrad',
-    );
+    const defaults = { lr: 1e-2, ...decayDefaults, lrDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 };
+    super('Adagrad', params, defaults, opts, 'adagrad');
   }
   protected override validate(o: AdagradOptimizerOptions): void {
-    checkNonNegative('Adagrad', 'lrDecay', o.lrDecay);
-    checkNonNegative('Adagrad', 'initialAccumulatorValue', o.initialAccumulatorValue);
-    checkNonNegative('Adagrad', 'eps', o.eps);
+    const nonNegative = checkNonNegative;
+    checkRanges('Adagrad', o, {
+      lrDecay: nonNegative,
+      initialAccumulatorValue: nonNegative,
+      eps: nonNegative,
+    });
   }
   protected fill(h: Float64Array, o: AdagradOptimizerOptions, t: number): void {
     fillDecay(h, o, 'coupled');

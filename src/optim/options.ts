@@ -34,6 +34,9 @@ export const OPTIMIZER_OPTIONS = {
   ChainOptimizer: optimizer({}),
 } as const;
 
+/** The name an optimizer's options are checked under (AdamW takes Adam's). */
+export type OptimizerName = keyof typeof OPTIMIZER_OPTIONS | 'AdamW';
+
 const groupFields = {
   params: z.array(z.any()).describe('an array of parameter tensors'),
   name: z.string().describe('a string').optional(),
@@ -43,11 +46,7 @@ const groupFields = {
  * Checks an optimizer's options and, when `params` is a list of groups, each group's (its
  * `params`, `name` and the optimizer's options).
  */
-export function checkOptimizerOptions(
-  name: keyof typeof OPTIMIZER_OPTIONS | 'AdamW',
-  params: unknown,
-  opts: unknown,
-): void {
+export function checkOptimizerOptions(name: OptimizerName, params: unknown, opts: unknown): void {
   const schema = OPTIMIZER_OPTIONS[name === 'AdamW' ? 'Adam' : name];
   checkOptions(name, schema, opts, { optional: true });
   if (!Array.isArray(params)) return;

@@ -9,53 +9,34 @@ import { GEMM_RELAXED, GEMM_SHARED_RELAXED, GEMM_SHARED_SIMD, GEMM_SIMD } from '
 import { CTRL_WORDS } from './control.js';
 import { gemmThreads } from './threads.js';
 
+/** A strided matrix operand: its address, then its row and column strides. */
+type Strided = [at: number, rowStride: number, colStride: number];
+
 /** What the kernel module exports (assembly/index.ts); addresses are bytes, strides elements. */
 export interface KernelExports {
   memory: WebAssembly.Memory;
-  packB(b: number, brs: number, bcs: number, n: number, k: number, dst: number): void;
+  packB(...args: [...b: Strided, n: number, k: number, dst: number]): void;
   packedBFloats(n: number, k: number): number;
   rowsWorkspaceBytes(): number;
   gemmRows(
-    a: number,
-    ars: number,
-    acs: number,
-    pb: number,
-    c: number,
-    ldc: number,
-    i0: number,
-    i1: number,
-    n: number,
-    k: number,
-    work: number,
-    init: number,
+    ...args: [
+      ...a: Strided,
+      pb: number,
+      c: number,
+      ldc: number,
+      i0: number,
+      i1: number,
+      n: number,
+      k: number,
+      work: number,
+      init: number,
+    ]
   ): void;
-  gemmSmall(
-    a: number,
-    ars: number,
-    acs: number,
-    b: number,
-    brs: number,
-    bcs: number,
-    c: number,
-    m: number,
-    n: number,
-    k: number,
-  ): void;
+  gemmSmall(...args: [...a: Strided, ...b: Strided, c: number, m: number, n: number, k: number]): void;
   heapBase(): number;
   fill32(dst: number, n: number, value: number): void;
-  binary(
-    op: number,
-    a: number,
-    ars: number,
-    acs: number,
-    b: number,
-    brs: number,
-    bcs: number,
-    o: number,
-    rows: number,
-    cols: number,
-  ): void;
-  unary(op: number, x: number, xrs: number, xcs: number, o: number, rows: number, cols: number): void;
+  binary(...args: [op: number, ...a: Strided, ...b: Strided, o: number, rows: number, cols: number]): void;
+  unary(...args: [op: number, ...x: Strided, o: number, rows: number, cols: number]): void;
   sgd(w: number, g: number, n: number, lr: number): void;
   reluDropout(
     c: number,

@@ -19,8 +19,8 @@ const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 /** A numeric configuration override: the flag, its help, and how its value parses. */
 type ValueFlag = [string, string, (flag: string) => (v: string) => number];
 
-/** The training's numeric overrides. */
-const TRAINING_FLAGS: ValueFlag[] = [
+/** The numeric overrides: the training's, then its perturbations (data.transforms, model.noise). */
+const VALUE_FLAGS: ValueFlag[] = [
   ['--seed <n>', 'random seed', int],
   ['--epochs <n>', 'epochs', int],
   ['--lr <x>', 'learning rate', num],
@@ -28,10 +28,6 @@ const TRAINING_FLAGS: ValueFlag[] = [
   ['--weight-decay <x>', 'weight decay λ', num],
   ['--dropout <p>', 'dropout probability for every hidden layer', num],
   ['--clip-grad-norm <x>', 'clip the total gradient norm to x before each step', num],
-];
-
-/** The perturbations in training (the config's data.transforms and model.noise). */
-const PERTURBATION_FLAGS: ValueFlag[] = [
   ['--hidden-noise <σ>', 'Gaussian noise σ on every hidden layer in training', num],
   ['--input-noise <σ>', 'Gaussian noise σ on the training inputs', num],
   ['--translate <k>', 'shift training images by up to k pixels (zero fill)', int],
@@ -55,8 +51,7 @@ export function register(program: Command, cli: Cli): void {
     .description('train a model from a JSON config (flags override it); writes runs/<name>/')
     .option('-c, --config <file>', 'run configuration (JSON)')
     .option('--name <name>', 'run name');
-  for (const [spec, help, parse] of [...TRAINING_FLAGS, ...PERTURBATION_FLAGS])
-    command.option(spec, help, parse(spec.split(' ')[0]));
+  for (const [spec, help, parse] of VALUE_FLAGS) command.option(spec, help, parse(spec.split(' ')[0]));
   divergenceFlags(
     command
       .addOption(
