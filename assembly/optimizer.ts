@@ -61,6 +61,90 @@ function hp(h: usize, k: i32): f64 {
   return load<f64>(h + (<usize>k << 3));
 }
 
+/**
+ * Elements i … i + 3 (the first `count` of them) of the update. Inlined into loops whose family and
+ * decay flags are constants, so the optimizer removes the branches they decide (the common cases
+ * run without per-element tests of the mode).
+ */
+// @ts-ignore: decorator
+@inline
+function updateAt(
+  i: i32, count: i32, w: usize, g: usize, s0: usize, s1: usize, s2: usize,
+  negLr: v128, lambda: v128, thr: v128, negThr: v128, a: v128, ca: v128, b: v128, cb: v128, c: v128, d: v128, e: v128, f: v128,
+  flag5: bool, flag6: bool, sgdMomentum: bool, rmsMomentum: bool,
+  family: i32, coupled: bool, decoupled: bool, l1: bool, prox: bool,
+): void {
+  const zero = f32x4.splat(0);
+  const q = <usize>i << 2;
+  const wv = loadN(w + q, count);
+  let u = loadN(g + q, count);
+  if (coupled) u = f32x4.add(u, f32x4.mul(lambda, l1 ? sign(wv) : wv));
+  if (family == SGD) {
+    if (sgdMomentum) {
+      // a = μ, cb = 1 − τ, flag5 = nesterov, flag6 = first
+      const nb = ftz(flag6 ? u : f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(cb, u)));
+      storeN(s0 + q, nb, count);
+      u = flag5 ? f32x4.add(u, f32x4.mul(a, nb)) : nb;
+    }
+  } else if (family == ADAM) {
+    // a = β1, ca = 1 − β1, b = β2, cb = 1 − β2, c = ε, flag6 = amsgrad, e = bc1, f = √bc2
+    const m = ftz(f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(ca, u)));
+    const v = ftz(f32x4.add(f32x4.mul(b, loadN(s1 + q, count)), f32x4.mul(cb, f32x4.mul(u, u))));
+    storeN(s0 + q, m, count);
+    storeN(s1 + q, v, count);
+    let vv = v;
+    if (flag6) {
+      vv = f32x4.max(loadN(s2 + q, count), v);
+      storeN(s2 + q, vv, count);
+    }
+    u = f32x4.div(f32x4.div(m, e), f32x4.add(f32x4.div(f32x4.sqrt(vv), f), c));
+  } else if (family == RMSPROP) {
+    // a = α, ca = 1 − α, b = ε, flag5 = centered, d = μ (rmsMomentum)
+    const v = ftz(f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(ca, f32x4.mul(u, u))));
+    storeN(s0 + q, v, count);
+    let avg: v128;
+    let next = s1;
+    if (flag5) {
+      const ga = ftz(f32x4.add(f32x4.mul(a, loadN(s1 + q, count)), f32x4.mul(ca, u)));
+      storeN(s1 + q, ga, count);
+      avg = f32x4.add(f32x4.sqrt(f32x4.sub(v, f32x4.mul(ga, ga))), b);
+      next = s2;
+    } else avg = f32x4.add(f32x4.sqrt(v), b);
+    if (rmsMomentum) {
+      const mb = ftz(f32x4.add(f32x4.mul(d, loadN(next + q, count)), f32x4.div(u, avg)));
+      storeN(next + q, mb, count);
+      u = mb;
+    } else u = f32x4.div(u, avg);
+  } else if (family == ADAGRAD) {
+    // a = ε, b = 1 / (1 + (t−1)·lrDecay)
+    const s = ftz(f32x4.add(loadN(s0 + q, count), f32x4.mul(u, u)));
+    storeN(s0 + q, s, count);
+    u = f32x4.div(f32x4.mul(b, u), f32x4.add(f32x4.sqrt(s), a));
+  }
+  if (decoupled) u = f32x4.add(u, f32x4.mul(lambda, l1 ? sign(wv) : wv));
+  let nw = f32x4.add(wv, f32x4.mul(negLr, u));
+  if (prox) {
+    const down = f32x4.sub(nw, thr);
+    const up = f32x4.add(nw, thr);
+    nw = v128.bitselect(down, v128.bitselect(up, zero, f32x4.lt(nw, negThr)), f32x4.gt(nw, thr));
+  }
+  storeN(w + q, nw, count);
+}
+
+/** The loop over n elements for one family and decay mode (constants where inlined). */
+// @ts-ignore: decorator
+@inline
+function pass(
+  n: i32, w: usize, g: usize, s0: usize, s1: usize, s2: usize,
+  negLr: v128, lambda: v128, thr: v128, negThr: v128, a: v128, ca: v128, b: v128, cb: v128, c: v128, d: v128, e: v128, f: v128,
+  flag5: bool, flag6: bool, sgdMomentum: bool, rmsMomentum: bool,
+  family: i32, coupled: bool, decoupled: bool, l1: bool, prox: bool,
+): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) updateAt(i, 4, w, g, s0, s1, s2, negLr, lambda, thr, negThr, a, ca, b, cb, c, d, e, f, flag5, flag6, sgdMomentum, rmsMomentum, family, coupled, decoupled, l1, prox);
+  if (i < n) updateAt(i, n - i, w, g, s0, s1, s2, negLr, lambda, thr, negThr, a, ca, b, cb, c, d, e, f, flag5, flag6, sgdMomentum, rmsMomentum, family, coupled, decoupled, l1, prox);
+}
+
 export function optimizerStep(family: i32, w: usize, g: usize, s0: usize, s1: usize, s2: usize, n: i32, h: usize): void {
   const negLr = f32x4.splat(<f32>-hp(h, 0));
   const lambda = f32x4.splat(<f32>hp(h, 1));
@@ -72,7 +156,6 @@ export function optimizerStep(family: i32, w: usize, g: usize, s0: usize, s1: us
   const prox = mode == PROXIMAL && t > 0;
   const thr = f32x4.splat(t);
   const negThr = f32x4.splat(-t);
-  const zero = f32x4.splat(0);
   // Family scalars (slots 3…8), as float32 once per call.
   const a = f32x4.splat(<f32>hp(h, 3));
   const ca = f32x4.splat(<f32>(1.0 - hp(h, 3)));
@@ -86,61 +169,11 @@ export function optimizerStep(family: i32, w: usize, g: usize, s0: usize, s1: us
   const f = f32x4.splat(<f32>hp(h, 8));
   const sgdMomentum = hp(h, 3) != 0;
   const rmsMomentum = hp(h, 6) != 0;
-  for (let i = 0; i < n; i += 4) {
-    const count = n - i;
-    const q = <usize>i << 2;
-    const wv = loadN(w + q, count);
-    let u = loadN(g + q, count);
-    if (coupled) u = f32x4.add(u, f32x4.mul(lambda, l1 ? sign(wv) : wv));
-    if (family == SGD) {
-      if (sgdMomentum) {
-        // a = μ, cb = 1 − τ, flag5 = nesterov, flag6 = first
-        const nb = ftz(flag6 ? u : f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(cb, u)));
-        storeN(s0 + q, nb, count);
-        u = flag5 ? f32x4.add(u, f32x4.mul(a, nb)) : nb;
-      }
-    } else if (family == ADAM) {
-      // a = β1, ca = 1 − β1, b = β2, cb = 1 − β2, c = ε, flag6 = amsgrad, e = bc1, f = √bc2
-      const m = ftz(f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(ca, u)));
-      const v = ftz(f32x4.add(f32x4.mul(b, loadN(s1 + q, count)), f32x4.mul(cb, f32x4.mul(u, u))));
-      storeN(s0 + q, m, count);
-      storeN(s1 + q, v, count);
-      let vv = v;
-      if (flag6) {
-        vv = f32x4.max(loadN(s2 + q, count), v);
-        storeN(s2 + q, vv, count);
-      }
-      u = f32x4.div(f32x4.div(m, e), f32x4.add(f32x4.div(f32x4.sqrt(vv), f), c));
-    } else if (family == RMSPROP) {
-      // a = α, ca = 1 − α, b = ε, flag5 = centered, d = μ (rmsMomentum)
-      const v = ftz(f32x4.add(f32x4.mul(a, loadN(s0 + q, count)), f32x4.mul(ca, f32x4.mul(u, u))));
-      storeN(s0 + q, v, count);
-      let avg: v128;
-      let next = s1;
-      if (flag5) {
-        const ga = ftz(f32x4.add(f32x4.mul(a, loadN(s1 + q, count)), f32x4.mul(ca, u)));
-        storeN(s1 + q, ga, count);
-        avg = f32x4.add(f32x4.sqrt(f32x4.sub(v, f32x4.mul(ga, ga))), b);
-        next = s2;
-      } else avg = f32x4.add(f32x4.sqrt(v), b);
-      if (rmsMomentum) {
-        const mb = ftz(f32x4.add(f32x4.mul(d, loadN(next + q, count)), f32x4.div(u, avg)));
-        storeN(next + q, mb, count);
-        u = mb;
-      } else u = f32x4.div(u, avg);
-    } else if (family == ADAGRAD) {
-      // a = ε, b = 1 / (1 + (t−1)·lrDecay)
-      const s = ftz(f32x4.add(loadN(s0 + q, count), f32x4.mul(u, u)));
-      storeN(s0 + q, s, count);
-      u = f32x4.div(f32x4.mul(b, u), f32x4.add(f32x4.sqrt(s), a));
-    }
-    if (decoupled) u = f32x4.add(u, f32x4.mul(lambda, l1 ? sign(wv) : wv));
-    let nw = f32x4.add(wv, f32x4.mul(negLr, u));
-    if (prox) {
-      const down = f32x4.sub(nw, thr);
-      const up = f32x4.add(nw, thr);
-      nw = v128.bitselect(down, v128.bitselect(up, zero, f32x4.lt(nw, negThr)), f32x4.gt(nw, thr));
-    }
-    storeN(w + q, nw, count);
-  }
+  const plain = !coupled && !decoupled && !prox;
+  // The common cases as loops of their own (their branches decided at compile time); the rest generic.
+  if (family == SGD && plain) pass(n, w, g, s0, s1, s2, negLr, lambda, thr, negThr, a, ca, b, cb, c, d, e, f, flag5, flag6, sgdMomentum, rmsMomentum, SGD, false, false, false, false);
+  else if (family == SGD && coupled && !l1) pass(n, w, g, s0, s1, s2, negLr, lambda, thr, negThr, a, ca, b, cb, c, d, e, f, flag5, flag6, sgdMomentum, rmsMomentum, SGD, true, false, false, false);
+  else if (family == ADAM && decoupled && !l1) pass(n, w, g, s0, s1, s2, negLr, lambda, thr, negThr, a, ca, b, cb, c, d, e, f, flag5, flag6, sgdMomentum, rmsMomentum, ADAM, false, true, false, false);
+  else if (family == ADAM && plain) pass(n, w, g, s0, s1, s2, negLr, lambda, thr, negThr, a, ca, b, cb, c, d, e, f, flag5, flag6, sgdMomentum, rmsMomentum, ADAM, false, false, false, false);
+  else pass(n, w, g, s0, s1, s2, negLr, lambda, thr, negThr, a, ca, b, cb, c, d, e, f, flag5, flag6, sgdMomentum, rmsMomentum, family, coupled, decoupled, l1, prox);
 }

@@ -9,11 +9,18 @@ const M1: u32 = 0xcd9e8d57;
 const W0: u32 = 0x9e3779b9;
 const W1: u32 = 0xbb67ae85;
 
-/** The high 32 bits of x·m per lane (unsigned), from the two 64-bit half products. */
+/** The high 32 bits of x·m per lane (unsigned), from the two 64-bit half products `lo`, `hi`. */
 // @ts-ignore: decorator
 @inline
-function mulhi(x: v128, m: v128): v128 {
-  return v128.shuffle<i32>(i64x2.extmul_low_i32x4_u(x, m), i64x2.extmul_high_i32x4_u(x, m), 1, 3, 5, 7);
+function high(lo: v128, hi: v128): v128 {
+  return v128.shuffle<i32>(lo, hi, 1, 3, 5, 7);
+}
+
+/** The low 32 bits of x·m per lane, from the same half products (no second multiply). */
+// @ts-ignore: decorator
+@inline
+function low(lo: v128, hi: v128): v128 {
+  return v128.shuffle<i32>(lo, hi, 0, 2, 4, 6);
 }
 
 /** Mask values of one word vector: 0 where the word < threshold (or dropAll), else keep. */
@@ -73,14 +80,23 @@ export function maskRange(b: u32, count: i32, k0: u32, k1: u32, threshold: u32, 
     let key0 = i32x4.splat(k0);
     let key1 = i32x4.splat(k1);
     for (let r = 0; r < 10; r++) {
-      const hx0 = mulhi(x0, m0);
-      const hy0 = mulhi(y0, m0);
-      const lx0 = i32x4.mul(x0, m0);
-      const ly0 = i32x4.mul(y0, m0);
-      const hx1 = mulhi(x2, m1);
-      const hy1 = mulhi(y2, m1);
-      const lx1 = i32x4.mul(x2, m1);
-      const ly1 = i32x4.mul(y2, m1);
+      // Each 64-bit product once (two half vectors); its high and low words by shuffles.
+      const px0 = i64x2.extmul_low_i32x4_u(x0, m0);
+      const qx0 = i64x2.extmul_high_i32x4_u(x0, m0);
+      const py0 = i64x2.extmul_low_i32x4_u(y0, m0);
+      const qy0 = i64x2.extmul_high_i32x4_u(y0, m0);
+      const px1 = i64x2.extmul_low_i32x4_u(x2, m1);
+      const qx1 = i64x2.extmul_high_i32x4_u(x2, m1);
+      const py1 = i64x2.extmul_low_i32x4_u(y2, m1);
+      const qy1 = i64x2.extmul_high_i32x4_u(y2, m1);
+      const hx0 = high(px0, qx0);
+      const hy0 = high(py0, qy0);
+      const lx0 = low(px0, qx0);
+      const ly0 = low(py0, qy0);
+      const hx1 = high(px1, qx1);
+      const hy1 = high(py1, qy1);
+      const lx1 = low(px1, qx1);
+      const ly1 = low(py1, qy1);
       x0 = v128.xor(v128.xor(hx1, x1), key0);
       y0 = v128.xor(v128.xor(hy1, y1), key0);
       x1 = lx1;
