@@ -77,14 +77,31 @@ export function reluBackward(g: usize, h: usize, mask: usize, rows: i32, cols: i
 
 /**
  * The rows `index[j·stride]` (int32) of a row-major array at `x` (`size` rows of `rowBytes` bytes)
- * copied in order to `out`: a training batch gathered from its data set. Returns −1, or the
- * position j of the first index outside 0 … size − 1 (nothing is copied from there on).
+ * copied in order to `out`: a training batch gathered from its data set. Returns a negative number,
+ * or the position j of the first index outside 0 … size − 1 (nothing is copied from there on).
  */
 export function gatherRows(x: usize, rowBytes: i32, size: i32, index: usize, stride: i32, count: i32, out: usize): i32 {
+  // Rows of a large data set are fetched from memory: touching the rows AHEAD rows further on (their
+  // first byte and one every 2 KB) before each copy starts those fetches early, so their latency
+  // overlaps the copies (wasm has no prefetch instruction; the loads are kept by summing them).
+  let touched: i32 = 0;
+  const span = <usize>rowBytes;
   for (let j = 0; j < count; j++) {
     const r = load<i32>(index + (<usize>(j * stride) << 2));
     if (r < 0 || r >= size) return j;
-    memory.copy(out + <usize>j * <usize>rowBytes, x + <usize>r * <usize>rowBytes, <usize>rowBytes);
+    if (j + AHEAD < count) {
+      const ra = load<i32>(index + (<usize>((j + AHEAD) * stride) << 2));
+      if (ra >= 0 && ra < size) {
+        const at = x + <usize>ra * span;
+        for (let o: usize = 0; o < span; o += 2048) touched += load<u8>(at + o);
+        touched += load<u8>(at + span - 1);
+      }
+    }
+    memory.copy(out + <usize>j * span, x + <usize>r * span, span);
   }
-  return -1;
+  return touched < 0 ? -2 : -1;
 }
+
+/** How many rows ahead gatherRows touches the rows it will copy (4: −27%, 8: −31%, 16: −29% of the
+ * dropout MLP's batch gather in training; bench/NOTES.md). */
+const AHEAD = 8;
