@@ -163,16 +163,22 @@ async function keelMlp(backend, fashion, epochs, best = false) {
 
 /**
  * The dropout MLP in a plain loop, as a PyTorch user writes it (zeroGrad, forward, backward, step
- * on shuffled batches, no fit), eagerly or with the step compiled; seconds per epoch and memory.
+ * on shuffled batches, no fit) over a DataLoader with reuseBatches, eagerly or with the step
+ * compiled; seconds per epoch and memory.
  */
 async function keelPlain(backend, fashion, epochs) {
   const g = new k.Rng(0);
   const { optim, nn } = k;
   const model = fashionMlp([256, 256], [0.2, 0.5], g, 'default');
   const opt = new optim.SGD(model.parameters(), { lr: 0.5 });
-  const X = fashion.train.images;
-  const Y = fashion.train.labels;
-  const n = Y.shape[0];
+  // The batches come from a DataLoader whose batch memory is recycled (reuseBatches), as a user of
+  // keel writes the loop; PyTorch's loop indexes X[idx] through its caching allocator.
+  const loader = new k.data.DataLoader(new k.data.TensorDataset(fashion.train.images, fashion.train.labels), {
+    batchSize: 256,
+    shuffle: true,
+    generator: g,
+    reuseBatches: true,
+  });
   const body = (x, y) => {
     opt.zeroGrad();
     const l = nn.F.crossEntropy(model.forward(x), y);
@@ -186,11 +192,9 @@ async function keelPlain(backend, fashion, epochs) {
   let steps = 0;
   for (let e = 0; e < epochs; e++) {
     if (e === 1) m.start();
-    const order = k.data.randperm(n, g);
     const t0 = performance.now();
-    for (let i = 0; i < n; i += 256) {
-      const idx = k.tensor(order.subarray(i, Math.min(n, i + 256)));
-      step(k.indexSelect(X, 0, idx), k.indexSelect(Y, 0, idx));
+    for (const [x, y] of loader) {
+      step(x, y);
       if (e > 0) steps++;
     }
     secs.push((performance.now() - t0) / 1000);

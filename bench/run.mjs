@@ -273,7 +273,7 @@ const metrics = [
   ]),
   ['mlp', 'dropout MLP, fit, s/epoch (compiled; torch: its loop)', 2],
   ['mlp eager', '  fit, eager', 2],
-  ['plain', 'dropout MLP, plain loop, s/epoch (compiled)', 2],
+  ['plain', 'dropout MLP, plain loop over a DataLoader (reuseBatches), s/epoch (compiled)', 2],
   ['plain eager', '  plain loop, eager', 2],
   ['mlp accuracy', 'dropout MLP test accuracy', 4],
   ['mlp accuracy eager', '  fit eager', 4],

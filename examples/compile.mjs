@@ -18,7 +18,12 @@ const step = compile((x, t) => {
   opt.step();
   return loss;
 });
-const loader = new data.DataLoader(new data.TensorDataset(X, y), { batchSize: 100, shuffle: true });
+// reuseBatches: each batch's memory is recycled for the next (the step copies its inputs in).
+const loader = new data.DataLoader(new data.TensorDataset(X, y), {
+  batchSize: 100,
+  shuffle: true,
+  reuseBatches: true,
+});
 let last;
 for (let epoch = 0; epoch < 30; epoch++) for (const [x, t] of loader) last = step(x, t);
 console.log(`last loss ${last.item().toFixed(3)}; plans: ${step.plans} (batches of 100 and the last of 24)`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stats as hostStats } from '../src/backend/host.js';
 import * as k from '../src/index.js';
 import { data, Rng } from '../src/index.js';
 import * as fm from '../src/io/node/fashionMnist.js';
@@ -56,6 +57,56 @@ describe('DataLoader', () => {
       [2, 2],
     ]);
     expect(y.toArray()).toEqual([0, 1, 2]);
+  });
+  it('reuseBatches: the same batches, each handed back to the pool when the next is made', () => {
+    // 50 rows of 400 floats: 80 KB a batch, large enough for the pool (small arrays come from slabs).
+    const big = new data.TensorDataset(k.rand([600, 400], { generator: new Rng(3) }), k.arange(600));
+    const opts = (reuseBatches: boolean) => ({
+      batchSize: 50,
+      shuffle: true,
+      generator: new Rng(4),
+      reuseBatches,
+    });
+    const run = (reuse: boolean) => {
+      const seen: unknown[][] = [];
+      const kept: k.Tensor[] = [];
+      const fresh: number[] = [];
+      for (const [x, y] of new data.DataLoader(big, opts(reuse))) {
+        seen.push([x.toArray(), y.toArray()]);
+        kept.push(x);
+        fresh.push(hostStats.freshBytes);
+      }
+      // New host memory from the third batch to the last (at most one 64 KB slab for the labels).
+      return { seen, kept, growth: (fresh.at(-1) ?? 0) - fresh[2] };
+    };
+    const plain = run(false);
+    const { seen, kept, growth } = run(true);
+    expect(seen).toEqual(plain.seen);
+    // Without reuse a synchronous loop makes a new 80 KB buffer per batch; with it, none.
+    expect(plain.growth).toBeGreaterThanOrEqual(9 * 80_000);
+    expect(growth).toBeLessThanOrEqual(65_536);
+    // A batch read after its turn of the loop says what happened and what to do.
+    expect(() => kept[0].toArray()).toThrow(/DataLoader batch whose memory went back to the pool.*clone\(\)/);
+    expect(() => kept.at(-1)?.toArray()).toThrow(/reuseBatches: true/);
+    // Leaving the loop early hands the batch in hand back too; a clone stays readable.
+    let copy: k.Tensor | null = null;
+    for (const [x] of new data.DataLoader(big, opts(true))) {
+      copy = x.clone();
+      kept.push(x);
+      break;
+    }
+    expect(() => kept.at(-1)?.toArray()).toThrow(/went back to the pool/);
+    expect(copy?.shape).toEqual([50, 400]);
+  });
+  it('reuseBatches refuses datasets whose batches it does not own', () => {
+    const plain: data.Dataset = { length: 3, get: (i) => [k.full([2], i)] };
+    expect(() => new data.DataLoader(plain, { reuseBatches: true })).toThrow(
+      /reuseBatches needs a TensorDataset or a Subset of one .*got Object/,
+    );
+    const sub = new data.Subset(ds, Int32Array.from([1, 3, 5]));
+    const [[, y]] = new data.DataLoader(sub, { batchSize: 3, reuseBatches: false });
+    expect(y.toArray()).toEqual([1, 3, 5]);
+    expect(new data.DataLoader(sub, { reuseBatches: true }).reuseBatches).toBe(true);
   });
 });
 

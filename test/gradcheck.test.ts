@@ -161,7 +161,10 @@ const primitives: { [K in Primitive]: Case[] } = {
     c('slice of slice', (x) => k.slice(k.slice(x, 0, 1), 1, 0, 2), r([3, 3])),
   ],
   sliceScatter: [c('sliceScatter', (x) => k.mul(k.sliceScatter(x, [3, 6], 1, 1, 2), w36), r([3, 3]))],
-  contiguous: [c('contiguous', (x) => k.mul(k.contiguous(k.transpose(x)), w43), r([3, 4]))],
+  contiguous: [
+    c('contiguous', (x) => k.mul(k.contiguous(k.transpose(x)), w43), r([3, 4])),
+    c('clone', (x) => k.mul(k.clone(k.transpose(x)), w43), r([3, 4])),
+  ],
   concat: [
     c('concat axis 1', (a, b, d) => k.concat([a, b, d], 1), r([2, 1]), r([2, 3]), r([2, 2])),
     c('concat axis 0', (a, b) => k.concat([a, b], 0), r([1, 3]), r([2, 3])),

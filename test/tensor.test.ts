@@ -149,6 +149,16 @@ describe('views share memory; contiguous copies do not', () => {
     expect(x.transpose().reshape([6]).toArray()).toEqual([0, 3, 1, 4, 2, 5]);
   });
 
+  it('clone() copies even a contiguous tensor into memory of its own, and passes gradients', () => {
+    const x = k.tensor([1, 2, 3], { requiresGrad: true });
+    const c = x.clone();
+    expect(c.storage).not.toBe(x.storage);
+    expect(c.toArray()).toEqual([1, 2, 3]);
+    k.sum(k.mul(c, k.tensor([4, 5, 6]))).backward();
+    expect(x.grad?.toArray()).toEqual([4, 5, 6]);
+    expect(x.transpose().clone().isContiguous()).toBe(true);
+  });
+
   it('ops read strided and broadcast inputs correctly', () => {
     const x = k.arange(6, undefined, 1, { dtype: 'float64' }).reshape([2, 3]);
     expect(k.add(x.transpose(), k.tensor([10, 20], { dtype: 'float64' })).toArray()).toEqual([

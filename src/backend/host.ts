@@ -3,7 +3,9 @@
  * array, and its views are what the host kernels compute on (`HostView`). Kernel outputs come from
  * `allocate`, which recycles buffers instead of asking the engine for fresh ones:
  * - arrays of 65 B to 4 KB are carved from 64 KB slabs (a fresh ArrayBuffer has a fixed cost
- *   whatever its size, which dominated ops on small tensors); never reused;
+ *   whatever its size, which dominated ops on small tensors); a region is reused only when its
+ *   storage is released (`HostStorage.release`: a used gradient, a loader's used batch), else it
+ *   goes with its slab;
  * - arrays of 64 KB and more come from a pool of buffers by size class (quarter steps between powers
  *   of two, so at most 25% is wasted). When the storage that owns a pooled buffer is collected, a
  *   FinalizationRegistry hands the buffer back. Fresh large buffers cost their first touch (page
@@ -35,6 +37,11 @@ const SLAB_MAX_BYTES = 4096;
 const SLAB_BYTES = 1 << 16;
 let slab = new ArrayBuffer(0);
 let slabUsed = SLAB_BYTES; // full: the first small array opens a slab
+/** Slab regions given back by `HostStorage.release` (a loader's used labels), by size in bytes. */
+const slabFree = new Map<number, { buffer: ArrayBuffer; byteOffset: number }[]>();
+const SLAB_FREE_PER_SIZE = 64;
+/** Arrays cut from a slab and not yet owned by a storage. */
+const slabUnowned = new WeakSet<TypedArray>();
 
 const POOL_MIN_BYTES = 1 << 16;
 /** Free buffers kept per size class, and in all. */
@@ -128,6 +135,14 @@ function take(dtype: DType, size: number, zero: boolean): TypedArray {
   const Ctor = arrayType(dtype);
   const bytes = size * bytesPerElement(dtype);
   if (bytes >= SLAB_MIN_BYTES && bytes <= SLAB_MAX_BYTES) {
+    const region = slabFree.get(bytes)?.pop();
+    if (region) {
+      const out = new Ctor(region.buffer, region.byteOffset, size);
+      if (zero) out.fill(0);
+      slabUnowned.add(out);
+      stats.reused++;
+      return out;
+    }
     if (slabUsed + bytes > SLAB_BYTES) {
       slab = new ArrayBuffer(SLAB_BYTES);
       slabUsed = 0;
@@ -135,7 +150,9 @@ function take(dtype: DType, size: number, zero: boolean): TypedArray {
     }
     const at = slabUsed;
     slabUsed += (bytes + 15) & ~15;
-    return new Ctor(slab, at, size);
+    const out = new Ctor(slab, at, size);
+    slabUnowned.add(out);
+    return out;
   }
   if (bytes < POOL_MIN_BYTES || !registry) {
     stats.freshBytes += bytes;
@@ -162,11 +179,13 @@ function take(dtype: DType, size: number, zero: boolean): TypedArray {
 export class HostStorage implements Storage {
   readonly serial = nextSerial();
   #array: TypedArray;
-  /** Set when the array is a pool buffer this storage owns (see `wrap`). */
-  #pooled: 'registered' | 'owned' | null = null;
+  /** Set when the array is a pool buffer (or a slab region) this storage owns (see `wrap`). */
+  #pooled: 'registered' | 'owned' | 'slab' | null = null;
   /** The memory region the elements live in, when they live in a WebAssembly memory. */
   #region: MemoryRegion | null = null;
   #byteOffset = 0;
+  /** Why the storage was released, for the error that reading it afterwards throws. */
+  #releasedBecause: string | null = null;
   readonly length: number;
 
   constructor(array: TypedArray) {
@@ -196,7 +215,8 @@ export class HostStorage implements Storage {
   #remake(r: MemoryRegion): void {
     if (r === RELEASED)
       throw new KeelError(
-        'this storage was released (its buffer went back to the pool); this is a bug in keel',
+        this.#releasedBecause ??
+          'this storage was released (its buffer went back to the pool); this is a bug in keel',
       );
     if (r.dead)
       throw new KeelError(
@@ -218,18 +238,30 @@ export class HostStorage implements Storage {
   }
 
   /** @internal `wrap` marks a storage owning a pool buffer (registered with the finalizer or not). */
-  adoptPooled(registered: boolean): void {
-    this.#pooled = registered ? 'registered' : 'owned';
+  adoptPooled(registered: boolean | 'slab'): void {
+    this.#pooled = registered === 'slab' ? 'slab' : registered ? 'registered' : 'owned';
   }
 
   /**
-   * Gives a pool buffer back now (a gradient the backward sweep made and used up); reading the
-   * storage afterwards throws. Storages of other memory are left as they are.
+   * Gives a pool buffer back now (a gradient the backward sweep made and used up, a loader's used
+   * batch); reading the storage afterwards throws, with `why` as the message when given. Storages of
+   * other memory are left as they are.
    */
-  release(): void {
+  release(why?: string): void {
     const pooled = this.#pooled;
     if (pooled === null || this.#region !== null) return;
     this.#pooled = null;
+    this.#releasedBecause = why ?? null;
+    if (pooled === 'slab') {
+      // Its region of a slab, for the next small array of the same size (the slab itself is shared).
+      const a = this.#array;
+      const list = slabFree.get(a.byteLength);
+      if (!list) slabFree.set(a.byteLength, [{ buffer: a.buffer as ArrayBuffer, byteOffset: a.byteOffset }]);
+      else if (list.length < SLAB_FREE_PER_SIZE)
+        list.push({ buffer: a.buffer as ArrayBuffer, byteOffset: a.byteOffset });
+      this.#region = RELEASED;
+      return;
+    }
     const buf = this.#array.buffer as ArrayBuffer;
     if (pooled === 'registered' && registry) {
       registry.unregister(this);
@@ -335,7 +367,8 @@ RELEASED.dead = true;
 export function wrap(array: TypedArray): HostStorage {
   const s = new HostStorage(array);
   const buf = array.buffer as ArrayBuffer;
-  if (registry && unowned.delete(buf)) {
+  if (slabUnowned.delete(array)) s.adoptPooled('slab');
+  else if (registry && unowned.delete(buf)) {
     const register = outstanding + buf.byteLength <= OUTSTANDING_MAX_BYTES;
     if (register) {
       registry.register(s, buf, s);

@@ -45,9 +45,10 @@ export interface Storage {
   readonly serial?: number;
   /**
    * Gives the elements' memory back now (to a pool), for a storage nothing else can reach; reading
-   * it afterwards throws. Storages without it are left to the garbage collector.
+   * it afterwards throws — with `why` as the message when given. Storages without it are left to the
+   * garbage collector.
    */
-  release?(): void;
+  release?(why?: string): void;
 }
 
 /**

@@ -71,6 +71,22 @@ export class Subset implements Dataset {
   }
 }
 
+/**
+ * The whole tensors a data set's batches are rows of, and how a loader index maps to their rows —
+ * for a TensorDataset or a chain of Subsets of one; null for other data sets (their batches are
+ * made by their own `batch`/`get`).
+ */
+export function tensorRows(dataset: Dataset): { tensors: Tensor[]; rows: Int32Array | null } | null {
+  if (dataset instanceof TensorDataset) return { tensors: dataset.tensors, rows: null };
+  if (dataset instanceof Subset) {
+    const inner = tensorRows(dataset.dataset);
+    if (!inner) return null;
+    const rows = inner.rows ? dataset.indices.map((i) => (inner.rows as Int32Array)[i]) : dataset.indices;
+    return { tensors: inner.tensors, rows };
+  }
+  return null;
+}
+
 /** Stacks a list of samples into batch tensors. */
 export function collate(samples: Tensor[][]): Tensor[] {
   if (samples.length === 0) throw new ValueError('collate: empty batch');

@@ -4,12 +4,17 @@
  * `transform` (data/transforms: noise, translation, flip, erasing) perturbs the inputs — the first
  * tensor — of its training batches, drawing from the same generator: the batches it yields, and
  * inside `fit`'s compiled step right after the batch gather (`augment`). Evaluation never applies it.
+ * With `reuseBatches` each batch's storages go back to the host pool when the next batch is made (or
+ * the loop ends), so a loop allocates nothing per batch; reading a used batch throws, saying why.
  */
+
+import { indexSelect } from '../ops/indexing.js';
+import { zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
 import { checkOptions } from '../util/options.js';
 import { defaultGenerator, type Rng } from '../util/random.js';
-import { collate, type Dataset, randperm } from './dataset.js';
+import { collate, type Dataset, randperm, tensorRows } from './dataset.js';
 import { LoaderOptionsSchema } from './options.js';
 import type { Transform } from './transforms/types.js';
 
@@ -23,7 +28,20 @@ export interface LoaderOptions {
   generator?: Rng;
   /** Perturbs the inputs of the training batches (default: none); see data/transforms. */
   transform?: Transform;
+  /**
+   * Hand each batch's memory back to keel's pool when the next batch is made (or the loop ends),
+   * so iterating allocates nothing new per batch and leaves the garbage collector nothing to do
+   * (default false). A batch is then valid only inside its turn of the loop: reading one of its
+   * tensors later throws, saying so — clone what you keep. A compiled step copies its inputs in,
+   * so `for (const [x, y] of loader) step(x, y)` is the intended use. Needs a `TensorDataset` (or a
+   * `Subset` of one), whose batches are new tensors the loader owns.
+   */
+  reuseBatches?: boolean;
 }
+
+/** What reading a batch after the loader handed its memory back says. */
+const RELEASED_BATCH =
+  "this tensor is a DataLoader batch whose memory went back to the pool when the next batch was made (reuseBatches: true); clone() a batch's tensors to keep them past their turn of the loop";
 
 /** Mini-batches of a dataset; iterate it once per epoch. */
 export class DataLoader implements Iterable<Tensor[]> {
@@ -34,6 +52,12 @@ export class DataLoader implements Iterable<Tensor[]> {
   readonly generator: Rng;
   /** The training transform of the inputs, or null. */
   readonly transform: Transform | null;
+  /** Whether each batch's memory goes back to the pool when the next one is made. */
+  readonly reuseBatches: boolean;
+  /** With reuseBatches: the tensors batches are rows of, and how loader indices map to their rows. */
+  readonly #rows: { tensors: Tensor[]; rows: Int32Array | null } | null = null;
+  /** With reuseBatches: an index tensor per batch size, rewritten for each batch, and its host copy. */
+  readonly #indexSlots = new Map<number, { t: Tensor; values: Int32Array }>();
 
   constructor(
     readonly dataset: Dataset,
@@ -48,6 +72,12 @@ export class DataLoader implements Iterable<Tensor[]> {
     this.dropLast = opts.dropLast ?? false;
     this.generator = opts.generator ?? defaultGenerator();
     this.transform = opts.transform ?? null;
+    this.reuseBatches = opts.reuseBatches ?? false;
+    if (this.reuseBatches) this.#rows = tensorRows(dataset);
+    if (this.reuseBatches && !this.#rows)
+      throw new ValueError(
+        `DataLoader: reuseBatches needs a TensorDataset or a Subset of one (their batches are new tensors the loader may recycle), got ${dataset.constructor?.name ?? typeof dataset}`,
+      );
   }
 
   /** A training batch's inputs through the transform (drawing from `generator`); `x` itself without one. */
@@ -76,17 +106,49 @@ export class DataLoader implements Iterable<Tensor[]> {
    */
   *batches(order: Int32Array, from = 0, augment = true): Generator<Tensor[]> {
     const n = this.dataset.length;
-    for (let b = from; b < this.length; b++) {
-      const idx = order.subarray(b * this.batchSize, Math.min(n, (b + 1) * this.batchSize));
-      const batch = this.dataset.batch
-        ? this.dataset.batch(idx)
-        : collate(Array.from(idx, (i) => this.dataset.get(i)));
-      if (augment && this.transform) batch[0] = this.augment(batch[0]);
-      yield batch;
+    // With reuseBatches: the tensors the loader made for the batch in hand, released before the next.
+    let made: Tensor[] = [];
+    try {
+      for (let b = from; b < this.length; b++) {
+        releaseAll(made);
+        const idx = order.subarray(b * this.batchSize, Math.min(n, (b + 1) * this.batchSize));
+        const batch = this.#rows
+          ? this.#rowsAt(this.#rows, idx)
+          : this.dataset.batch
+            ? this.dataset.batch(idx)
+            : collate(Array.from(idx, (i) => this.dataset.get(i)));
+        if (this.reuseBatches) made = [...batch];
+        if (augment && this.transform) batch[0] = this.augment(batch[0]);
+        if (this.reuseBatches && batch[0] !== made[0]) made.push(batch[0]);
+        yield batch;
+      }
+    } finally {
+      releaseAll(made);
     }
+  }
+
+  /**
+   * The rows of the data set's tensors at loader indices `idx`, through an index tensor kept per
+   * batch size (so a batch allocates only its tensors, which the pool recycles).
+   */
+  #rowsAt(src: { tensors: Tensor[]; rows: Int32Array | null }, idx: Int32Array): Tensor[] {
+    let slot = this.#indexSlots.get(idx.length);
+    if (!slot || slot.t.storage.constructor !== src.tensors[0].storage.constructor) {
+      slot = { t: zeros([idx.length], { dtype: 'int32' }), values: new Int32Array(idx.length) };
+      this.#indexSlots.set(idx.length, slot);
+    }
+    for (let i = 0; i < idx.length; i++) slot.values[i] = src.rows ? src.rows[idx[i]] : idx[i];
+    const t = slot.t;
+    t.storage.write(t, slot.values);
+    return src.tensors.map((x) => indexSelect(x, 0, t));
   }
 
   *[Symbol.iterator](): Iterator<Tensor[]> {
     yield* this.batches(this.order());
   }
+}
+
+/** Hands the storages of a used batch back to the pool (a storage shared by two of them once). */
+function releaseAll(tensors: readonly Tensor[]): void {
+  for (const t of new Set(tensors.map((u) => u.storage))) t.release?.(RELEASED_BATCH);
 }

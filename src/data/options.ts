@@ -16,4 +16,5 @@ export const LoaderOptionsSchema = z.object({
       'apply',
     ])
     .optional(),
+  reuseBatches: allow.boolean().optional(),
 });

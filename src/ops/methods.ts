@@ -75,6 +75,8 @@ declare module '../tensor/tensor.js' {
     unsqueeze(axis: number): Tensor;
     flatten(startAxis?: number, endAxis?: number): Tensor;
     contiguous(): Tensor;
+    /** A copy in memory of its own (see `clone`). */
+    clone(): Tensor;
     gather(axis: number, index: Tensor): Tensor;
     indexSelect(axis: number, index: Tensor): Tensor;
     /** Backpropagates from this tensor; see `backward` in the autograd docs. */
@@ -167,6 +169,7 @@ const methods: { [K in MethodName]: Method<K> } = {
   unsqueeze: sh.unsqueeze,
   flatten: sh.flatten,
   contiguous: sh.contiguous,
+  clone: sh.clone,
   gather,
   indexSelect,
   backward: (t, gradient, opts) => backward(t, { ...opts, gradient }),

@@ -135,6 +135,15 @@ export function contiguous(x: Tensor): Tensor {
   return record('contiguous', copyAs(x), [x], [], null, (g) => [g]);
 }
 
+/**
+ * A copy of x in memory of its own (contiguous), as PyTorch's `clone`: what you keep of a compiled
+ * step's results or of a recycled loader batch. The gradient passes through.
+ */
+export function clone(x: Tensor): Tensor {
+  // d clone(x) = dy (recorded as the contiguous copy it is)
+  return record('contiguous', copyAs(x), [x], [], null, (g) => [g]);
+}
+
 /** Joins tensors along an existing axis; dtypes are promoted. */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new ValueError('concat: expected at least one tensor, got none');

@@ -6,6 +6,7 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import { compile, compiledByDefault } from '../compile/compile.js';
+import { tensorRows } from '../data/dataset.js';
 import type { DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import { add, cast, mul } from '../ops/elementwise.js';
@@ -15,7 +16,7 @@ import { stack } from '../ops/shape.js';
 import { fromHost, zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { countCorrect } from './metrics.js';
-import { type Losses, tensorRows, unpackBatch } from './step.js';
+import { type Losses, unpackBatch } from './step.js';
 
 /** Evaluates a model over loaders (see the file's header). */
 export class Evaluator {

@@ -14,7 +14,7 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import { type CompiledFunction, compile, compiledByDefault } from '../compile/compile.js';
-import { type Dataset, Subset, TensorDataset } from '../data/dataset.js';
+import { type Dataset, tensorRows } from '../data/dataset.js';
 import { crossEntropy } from '../nn/functional/loss.js';
 import type { Module } from '../nn/module.js';
 import { add, cast, mul } from '../ops/elementwise.js';
@@ -64,22 +64,6 @@ export function unpackBatch(
       `fit: the ${where} data carry per-sample weights (a third tensor, shape [${w.shape.join(', ')}]) but only 'loss' (output, target) was given; give 'weightedLoss' (output, target, weights), or leave both unset for weighted cross-entropy`,
     );
   return { x, y, bound: (o, t) => weighted(o, t, w) };
-}
-
-/**
- * The whole tensors a data set's batches are rows of, and how a loader index maps to their rows —
- * for a TensorDataset or a chain of Subsets of one; null for other data sets (their batches are
- * made by their own `batch`/`get`).
- */
-export function tensorRows(dataset: Dataset): { tensors: Tensor[]; rows: Int32Array | null } | null {
-  if (dataset instanceof TensorDataset) return { tensors: dataset.tensors, rows: null };
-  if (dataset instanceof Subset) {
-    const inner = tensorRows(dataset.dataset);
-    if (!inner) return null;
-    const rows = inner.rows ? dataset.indices.map((i) => (inner.rows as Int32Array)[i]) : dataset.indices;
-    return { tensors: inner.tensors, rows };
-  }
-  return null;
 }
 
 /** What a training step is built from. */
