@@ -62,6 +62,21 @@ const registry =
       })
     : null;
 
+/** False while a compiled step is traced: its eager temporaries then take fresh memory (below). */
+let recycling = true;
+
+/**
+ * @internal Stops (true) or resumes (false) handing out recycled buffers; returns whether it was
+ * stopped. The compile layer stops it while it traces a step: the trace's eager temporaries die with
+ * it, and taking recycled buffers for them would take them from the loop's steady state (the batch
+ * a loader just gave back), which would then need fresh ones. Buffers given back are kept either way.
+ */
+export function pauseRecycling(paused: boolean): boolean {
+  const was = !recycling;
+  recycling = !paused;
+  return was;
+}
+
 /** Puts a pool buffer on its size class's free list (unless the pool is full). */
 function giveBack(buf: ArrayBuffer): void {
   const list = free.get(buf.byteLength);
@@ -135,7 +150,7 @@ function take(dtype: DType, size: number, zero: boolean): TypedArray {
   const Ctor = arrayType(dtype);
   const bytes = size * bytesPerElement(dtype);
   if (bytes >= SLAB_MIN_BYTES && bytes <= SLAB_MAX_BYTES) {
-    const region = slabFree.get(bytes)?.pop();
+    const region = recycling ? slabFree.get(bytes)?.pop() : undefined;
     if (region) {
       const out = new Ctor(region.buffer, region.byteOffset, size);
       if (zero) out.fill(0);
@@ -159,7 +174,7 @@ function take(dtype: DType, size: number, zero: boolean): TypedArray {
     return new Ctor(size);
   }
   const cls = sizeClass(bytes);
-  const buf = free.get(cls)?.pop();
+  const buf = recycling ? free.get(cls)?.pop() : undefined;
   let out: TypedArray;
   if (buf) {
     freeBytes -= cls;

@@ -23,7 +23,7 @@
 import { z } from 'zod';
 import { observeLeafGrads } from '../autograd/engine.js';
 import { isGradEnabled, NotTraceableError, whileTracing } from '../autograd/mode.js';
-import { guardDoors } from '../backend/host.js';
+import { guardDoors, pauseRecycling } from '../backend/host.js';
 import type { Plan, PlanRunner, PlanView } from '../backend/plan.js';
 import { backend, setHostRecorder, withBackend } from '../backend/registry.js';
 import { replayRunner } from '../backend/replay.js';
@@ -252,6 +252,7 @@ function trace<A extends Tensor[], R extends Outputs>(
     );
   });
   const prevLeaves = observeLeafGrads((leaf) => leaves.add(leaf));
+  const prevPaused = pauseRecycling(true);
   let result: R;
   try {
     result = whileTracing(() => withBackend(tracer, () => fn(...(views as unknown as A))));
@@ -264,6 +265,7 @@ function trace<A extends Tensor[], R extends Outputs>(
     guardDoors(prevGuard);
     guardHostDraws(prevDraws);
     observeLeafGrads(prevLeaves);
+    pauseRecycling(prevPaused);
   }
   const { tensors, rebuild } = flatten(result);
   const leafList = [...leaves];
