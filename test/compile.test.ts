@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stats as hostStats } from '../src/backend/host.js';
+import { profilePlans } from '../src/backend/wasm/planRunner.js';
 import * as k from '../src/index.js';
 import {
   availableBackends,
@@ -372,4 +373,36 @@ describe('a plain loop over a DataLoader with reuseBatches', () => {
       }
     },
   );
+});
+
+describe("the accuracy count's kernels as one pass (CPU plan runners)", () => {
+  it.each(availableBackends())('on %s: counts as the eager kernels do, with ties and NaN logits', (name) => {
+    k.setBackend(name);
+    try {
+      const g = new Rng(12);
+      // Rows with ties (the first largest wins) and NaN (a NaN wins at its position).
+      const base = k.randn([64, 7], { generator: g }).readSync() as Float32Array;
+      for (let r = 0; r < 64; r += 5) base[r * 7 + 3] = base[r * 7 + 1] = 9;
+      for (let r = 2; r < 64; r += 9) base[r * 7 + 4] = Number.NaN;
+      const x = k.tensor(base).reshape([64, 7]);
+      const t = k.randint(0, 7, [64], { generator: g });
+      const twice = (xs: Tensor, ts: Tensor) => [
+        train.countCorrect(xs, ts),
+        train.countCorrect(k.mul(xs, 2), ts),
+      ];
+      const eager = twice(x, t).map((c) => c.item());
+      const profile = profilePlans(true);
+      const step = compile(twice);
+      const first = step(x, t).map((c) => c.item());
+      const again = step(x, t).map((c) => c.item());
+      profilePlans(false);
+      expect(first).toEqual(eager);
+      expect(again).toEqual(eager);
+      expect(eager[0]).toBeGreaterThan(0);
+      // The arena runners ran both chains as the one pass (js replays the kernels).
+      if (name === 'wasm' || name === 'native') expect(profile?.get('countCorrect')?.calls).toBe(2);
+    } finally {
+      k.setBackend('wasm');
+    }
+  });
 });

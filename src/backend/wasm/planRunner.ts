@@ -28,6 +28,7 @@ import type { KernelOp, Plan, PlanOp, PlanRunner, PlanView } from '../plan.js';
 import { planArena } from '../planMemory.js';
 import type { Backend, Storage, View } from '../types.js';
 import type { Arena } from './arena.js';
+import { type CountChain, countChains, countCorrectRows } from './countCorrect.js';
 import { BINARY, FAMILY, plan2, UNARY } from './elementwise.js';
 import type { WasmGemm } from './gemm.js';
 import type { WasmHeap } from './heap.js';
@@ -159,9 +160,15 @@ export function prepareCpuPlan(plan: Plan, env: CpuPlanEnv): PlanRunner | null {
     storages[out].array.set(hostArray(s));
   };
 
+  // The accuracy count's four kernels as one pass (countCorrect.ts), where they form the chain.
+  const chains = countChains(plan);
+  const inChain = new Set([...chains.values()].flatMap((ch) => (inMem(ch.x, ch.target) ? ch.ops : [])));
   const calls: (() => void)[] = plan.ops
-    .map((o, i) =>
-      bind(o, i, {
+    .map((o, i) => {
+      const chain = chains.get(i);
+      if (chain && inChain.has(i)) return bindCount(chain, storages, mv);
+      if (inChain.has(i)) return () => {};
+      return bind(o, i, {
         env,
         plan,
         view,
@@ -172,9 +179,13 @@ export function prepareCpuPlan(plan: Plan, env: CpuPlanEnv): PlanRunner | null {
         mv,
         storages,
         scratch: scratchAt[i] >= 0 ? base + scratchAt[i] : -1,
-      }),
-    )
-    .map((call, i) => (profile ? timed(profile, label(plan.ops[i]), call) : call));
+      });
+    })
+    .map((call, i) =>
+      profile
+        ? timed(profile, chains.has(i) && inChain.has(i) ? 'countCorrect' : label(plan.ops[i]), call)
+        : call,
+    );
   return arenaRunner(plan, {
     copyIn(b, src) {
       const s = src.storage;
@@ -583,6 +594,21 @@ function gatherRows(c: BindContext, o: Extract<KernelOp, { op: 'indexSelect' }>)
         `indexSelect: index ${r} is out of range for axis 0 of size ${size} (allowed 0..${size - 1})`,
       );
     }
+  };
+}
+
+/** The accuracy count's chain as one pass over the logits, its int32 result into the sum's slot. */
+function bindCount(ch: CountChain, storages: HostStorage[], mv: MemoryViews): () => void {
+  const [rows, cols] = ch.x.shape;
+  const xs = storages[ch.x.buffer];
+  const ts = storages[ch.target.buffer];
+  const out = storages[ch.out];
+  const xOff = xs.byteOffset / 4 + ch.x.offset;
+  const tOff = ts.byteOffset / 4 + ch.target.offset;
+  const tStride = ch.target.strides[0] ?? 1;
+  return () => {
+    const m = mv.fresh();
+    out.array[0] = countCorrectRows(m.f32, xOff, rows, cols, m.i32, tOff, tStride);
   };
 }
 
