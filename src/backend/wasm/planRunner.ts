@@ -5,7 +5,8 @@
  * each buffer it makes an offset in one arena region by lifetime (planMemory.ts), and (3) turns each
  * op into a call bound to those byte addresses: matrix products by BLAS (native) or the wasm GEMM on
  * the operands in place, element-wise kernels, dropout, the optimizer and the fused kernels in wasm,
- * cross-entropy and the batch gather in JS over the same memory. A run then copies its inputs in
+ * cross-entropy in JS over the same memory, the batch gather in wasm, and the accuracy count's four
+ * kernels as one pass (countCorrect.ts). A run then copies its inputs in
  * and makes those calls: no storage, tensor or ArrayBuffer is allocated. Ops without an in-place
  * kernel here (rare in training steps: batched products, reductions other than the bias
  * gradient's, comparisons) run through the backend's eager kernels and their result is copied in.
