@@ -270,10 +270,10 @@ export class HostStorage implements Storage {
     if (pooled === 'slab') {
       // Its region of a slab, for the next small array of the same size (the slab itself is shared).
       const a = this.#array;
-      const list = slabFree.get(a.byteLength);
-      if (!list) slabFree.set(a.byteLength, [{ buffer: a.buffer as ArrayBuffer, byteOffset: a.byteOffset }]);
-      else if (list.length < SLAB_FREE_PER_SIZE)
+      const list = slabFree.get(a.byteLength) ?? [];
+      if (list.length < SLAB_FREE_PER_SIZE)
         list.push({ buffer: a.buffer as ArrayBuffer, byteOffset: a.byteOffset });
+      slabFree.set(a.byteLength, list);
       this.#region = RELEASED;
       return;
     }

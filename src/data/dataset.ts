@@ -6,7 +6,7 @@
  */
 import { indexSelect } from '../ops/indexing.js';
 import { select } from '../ops/shape.js';
-import { tensor } from '../tensor/create.js';
+import { tensor, zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmtShape, ShapeError, ValueError } from '../util/errors.js';
 import { defaultGenerator, type Rng } from '../util/random.js';
@@ -85,6 +85,28 @@ export function tensorRows(dataset: Dataset): { tensors: Tensor[]; rows: Int32Ar
     return { tensors: inner.tensors, rows };
   }
   return null;
+}
+
+/**
+ * The int32 index tensor of a batch's rows: one per batch size, rewritten for each batch (so a loop
+ * over batches makes none), holding loader positions mapped through `rows` (a Subset chain's, from
+ * `tensorRows`) when given. What `fit`'s step, the evaluator and a `reuseBatches` loader gather by.
+ */
+export class RowIndex {
+  readonly #slots = new Map<number, { t: Tensor; values: Int32Array }>();
+
+  /** The index tensor of the rows at loader positions `positions`. */
+  of(positions: ArrayLike<number>, rows: Int32Array | null): Tensor {
+    const n = positions.length;
+    let slot = this.#slots.get(n);
+    if (!slot) {
+      slot = { t: zeros([n], { dtype: 'int32' }), values: new Int32Array(n) };
+      this.#slots.set(n, slot);
+    }
+    for (let i = 0; i < n; i++) slot.values[i] = rows ? rows[positions[i]] : positions[i];
+    slot.t.storage.write(slot.t, slot.values);
+    return slot.t;
+  }
 }
 
 /** Stacks a list of samples into batch tensors. */

@@ -9,12 +9,11 @@
  */
 
 import { indexSelect } from '../ops/indexing.js';
-import { zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
 import { checkOptions } from '../util/options.js';
 import { defaultGenerator, type Rng } from '../util/random.js';
-import { collate, type Dataset, randperm, tensorRows } from './dataset.js';
+import { collate, type Dataset, RowIndex, randperm, tensorRows } from './dataset.js';
 import { LoaderOptionsSchema } from './options.js';
 import type { Transform } from './transforms/types.js';
 
@@ -56,8 +55,8 @@ export class DataLoader implements Iterable<Tensor[]> {
   readonly reuseBatches: boolean;
   /** With reuseBatches: the tensors batches are rows of, and how loader indices map to their rows. */
   readonly #rows: { tensors: Tensor[]; rows: Int32Array | null } | null = null;
-  /** With reuseBatches: an index tensor per batch size, rewritten for each batch, and its host copy. */
-  readonly #indexSlots = new Map<number, { t: Tensor; values: Int32Array }>();
+  /** With reuseBatches: the batch's index tensor, rewritten for each batch. */
+  readonly #index = new RowIndex();
 
   constructor(
     readonly dataset: Dataset,
@@ -127,19 +126,9 @@ export class DataLoader implements Iterable<Tensor[]> {
     }
   }
 
-  /**
-   * The rows of the data set's tensors at loader indices `idx`, through an index tensor kept per
-   * batch size (so a batch allocates only its tensors, which the pool recycles).
-   */
+  /** The rows of the data set's tensors at loader indices `idx` (a batch allocates only its tensors). */
   #rowsAt(src: { tensors: Tensor[]; rows: Int32Array | null }, idx: Int32Array): Tensor[] {
-    let slot = this.#indexSlots.get(idx.length);
-    if (!slot || slot.t.storage.constructor !== src.tensors[0].storage.constructor) {
-      slot = { t: zeros([idx.length], { dtype: 'int32' }), values: new Int32Array(idx.length) };
-      this.#indexSlots.set(idx.length, slot);
-    }
-    for (let i = 0; i < idx.length; i++) slot.values[i] = src.rows ? src.rows[idx[i]] : idx[i];
-    const t = slot.t;
-    t.storage.write(t, slot.values);
+    const t = this.#index.of(idx, src.rows);
     return src.tensors.map((x) => indexSelect(x, 0, t));
   }
 

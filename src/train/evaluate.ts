@@ -6,7 +6,7 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import { compile, compiledByDefault } from '../compile/compile.js';
-import { tensorRows } from '../data/dataset.js';
+import { RowIndex, tensorRows } from '../data/dataset.js';
 import type { DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import { add, cast, mul } from '../ops/elementwise.js';
@@ -25,7 +25,7 @@ export class Evaluator {
   private classes = true;
   private readonly onBatch: (...b: Tensor[]) => Tensor;
   private readonly onRows: (dataTensors: Tensor[], idx: Tensor) => void;
-  private readonly index = new Map<number, { t: Tensor; values: Int32Array }>();
+  private readonly index = new RowIndex();
 
   constructor(
     private readonly model: Module,
@@ -104,17 +104,7 @@ export class Evaluator {
         for (let b = 0; b < loader.length; b++) {
           const from = b * loader.batchSize;
           const size = Math.min(n, from + loader.batchSize) - from;
-          let slot = this.index.get(size);
-          if (!slot) {
-            slot = { t: zeros([size], { dtype: 'int32' }), values: new Int32Array(size) };
-            this.index.set(size, slot);
-          }
-          for (let i = 0; i < size; i++) {
-            const k = order[from + i];
-            slot.values[i] = src.rows ? src.rows[k] : k;
-          }
-          slot.t.storage.write(slot.t, slot.values);
-          this.onRows(src.tensors, slot.t);
+          this.onRows(src.tensors, this.index.of(order.subarray(from, from + size), src.rows));
           count += size;
         }
       });

@@ -14,7 +14,7 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import { type CompiledFunction, compile, compiledByDefault } from '../compile/compile.js';
-import { type Dataset, tensorRows } from '../data/dataset.js';
+import { type Dataset, RowIndex, tensorRows } from '../data/dataset.js';
 import { crossEntropy } from '../nn/functional/loss.js';
 import type { Module } from '../nn/module.js';
 import { add, cast, mul } from '../ops/elementwise.js';
@@ -96,8 +96,8 @@ export class TrainStep {
   private readonly zero2 = new Float64Array(2);
   private classes = true;
   private readonly source: { tensors: Tensor[]; rows: Int32Array | null } | null;
-  /** One index tensor (and its host values) per batch size, refilled each step. */
-  private readonly index = new Map<number, { t: Tensor; values: Int32Array }>();
+  /** The batch's index tensor, one per batch size, refilled each step. */
+  private readonly index = new RowIndex();
   private readonly fromIndex: ((idx: Tensor) => Tensor) | CompiledFunction<[Tensor], Tensor>;
   private readonly fromBatch: ((...b: Tensor[]) => Tensor) | CompiledFunction<Tensor[], Tensor>;
   private readonly apply: (() => void) | CompiledFunction<[], undefined>;
@@ -138,15 +138,7 @@ export class TrainStep {
   backward(indices: Int32Array, eager = false): Tensor {
     const src = this.source;
     if (!src) throw new ValueError('TrainStep.backward: the data set is not rows of tensors; pass the batch');
-    let slot = this.index.get(indices.length);
-    if (!slot) {
-      slot = { t: zeros([indices.length], { dtype: 'int32' }), values: new Int32Array(indices.length) };
-      this.index.set(indices.length, slot);
-    }
-    const { t: idx, values } = slot;
-    const rows = src.rows;
-    for (let i = 0; i < indices.length; i++) values[i] = rows ? rows[indices[i]] : indices[i];
-    idx.storage.write(idx, values);
+    const idx = this.index.of(indices, src.rows);
     return eager ? this.forwardBackward(this.gather(idx)) : this.fromIndex(idx);
   }
 

@@ -162,13 +162,13 @@ export function prepareCpuPlan(plan: Plan, env: CpuPlanEnv): PlanRunner | null {
   };
 
   // The accuracy count's four kernels as one pass (countCorrect.ts), where they form the chain.
-  const chains = countChains(plan);
-  const inChain = new Set([...chains.values()].flatMap((ch) => (inMem(ch.x, ch.target) ? ch.ops : [])));
+  const counts = new Map([...countChains(plan)].filter(([, ch]) => inMem(ch.x, ch.target)));
+  const counted = new Set([...counts.values()].flatMap((ch) => ch.ops.slice(0, 3)));
   const calls: (() => void)[] = plan.ops
     .map((o, i) => {
-      const chain = chains.get(i);
-      if (chain && inChain.has(i)) return bindCount(chain, storages, mv);
-      if (inChain.has(i)) return () => {};
+      const chain = counts.get(i);
+      if (chain) return bindCount(chain, storages, mv);
+      if (counted.has(i)) return () => {};
       return bind(o, i, {
         env,
         plan,
@@ -183,9 +183,7 @@ export function prepareCpuPlan(plan: Plan, env: CpuPlanEnv): PlanRunner | null {
       });
     })
     .map((call, i) =>
-      profile
-        ? timed(profile, chains.has(i) && inChain.has(i) ? 'countCorrect' : label(plan.ops[i]), call)
-        : call,
+      profile ? timed(profile, counts.has(i) ? 'countCorrect' : label(plan.ops[i]), call) : call,
     );
   return arenaRunner(plan, {
     copyIn(b, src) {
