@@ -200,8 +200,8 @@ export function unary(op: i32, x: usize, xrs: i32, xcs: i32, o: usize, rows: i32
 
 /**
  * Inverted dropout of n contiguous floats with keel's counter-based masks (philox.ts; the spec is
- * src/util/random.ts `fillDropoutMask`) under key (k0, k1), x[0] being element 16·b0 of the mask
- * stream: mask[i] = (word < threshold (unsigned) or `dropAll`, when p·2³² rounds up to 2³²) ? 0 :
+ * src/util/random.ts `fillDropoutMask`) under key (k0, k1), x[0] being element 32·b0 of the mask
+ * stream: mask[i] = (its 16-bit half < threshold or `dropAll`, when p·2¹⁶ rounds up to 2¹⁶) ? 0 :
  * scale, out[i] = x[i]·mask[i]. Writes exactly n elements.
  */
 export function dropout(x: usize, n: i32, k0: u32, k1: u32, b0: u32, threshold: u32, dropAll: bool, scale: f32, out: usize, mask: usize): void {

@@ -4,3 +4,5 @@ export { fill32, gemmRows, gemmSmall, heapBase, packB, packedBFloats, rowsWorksp
 export { binary, dropout, sgd, unary } from './elementwise';
 export { optimizerStep } from './optimizer';
 export { gatherRows, reluBackward, reluDropout } from './epilogue';
+export { countCorrect } from './count';
+export { columnSums, crossEntropyStep, expF64, logF64 } from './crossentropy';

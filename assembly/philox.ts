@@ -1,8 +1,10 @@
 // Philox4x32-10 in SIMD128, four counters per vector: keel's dropout masks (src/util/random.ts
-// `fillDropoutMask` is the spec, and the js reference). Element i of a mask takes word ⌊i/4⌋ mod 4 of
-// counter 4·⌊i/16⌋ + i mod 4, so the counters of block b give its 16 elements as four vectors in
-// order: word w holds elements 16b + 4w … 16b + 4w + 3. Two blocks are computed side by side: a
-// round is a chain of dependent products, and interleaving two chains hides their latency.
+// `fillDropoutMask` is the spec, and the js reference). Element i of a mask takes the 16-bit half
+// i mod 2 (low first) of word j = ⌊i/2⌋ of the stream, word j being word ⌊j/4⌋ mod 4 of counter
+// 4·⌊j/16⌋ + j mod 4; so the counters of block b give its 32 elements as four vectors in order: word
+// vector w holds elements 32b + 8w … 32b + 8w + 7 as its eight 16-bit lanes. Two blocks are computed
+// side by side: a round is a chain of dependent products, and interleaving two chains hides their
+// latency.
 
 const M0: u32 = 0xd2511f53;
 const M1: u32 = 0xcd9e8d57;
@@ -23,11 +25,17 @@ function low(lo: v128, hi: v128): v128 {
   return v128.shuffle<i32>(lo, hi, 0, 2, 4, 6);
 }
 
-/** Mask values of one word vector: 0 where the word < threshold (or dropAll), else keep. */
+/**
+ * The mask values of one word vector's eight 16-bit halves (eight elements in order), their first
+ * `count` stored at dst: 0 where the half < threshold (or dropAll), else keep.
+ */
 // @ts-ignore: decorator
 @inline
-function maskOf(x: v128, thr: v128, all: v128, keep: v128): v128 {
-  return v128.bitselect(f32x4.splat(0), keep, v128.or(i32x4.lt_u(x, thr), all));
+function storeMask(dst: usize, x: v128, thr: v128, all: v128, keep: v128, count: i32): void {
+  const dropped = v128.or(i16x8.lt_u(x, thr), all);
+  const zero = f32x4.splat(0);
+  storeSome(dst, v128.bitselect(zero, keep, i32x4.extend_low_i16x8_s(dropped)), count);
+  storeSome(dst + 16, v128.bitselect(zero, keep, i32x4.extend_high_i16x8_s(dropped)), count - 4);
 }
 
 /** Stores the first `count` (≤ 0 … ≥ 4) lanes of v at dst. */
@@ -43,31 +51,31 @@ function storeSome(dst: usize, v: v128, count: i32): void {
   if (count > 2) v128.store32_lane(dst, v, 2, 8);
 }
 
-/** Stores a block's four mask vectors (its first `count` elements) at dst. */
+/** Stores a block's 32 mask values (its first `count`) from its four word vectors at dst. */
 // @ts-ignore: decorator
 @inline
-function storeBlock(dst: usize, v0: v128, v1: v128, v2: v128, v3: v128, count: i32): void {
-  storeSome(dst, v0, count);
-  storeSome(dst + 16, v1, count - 4);
-  storeSome(dst + 32, v2, count - 8);
-  storeSome(dst + 48, v3, count - 12);
+function storeBlock(dst: usize, v0: v128, v1: v128, v2: v128, v3: v128, thr: v128, all: v128, keep: v128, count: i32): void {
+  storeMask(dst, v0, thr, all, keep, count);
+  storeMask(dst + 32, v1, thr, all, keep, count - 8);
+  storeMask(dst + 64, v2, thr, all, keep, count - 16);
+  storeMask(dst + 96, v3, thr, all, keep, count - 24);
 }
 
 /**
- * Dropout mask values of `count` elements starting at element 16·b of the stream under key
- * (k0, k1), written as floats at `dst`: `keep` where the word is ≥ threshold (unsigned) and not
- * `dropAll`, else 0.
+ * Dropout mask values of `count` elements starting at element 32·b of the stream under key
+ * (k0, k1), written as floats at `dst`: `keep` where the element's 16-bit half is ≥ threshold
+ * (< 2¹⁶) and not `dropAll`, else 0.
  */
 export function maskRange(b: u32, count: i32, k0: u32, k1: u32, threshold: u32, dropAll: bool, keep: f32, dst: usize): void {
   const m0 = i32x4.splat(M0);
   const m1 = i32x4.splat(M1);
   const w0 = i32x4.splat(W0);
   const w1 = i32x4.splat(W1);
-  const thr = i32x4.splat(threshold);
+  const thr = i16x8.splat(<i16>threshold);
   const all = i32x4.splat(dropAll ? -1 : 0);
   const kv = f32x4.splat(keep);
   const lane = v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
-  for (let e = 0; e < count; e += 32, b += 2) {
+  for (let e = 0; e < count; e += 64, b += 2) {
     // Blocks b and b + 1.
     let x0 = i32x4.add(i32x4.splat(b << 2), lane);
     let y0 = i32x4.add(i32x4.splat((b + 1) << 2), lane);
@@ -109,8 +117,7 @@ export function maskRange(b: u32, count: i32, k0: u32, k1: u32, threshold: u32, 
       key1 = i32x4.add(key1, w1);
     }
     const at = dst + (<usize>e << 2);
-    storeBlock(at, maskOf(x0, thr, all, kv), maskOf(x1, thr, all, kv), maskOf(x2, thr, all, kv), maskOf(x3, thr, all, kv), count - e);
-    if (count - e > 16)
-      storeBlock(at + 64, maskOf(y0, thr, all, kv), maskOf(y1, thr, all, kv), maskOf(y2, thr, all, kv), maskOf(y3, thr, all, kv), count - e - 16);
+    storeBlock(at, x0, x1, x2, x3, thr, all, kv, count - e);
+    if (count - e > 32) storeBlock(at + 128, y0, y1, y2, y3, thr, all, kv, count - e - 32);
   }
 }

@@ -92,6 +92,23 @@ describe.each(availableBackends())('compile on %s', (name) => {
 });
 
 describe('compile', () => {
+  it('returns a list as the function does when leaves also receive gradients, on replays too', () => {
+    const w = k.randn([3, 2], { generator: new Rng(3) }).requiresGrad_();
+    const f = (x: Tensor) => {
+      w.grad = null;
+      const y = k.sum(k.mul(w, x));
+      y.backward();
+      return [y];
+    };
+    const step = compile(f);
+    for (let i = 0; i < 3; i++) {
+      const out = step(k.full([3, 2], i + 1));
+      expect(out.length).toBe(1);
+      expect(out[0].item()).toBeCloseTo((i + 1) * (k.sum(w).item() as number), 5);
+      expect(Array.from((w.grad as Tensor).readSync())).toEqual(new Array(6).fill(i + 1));
+    }
+  });
+
   it('traces a new plan for a new shape (the last, smaller batch) and keeps both', () => {
     const model = mlp(1, 0);
     const f = compile((x: Tensor) => model.forward(x));
@@ -405,4 +422,52 @@ describe("the accuracy count's kernels as one pass (CPU plan runners)", () => {
       k.setBackend('wasm');
     }
   });
+});
+
+describe("cross-entropy's forward and backward as one wasm pass (CPU plan runners)", () => {
+  it.each(availableBackends())(
+    'on %s: the eager bits for loss and gradient, with NaN, ±∞ and large logits; a bad class named',
+    (name) => {
+      k.setBackend(name);
+      try {
+        const g = new Rng(21);
+        const base = k.mul(k.randn([48, 10], { generator: g }), 6).readSync() as Float32Array;
+        base[3 * 10 + 2] = Number.NaN;
+        base[7 * 10 + 5] = Number.POSITIVE_INFINITY;
+        base[9 * 10 + 1] = Number.NEGATIVE_INFINITY;
+        base[11 * 10 + 0] = 3e38;
+        for (let j = 0; j < 10; j++) base[13 * 10 + j] = -1e30; // every logit tiny: the shift
+        const t = k.randint(0, 10, [48], { generator: g });
+        const w = k.tensor(base).reshape([48, 10]).requiresGrad_();
+        const lossAndGrad = (ts: Tensor) => {
+          w.grad = null as Tensor | null;
+          const l = nn.F.crossEntropy(k.mul(w, 1), ts);
+          l.backward();
+          return [l, w.grad as Tensor];
+        };
+        const eager = lossAndGrad(t).map((v) => Array.from(v.readSync()));
+        const profile = profilePlans(true);
+        const step = compile(lossAndGrad);
+        // The first call traces (eager kernels); the two after it replay the plan.
+        for (let i = 0; i < 3; i++) {
+          const got = step(t).map((v) => Array.from(v.readSync()));
+          expect(got).toEqual(eager);
+        }
+        profilePlans(false);
+        if (name === 'wasm' || name === 'native') expect(profile?.get('crossEntropyStep')?.calls).toBe(2);
+        const bad = k.tensor(
+          [...t.readSync()].map((v, i) => (i === 5 ? 10 : v)),
+          { dtype: 'int32' },
+        );
+        expect(() => lossAndGrad(bad)).toThrow(
+          'crossEntropy: target 10 of sample 5 is out of range for 10 classes (allowed 0..9)',
+        );
+        expect(() => step(bad)).toThrow(
+          'crossEntropy: target 10 of sample 5 is out of range for 10 classes (allowed 0..9)',
+        );
+      } finally {
+        k.setBackend('wasm');
+      }
+    },
+  );
 });

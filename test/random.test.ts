@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
-import { fillDropoutMask, philox4x32, Rng } from '../src/util/random.js';
+import { dropThreshold, fillDropoutMask, philox4x32, Rng } from '../src/util/random.js';
 
 const hex = (a: Uint32Array) => Array.from(a, (x) => x.toString(16).padStart(8, '0'));
 
@@ -23,15 +23,24 @@ describe('Philox4x32-10', () => {
 });
 
 describe('the dropout mask spec', () => {
-  it('element i is word ⌊i/4⌋ mod 4 of counter 4⌊i/16⌋ + i mod 4', () => {
-    const n = 37;
-    const mask = new Float32Array(n);
-    fillDropoutMask(11, 22, mask, 0.5, 1, 0);
+  it('element i is the 16-bit half i mod 2 of word j = ⌊i/2⌋: word ⌊j/4⌋ mod 4 of counter 4⌊j/16⌋ + j mod 4', () => {
+    const n = 77; // two blocks of 32 and a tail
     const words = new Uint32Array(4);
-    for (let i = 0; i < n; i++) {
-      philox4x32(4 * Math.floor(i / 16) + (i % 4), 0, 0, 0, 11, 22, words);
-      expect(mask[i], `element ${i}`).toBe(words[Math.floor(i / 4) % 4] < 0.5 * 2 ** 32 ? 0 : 1);
+    // 0.3·2¹⁶ = 19660.8: a half of 19660 is dropped, 19661 kept.
+    for (const p of [0.5, 0.3]) {
+      const mask = new Float32Array(n);
+      fillDropoutMask(11, 22, mask, p, 1, 0);
+      for (let i = 0; i < n; i++) {
+        const j = Math.floor(i / 2);
+        philox4x32(4 * Math.floor(j / 16) + (j % 4), 0, 0, 0, 11, 22, words);
+        const word = words[Math.floor(j / 4) % 4];
+        const half = i % 2 === 0 ? word & 0xffff : word >>> 16;
+        expect(mask[i], `element ${i}, p ${p}`).toBe(half < p * 2 ** 16 ? 0 : 1);
+      }
     }
+    expect(dropThreshold(0.3)).toEqual([19661, 0]);
+    expect(dropThreshold(0.5)).toEqual([32768, 0]);
+    expect(dropThreshold(1 - 2 ** -17)).toEqual([0, 1]);
   });
 
   it('drops a fraction p, keeps the rest at the keep value; p = 0 keeps all, p = 1 drops all', () => {

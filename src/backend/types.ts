@@ -132,7 +132,7 @@ export interface Backend {
   /** Writes `src` (already broadcast to dst.shape) into the strided destination `dst`. */
   copyInto(dst: View, src: View): void;
   /**
-   * Inverted dropout in one pass: mask[i] = (draw < p·2³² ? 0 : scale), out[i] = x[i]·mask[i], with
+   * Inverted dropout in one pass: mask[i] = (draw < p·2¹⁶ ? 0 : scale), out[i] = x[i]·mask[i], with
    * the draws of `fillDropoutMask` under the key k0 = rng.nextUint32(), k1 = rng.nextUint32() (x in
    * row-major order). Returns [out, mask], both contiguous in x's (float) dtype; every backend gives
    * the same masks from the same seed, and any range of elements can be drawn on its own.

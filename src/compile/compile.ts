@@ -106,7 +106,9 @@ function flatten(r: Outputs): { tensors: Tensor[]; rebuild: (ts: Tensor[]) => Ou
       throw new ValueError(
         'compile: a compiled function returns a tensor, a list or a record of tensors, or nothing',
       );
-    return { tensors: [...r], rebuild: (ts) => ts.slice() };
+    // The plan's outputs go on with the leaves' gradients: the list is its own length.
+    const n = r.length;
+    return { tensors: [...r], rebuild: (ts) => ts.slice(0, n) };
   }
   if (typeof r === 'object' && r !== null) {
     const keys = Object.keys(r);

@@ -7,6 +7,7 @@
 import { ValueError } from './errors.js';
 
 const TWO_POW_32 = 4294967296;
+const TWO_POW_16 = 65536;
 
 let hostDrawGuard: ((what: string) => void) | null = null;
 
@@ -213,11 +214,14 @@ export function philox4x32(
 }
 
 /**
- * The dropout mask spec, followed bit for bit by every backend: element i takes word ⌊i/4⌋ mod 4 of
- * Philox4x32-10 at counter (4·⌊i/16⌋ + i mod 4, 0, 0, 0) under the key (k0, k1) — four counters side
- * by side, so a 4-lane SIMD kernel stores each output word as four consecutive elements — and
- * becomes `drop` when that word r < p·2³² (resolution 2⁻³²), else `keep`. Any range of elements can
- * be computed on its own (threads, GPU invocations); the key is two draws of the layer's generator.
+ * The dropout mask spec, followed bit for bit by every backend: element i takes the 16-bit half
+ * i mod 2 (the low half first) of the stream's word j = ⌊i/2⌋ — word ⌊j/4⌋ mod 4 of Philox4x32-10 at
+ * counter (4·⌊j/16⌋ + j mod 4, 0, 0, 0) under the key (k0, k1), the layout of `fillRandom`'s words:
+ * four counters side by side, so a 4-lane SIMD kernel has each output word's halves as eight
+ * consecutive elements — and becomes `drop` when that half h < p·2¹⁶ (resolution 2⁻¹⁶: one Philox
+ * call gives eight elements, half the work of a word per element), else `keep`. Any range of
+ * elements can be computed on its own (threads, GPU invocations); the key is two draws of the
+ * layer's generator.
  */
 export function fillDropoutMask(
   k0: number,
@@ -227,15 +231,29 @@ export function fillDropoutMask(
   keep: number,
   drop: number,
 ): void {
-  const threshold = p * TWO_POW_32;
+  const threshold = p * TWO_POW_16;
   const n = out.length;
   const words = WORDS;
-  for (let b = 0; b < n; b += 16) {
-    for (let j = 0; j < 4; j++) philox4x32((b >>> 2) + j, 0, 0, 0, k0, k1, words, 4 * j);
-    // words[4j + w] is word w of counter j: element b + 4w + j.
-    const end = Math.min(16, n - b);
-    for (let e = 0; e < end; e++) out[b + e] = words[4 * (e & 3) + (e >>> 2)] < threshold ? drop : keep;
+  for (let b = 0; b < n; b += 32) {
+    for (let j = 0; j < 4; j++) philox4x32((b >>> 3) + j, 0, 0, 0, k0, k1, words, 4 * j);
+    // words[4c + w] is word w of counter c: the stream's word b/2 + 4w + c.
+    const end = Math.min(32, n - b);
+    for (let e = 0; e < end; e++) {
+      const j = e >>> 1;
+      const word = words[4 * (j & 3) + (j >>> 2)];
+      const half = e & 1 ? word >>> 16 : word & 0xffff;
+      out[b + e] = half < threshold ? drop : keep;
+    }
   }
+}
+
+/**
+ * Dropout's integer threshold for the kernels: h < p·2¹⁶ ⟺ h < ⌈p·2¹⁶⌉ for an integer h; at 2¹⁶
+ * every element is dropped, which the kernels' 16-bit lanes say with the flag (second value 1).
+ */
+export function dropThreshold(p: number): [threshold: number, dropAll: number] {
+  const t = Math.ceil(p * TWO_POW_16);
+  return t >= TWO_POW_16 ? [0, 1] : [t, 0];
 }
 
 /** Which distribution `fillRandom` draws from. */

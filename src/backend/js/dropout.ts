@@ -1,6 +1,6 @@
 /**
  * The js backend's random kernels over the counter-based Philox stream (util/random.ts is their
- * spec): inverted dropout — the mask (one 32-bit word per element, row-major; `fillDropoutMask`),
+ * spec): inverted dropout — the mask (a 16-bit half of a Philox word per element, row-major; `fillDropoutMask`),
  * then out = x·mask, two passes the wasm backend fuses into one with the same mask — and uniform or
  * normal draws (`fillRandom`).
  */

@@ -6,6 +6,7 @@
  * (memcpy speed, a few µs per 256 KB); below `MIN_SIZE` elements the js kernel is cheaper and runs
  * instead. Results equal the js backend's bit for bit.
  */
+import { dropThreshold } from '../../util/random.js';
 import { sizeOf } from '../../util/shape.js';
 import { allocate, type HostView as View } from '../host.js';
 import { collapse, runKind } from '../js/iter.js';
@@ -128,9 +129,8 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     const pmask = align(pout + n * 4);
     const f = arena.floats();
     f.set(ops[0].subarray(x.offset, x.offset + n), px >> 2);
-    // r < p·2³² for an integer r ⟺ r < ⌈p·2³²⌉; at 2³² every draw is dropped.
-    const t = Math.ceil(p * 4294967296);
-    ex.dropout(px, n, k0, k1, 0, t >= 4294967296 ? 0 : t, t >= 4294967296 ? 1 : 0, scale, pout, pmask);
+    const [t, all] = dropThreshold(p);
+    ex.dropout(px, n, k0, k1, 0, t, all, scale, pout, pmask);
     return [copyOut(f, pout, n), copyOut(f, pmask, n)];
   }
 

@@ -81,6 +81,28 @@ export interface KernelExports {
     n: number,
     h: number,
   ): void;
+  crossEntropyStep(
+    ...args: [
+      ...x: Strided,
+      n: number,
+      c: number,
+      target: number,
+      targetStride: number,
+      g: number,
+      gStride: number,
+      factor: number,
+      count: number,
+      probs: number,
+      rows: number,
+      loss: number,
+      dx: number,
+    ]
+  ): number;
+  countCorrect(x: number, rows: number, cols: number, t: number, tStride: number): number;
+  columnSums(x: number, rows: number, cols: number, acc: number, out: number): void;
+  /** fdlibm's e^x and ln x (as V8's Math.exp and Math.log), exported for the conformance tests. */
+  expF64(x: number): number;
+  logF64(x: number): number;
   dropout(
     x: number,
     n: number,

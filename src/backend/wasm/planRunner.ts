@@ -14,6 +14,7 @@
  */
 import { bytesPerElement } from '../../util/dtype.js';
 import { ValueError } from '../../util/errors.js';
+import { dropThreshold } from '../../util/random.js';
 import { isRowMajor as contiguous, sizeOf } from '../../util/shape.js';
 import { arenaRunner } from '../arenaRunner.js';
 import type { FusedOp } from '../fused.js';
@@ -29,9 +30,9 @@ import type { KernelOp, Plan, PlanOp, PlanRunner, PlanView } from '../plan.js';
 import { planArena } from '../planMemory.js';
 import type { Backend, Storage, View } from '../types.js';
 import type { Arena } from './arena.js';
-import { type CountChain, countChains, countCorrectRows } from './countCorrect.js';
+import { type CountChain, countChains } from './countCorrect.js';
 import { BINARY, FAMILY, plan2, UNARY } from './elementwise.js';
-import type { WasmGemm } from './gemm.js';
+import { repeatRow, type WasmGemm } from './gemm.js';
 import type { WasmHeap } from './heap.js';
 import type { KernelExports } from './module.js';
 
@@ -167,7 +168,7 @@ export function prepareCpuPlan(plan: Plan, env: CpuPlanEnv): PlanRunner | null {
   const calls: (() => void)[] = plan.ops
     .map((o, i) => {
       const chain = counts.get(i);
-      if (chain) return bindCount(chain, storages, mv);
+      if (chain) return bindCount(chain, storages, env.ex);
       if (counted.has(i)) return () => {};
       return bind(o, i, {
         env,
@@ -261,12 +262,6 @@ function hostOf(c: BindContext, v: PlanView): () => HostView {
   };
 }
 
-/** Dropout's threshold: r < p·2³² ⟺ r < ⌈p·2³²⌉ for an integer r; at 2³² every draw is dropped. */
-function threshold(p: number): [number, number] {
-  const t = Math.ceil(p * 4294967296);
-  return t >= 4294967296 ? [0, 1] : [t, 0];
-}
-
 /** One op bound to its addresses: a call for each run. */
 function bind(o: PlanOp, i: number, c: BindContext): () => void {
   const { env, view, at, inMem, f32, into, mv } = c;
@@ -327,7 +322,7 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
         const x = at(o.x);
         const out = c.storages[o.out].byteOffset;
         const mask = c.storages[o.mask].byteOffset;
-        const [t, all] = threshold(o.p);
+        const [t, all] = dropThreshold(o.p);
         return () => {
           const k0 = o.rng.nextUint32();
           const k1 = o.rng.nextUint32();
@@ -375,6 +370,15 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
       return () => be.copyInto(view(o.dst), view(o.src));
     }
     case 'reduce': {
+      // Column sums of a contiguous float32 (bias gradients) in wasm, in the js order and precision.
+      const columns = o.kind === 'sum' ? leadingSum(o.x, o.axes) : null;
+      if (columns && o.dtype === 'float32' && f32(o.x) && inMem(o.x) && c.scratch >= 0) {
+        const x = at(o.x);
+        const out = c.storages[o.out].byteOffset;
+        const acc = c.scratch;
+        const [rows, cols] = columns;
+        return () => ex.columnSums(x, rows, cols, acc, out);
+      }
       // The js backend's reduction (float64 sums, rounded once) into the arena, with scratch.
       if (inMem(o.x) && c.scratch >= 0) {
         const x = hostOf(c, o.x);
@@ -446,6 +450,19 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
     default:
       return eager(c, o);
   }
+}
+
+/**
+ * [rows, cols] when a sum over `axes` of a contiguous, non-empty view is over its leading axes with
+ * some left (the js backend's column-sum case), else null.
+ */
+function leadingSum(x: PlanView, axes: readonly number[]): [number, number] | null {
+  const na = axes.length;
+  if (na === 0 || na >= x.shape.length || !contiguous(x) || sizeOf(x.shape) === 0) return null;
+  for (let i = 0; i < na; i++) if (axes[i] !== i) return null;
+  let rows = 1;
+  for (let d = 0; d < na; d++) rows *= x.shape[d];
+  return [rows, sizeOf(x.shape) / rows];
 }
 
 /** An op through the fallback backend's eager kernels, results copied into the arena. */
@@ -541,8 +558,7 @@ function productAt(
       };
     }
     const f = mv.f32;
-    if (biasAt >= 0)
-      for (let i = 0, row = cAt >> 2; i < m; i++, row += n) f.copyWithin(row, biasAt >> 2, (biasAt >> 2) + n);
+    if (biasAt >= 0) repeatRow(f, biasAt >> 2, cAt >> 2, m, n);
     if (k === 0) {
       if (biasAt < 0) views.C.fill(0);
       return;
@@ -596,18 +612,15 @@ function gatherRows(c: BindContext, o: Extract<KernelOp, { op: 'indexSelect' }>)
   };
 }
 
-/** The accuracy count's chain as one pass over the logits, its int32 result into the sum's slot. */
-function bindCount(ch: CountChain, storages: HostStorage[], mv: MemoryViews): () => void {
+/** The accuracy count's chain as one pass over the logits (assembly/count.ts), its int32 result into the sum's slot. */
+function bindCount(ch: CountChain, storages: HostStorage[], ex: KernelExports): () => void {
   const [rows, cols] = ch.x.shape;
-  const xs = storages[ch.x.buffer];
-  const ts = storages[ch.target.buffer];
+  const x = storages[ch.x.buffer].byteOffset + 4 * ch.x.offset;
+  const t = storages[ch.target.buffer].byteOffset + 4 * ch.target.offset;
+  const ts = ch.target.strides[0] ?? 1;
   const out = storages[ch.out];
-  const xOff = xs.byteOffset / 4 + ch.x.offset;
-  const tOff = ts.byteOffset / 4 + ch.target.offset;
-  const tStride = ch.target.strides[0] ?? 1;
   return () => {
-    const m = mv.fresh();
-    out.array[0] = countCorrectRows(m.f32, xOff, rows, cols, m.i32, tOff, tStride);
+    out.array[0] = ex.countCorrect(x, rows, cols, t, ts);
   };
 }
 
@@ -627,7 +640,7 @@ function bindLinear(c: BindContext, o: Extract<FusedOp, { op: 'linearAct' }>): (
       env.ex.reluDropout(h, n, 1, 0, 0, 0, 0, 0, 1, h, h, 0);
     };
   const mask = storages[drop.mask].byteOffset;
-  const [t, all] = threshold(drop.p);
+  const [t, all] = dropThreshold(drop.p);
   return () => {
     product();
     const k0 = drop.rng.nextUint32();
@@ -657,13 +670,54 @@ function bindReluBackward(c: BindContext, o: Extract<FusedOp, { op: 'reluBackwar
  * the gradient into dx.
  */
 function bindCrossEntropy(c: BindContext, o: Extract<FusedOp, { op: 'crossEntropyStep' }>): () => void {
-  const { inMem, mv, storages, view, plan } = c;
+  const { inMem, mv, storages, view, plan, at, f32 } = c;
   if (!inMem(o.x, o.target, o.g) || plan.buffers[o.loss].dtype !== 'float32') return eager(c, o);
   const [n, cols] = o.x.shape;
   const probsAt = c.scratch;
   const rowsAt = probsAt + 8 * n * cols;
   const count = o.reduction === 'mean' ? Math.max(n, 1) : 1;
   const factor = o.reduction === 'mean' ? 1 / Math.max(n, 1) : 1;
+  if (
+    f32(o.x, o.g) &&
+    plan.buffers[o.target.buffer].dtype === 'int32' &&
+    plan.buffers[o.dx].dtype === 'float32'
+  ) {
+    // The same float64 arithmetic and fdlibm's exp and log (as Math's) in one wasm pass.
+    const [rs, cs] = o.x.strides;
+    const x = at(o.x);
+    const target = at(o.target);
+    const ts = o.target.strides[0] ?? 0;
+    const g = at(o.g);
+    const gs = o.g.strides[0] ?? 0;
+    const loss = storages[o.loss].byteOffset;
+    const dx = storages[o.dx].byteOffset;
+    const { ex } = c.env;
+    return () => {
+      const bad = ex.crossEntropyStep(
+        x,
+        rs,
+        cs,
+        n,
+        cols,
+        target,
+        ts,
+        g,
+        gs,
+        factor,
+        count,
+        probsAt,
+        rowsAt,
+        loss,
+        dx,
+      );
+      if (bad >= 0) {
+        const t = mv.fresh().i32[(target >> 2) + bad * ts];
+        throw new ValueError(
+          `crossEntropy: target ${t} of sample ${bad} is out of range for ${cols} classes (allowed 0..${cols - 1})`,
+        );
+      }
+    };
+  }
   const x = view(o.x);
   const target = view(o.target);
   const g = view(o.g);

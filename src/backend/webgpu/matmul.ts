@@ -12,9 +12,10 @@
  * kernel (Philox by element index, util/random.ts), all before the one store.
  */
 import { KeelError } from '../../util/errors.js';
+import { dropThreshold } from '../../util/random.js';
 import { collapse } from '../js/iter.js';
 import type { KernelCall } from './context.js';
-import { at, call, MATH, type Operand, Params, PHILOX, Slots, threshold } from './wgsl.js';
+import { at, call, MATH, type Operand, Params, PHILOX, Slots } from './wgsl.js';
 
 /** A tile configuration. */
 interface Tile {
@@ -131,7 +132,7 @@ export function matmulKernel(a: Operand, b: Operand, out: Operand, ep: Epilogue 
   const ph = ep.hidden ? P.u(at(ep.hidden), w) : -1;
   const d = ep.dropout;
   const pmask = d ? P.u(at(d.mask), w) : -1;
-  const [thr, every] = d ? threshold(d.p) : [0, 0];
+  const [thr, every] = d ? dropThreshold(d.p) : [0, 0];
   const pt = d ? P.u(thr, w) : -1;
   const pall = d ? P.u(every, w) : -1;
   const pscale = d ? P.f(d.scale, w) : -1;

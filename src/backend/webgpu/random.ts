@@ -1,6 +1,6 @@
 /**
  * Random kernels of the webgpu backend over the counter-based Philox stream (util/random.ts is the
- * spec): dropout — the same 32-bit words and threshold as every backend, so the masks are
+ * spec): dropout — the same 16-bit halves of the words and threshold as every backend, so the masks are
  * bit-exact — and uniform or normal draws. The draws are float32: u = (w + ½)/2³² rounded once,
  * ln u from a series near 1 (where the float32 u is too coarse for log), Box–Muller's cos and sin
  * from polynomials after reducing 2π·u by quarter turns (exact in float32), so they follow the
@@ -8,23 +8,11 @@
  * the generator when the kernel is recorded eagerly, at every run in a plan.
  */
 
-import type { RandomKind } from '../../util/random.js';
+import { dropThreshold, type RandomKind } from '../../util/random.js';
 import { collapse } from '../js/iter.js';
 import type { KernelCall } from './context.js';
 import { cover, lanes, stridedOffset } from './kernel.js';
-import {
-  at,
-  call,
-  ENTRY,
-  LINEAR,
-  load,
-  MATH,
-  type Operand,
-  Params,
-  PHILOX,
-  Slots,
-  threshold,
-} from './wgsl.js';
+import { at, call, ENTRY, LINEAR, load, MATH, type Operand, Params, PHILOX, Slots } from './wgsl.js';
 
 const WG = 256;
 
@@ -53,7 +41,7 @@ export function dropoutKernel(
   const P = new Params();
   const pn = P.u(n, 'dropout');
   const [px, po, pm] = [x, out, mask].map((o) => P.u(at(o), 'dropout'));
-  const [t, every] = threshold(p);
+  const [t, every] = dropThreshold(p);
   const pt = P.u(t);
   const pall = P.u(every);
   const pscale = P.f(scale);

@@ -298,9 +298,11 @@ fn philox_word(i: u32, k0: u32, k1: u32) -> u32 {
   let j = (i >> 2u) & 3u;
   return select(select(select(w.w, w.z, j == 2u), w.y, j == 1u), w.x, j == 0u);
 }
-// Dropout keeps element i unless its word is below the threshold t (every ≠ 0: all are dropped).
+// Dropout keeps element i unless the 16-bit half i mod 2 (low first) of word ⌊i/2⌋ is below the
+// threshold t (every ≠ 0: all are dropped).
 fn dropped(i: u32, k0: u32, k1: u32, t: u32, every: u32) -> bool {
-  return every != 0u || philox_word(i, k0, k1) < t;
+  let w = philox_word(i >> 1u, k0, k1);
+  return every != 0u || select(w & 0xffffu, w >> 16u, (i & 1u) == 1u) < t;
 }
 `;
 
@@ -324,12 +326,6 @@ fn report(code: u32, value: i32, size: u32) {
   }
 }
 `;
-
-/** Dropout's threshold: r < p·2³² ⟺ r < ⌈p·2³²⌉ for an integer r; at 2³² every draw is dropped. */
-export function threshold(p: number): [number, number] {
-  const t = Math.ceil(p * 4294967296);
-  return t >= 4294967296 ? [0, 1] : [t, 0];
-}
 
 /** Workgroups for `count` groups, folded into two dimensions past the per-dimension limit. */
 export function grid(count: number, limit = 65535): [number, number, number] {
