@@ -14,6 +14,7 @@
 import { sizeOf } from '../../util/shape.js';
 import { allocate, hostArray, hostView, wrap } from '../host.js';
 import { forEachMatrix } from '../js/matmul.js';
+import { repeatRow } from '../repeatRow.js';
 import type { Backend, DType, Storage, TypedArray, View } from '../types.js';
 import type { WasmGemm } from '../wasm/gemm.js';
 import { cpuPlanEnv } from '../wasm/index.js';
@@ -101,9 +102,8 @@ export function createNativeBackend(blas: Blas, base: Backend): Backend & { blas
     if (bias) {
       // The bias starts every row; the product accumulates onto it.
       const bd = hostArray(bias.storage);
-      const row = allocate(dt, n);
-      for (let j = 0, at = bias.offset; j < n; j++, at += bias.strides[0] ?? 0) row[j] = bd[at];
-      for (let at = 0; at < out.length; at += n) out.set(row, at);
+      for (let j = 0, at = bias.offset; j < n; j++, at += bias.strides[0] ?? 0) out[j] = bd[at];
+      repeatRow(out, 0, 0, out.length / n, n);
     }
     const beta = bias ? 1 : 0;
     /** One operand as BLAS reads it: in place (maybe transposed), or a dense copy. */

@@ -28,11 +28,12 @@ import { type Blas, blasLayout as layout } from '../native/index.js';
 import { H_LENGTH } from '../optimizer.js';
 import type { KernelOp, Plan, PlanOp, PlanRunner, PlanView } from '../plan.js';
 import { planArena } from '../planMemory.js';
+import { repeatRow } from '../repeatRow.js';
 import type { Backend, Storage, View } from '../types.js';
 import type { Arena } from './arena.js';
 import { type CountChain, countChains } from './countCorrect.js';
 import { BINARY, FAMILY, plan2, UNARY } from './elementwise.js';
-import { repeatRow, type WasmGemm } from './gemm.js';
+import type { WasmGemm } from './gemm.js';
 import type { WasmHeap } from './heap.js';
 import type { KernelExports } from './module.js';
 
