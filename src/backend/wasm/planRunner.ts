@@ -5,8 +5,9 @@
  * each buffer it makes an offset in one arena region by lifetime (planMemory.ts), and (3) turns each
  * op into a call bound to those byte addresses: matrix products by BLAS (native) or the wasm GEMM on
  * the operands in place, element-wise kernels, dropout, the optimizer and the fused kernels in wasm,
- * cross-entropy in JS over the same memory, the batch gather in wasm, and the accuracy count's four
- * kernels as one pass (countCorrect.ts). A run then copies its inputs in
+ * cross-entropy's forward and backward as one wasm pass (fdlibm's exp and log: Math's bits), the
+ * bias gradient's column sums, the batch gather, and the accuracy count's four kernels as one pass
+ * (countCorrect.ts), all in wasm. A run then copies its inputs in
  * and makes those calls: no storage, tensor or ArrayBuffer is allocated. Ops without an in-place
  * kernel here (rare in training steps: batched products, reductions other than the bias
  * gradient's, comparisons) run through the backend's eager kernels and their result is copied in.
@@ -666,9 +667,10 @@ function bindReluBackward(c: BindContext, o: Extract<FusedOp, { op: 'reluBackwar
 }
 
 /**
- * crossEntropyStep with the js backend's own row kernels over the memory (so the eager bits): each
- * row's loss and softmax into scratch, their sum as the eager reduction sums, the reduced loss, and
- * the gradient into dx.
+ * crossEntropyStep over the memory with the eager bits: each row's loss and softmax into scratch,
+ * their sum as the eager reduction sums, the reduced loss, and the gradient into dx — in one wasm
+ * pass (assembly/crossentropy.ts) for float32 logits and int32 classes, else with the js backend's
+ * own row kernels.
  */
 function bindCrossEntropy(c: BindContext, o: Extract<FusedOp, { op: 'crossEntropyStep' }>): () => void {
   const { inMem, mv, storages, view, plan, at, f32 } = c;
