@@ -326,3 +326,53 @@ describe('gradient transformations as chains (optax style)', () => {
     ).toThrow("partition: label 'b' has no transformation (labels: a)");
   });
 });
+
+describe('eager steps on the CPU kernels', () => {
+  const run = (backend: string, make: (ps: Tensor[]) => optim.Optimizer<optim.BaseOptions>) => {
+    k.setBackend(backend);
+    try {
+      const g = new Rng(31);
+      const w = k.randn([96, 64], { generator: g }).requiresGrad_(); // 6,144 floats: adopted
+      const b = k.randn([64], { generator: g }).requiresGrad_(); // small: copied each step
+      const before = w.reshape([6144]); // a view made before the first step follows the parameter
+      const opt = make([w, b]);
+      // Element-wise losses only: their gradients have the same bits on every backend.
+      const x = k.randn([96, 64], { generator: g });
+      for (let i = 0; i < 4; i++) {
+        opt.zeroGrad();
+        k.add(k.sum(k.square(k.mul(w, x))), k.sum(k.mul(k.square(b), 3))).backward();
+        opt.step();
+      }
+      return {
+        w: Array.from(w.readSync()),
+        b: Array.from(b.readSync()),
+        view: Array.from(before.readSync()),
+        adopted: (w.storage as { region?: unknown }).region != null,
+        small: (b.storage as { region?: unknown }).region != null,
+      };
+    } finally {
+      k.setBackend('wasm');
+    }
+  };
+  const makers: Record<string, (ps: Tensor[]) => optim.Optimizer<optim.BaseOptions>> = {
+    'SGD momentum': (ps) => new optim.SGD(ps, { lr: 0.01, momentum: 0.9 }),
+    AdamW: (ps) => new optim.AdamW(ps, { lr: 0.01, weightDecay: 0.1 }),
+    'Adam amsgrad': (ps) => new optim.Adam(ps, { lr: 0.01, amsgrad: true }),
+  };
+  const cpu = k.availableBackends().filter((n) => n === 'wasm' || n === 'native');
+  it.each(Object.keys(makers))(
+    '%s: parameters and state move into the kernels’ memory and update in place, with the js bits',
+    (name) => {
+      const want = run('js', makers[name]);
+      expect(want.adopted).toBe(false);
+      for (const backend of cpu) {
+        const got = run(backend, makers[name]);
+        expect(got.adopted, backend).toBe(true);
+        expect(got.small, backend).toBe(false);
+        expect(got.w, backend).toEqual(want.w);
+        expect(got.b, backend).toEqual(want.b);
+        expect(got.view, backend).toEqual(got.w);
+      }
+    },
+  );
+});

@@ -152,8 +152,10 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
   }
 
   /**
-   * One fused optimizer step on contiguous float32 operands: w, g and the state are copied in,
-   * updated, and w and the state copied back (false for what the kernel does not take).
+   * One fused optimizer step on contiguous float32 operands: an operand already in the kernels'
+   * memory (a parameter or state the backend adopted, or a compiled plan did) is updated in place;
+   * the others are copied in, updated, and w and the state copied back (false for what the kernel
+   * does not take).
    */
   function optimizerStep(
     family: OptimizerFamily,
@@ -165,21 +167,27 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     const n = sizeOf(w.shape);
     if (!f32(w.data) || !f32(g.data) || !state.every((v) => f32(v.data)) || n < AXPY_MIN_SIZE) return false;
     if (runKind(g, w.shape) !== 1) return false;
-    const ops = [w, g, ...state].map((v) => v.data as Float32Array);
-    const ph = arena.reserveFor(align(8 * h.length) + (state.length + 2) * align(n * 4), ops);
-    const pw = align(ph + 8 * h.length);
-    const pg = align(pw + n * 4);
-    const ps = state.map((_, k) => align(pg + align(n * 4) * k + n * 4));
+    const views = [w, g, ...state];
+    const ops = views.map((v) => v.data as Float32Array);
+    const ph = arena.reserveFor(align(8 * h.length) + views.length * align(n * 4), ops);
     const f = arena.floats();
     new Float64Array(f.buffer, ph, h.length).set(h);
-    const at = (k: number, v: View) => ops[k].subarray(v.offset, v.offset + n);
-    const views = [at(0, w), ...state.map((v, k) => at(k + 2, v))];
-    f.set(views[0], pw >> 2);
-    f.set(at(1, g), pg >> 2);
-    for (let k = 0; k < state.length; k++) f.set(views[k + 1], ps[k] >> 2);
+    // Each operand's address: in place when it lives in this memory, else a scratch copy.
+    const copied: (Float32Array | null)[] = views.map((v, k) =>
+      ops[k].buffer === f.buffer ? null : ops[k].subarray(v.offset, v.offset + n),
+    );
+    const addr = views.map((v, k) => {
+      if (!copied[k]) return ops[k].byteOffset + 4 * v.offset;
+      const at = align(ph + 8 * h.length) + k * align(n * 4);
+      f.set(copied[k] as Float32Array, at >> 2);
+      return at;
+    });
+    const [pw, pg, ...ps] = addr;
     ex.optimizerStep(FAMILY[family], pw, pg, ps[0] ?? 0, ps[1] ?? 0, ps[2] ?? 0, n, ph);
-    views[0].set(f.subarray(pw >> 2, (pw >> 2) + n));
-    for (let k = 0; k < state.length; k++) views[k + 1].set(f.subarray(ps[k] >> 2, (ps[k] >> 2) + n));
+    for (let k = 0; k < views.length; k++) {
+      const out = copied[k];
+      if (out && k !== 1) out.set(f.subarray(addr[k] >> 2, (addr[k] >> 2) + n));
+    }
     return true;
   }
 

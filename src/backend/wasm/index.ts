@@ -2,12 +2,13 @@
  * The `wasm` backend: the js backend with the kernels that dominate MLP training replaced by
  * WebAssembly SIMD versions — the float32 matrix product (packed 4×8 micro-kernel, every operand
  * layout read in place), float32 element-wise ops (add, sub, mul, div, maximum, minimum, relu and
- * its fused backward, neg, abs, sqrt, strided copies), fused inverted dropout and the optimizer's
- * axpy; everything else, float64, and shapes a kernel does not cover fall back to js kernel by
- * kernel. Created only where WebAssembly SIMD is available.
+ * its fused backward, neg, abs, sqrt, strided copies), fused inverted dropout, the optimizer's
+ * axpy and its fused step (which moves the parameters and state it updates into the kernels'
+ * memory once, then updates them in place); everything else, float64, and shapes a kernel does not
+ * cover fall back to js kernel by kernel. Created only where WebAssembly SIMD is available.
  */
 import { sizeOf } from '../../util/shape.js';
-import { allocate, hostView as hv, wrap } from '../host.js';
+import { allocate, HostStorage, hostView as hv, MemoryRegion, wrap } from '../host.js';
 import { jsBackend } from '../js/index.js';
 import { forEachMatrix } from '../js/matmul.js';
 import type { Backend, DType, Storage, View } from '../types.js';
@@ -15,11 +16,34 @@ import { wasmElementwise } from './elementwise.js';
 import { WasmGemm } from './gemm.js';
 import { type CpuPlanEnv, prepareCpuPlan } from './planRunner.js';
 
+/** Storages smaller than this (floats) stay where they are (the kernels copy them; see `adopt`). */
+const ADOPT_MIN = 4096;
+
 /** Creates the wasm backend, or null when this engine lacks WebAssembly SIMD. */
 export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
   const gemm = WasmGemm.load();
   if (!gemm) return null;
   const ew = wasmElementwise(gemm.ex, gemm.arena);
+  const heap = gemm.arena.heap;
+  /**
+   * Moves a float32 storage an eager optimizer step updates (a parameter, its state) into the
+   * kernels' memory, once: later steps update it in place instead of copying it in and out (as a
+   * compiled plan's steps do; its tensors follow, `HostStorage.relocate`). Left where it is when
+   * small or when the memory has no room.
+   */
+  const adopt = (v: View): void => {
+    const s = v.storage;
+    if (!(s instanceof HostStorage) || s.dtype !== 'float32' || s.region !== null || s.length < ADOPT_MIN)
+      return;
+    const bytes = s.length * 4;
+    let at: number;
+    try {
+      at = heap.alloc(bytes);
+    } catch {
+      return;
+    }
+    s.relocate(new MemoryRegion(heap.memory, at, bytes, () => heap.release(at)), at);
+  };
   const matmul = (
     av: View,
     bv: View,
@@ -89,6 +113,8 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
       if (!ew.axpy(hv(y), alpha, hv(x))) jsBackend.axpy(y, alpha, x);
     },
     optimizerStep: (family, w, g, state, h) => {
+      adopt(w);
+      for (const v of state) adopt(v);
       if (!ew.optimizerStep(family, hv(w), hv(g), state.map(hv), h))
         jsBackend.optimizerStep(family, w, g, state, h);
     },
