@@ -110,6 +110,37 @@ describe('DataLoader', () => {
   });
 });
 
+describe('images converted into the kernels’ memory (toImageSet, Backend.resident)', () => {
+  it.each(k.availableBackends())(
+    'on %s: the pixels / 255, where a compiled step reads them without moving them',
+    (name) => {
+      k.setBackend(name);
+      try {
+        const bytes = Uint8Array.from({ length: 6 * 4 * 4 }, (_, i) => (i * 37) % 256);
+        const set = data.toImageSet(
+          { shape: [6, 4, 4], data: bytes },
+          { shape: [6], data: Uint8Array.from([0, 1, 2, 3, 4, 9]) },
+          ['images', 'labels'],
+        );
+        expect(set.images.shape).toEqual([6, 16]);
+        expect(Array.from(set.images.readSync())).toEqual(Array.from(bytes, (b) => Math.fround(b / 255)));
+        const st = set.images.storage as { region?: { memory: unknown } | null; byteOffset?: number };
+        const cpu = name === 'wasm' || name === 'native';
+        expect(st.region != null, 'in the kernels’ memory').toBe(cpu);
+        const at = st.byteOffset;
+        const rows = k.tensor([5, 0, 2], { dtype: 'int32' });
+        const step = k.compile((i: k.Tensor) => k.sum(k.indexSelect(set.images, 0, i), 1));
+        const eager = Array.from(k.sum(k.indexSelect(set.images, 0, rows), 1).readSync());
+        for (let r = 0; r < 2; r++) expect(Array.from(step(rows).readSync())).toEqual(eager);
+        // Read in place: the plan did not move the images.
+        expect(st.byteOffset).toBe(at);
+      } finally {
+        k.setBackend('wasm');
+      }
+    },
+  );
+});
+
 describe('synthetic data', () => {
   it('weight-decay data: y = 0.05 + Σ 0.01·xᵢ + ε', () => {
     const d = data.weightDecayData({ d: 200, nTrain: 20, nTest: 100, seed: 1 });

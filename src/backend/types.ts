@@ -184,6 +184,13 @@ export interface Backend {
    */
   prepare?(plan: Plan): PlanRunner | null;
   /**
+   * A storage of `length` elements (their values unspecified) placed where this backend's compiled
+   * plans read data in place — the CPU backends' kernel memory — for large data written once and
+   * read by many steps (a data set): a plan then reads it where it is instead of moving it there on
+   * its first run. Null where there is no room; absent where placement does not matter.
+   */
+  resident?(dtype: DType, length: number): Storage | null;
+  /**
    * For a backend whose memory is read asynchronously (a GPU): waits for the device and copies to
    * the host every storage it has written in place — parameters, optimizer state, running sums —
    * so that synchronous reads of them (`readSync`, `item`) answer until the device writes them

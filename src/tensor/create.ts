@@ -4,7 +4,7 @@
  * are made in host memory and handed to the active backend (`Backend.fromHost`), which adopts them
  * (CPU backends) or would upload them (a GPU backend).
  */
-import { allocate } from '../backend/host.js';
+import { allocate, hostArray } from '../backend/host.js';
 import { backend } from '../backend/registry.js';
 import { arrayType, type DType, type TypedArray } from '../util/dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../util/errors.js';
@@ -30,6 +30,29 @@ export interface RandomOptions extends CreateOptions {
 
 /** Data accepted by `tensor()`. */
 export type TensorLike = NestedArray | TypedArray | Tensor;
+
+/**
+ * A new tensor of `shape` whose elements `fill` writes once (every one of them), placed where the
+ * backend's compiled plans read data in place when it has room (`Backend.resident`: the CPU
+ * backends' kernel memory) — so a large data set is written there directly, not converted into a
+ * host array and then copied into that memory by the first plan that reads it.
+ */
+export function filledResident(
+  shape: readonly number[],
+  dtype: DType,
+  fill: (array: TypedArray) => void,
+): Tensor {
+  const n = sizeOf(shape);
+  const be = backend();
+  const st = be.resident?.(dtype, n) ?? null;
+  if (st) {
+    fill(hostArray(st));
+    return new Tensor(st, [...shape], dtype);
+  }
+  const a = new (arrayType(dtype))(n);
+  fill(a);
+  return new Tensor(be.fromHost(a), [...shape], dtype);
+}
 
 /** A tensor of `shape` holding `array` (handed over to the active backend). */
 export function fromHost(array: TypedArray, shape: readonly number[], dtype: DType): Tensor {

@@ -7,6 +7,7 @@
  * memory once, then updates them in place); everything else, float64, and shapes a kernel does not
  * cover fall back to js kernel by kernel. Created only where WebAssembly SIMD is available.
  */
+import { bytesPerElement } from '../../util/dtype.js';
 import { sizeOf } from '../../util/shape.js';
 import { allocate, HostStorage, hostView as hv, MemoryRegion, wrap } from '../host.js';
 import { jsBackend } from '../js/index.js';
@@ -119,6 +120,21 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
         jsBackend.optimizerStep(family, w, g, state, h);
     },
     prepare: (plan) => prepareCpuPlan(plan, cpuPlanEnv(gemm, self, null)),
+    resident: (dtype, length) => {
+      const bytes = length * bytesPerElement(dtype);
+      let at: number;
+      try {
+        at = heap.alloc(Math.max(bytes, 1));
+      } catch {
+        return null; // no room in the memory: an ordinary host array (a plan moves what fits)
+      }
+      return HostStorage.inRegion(
+        new MemoryRegion(heap.memory, at, bytes, () => heap.release(at)),
+        at,
+        dtype,
+        length,
+      );
+    },
     gemm,
   };
   return self;
