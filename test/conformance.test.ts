@@ -258,6 +258,16 @@ describe.each(others)('backend %s conforms to js', (name) => {
           Array.from(js.reduce(op, k.permute(x, [2, 0, 1]), axes, 'float32')),
         );
     }
+    // Bias-gradient sums (leading axes of a contiguous float32, the wasm column sums), at an offset too.
+    const big = rnd([2, 64, 37]);
+    for (const [v, axes] of [
+      [big, [0, 1]],
+      [big.reshape([128, 37]), [0]],
+      [k.select(big, 0, 1), [0]],
+    ] as const)
+      expect(Array.from(be.reduce('sum', v, axes, 'float32'))).toEqual(
+        Array.from(js.reduce('sum', v, axes, 'float32')),
+      );
     for (const op of ['argmax', 'argmin'] as const)
       expect(Array.from(be.argReduce(op, x, 1))).toEqual(Array.from(js.argReduce(op, x, 1)));
     const idx = tensor([0, 2, 1, 1, 0, 2], { dtype: 'int32' }).reshape([2, 3]);

@@ -82,7 +82,7 @@ describe.runIf(existsSync(KEEL))('a killed run resumes to the same bytes', () =>
       // The checkpoint on disk is whole either way: the resume reads it and finishes.
       const done = await keel(['--out', out, 'train', '--resume', dir, ...ARGS], { timeout: 60_000 });
       expect(done.code, done.stderr).toBe(0);
-      expect(done.stdout).toMatch(/resuming r at epoch \d, batch \d+ \(step \d+ done\)/);
+      expect(done.stdout).toMatch(/resuming r at epoch \d+, batch \d+ \(step \d+ done\)/);
       expect(
         readFileSync(join(dir, 'checkpoint.safetensors')).equals(finalRef),
         `seed ${seed}: final checkpoint`,

@@ -191,5 +191,32 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     return true;
   }
 
-  return { unary, binary, dropout, axpy, optimizerStep };
+  /**
+   * Sums of a contiguous float32 over its leading axes (a bias gradient), into a new float32 array:
+   * the js backend's column sums (float64, row by row, rounded once) in wasm; null where they do
+   * not apply (the js reduction runs).
+   */
+  function columnSums(x: View, axes: readonly number[], outDtype: DType): Float32Array | null {
+    const nd = x.shape.length;
+    const na = axes.length;
+    if (outDtype !== 'float32' || !f32(x.data) || na === 0 || na >= nd) return null;
+    for (let i = 0; i < na; i++) if (axes[i] !== i) return null;
+    const n = sizeOf(x.shape);
+    if (n < MIN_SIZE || runKind(x, x.shape) !== 1) return null;
+    let rows = 1;
+    for (let d = 0; d < na; d++) rows *= x.shape[d];
+    const cols = n / rows;
+    const ops = [x.data as Float32Array];
+    const at = arena.reserveFor(align(n * 4) + align(cols * 8) + align(cols * 4), ops);
+    const acc = at + align(n * 4);
+    const out = acc + align(cols * 8);
+    const f = arena.floats();
+    const inMemory = ops[0].buffer === f.buffer;
+    const src = inMemory ? ops[0].byteOffset + 4 * x.offset : at;
+    if (!inMemory) f.set(ops[0].subarray(x.offset, x.offset + n), at >> 2);
+    ex.columnSums(src, rows, cols, acc, out);
+    return copyOut(f, out, cols);
+  }
+
+  return { unary, binary, dropout, axpy, optimizerStep, columnSums };
 }

@@ -110,6 +110,10 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
       const out = ew.dropout(hv(x), p, scale, rng);
       return out ? [wrap(out[0]), wrap(out[1])] : jsBackend.dropout(x, p, scale, rng);
     },
+    reduce: (op, x, axes, outDtype) => {
+      const out = op === 'sum' ? ew.columnSums(hv(x), axes, outDtype) : null;
+      return out ? wrap(out) : jsBackend.reduce(op, x, axes, outDtype);
+    },
     axpy: (y, alpha, x) => {
       if (!ew.axpy(hv(y), alpha, hv(x))) jsBackend.axpy(y, alpha, x);
     },
