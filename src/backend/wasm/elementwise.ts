@@ -54,6 +54,21 @@ export function plan2(shape: readonly number[], strides: readonly (readonly numb
   return { rows: c.shape[0], cols: c.shape[1], strides: c.strides.map((s) => [s[0], s[1]]) };
 }
 
+/**
+ * [rows, cols] when a sum over `axes` of `shape` is over its leading axes with some left (a bias
+ * gradient: the column-sum kernel's case), else null.
+ */
+export function leadingColumns(shape: readonly number[], axes: readonly number[]): [number, number] | null {
+  const na = axes.length;
+  if (na === 0 || na >= shape.length) return null;
+  let rows = 1;
+  for (let d = 0; d < na; d++) {
+    if (axes[d] !== d) return null;
+    rows *= shape[d];
+  }
+  return [rows, rows === 0 ? 0 : sizeOf(shape) / rows];
+}
+
 /** n floats at byte address `at` as a new host array (from the slabs or the pool, see allocate). */
 function copyOut(f: Float32Array, at: number, n: number): Float32Array {
   const out = allocate('float32', n, false) as Float32Array;
@@ -197,15 +212,11 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
    * not apply (the js reduction runs).
    */
   function columnSums(x: View, axes: readonly number[], outDtype: DType): Float32Array | null {
-    const nd = x.shape.length;
-    const na = axes.length;
-    if (outDtype !== 'float32' || !f32(x.data) || na === 0 || na >= nd) return null;
-    for (let i = 0; i < na; i++) if (axes[i] !== i) return null;
+    const columns = leadingColumns(x.shape, axes);
     const n = sizeOf(x.shape);
-    if (n < MIN_SIZE || runKind(x, x.shape) !== 1) return null;
-    let rows = 1;
-    for (let d = 0; d < na; d++) rows *= x.shape[d];
-    const cols = n / rows;
+    if (!columns || outDtype !== 'float32' || !f32(x.data) || n < MIN_SIZE || runKind(x, x.shape) !== 1)
+      return null;
+    const [rows, cols] = columns;
     const ops = [x.data as Float32Array];
     const at = arena.reserveFor(align(n * 4) + align(cols * 8) + align(cols * 4), ops);
     const acc = at + align(n * 4);

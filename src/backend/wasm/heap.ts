@@ -5,7 +5,10 @@
  * memory grows when no free region fits and never shrinks (a freed region is reused). Regions are
  * 64-byte aligned and sized in multiples of 64, so SIMD loads never straddle two regions' lines.
  */
+
+import { bytesPerElement } from '../../util/dtype.js';
 import { KeelError } from '../../util/errors.js';
+import { type HostStorage, MemoryRegion } from '../host.js';
 
 /** Rounds up to a multiple of 64 bytes. */
 export function align64(n: number): number {
@@ -45,6 +48,32 @@ export class WasmHeap {
     this.top = at + size;
     this.sizes.set(at, size);
     return at;
+  }
+
+  /**
+   * A region of at least `bytes` bytes owned by a MemoryRegion (given back when that is disposed or
+   * collected), or null when the memory cannot grow that far.
+   */
+  region(bytes: number): MemoryRegion | null {
+    let at: number;
+    try {
+      at = this.alloc(bytes);
+    } catch {
+      return null;
+    }
+    return new MemoryRegion(this.memory, at, bytes, () => this.release(at));
+  }
+
+  /**
+   * Moves a host storage's elements into this memory (its tensors follow, `HostStorage.relocate`),
+   * unless they live here already; false when there is no room (they stay where they are).
+   */
+  adopt(s: HostStorage): boolean {
+    if (s.region?.memory === this.memory && !s.region.dead) return true;
+    const r = this.region(s.length * bytesPerElement(s.dtype));
+    if (!r) return false;
+    s.relocate(r, r.at);
+    return true;
   }
 
   /** Returns a region to the heap. */

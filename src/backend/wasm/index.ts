@@ -9,7 +9,7 @@
  */
 import { bytesPerElement } from '../../util/dtype.js';
 import { sizeOf } from '../../util/shape.js';
-import { allocate, HostStorage, hostView as hv, MemoryRegion, wrap } from '../host.js';
+import { allocate, HostStorage, hostView as hv, wrap } from '../host.js';
 import { jsBackend } from '../js/index.js';
 import { forEachMatrix } from '../js/matmul.js';
 import type { Backend, DType, Storage, View } from '../types.js';
@@ -34,16 +34,8 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
    */
   const adopt = (v: View): void => {
     const s = v.storage;
-    if (!(s instanceof HostStorage) || s.dtype !== 'float32' || s.region !== null || s.length < ADOPT_MIN)
-      return;
-    const bytes = s.length * 4;
-    let at: number;
-    try {
-      at = heap.alloc(bytes);
-    } catch {
-      return;
-    }
-    s.relocate(new MemoryRegion(heap.memory, at, bytes, () => heap.release(at)), at);
+    if (s instanceof HostStorage && s.dtype === 'float32' && s.region === null && s.length >= ADOPT_MIN)
+      heap.adopt(s);
   };
   const matmul = (
     av: View,
@@ -125,19 +117,9 @@ export function createWasmBackend(): (Backend & { gemm: WasmGemm }) | null {
     },
     prepare: (plan) => prepareCpuPlan(plan, cpuPlanEnv(gemm, self, null)),
     resident: (dtype, length) => {
-      const bytes = length * bytesPerElement(dtype);
-      let at: number;
-      try {
-        at = heap.alloc(Math.max(bytes, 1));
-      } catch {
-        return null; // no room in the memory: an ordinary host array (a plan moves what fits)
-      }
-      return HostStorage.inRegion(
-        new MemoryRegion(heap.memory, at, bytes, () => heap.release(at)),
-        at,
-        dtype,
-        length,
-      );
+      // No room in the memory: null, and the caller makes an ordinary host array.
+      const r = heap.region(length * bytesPerElement(dtype));
+      return r ? HostStorage.inRegion(r, r.at, dtype, length) : null;
     },
     gemm,
   };

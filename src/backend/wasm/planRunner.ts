@@ -33,7 +33,7 @@ import { repeatRow } from '../repeatRow.js';
 import type { Backend, Storage, View } from '../types.js';
 import type { Arena } from './arena.js';
 import { type CountChain, countChains } from './countCorrect.js';
-import { BINARY, FAMILY, plan2, UNARY } from './elementwise.js';
+import { BINARY, FAMILY, leadingColumns, plan2, UNARY } from './elementwise.js';
 import type { WasmGemm } from './gemm.js';
 import type { WasmHeap } from './heap.js';
 import type { KernelExports } from './module.js';
@@ -116,20 +116,8 @@ export function prepareCpuPlan(plan: Plan, env: CpuPlanEnv): PlanRunner | null {
   const memory = heap.memory;
   for (const b of plan.buffers) if (b.kind === 'external' && !(b.storage instanceof HostStorage)) return null;
   // 1. What the plan reads by reference moves into the kernels' memory (once; later plans find it there).
-  const inMemory = plan.buffers.map((b) => {
-    if (b.kind !== 'external') return true;
-    const s = b.storage as HostStorage;
-    if (s.region?.memory === memory && !s.region.dead) return true;
-    const bytes = s.length * bytesPerElement(s.dtype);
-    let at: number;
-    try {
-      at = heap.alloc(bytes);
-    } catch {
-      return false; // too big for this memory: ops reading it take the eager path
-    }
-    s.relocate(new MemoryRegion(memory, at, bytes, () => heap.release(at)), at);
-    return true;
-  });
+  // Too big for this memory: ops reading it take the eager path.
+  const inMemory = plan.buffers.map((b) => b.kind !== 'external' || heap.adopt(b.storage as HostStorage));
   // 2. One arena for the buffers the plan makes, plus per-op scratch after them.
   const layout = planArena(plan);
   let scratchBytes = 0;
@@ -373,7 +361,10 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
     }
     case 'reduce': {
       // Column sums of a contiguous float32 (bias gradients) in wasm, in the js order and precision.
-      const columns = o.kind === 'sum' ? leadingSum(o.x, o.axes) : null;
+      const columns =
+        o.kind === 'sum' && contiguous(o.x) && sizeOf(o.x.shape) > 0
+          ? leadingColumns(o.x.shape, o.axes)
+          : null;
       if (columns && o.dtype === 'float32' && f32(o.x) && inMem(o.x) && c.scratch >= 0) {
         const x = at(o.x);
         const out = c.storages[o.out].byteOffset;
@@ -452,19 +443,6 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
     default:
       return eager(c, o);
   }
-}
-
-/**
- * [rows, cols] when a sum over `axes` of a contiguous, non-empty view is over its leading axes with
- * some left (the js backend's column-sum case), else null.
- */
-function leadingSum(x: PlanView, axes: readonly number[]): [number, number] | null {
-  const na = axes.length;
-  if (na === 0 || na >= x.shape.length || !contiguous(x) || sizeOf(x.shape) === 0) return null;
-  for (let i = 0; i < na; i++) if (axes[i] !== i) return null;
-  let rows = 1;
-  for (let d = 0; d < na; d++) rows *= x.shape[d];
-  return [rows, sizeOf(x.shape) / rows];
 }
 
 /** An op through the fallback backend's eager kernels, results copied into the arena. */
