@@ -7,15 +7,17 @@
  * gradients are differentiable (higher-order derivatives). The few ops the sweep needs (add,
  * sum-to-shape, cast) are installed by ops/, keeping autograd free of specific ops.
  */
+import { recyclingPaused } from '../backend/host.js';
 import { lastSerial } from '../backend/serial.js';
 import type { DType, Storage } from '../backend/types.js';
 import { onesLike } from '../tensor/create.js';
-import { Tensor } from '../tensor/tensor.js';
+import { gradWasRead, peekGrad, Tensor } from '../tensor/tensor.js';
 import { AutogradError, fmtShape, ShapeError } from '../util/errors.js';
 import { sameShape } from '../util/shape.js';
 import { checkBackward, inBackwardOf, isAnomalyEnabled } from './anomaly.js';
 import { withGradMode } from './mode.js';
 import type { GradNode } from './node.js';
+import { escapeTransient, noteFreed } from './transient.js';
 
 /** The ops the engine needs, installed by the ops layer. */
 export interface GradOps {
@@ -97,6 +99,11 @@ function checkRoot(op: string, t: Tensor, g: Tensor | undefined): Tensor {
 class Recycler {
   private readonly refs = new Map<Storage, number>();
   private readonly escaped = new Set<Storage>();
+  /** Storages kept beyond the sweep other than as a leaf's `.grad` (a root's, a retained one). */
+  private readonly kept = new Set<Storage>();
+  /** How many leaves' `.grad` each storage became in this sweep. */
+  private readonly leafUses = new Map<Storage, number>();
+  private readonly leaves = new Set<Tensor>();
   private readonly since = lastSerial();
 
   /** A pending gradient refers to t. */
@@ -112,9 +119,17 @@ class Recycler {
     this.consider(t);
   }
 
-  /** t is kept beyond the sweep. */
+  /** t is kept beyond the sweep (as a root's or a retained gradient). */
   escape(t: Tensor): void {
     this.escaped.add(t.storage);
+    this.kept.add(t.storage);
+  }
+
+  /** t became `leaf.grad`. */
+  toLeaf(leaf: Tensor, t: Tensor): void {
+    this.escaped.add(t.storage);
+    this.leafUses.set(t.storage, (this.leafUses.get(t.storage) ?? 0) + 1);
+    this.leaves.add(leaf);
   }
 
   /** Releases t's storage if nothing refers to it any more. */
@@ -122,6 +137,35 @@ class Recycler {
     const st = t.storage;
     if ((st.serial ?? 0) > this.since && !this.refs.has(st) && !this.escaped.has(st)) st.release?.();
   }
+
+  /**
+   * After the sweep: a leaf's `.grad` whose storage the sweep made and gave to that leaf alone is the
+   * leaf's own, so `dropGrad` may give it back to the pool if no one reads it.
+   */
+  settle(): void {
+    for (const leaf of this.leaves) {
+      const g = peekGrad(leaf);
+      if (!g) continue;
+      const st = g.storage;
+      if ((st.serial ?? 0) > this.since && this.leafUses.get(st) === 1 && !this.kept.has(st)) ownGrads.add(g);
+    }
+  }
+}
+
+/** Leaf gradients only their leaf holds (see `Recycler.settle`). */
+const ownGrads = new WeakSet<Tensor>();
+
+/**
+ * @internal Sets `t.grad` to null (`zeroGrad`); a gradient that backward made for t alone and that
+ * no one read goes back to the memory pool at once, so a plain training loop reuses it next step.
+ */
+export function dropGrad(t: Tensor): void {
+  const g = peekGrad(t);
+  if (g === null) return;
+  const own = ownGrads.has(g) && !gradWasRead(t);
+  t.grad = null;
+  if (own && !recyclingPaused())
+    g.storage.release?.('this gradient was dropped by zeroGrad() before anyone read it');
 }
 
 function accumulate(map: Map<GradNode, Tensor>, node: GradNode, g: Tensor, r: Recycler | null): void {
@@ -148,7 +192,7 @@ export function observeLeafGrads(fn: ((leaf: Tensor) => void) | null): ((leaf: T
   return prev;
 }
 
-function deliverToLeaf(s: Sweep, leaf: Tensor, g: Tensor): void {
+function deliverToLeaf(s: Sweep, leaf: Tensor, g: Tensor, r: Recycler | null): void {
   if (s.capture) {
     if (s.capture.has(leaf)) {
       const prev = s.capture.get(leaf);
@@ -158,9 +202,10 @@ function deliverToLeaf(s: Sweep, leaf: Tensor, g: Tensor): void {
   }
   const value = s.createGraph ? g : g.detach();
   leafObserver?.(leaf);
-  leaf.grad = leaf.grad
-    ? withGradMode(s.createGraph, () => gradOps().add(leaf.grad as Tensor, value))
-    : value;
+  const prev = peekGrad(leaf);
+  const next = prev ? withGradMode(s.createGraph, () => gradOps().add(prev, value)) : value;
+  leaf.grad = next;
+  r?.toLeaf(leaf, next);
 }
 
 /** Topological dependency counts of the nodes reachable from `roots`. */
@@ -193,7 +238,7 @@ function run(s: Sweep): void {
     if (t.gradFn) {
       accumulate(pending, t.gradFn, s.rootGrads[i], recycler);
       rootNodes.push(t.gradFn);
-    } else deliverToLeaf(s, t, s.rootGrads[i]);
+    } else deliverToLeaf(s, t, s.rootGrads[i], recycler);
   });
   const deps = dependencies(rootNodes);
   const ready = [...new Set(rootNodes)].filter((n) => deps.get(n) === 0);
@@ -240,6 +285,8 @@ function run(s: Sweep): void {
         );
       if (observers.size > 0) for (const fn of observers) fn(node, g, grads);
       if (!s.retainGraph && node.saved && node.saved.length > 0) {
+        for (const t of grads) if (t) escapeTransient(t);
+        noteFreed(node.saved);
         node.saved = null;
         node.freed = true;
       }
@@ -251,10 +298,7 @@ function run(s: Sweep): void {
           if (!sameShape(gi.shape, e.shape)) gi = o.sumToShape(gi, e.shape);
           if (gi.dtype !== e.dtype) gi = o.cast(gi, e.dtype);
           if (e.node) accumulate(pending, e.node, gi, recycler);
-          else if (e.leaf) {
-            recycler?.escape(gi);
-            deliverToLeaf(s, e.leaf, gi);
-          }
+          else if (e.leaf) deliverToLeaf(s, e.leaf, gi, recycler);
         }
         // What the rule returned but did not hand on as is (reduced, cast, or unused): after all
         // edges got theirs, since two outputs may be one tensor.
@@ -270,6 +314,7 @@ function run(s: Sweep): void {
       recycler?.unhold(g);
     }
   });
+  recycler?.settle();
 }
 
 /**

@@ -11,6 +11,7 @@ import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkForward, isAnomalyEnabled } from './anomaly.js';
 import { isGradEnabled } from './mode.js';
+import { noteSaved } from './transient.js';
 
 /**
  * A backward rule: given the gradient of the output, the saved tensors and the context, returns one
@@ -81,6 +82,11 @@ export type GraphOp =
 
 let nextId = 0;
 
+/** @internal The id the next recorded node will take (ids grow with recording order). */
+export function nextNodeId(): number {
+  return nextId;
+}
+
 declare module '../tensor/tensor.js' {
   /** A tensor's `gradFn` is a graph node of this module. */
   interface GradFn extends GradNode {}
@@ -144,5 +150,6 @@ export function record<C>(
   const next = new Array<Edge | null>(inputs.length);
   for (let i = 0; i < inputs.length; i++) next[i] = edgeOf(inputs[i]);
   out.gradFn = new GradNode(op, next, saved, ctx, rule as BackwardRule<never>, out.shape, out.dtype);
+  if (saved.length > 0) noteSaved(saved);
   return out;
 }

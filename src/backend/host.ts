@@ -77,6 +77,11 @@ export function pauseRecycling(paused: boolean): boolean {
   return was;
 }
 
+/** @internal True while a compiled step is traced (`pauseRecycling(true)`). */
+export function recyclingPaused(): boolean {
+  return !recycling;
+}
+
 /** Puts a pool buffer on its size class's free list (unless the pool is full). */
 function giveBack(buf: ArrayBuffer): void {
   const list = free.get(buf.byteLength);

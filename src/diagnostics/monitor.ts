@@ -11,7 +11,7 @@
 import { noGrad } from '../autograd/mode.js';
 import type { HookHandle, Module } from '../nn/module.js';
 import { vectorNorm } from '../ops/reduce.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { peekGrad, type Tensor } from '../tensor/tensor.js';
 import type { Callback, EpochRecord } from '../train/fit.js';
 import { ValueError } from '../util/errors.js';
 import { type Alarm, type AlarmKind, alarm } from './alarms.js';
@@ -207,12 +207,18 @@ export class Diagnostics {
     // weights, and so the next loss, non-finite anyway). Scanning every gradient on every step cost
     // ~4% of a wasm training step.
     if (!this.capturing) return;
-    const bad = params.filter(([, p]) => p.grad && hasNonFinite(p.grad.readSync())).map(([n]) => n);
+    const bad = params
+      .filter(([, p]) => {
+        const g = peekGrad(p);
+        return g !== null && hasNonFinite(g.readSync());
+      })
+      .map(([n]) => n);
     if (bad.length) this.raise('non-finite', bad, `gradients of ${bad.join(', ')} contain NaN/Inf`);
     const stats: Record<string, ParamStats> = {};
     let total = 0;
     for (const [name, p] of params) {
-      const g = p.grad ? vectorNorm(p.grad) : null;
+      const pg = peekGrad(p);
+      const g = pg ? vectorNorm(pg) : null;
       if (g !== null && Number.isFinite(g)) total += g * g;
       stats[name] = { gradNorm: g, weightNorm: vectorNorm(p), updateRatio: null };
     }

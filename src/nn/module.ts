@@ -7,6 +7,7 @@
  * Forward hooks (`registerForwardHook`) see every call's inputs and output and may replace the
  * output; they are removable. Modules own the train/eval flag; they never touch a backend.
  */
+import { dropGrad } from '../autograd/engine.js';
 import { isTracing, NotTraceableError } from '../autograd/mode.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, KeelError } from '../util/errors.js';
@@ -47,6 +48,18 @@ function collect<C>(
   else if (v instanceof Map) for (const [key, x] of v) collect(`${name}.${String(key)}`, x, C, out);
 }
 
+/** Layer classes whose forward keeps no tensor it is given or makes (`keepsNoTensors`). */
+const keepNothing = new WeakSet<object>();
+
+/**
+ * @internal Declares keel's own layer classes whose forward keeps no tensor it is given or makes, so
+ * a `Sequential` of them may hand the activations between its layers back to the memory pool when
+ * backward frees them (autograd/transient.ts). Exactly these classes: a subclass may keep anything.
+ */
+export function keepsNoTensors(...classes: (abstract new (...a: never[]) => Module)[]): void {
+  for (const C of classes) keepNothing.add(C);
+}
+
 /** Base class of layers and models. */
 export abstract class Module {
   /** True in training mode (dropout active, batch statistics used), false after `eval()`. */
@@ -56,6 +69,14 @@ export abstract class Module {
 
   /** The computation of this module. */
   abstract forward(...inputs: Tensor[]): Tensor;
+
+  /**
+   * @internal Whether a forward of this module keeps no tensor it sees or makes: a class declared
+   * by `keepsNoTensors`, without forward hooks or a replaced forward.
+   */
+  keepsNoTensors(): boolean {
+    return keepNothing.has(this.constructor) && !Object.hasOwn(this, 'forward');
+  }
 
   /**
    * Direct children as [name, module] pairs: Module-valued fields, and the modules in array- or
@@ -179,7 +200,7 @@ export abstract class Module {
 
   /** Clears the gradients of all parameters. */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) dropGrad(p);
   }
 
   /** Parameters and buffers by dotted name (tensors sharing the module's memory, detached). */

@@ -5,6 +5,7 @@
  * (test/fused.test.ts); the backward is built from ops, so it stays differentiable.
  */
 import { record } from '../autograd/node.js';
+import { markTransient } from '../autograd/transient.js';
 import { backend } from '../backend/registry.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -30,5 +31,8 @@ export function dropoutMasked(x: Tensor, p: number, scale: number, generator: Rn
   const y = fromKernel(out, x.shape, x.dtype);
   const mask = fromKernel(maskData, x.shape, x.dtype);
   // d(x·m) = m·dx   (m: 0 or scale, a constant of the graph)
-  return record('dropout', y, [x], [mask], null, (g, [m]) => [mul(g, m)]);
+  record('dropout', y, [x], [mask], null, (g, [m]) => [mul(g, m)]);
+  // Only the node holds the mask: its memory goes back to the pool when backward frees the node.
+  if (mask.storage !== y.storage) markTransient(mask.storage);
+  return y;
 }

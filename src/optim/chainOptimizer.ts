@@ -9,7 +9,7 @@
  */
 import { axpy_ } from '../ops/inplace.js';
 import { fromHost } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { peekGrad, type Tensor } from '../tensor/tensor.js';
 import {
   type BaseOptions,
   type GroupSpec,
@@ -59,7 +59,7 @@ export class ChainOptimizer extends Optimizer<ChainOptions> {
     const options = (i: number): GroupOptions => live[i].group.options;
     const scales = live.map((_, i) => this.transform.scale?.(options(i)) ?? null);
     if (scales.every((k) => k !== null)) {
-      for (const [i, { p }] of live.entries()) axpy_(p, scales[i] as number, p.grad as Tensor);
+      for (const [i, { p }] of live.entries()) axpy_(p, scales[i] as number, peekGrad(p) as Tensor);
       return;
     }
     const contexts = (): ParamContext[] =>
@@ -79,7 +79,7 @@ export class ChainOptimizer extends Optimizer<ChainOptions> {
       const s = states[i];
       let u = s.scratch;
       if (!u || u.length !== p.size) u = s.scratch = new Float64Array(p.size);
-      u.set((p.grad as Tensor).readSync());
+      u.set((peekGrad(p) as Tensor).readSync());
       return u;
     });
     this.transform.update(updates, contexts());

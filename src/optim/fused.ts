@@ -17,7 +17,7 @@ import {
   stateNames,
 } from '../ops/optimizer.js';
 import { fromHost } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { peekGrad, type Tensor } from '../tensor/tensor.js';
 import { arrayType } from '../util/dtype.js';
 import {
   type BaseOptions,
@@ -95,7 +95,7 @@ export abstract class FusedOptimizer<O extends BaseOptions> extends Optimizer<O>
     });
     live.forEach(({ p }, i) => {
       const bufs = names[i].map((n) => states[i].buffers[n]);
-      optimizerStep(this.family, p, p.grad as Tensor, bufs, states[i].h);
+      optimizerStep(this.family, p, peekGrad(p) as Tensor, bufs, states[i].h);
     });
   }
 

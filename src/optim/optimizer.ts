@@ -6,8 +6,9 @@
  * host (chainOptimizer.ts). Works on tensors only (never imports nn), so it tests without modules.
  */
 
+import { dropGrad } from '../autograd/engine.js';
 import { isFloat } from '../tensor/dtype.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { peekGrad, type Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
 import type { DecayOptions } from './transforms.js';
 
@@ -155,7 +156,7 @@ export abstract class Optimizer<O extends BaseOptions> {
     let index = 0;
     for (const group of this.groups) {
       for (const p of group.params) {
-        if (p.grad) live.push({ p, group, index });
+        if (peekGrad(p)) live.push({ p, group, index });
         index++;
       }
     }
@@ -164,7 +165,7 @@ export abstract class Optimizer<O extends BaseOptions> {
 
   /** Clears the gradients of all parameters. */
   zeroGrad(): void {
-    for (const g of this.groups) for (const p of g.params) p.grad = null;
+    for (const g of this.groups) for (const p of g.params) dropGrad(p);
   }
 
   /** The step count and buffers of parameter `p`, as numbers (undefined before its first step). */

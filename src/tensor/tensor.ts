@@ -25,13 +25,41 @@ export interface GradFn {
   retained: Tensor | null;
 }
 
+/**
+ * @internal `t.grad` as keel's own code reads it: without counting as a read by the user, which
+ * keeps a gradient from going back to the pool when `zeroGrad()` drops it.
+ */
+export let peekGrad: (t: Tensor) => Tensor | null;
+/** @internal Whether code outside keel read `t.grad` since it was last set. */
+export let gradWasRead: (t: Tensor) => boolean;
+
 /** Nested JS arrays as returned by `toArray()`. */
 export type NestedArray = number | boolean | NestedArray[];
 
 /** A multi-dimensional array with reverse-mode automatic differentiation. */
 export class Tensor implements View {
-  /** Gradient accumulated by `backward()` (leaves, and tensors that called `retainGrad()`). */
-  grad: Tensor | null = null;
+  #grad: Tensor | null = null;
+  /** Whether code outside keel's internals read `.grad` since it was last set (see `peekGrad`). */
+  #gradRead = false;
+
+  /**
+   * Gradient accumulated by `backward()` (leaves, and tensors that called `retainGrad()`). A
+   * gradient nobody read before `zeroGrad()` dropped it goes back to the memory pool at once.
+   */
+  get grad(): Tensor | null {
+    this.#gradRead = true;
+    return this.#grad;
+  }
+
+  set grad(g: Tensor | null) {
+    this.#grad = g;
+    this.#gradRead = false;
+  }
+
+  static {
+    peekGrad = (t) => t.#grad;
+    gradWasRead = (t) => t.#gradRead;
+  }
   /** The graph node that produced this tensor; null for leaves and tensors made without gradients. */
   gradFn: GradFn | null = null;
   /** Optional name shown in graph pictures. */

@@ -9,7 +9,7 @@ import type { BaseOptions, OptimizerState } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/schedulers.js';
 import { ReduceLROnPlateau } from '../optim/schedulers.js';
 import { tensor } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { peekGrad, type Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
 import type { Callback, CallbackState, EpochRecord } from './fit.js';
 
@@ -149,8 +149,10 @@ export function gradNormTracker(): Callback & { rows: { epoch: number; name: str
     // The last batch's gradients stay in .grad until the next epoch's first zeroGrad (evaluation
     // does not touch them), so they are read once per epoch rather than after every batch.
     onEpochEnd(record, ctx) {
-      for (const [name, p] of ctx.model.namedParameters())
-        rows.push({ epoch: record.epoch, name, norm: p.grad ? vectorNorm(p.grad) : 0 });
+      for (const [name, p] of ctx.model.namedParameters()) {
+        const g = peekGrad(p);
+        rows.push({ epoch: record.epoch, name, norm: g ? vectorNorm(g) : 0 });
+      }
     },
     stateDict: () => ({ values: rows.map((r) => ({ ...r })) }),
     loadStateDict(s) {

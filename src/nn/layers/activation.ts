@@ -5,7 +5,7 @@ import { full } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { ValueError } from '../../util/errors.js';
 import * as F from '../functional/activation.js';
-import { Module } from '../module.js';
+import { keepsNoTensors, Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { unaryModule } from './functional.js';
 
@@ -62,3 +62,5 @@ export class Softmax extends unaryModule(softmax) {}
 
 /** log-softmax along `axis` (default −1). */
 export class LogSoftmax extends unaryModule(logSoftmax) {}
+
+keepsNoTensors(ReLU, LeakyReLU, PReLU, ELU, SELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax);

@@ -3,10 +3,11 @@
  * modules for a forward written by hand, named '0', '1', … or by key, as in PyTorch), Identity,
  * Flatten.
  */
+import { closeTransientScope, openTransientScope } from '../../autograd/transient.js';
 import { flatten } from '../../ops/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { KeelError } from '../../util/errors.js';
-import { Module } from '../module.js';
+import { keepsNoTensors, Module } from '../module.js';
 
 /** Runs its modules in order; children are named '0', '1', ... as in PyTorch. */
 export class Sequential extends Module {
@@ -21,10 +22,32 @@ export class Sequential extends Module {
     return this.layers.map((m, i) => [String(i), m]);
   }
 
+  /**
+   * Runs the layers in order. When every layer is keel's own (no hooks, no subclass), the
+   * activations between them are seen by no one but the graph: they go back to the memory pool as
+   * soon as backward frees the nodes that saved them (autograd/transient.ts), so a plain training
+   * loop reuses the same memory every step.
+   */
   forward(x: Tensor): Tensor {
+    if (!this.keepsNoTensors()) {
+      let y = x;
+      for (const m of this.layers) y = m.forward(y);
+      return y;
+    }
+    const scope = openTransientScope();
+    const between: Tensor[] = [];
     let y = x;
-    for (const m of this.layers) y = m.forward(y);
+    for (const m of this.layers) {
+      if (y !== x) between.push(y);
+      y = m.forward(y);
+    }
+    closeTransientScope(scope, y, between);
     return y;
+  }
+
+  /** @internal Also every layer's (a Sequential marks what passes between them). */
+  override keepsNoTensors(): boolean {
+    return super.keepsNoTensors() && this.layers.every((m) => m.keepsNoTensors());
   }
 
   /** The i-th layer. */
@@ -143,3 +166,5 @@ export class Flatten extends Module {
     return `startAxis=${this.startAxis}, endAxis=${this.endAxis}`;
   }
 }
+
+keepsNoTensors(Sequential, Identity, Flatten);

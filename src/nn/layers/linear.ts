@@ -12,7 +12,7 @@ import type { Rng } from '../../util/random.js';
 import { dropout } from '../functional/dropout.js';
 import { linear } from '../functional/linear.js';
 import { kaimingUniform_, uniform_ } from '../init.js';
-import { Module } from '../module.js';
+import { keepsNoTensors, Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 
 /** Options of `Linear`. */
@@ -94,3 +94,5 @@ export class DropConnectLinear extends Linear {
     return `${super.extraRepr()}, p=${this.p}`;
   }
 }
+
+keepsNoTensors(Linear);

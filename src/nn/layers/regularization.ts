@@ -15,7 +15,7 @@ import type { Rng } from '../../util/random.js';
 import { alphaDropout, dropout } from '../functional/dropout.js';
 import { checkNoiseStd, gaussianNoise } from '../functional/noise.js';
 import { batchNorm, layerNorm } from '../functional/normalization.js';
-import { Module } from '../module.js';
+import { keepsNoTensors, Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 
 /** A dropout layer class around `fn`: probability `p` checked at construction, identity in eval mode. */
@@ -149,3 +149,5 @@ export class BatchNorm1d extends Module {
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}`;
   }
 }
+
+keepsNoTensors(Dropout, AlphaDropout, GaussianNoise, LayerNorm);
