@@ -116,6 +116,14 @@ describe('eager memory handed back before the collector runs', () => {
     k.add(a, b).sum().backward();
     new optim.SGD([a], { lr: 1 }).zeroGrad();
     expect(Array.from((b.grad as Tensor).readSync().subarray(0, 3))).toEqual([1, 1, 1]);
+    // A gradient handed from one leaf to another by user code stays the first leaf's.
+    const c = k.ones([200, 100], { requiresGrad: true });
+    const d = k.ones([200, 100], { requiresGrad: true });
+    k.mul(c, 3).sum().backward();
+    const cg = c.grad as Tensor;
+    d.grad = cg;
+    new optim.SGD([d], { lr: 1 }).zeroGrad();
+    expect(Array.from(cg.readSync().subarray(0, 3))).toEqual([3, 3, 3]);
 
     // Two backward sweeps through one graph: the first keeps the saved activations.
     const model = mlp(nn.Sequential, 7);

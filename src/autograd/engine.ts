@@ -11,7 +11,7 @@ import { recyclingPaused } from '../backend/host.js';
 import { lastSerial } from '../backend/serial.js';
 import type { DType, Storage } from '../backend/types.js';
 import { onesLike } from '../tensor/create.js';
-import { gradWasRead, peekGrad, Tensor } from '../tensor/tensor.js';
+import { ownsUnreadGrad, peekGrad, setOwnGrad, Tensor } from '../tensor/tensor.js';
 import { AutogradError, fmtShape, ShapeError } from '../util/errors.js';
 import { sameShape } from '../util/shape.js';
 import { checkBackward, inBackwardOf, isAnomalyEnabled } from './anomaly.js';
@@ -98,12 +98,12 @@ function checkRoot(op: string, t: Tensor, g: Tensor | undefined): Tensor {
  */
 class Recycler {
   private readonly refs = new Map<Storage, number>();
-  private readonly escaped = new Set<Storage>();
-  /** Storages kept beyond the sweep other than as a leaf's `.grad` (a root's, a retained one). */
-  private readonly kept = new Set<Storage>();
-  /** How many leaves' `.grad` each storage became in this sweep. */
-  private readonly leafUses = new Map<Storage, number>();
-  private readonly leaves = new Set<Tensor>();
+  /**
+   * Storages kept beyond the sweep: how many leaves' `.grad` each became, or Infinity for a root's
+   * or a retained gradient.
+   */
+  private readonly escaped = new Map<Storage, number>();
+  private readonly leaves: Tensor[] = [];
   private readonly since = lastSerial();
 
   /** A pending gradient refers to t. */
@@ -121,15 +121,13 @@ class Recycler {
 
   /** t is kept beyond the sweep (as a root's or a retained gradient). */
   escape(t: Tensor): void {
-    this.escaped.add(t.storage);
-    this.kept.add(t.storage);
+    this.escaped.set(t.storage, Number.POSITIVE_INFINITY);
   }
 
   /** t became `leaf.grad`. */
   toLeaf(leaf: Tensor, t: Tensor): void {
-    this.escaped.add(t.storage);
-    this.leafUses.set(t.storage, (this.leafUses.get(t.storage) ?? 0) + 1);
-    this.leaves.add(leaf);
+    this.escaped.set(t.storage, (this.escaped.get(t.storage) ?? 0) + 1);
+    this.leaves.push(leaf);
   }
 
   /** Releases t's storage if nothing refers to it any more. */
@@ -145,15 +143,10 @@ class Recycler {
   settle(): void {
     for (const leaf of this.leaves) {
       const g = peekGrad(leaf);
-      if (!g) continue;
-      const st = g.storage;
-      if ((st.serial ?? 0) > this.since && this.leafUses.get(st) === 1 && !this.kept.has(st)) ownGrads.add(g);
+      if (g && (g.storage.serial ?? 0) > this.since && this.escaped.get(g.storage) === 1) setOwnGrad(leaf, g);
     }
   }
 }
-
-/** Leaf gradients only their leaf holds (see `Recycler.settle`). */
-const ownGrads = new WeakSet<Tensor>();
 
 /**
  * @internal Sets `t.grad` to null (`zeroGrad`); a gradient that backward made for t alone and that
@@ -162,7 +155,7 @@ const ownGrads = new WeakSet<Tensor>();
 export function dropGrad(t: Tensor): void {
   const g = peekGrad(t);
   if (g === null) return;
-  const own = ownGrads.has(g) && !gradWasRead(t);
+  const own = ownsUnreadGrad(t);
   t.grad = null;
   if (own && !recyclingPaused())
     g.storage.release?.('this gradient was dropped by zeroGrad() before anyone read it');

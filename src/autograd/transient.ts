@@ -7,9 +7,9 @@
  *
  * The contract: `markTransient(s)` promises that no tensor over `s` is held outside graph nodes'
  * saved lists (the caller made it and handed it to no one else). The module counts, per storage,
- * the saved lists that hold it: `noteSaved` when a node is recorded, `noteFreed` when a sweep frees
- * it. Saves are counted for marked storages and, while a scope is open (`openTransientScope`), for
- * every storage made since the scope opened — those are the ones a scope may mark when it closes.
+ * the saved lists that hold it (`Storage.savedBy`): `noteSaved` when a node is recorded,
+ * `noteFreed` when a sweep frees it; counts of graphs never swept go with their storages. A scope
+ * (`openTransientScope`) marks, when it closes, what was made inside it and only it saw.
  * Nothing is released while a compiled step is traced, in anomaly mode, or for storages without
  * `release`; a released storage refuses reads with an error that says why, so a broken promise
  * shows at once rather than as wrong numbers.
@@ -21,7 +21,6 @@ import type { Tensor } from '../tensor/tensor.js';
 import { isAnomalyEnabled } from './anomaly.js';
 import { type GradNode, nextNodeId } from './node.js';
 
-const saves = new WeakMap<Storage, number>();
 const marked = new WeakSet<Storage>();
 
 const RELEASED_WHY =
@@ -31,7 +30,7 @@ const RELEASED_WHY =
 export function noteSaved(saved: readonly Tensor[]): void {
   for (let i = 0; i < saved.length; i++) {
     const s = saved[i].storage;
-    saves.set(s, (saves.get(s) ?? 0) + 1);
+    s.savedBy = (s.savedBy ?? 0) + 1;
   }
 }
 
@@ -44,13 +43,10 @@ export function escapeTransient(t: Tensor): void {
 export function noteFreed(saved: readonly Tensor[]): void {
   for (let i = 0; i < saved.length; i++) {
     const s = saved[i].storage;
-    const n = saves.get(s);
-    if (n === undefined) continue;
-    if (n > 1) saves.set(s, n - 1);
-    else {
-      saves.delete(s);
-      if (marked.has(s)) releaseNow(s);
-    }
+    const n = s.savedBy ?? 0;
+    if (n === 0) continue;
+    s.savedBy = n - 1;
+    if (n === 1 && marked.has(s)) releaseNow(s);
   }
 }
 
@@ -67,7 +63,7 @@ function releaseNow(s: Storage): void {
 export function markTransient(s: Storage): void {
   if (!s.release) return;
   marked.add(s);
-  if (!saves.has(s)) releaseNow(s);
+  if (!s.savedBy) releaseNow(s);
 }
 
 /** An open scope: the last storage serial and the next node id when it opened. */

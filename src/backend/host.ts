@@ -198,6 +198,8 @@ function take(dtype: DType, size: number, zero: boolean): TypedArray {
 /** Host memory holding one tensor's elements (shared by all views of it). */
 export class HostStorage implements Storage {
   readonly serial = nextSerial();
+  /** @internal See `Storage.savedBy`. */
+  savedBy = 0;
   #array: TypedArray;
   /** Set when the array is a pool buffer (or a slab region) this storage owns (see `wrap`). */
   #pooled: 'registered' | 'owned' | 'slab' | null = null;

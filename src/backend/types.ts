@@ -49,6 +49,11 @@ export interface Storage {
    * garbage collector.
    */
   release?(why?: string): void;
+  /**
+   * @internal How many graph nodes' saved lists hold this storage: autograd's bookkeeping
+   * (autograd/transient.ts), kept on the storage so counting costs a field, not a map lookup.
+   */
+  savedBy?: number;
 }
 
 /**

@@ -30,8 +30,13 @@ export interface GradFn {
  * keeps a gradient from going back to the pool when `zeroGrad()` drops it.
  */
 export let peekGrad: (t: Tensor) => Tensor | null;
-/** @internal Whether code outside keel read `t.grad` since it was last set. */
-export let gradWasRead: (t: Tensor) => boolean;
+/**
+ * @internal Marks `g` (t's `.grad`) as made by a backward sweep for t alone; setting `.grad` to
+ * anything else clears the mark.
+ */
+export let setOwnGrad: (t: Tensor, g: Tensor) => void;
+/** @internal Whether t's `.grad` is its own (`setOwnGrad`) and no code outside keel read it. */
+export let ownsUnreadGrad: (t: Tensor) => boolean;
 
 /** Nested JS arrays as returned by `toArray()`. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -41,6 +46,8 @@ export class Tensor implements View {
   #grad: Tensor | null = null;
   /** Whether code outside keel's internals read `.grad` since it was last set (see `peekGrad`). */
   #gradRead = false;
+  /** The gradient a backward sweep made for this leaf alone (`setOwnGrad`), while it is `.grad`. */
+  #ownGrad: Tensor | null = null;
 
   /**
    * Gradient accumulated by `backward()` (leaves, and tensors that called `retainGrad()`). A
@@ -54,11 +61,15 @@ export class Tensor implements View {
   set grad(g: Tensor | null) {
     this.#grad = g;
     this.#gradRead = false;
+    if (g !== this.#ownGrad) this.#ownGrad = null;
   }
 
   static {
     peekGrad = (t) => t.#grad;
-    gradWasRead = (t) => t.#gradRead;
+    setOwnGrad = (t, g) => {
+      t.#ownGrad = g;
+    };
+    ownsUnreadGrad = (t) => t.#ownGrad !== null && t.#ownGrad === t.#grad && !t.#gradRead;
   }
   /** The graph node that produced this tensor; null for leaves and tensors made without gradients. */
   gradFn: GradFn | null = null;

@@ -95,6 +95,8 @@ export function span(w: Window): [number, number] {
 
 /** Elements in a GPU buffer (see the file's header). */
 export class GpuStorage implements Storage {
+  /** @internal See `Storage.savedBy`. */
+  savedBy = 0;
   readonly serial = nextSerial();
   readonly readSyncRefused = true;
   #released = false;
