@@ -109,6 +109,28 @@ describe('eager memory handed back before the collector runs', () => {
     expect(w.grad).toBeNull();
   });
 
+  it('clipping hands back the gradients it replaces, unless they were read', () => {
+    const model = mlp(nn.Sequential, 9);
+    const { x, y } = data(10);
+    nn.F.crossEntropy(model.forward(x), y).backward();
+    const [w0, , w2] = model.parameters();
+    const held = w0.grad as Tensor; // read: clipping must leave this one's memory alone
+    const heldValues = Array.from(held.readSync());
+    const recycled = hostStats.recycled;
+    const norm = optim.clipGradNorm_(model.parameters(), 1e-3);
+    expect(norm).toBeGreaterThan(1e-3);
+    // w2's 1 MB gradient was replaced unread: its memory is back in the pool.
+    expect(hostStats.recycled - recycled).toBeGreaterThanOrEqual(1);
+    expect(Array.from(held.readSync())).toEqual(heldValues);
+    const clipped = Array.from((w0.grad as Tensor).readSync());
+    const scale = clipped[0] / heldValues[0];
+    expect(scale).toBeLessThan(1);
+    expect(
+      clipped.every((v, i) => Math.abs(v - heldValues[i] * scale) <= 1e-6 * Math.abs(heldValues[i]) + 1e-12),
+    ).toBe(true);
+    expect((w2.grad as Tensor).readSync().length).toBe(512 * 512);
+  });
+
   it('a gradient two leaves share, a retained graph and a no-grad forward stay correct', () => {
     // add's backward hands the same gradient to both operands: neither leaf owns it.
     const a = k.ones([200, 100], { requiresGrad: true });

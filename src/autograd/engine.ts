@@ -149,6 +149,19 @@ class Recycler {
 }
 
 /**
+ * @internal Replaces `t.grad` by `g`, a tensor made for it alone (gradient clipping): the gradient it
+ * replaces goes back to the pool if it was t's own and unread, and `g` becomes t's own.
+ */
+export function replaceGrad(t: Tensor, g: Tensor): void {
+  const old = peekGrad(t);
+  const own = old !== null && ownsUnreadGrad(t) && old.storage !== g.storage;
+  t.grad = g;
+  setOwnGrad(t, g);
+  if (own && !recyclingPaused())
+    old.storage.release?.('this gradient was replaced (clipped) before anyone read it');
+}
+
+/**
  * @internal Sets `t.grad` to null (`zeroGrad`); a gradient that backward made for t alone and that
  * no one read goes back to the memory pool at once, so a plain training loop reuses it next step.
  */

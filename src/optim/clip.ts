@@ -3,11 +3,12 @@
  * (returns that norm; scales by maxNorm/(norm + 1e-6) when above) or by value. Non-finite norms can
  * be made an error.
  */
+import { replaceGrad } from '../autograd/engine.js';
 import { noGrad } from '../autograd/mode.js';
 import { add, cast, clamp, div, minimum, mul, sqrt } from '../ops/elementwise.js';
 import { sum, vectorNorm } from '../ops/reduce.js';
 import { zeros } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { peekGrad, type Tensor } from '../tensor/tensor.js';
 import { KeelError, ValueError } from '../util/errors.js';
 
 /** Options of `clipGradNorm_`. */
@@ -23,8 +24,9 @@ export function gradNorm(params: Iterable<Tensor>, normType = 2): number {
   // ‖(g₁, …, gₙ)‖ₚ = (Σ ‖gᵢ‖ₚᵖ)^(1/p); the max norm is the largest of the parts'.
   let total = 0;
   for (const p of params) {
-    if (!p.grad) continue;
-    const n = vectorNorm(p.grad, normType);
+    const g = peekGrad(p);
+    if (!g) continue;
+    const n = vectorNorm(g, normType);
     total = normType === Number.POSITIVE_INFINITY ? Math.max(total, n) : total + n ** normType;
   }
   return normType === Number.POSITIVE_INFINITY ? total : total ** (1 / normType);
@@ -45,7 +47,10 @@ export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number, opts: C
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1) {
     noGrad(() => {
-      for (const p of list) if (p.grad) p.grad = mul(p.grad, coef);
+      for (const p of list) {
+        const g = peekGrad(p);
+        if (g) replaceGrad(p, mul(g, coef));
+      }
     });
   }
   return total;
@@ -60,17 +65,17 @@ export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number, opts: C
 export function clipGradNormTensor_(params: Iterable<Tensor>, maxNorm: number): Tensor {
   if (!(maxNorm >= 0)) throw new ValueError(`clipGradNormTensor_: maxNorm must be ≥ 0, got ${maxNorm}`);
   return noGrad(() => {
-    const list = [...params].filter((p) => p.grad);
+    const list = [...params].filter((p) => peekGrad(p));
     let total: Tensor = zeros([], { dtype: 'float64' });
     for (const p of list) {
-      const g = p.grad as Tensor;
+      const g = peekGrad(p) as Tensor;
       total = add(total, cast(sum(mul(g, g)), 'float64'));
     }
     const norm = sqrt(total);
     const coef = minimum(div(maxNorm, add(norm, 1e-6)), 1);
     for (const p of list) {
-      const g = p.grad as Tensor;
-      p.grad = mul(g, cast(coef, g.dtype));
+      const g = peekGrad(p) as Tensor;
+      replaceGrad(p, mul(g, cast(coef, g.dtype)));
     }
     return norm;
   });
@@ -80,6 +85,9 @@ export function clipGradNormTensor_(params: Iterable<Tensor>, maxNorm: number): 
 export function clipGradValue_(params: Iterable<Tensor>, clipValue: number): void {
   if (!(clipValue >= 0)) throw new ValueError(`clipGradValue_: clipValue must be ≥ 0, got ${clipValue}`);
   noGrad(() => {
-    for (const p of params) if (p.grad) p.grad = clamp(p.grad, -clipValue, clipValue);
+    for (const p of params) {
+      const g = peekGrad(p);
+      if (g) replaceGrad(p, clamp(g, -clipValue, clipValue));
+    }
   });
 }
