@@ -163,7 +163,11 @@ export abstract class Optimizer<O extends BaseOptions> {
     if (live.length) this.update(live);
   }
 
-  /** Clears the gradients of all parameters. */
+  /**
+   * Clears the gradients of all parameters: `.grad` becomes null, as PyTorch's `zero_grad()` does by
+   * default. A gradient that backward made for its parameter and that no code outside keel read goes
+   * back to the memory pool at once; one you read (`p.grad`) stays valid for as long as you hold it.
+   */
   zeroGrad(): void {
     for (const g of this.groups) for (const p of g.params) dropGrad(p);
   }
