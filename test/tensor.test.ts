@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
 import { Rng } from '../src/index.js';
+import { copy_ } from '../src/ops/inplace.js';
 
 describe('creation', () => {
   it('from nested arrays, with inferred shape and dtype', () => {
@@ -232,5 +233,30 @@ describe('reading values', () => {
     expect(k.tensor([1e-6, 1]).toString()).toBe('tensor([1.0000e-6, 1.0000e+0])');
     expect(k.tensor([Number.NaN, Number.POSITIVE_INFINITY, 1]).toString()).toBe('tensor([nan, inf,  1.])');
     expect(k.zeros([1001]).toString()).toContain('...');
+  });
+});
+
+describe('copy_ on the js kernels (dense runs are one memmove, the rest element by element)', () => {
+  it('dense, into a column slice, from a broadcast row and across dtypes: the same elements', () => {
+    k.setBackend('js');
+    try {
+      const src = k.arange(0, 600).reshape([20, 30]);
+      const dense = copy_(k.zeros([20, 30]), src);
+      expect(Array.from(dense.readSync())).toEqual(Array.from(src.readSync()));
+      // Column slices: rows of 20 (memmoves) and of 4 (element by element) 30 apart.
+      for (const width of [20, 4]) {
+        const wide = k.zeros([20, 30]);
+        copy_(k.narrow(wide, 1, 5, width), k.narrow(src, 1, 0, width));
+        const w = wide.readSync();
+        for (let r = 0; r < 20; r++)
+          for (let c = 0; c < 30; c++)
+            expect(w[r * 30 + c]).toBe(c >= 5 && c < 5 + width ? r * 30 + c - 5 : 0);
+      }
+      // A broadcast row (source stride 0) and a float32 → float64 copy.
+      const rows = copy_(k.zeros([4, 30], { dtype: 'float64' }), k.narrow(src, 0, 1, 1));
+      expect(Array.from(rows.readSync())).toEqual(Array.from({ length: 120 }, (_, i) => 30 + (i % 30)));
+    } finally {
+      k.setBackend('wasm');
+    }
   });
 });

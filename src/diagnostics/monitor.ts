@@ -10,7 +10,6 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import type { HookHandle, Module } from '../nn/module.js';
-import { vectorNorm } from '../ops/reduce.js';
 import { peekGrad, type Tensor } from '../tensor/tensor.js';
 import type { Callback, EpochRecord } from '../train/fit.js';
 import { ValueError } from '../util/errors.js';
@@ -72,6 +71,13 @@ function values(t: Tensor): ArrayLike<number> {
   return t.readSync();
 }
 
+/** Σ d[i]² in float64. */
+function sumOfSquares(d: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < d.length; i++) s += d[i] * d[i];
+  return s;
+}
+
 function hasNonFinite(d: ArrayLike<number>): boolean {
   let acc = 0;
   for (let i = 0; i < d.length; i++) acc += d[i] * 0; // NaN·0 and ±Inf·0 are NaN; finite·0 is 0
@@ -120,7 +126,7 @@ export class Diagnostics {
   private current: Record<string, LayerStats> = {};
   private step = 0;
   private epoch = 1;
-  private prevWeights: Map<string, Float64Array> | null = null;
+  private prevWeights: Map<string, ArrayLike<number>> | null = null;
   private lastSample: Sample | null = null;
   private readonly epochs: EpochRecord[] = [];
 
@@ -207,21 +213,28 @@ export class Diagnostics {
     // weights, and so the next loss, non-finite anyway). Scanning every gradient on every step cost
     // ~4% of a wasm training step.
     if (!this.capturing) return;
-    const bad = params
-      .filter(([, p]) => {
-        const g = peekGrad(p);
-        return g !== null && hasNonFinite(g.readSync());
-      })
-      .map(([n]) => n);
-    if (bad.length) this.raise('non-finite', bad, `gradients of ${bad.join(', ')} contain NaN/Inf`);
+    // One host read per gradient and per weight: the gradient's norm and its NaN/Inf check, the
+    // weight's norm and the copy afterStep compares the updated weights with.
+    const bad: string[] = [];
     const stats: Record<string, ParamStats> = {};
+    const prev = new Map<string, ArrayLike<number>>();
     let total = 0;
     for (const [name, p] of params) {
       const pg = peekGrad(p);
-      const g = pg ? vectorNorm(pg) : null;
-      if (g !== null && Number.isFinite(g)) total += g * g;
-      stats[name] = { gradNorm: g, weightNorm: vectorNorm(p), updateRatio: null };
+      let g: number | null = null;
+      if (pg) {
+        const d = values(pg);
+        const sq = sumOfSquares(d);
+        // A NaN/Inf element makes the sum NaN/Inf; a sum that overflows on finite values is scanned.
+        if (!Number.isFinite(sq) && hasNonFinite(d)) bad.push(name);
+        g = Math.sqrt(sq);
+        if (Number.isFinite(g)) total += g * g;
+      }
+      const w = values(p);
+      prev.set(name, w);
+      stats[name] = { gradNorm: g, weightNorm: Math.sqrt(sumOfSquares(w)), updateRatio: null };
     }
+    if (bad.length) this.raise('non-finite', bad, `gradients of ${bad.join(', ')} contain NaN/Inf`);
     total = Math.sqrt(total);
     const sample: Sample = {
       epoch: this.epoch,
@@ -237,7 +250,7 @@ export class Diagnostics {
     );
     this.samples.push(sample);
     this.lastSample = sample;
-    this.prevWeights = new Map(params.map(([n, p]) => [n, Float64Array.from(values(p))]));
+    this.prevWeights = prev;
     this.capturing = false;
     this.detach();
   }

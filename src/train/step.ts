@@ -24,7 +24,7 @@ import { stack } from '../ops/shape.js';
 import { clipGradNormTensor_ } from '../optim/clip.js';
 import type { BaseOptions, Optimizer } from '../optim/optimizer.js';
 import { fromHost, zeros, zerosLike } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { peekGrad, type Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
 import { checkOptions } from '../util/options.js';
 import { countCorrect } from './metrics.js';
@@ -205,10 +205,11 @@ export class TrainStep {
           : fromHost(new Float64Array(1), [], 'float64');
       if (y.dtype !== 'int32') this.classes = false;
       copy_(this.sums, add(this.sums, stack([mul(cast(lt, 'float64'), b), correct])));
-      const received = this.params.map((p) => p.grad !== null);
+      const received = this.params.map((p) => peekGrad(p) !== null);
       this.received ??= received;
       this.params.forEach((p, i) => {
-        if (p.grad) copy_(this.grads[i], p.grad);
+        const g = peekGrad(p);
+        if (g) copy_(this.grads[i], g);
       });
     });
     return lt;
