@@ -1,6 +1,7 @@
 // Eager memory handed back without the garbage collector: the activations between a Sequential's
 // own layers and the dropout masks go back to the pool when backward frees the nodes that saved
-// them, and gradients nobody read go back at zeroGrad (autograd/transient.ts, engine.ts dropGrad).
+// them, a backward rule's temporaries when the sweep has handed its results on, and gradients
+// nobody read at zeroGrad (autograd/transient.ts, engine.ts).
 // Pinned here: a plain synchronous loop stops taking fresh memory once warm; the numbers are those
 // of a model that keeps everything; whatever user code can still reach stays readable.
 import { describe, expect, it } from 'vitest';
@@ -11,19 +12,25 @@ import { nn, optim, Rng, type Tensor } from '../src/index.js';
 /** A Sequential subclass: not keel's own class, so nothing in it is handed back early. */
 class KeepingSequential extends nn.Sequential {}
 
+type Activation = new () => nn.Module;
+
 /**
  * 64 × 512 activations: 128 KB buffers, pooled sizes, so the pool's stats show them. ReLU's
- * backward is one kernel; rules built of several ops (tanh's g·(1 − y²)) still leave their inner
- * temporaries to the collector.
+ * backward is one kernel; tanh's, sigmoid's, GELU's and SiLU's are built of several ops, whose
+ * temporaries the sweep hands back.
  */
-function mlp(Seq: typeof nn.Sequential, seed: number): nn.Sequential {
+function mlp(
+  Seq: typeof nn.Sequential,
+  seed: number,
+  [A, B]: [Activation, Activation] = [nn.ReLU, nn.ReLU],
+): nn.Sequential {
   const r = new Rng(seed);
   return new Seq(
     new nn.Linear(32, 512, { generator: r }),
-    new nn.ReLU(),
+    new A(),
     new nn.Dropout(0.3, new Rng(seed + 1)),
     new nn.Linear(512, 512, { generator: r }),
-    new nn.ReLU(),
+    new B(),
     new nn.Linear(512, 4, { generator: r }),
   );
 }
@@ -49,13 +56,18 @@ function train(model: nn.Sequential, steps: number): { weights: number[][]; fres
 }
 
 describe('eager memory handed back before the collector runs', () => {
-  it.each(['wasm', 'js'])(
-    'on %s: a plain loop takes no fresh pooled memory once warm, same weights',
-    (name) => {
+  const activations: [string, [Activation, Activation]][] = [
+    ['ReLU', [nn.ReLU, nn.ReLU]],
+    ['Tanh, Sigmoid', [nn.Tanh, nn.Sigmoid]],
+    ['GELU, SiLU', [nn.GELU, nn.SiLU]],
+  ];
+  it.each(['wasm', 'js'].flatMap((b) => activations.map(([n, acts]) => [b, n, acts] as const)))(
+    'on %s with %s: a plain loop takes no fresh pooled memory once warm, same weights',
+    (name, _names, acts) => {
       k.setBackend(name);
       try {
-        const kept = train(mlp(KeepingSequential, 1), 6);
-        const handed = train(mlp(nn.Sequential, 1), 6);
+        const kept = train(mlp(KeepingSequential, 1, acts), 6);
+        const handed = train(mlp(nn.Sequential, 1, acts), 6);
         expect(handed.weights).toEqual(kept.weights);
         // Without it every step takes fresh buffers for its activations, masks and weight gradients.
         for (const f of kept.fresh.slice(2)) expect(f).toBeGreaterThanOrEqual(500_000);

@@ -3,12 +3,14 @@
  * over dependency counts), calls each node's rule once with the summed gradient of its output,
  * sums the results down to each input's shape (un-broadcast) and hands them on — to the next node,
  * or to a leaf's `.grad` (accumulating). Without `retainGraph` each node releases its saved tensors,
- * and a second sweep through it throws. With `createGraph` the rules run with recording on, so the
+ * and a second sweep through it throws; the gradients the sweep used up and a built-in rule's
+ * temporaries go back to the memory pool at once, without waiting for the garbage collector (see
+ * also transient.ts). With `createGraph` the rules run with recording on, so the
  * gradients are differentiable (higher-order derivatives). The few ops the sweep needs (add,
  * sum-to-shape, cast) are installed by ops/, keeping autograd free of specific ops.
  */
 import { recyclingPaused } from '../backend/host.js';
-import { lastSerial } from '../backend/serial.js';
+import { collectMade, lastSerial } from '../backend/serial.js';
 import type { DType, Storage } from '../backend/types.js';
 import { onesLike } from '../tensor/create.js';
 import { ownsUnreadGrad, peekGrad, setOwnGrad, Tensor } from '../tensor/tensor.js';
@@ -214,6 +216,16 @@ function deliverToLeaf(s: Sweep, leaf: Tensor, g: Tensor, r: Recycler | null): v
   r?.toLeaf(leaf, next);
 }
 
+/** Releases the storages a rule made that are not (under) one of its results and that no node saves. */
+function releaseTemporaries(made: readonly Storage[], results: readonly (Tensor | null)[]): void {
+  for (const st of made) {
+    if (st.savedBy) continue;
+    let result = false;
+    for (const t of results) if (t !== null && t.storage === st) result = true;
+    if (!result) st.release?.();
+  }
+}
+
 /** Topological dependency counts of the nodes reachable from `roots`. */
 function dependencies(roots: readonly GradNode[]): Map<GradNode, number> {
   const deps = new Map<GradNode, number>();
@@ -275,13 +287,25 @@ function run(s: Sweep): void {
       const saved = node.savedTensors();
       const anomaly = isAnomalyEnabled();
       // Anomaly bookkeeping (input shapes, attribution of ops inside the rule) only when it is on.
-      const grads = anomaly
-        ? inBackwardOf(
-            node.op,
-            node.next.map((e) => e?.shape ?? []),
-            () => node.rule(g, saved, node.ctx as never, node.needs),
-          )
-        : node.rule(g, saved, node.ctx as never, node.needs);
+      // The storages a built-in rule makes besides its results (tanh's 1 − y², GELU's terms) are
+      // its temporaries: they go back to the pool once the results are handed on (below).
+      const temps =
+        recycler && !node.op.startsWith('custom:') && !recyclingPaused() ? ([] as Storage[]) : null;
+      let grads: (Tensor | null)[];
+      if (anomaly)
+        grads = inBackwardOf(
+          node.op,
+          node.next.map((e) => e?.shape ?? []),
+          () => node.rule(g, saved, node.ctx as never, node.needs),
+        );
+      else {
+        const outer = temps ? collectMade(temps) : null;
+        try {
+          grads = node.rule(g, saved, node.ctx as never, node.needs);
+        } finally {
+          if (temps) collectMade(outer);
+        }
+      }
       if (anomaly)
         checkBackward(
           node.op,
@@ -317,6 +341,7 @@ function run(s: Sweep): void {
         }
       }
       if (recycler) for (const t of spent.splice(0)) recycler.consider(t);
+      if (temps && temps.length > 0) releaseTemporaries(temps, grads);
       recycler?.unhold(g);
     }
   });

@@ -82,11 +82,6 @@ export type GraphOp =
 
 let nextId = 0;
 
-/** @internal The id the next recorded node will take (ids grow with recording order). */
-export function nextNodeId(): number {
-  return nextId;
-}
-
 declare module '../tensor/tensor.js' {
   /** A tensor's `gradFn` is a graph node of this module. */
   interface GradFn extends GradNode {}

@@ -1,6 +1,6 @@
 /**
- * Transient storages: memory that only graph nodes can reach — a dropout mask, the activations
- * between the layers of a `Sequential` of keel's own layers — goes back to the backend's pool the
+ * Transient storages: memory that only graph nodes can reach — a dropout mask, what a `Sequential`
+ * of keel's own layers makes besides its output — goes back to the backend's pool the
  * moment the last node saving it is freed by a backward sweep (or at once, when no node saves it),
  * instead of waiting for the garbage collector. A plain training loop that never yields to the event
  * loop then reuses the same buffers step after step, as a compiled step does.
@@ -15,11 +15,10 @@
  * shows at once rather than as wrong numbers.
  */
 import { recyclingPaused } from '../backend/host.js';
-import { lastSerial } from '../backend/serial.js';
+import { collectMade, lastSerial } from '../backend/serial.js';
 import type { Storage } from '../backend/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { isAnomalyEnabled } from './anomaly.js';
-import { type GradNode, nextNodeId } from './node.js';
 
 const marked = new WeakSet<Storage>();
 
@@ -66,41 +65,35 @@ export function markTransient(s: Storage): void {
   if (!s.savedBy) releaseNow(s);
 }
 
-/** An open scope: the last storage serial and the next node id when it opened. */
+/** An open scope: what was made since it opened, and the collector it replaced. */
 export interface TransientScope {
   readonly since: number;
-  readonly firstNode: number;
-}
-
-/** @internal Opens a scope (see the header); `closeTransientScope` ends it (or nothing, if it threw). */
-export function openTransientScope(): TransientScope {
-  return { since: lastSerial(), firstNode: nextNodeId() };
+  readonly made: Storage[];
+  readonly outer: Storage[] | null;
 }
 
 /**
- * @internal Ends a scope. `output` is what the scope's code returns; `between` are tensors only the
- * scope's code saw (a Sequential's activations between layers). They, and what the nodes recorded
- * in the scope saved, are marked transient when they were made in the scope and do not share the
- * output's storage.
+ * @internal Opens a scope: the storages made until it closes are collected. End it with
+ * `closeTransientScope`, or `abandonTransientScope` when its code threw.
  */
-export function closeTransientScope(scope: TransientScope, output: Tensor, between: readonly Tensor[]): void {
+export function openTransientScope(): TransientScope {
+  const made: Storage[] = [];
+  return { since: lastSerial(), made, outer: collectMade(made) };
+}
+
+/** @internal Ends a scope whose code threw: nothing is marked (the collector garbage-collects). */
+export function abandonTransientScope(scope: TransientScope): void {
+  collectMade(scope.outer);
+}
+
+/**
+ * @internal Ends a scope whose code returned `output` and kept nothing else (a Sequential of keel's
+ * own layers): everything made inside it but the output's storage is reachable only through graph
+ * nodes, so it is marked transient. The output, when made inside, is the enclosing scope's to judge.
+ */
+export function closeTransientScope(scope: TransientScope, output: Tensor): void {
+  collectMade(scope.outer);
   const out = output.storage;
-  const fresh = (s: Storage) => s !== out && (s.serial ?? -1) > scope.since;
-  const mark = new Set<Storage>();
-  for (const t of between) if (fresh(t.storage)) mark.add(t.storage);
-  const first = scope.firstNode;
-  const stack: GradNode[] = output.gradFn && output.gradFn.id >= first ? [output.gradFn] : [];
-  const seen = new Set<GradNode>(stack);
-  while (stack.length > 0) {
-    const node = stack.pop() as GradNode;
-    for (const t of node.savedTensors()) if (fresh(t.storage)) mark.add(t.storage);
-    for (const e of node.next) {
-      const n = e?.node;
-      if (n && n.id >= first && !seen.has(n)) {
-        seen.add(n);
-        stack.push(n);
-      }
-    }
-  }
-  for (const s of mark) markTransient(s);
+  for (const s of scope.made) if (s !== out) markTransient(s);
+  if (scope.outer && (out.serial ?? -1) > scope.since) scope.outer.push(out);
 }

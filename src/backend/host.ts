@@ -21,7 +21,7 @@
 import { arrayType, bytesPerElement, type DType, dtypeOfArray, type TypedArray } from '../util/dtype.js';
 import { KeelError } from '../util/errors.js';
 import { isRowMajor } from '../util/shape.js';
-import { nextSerial } from './serial.js';
+import { nextSerial, noteMade } from './serial.js';
 import type { Storage, View, Window } from './types.js';
 
 /** A strided window onto a host array: what host kernels compute on. */
@@ -213,6 +213,7 @@ export class HostStorage implements Storage {
   constructor(array: TypedArray) {
     this.#array = array;
     this.length = array.length;
+    noteMade(this);
   }
 
   /**

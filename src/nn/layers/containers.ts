@@ -3,7 +3,7 @@
  * modules for a forward written by hand, named '0', '1', … or by key, as in PyTorch), Identity,
  * Flatten.
  */
-import { closeTransientScope, openTransientScope } from '../../autograd/transient.js';
+import { abandonTransientScope, closeTransientScope, openTransientScope } from '../../autograd/transient.js';
 import { flatten } from '../../ops/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { KeelError } from '../../util/errors.js';
@@ -23,10 +23,11 @@ export class Sequential extends Module {
   }
 
   /**
-   * Runs the layers in order. When every layer is keel's own (no hooks, no subclass), the
-   * activations between them are seen by no one but the graph: they go back to the memory pool as
-   * soon as backward frees the nodes that saved them (autograd/transient.ts), so a plain training
-   * loop reuses the same memory every step.
+   * Runs the layers in order. When every layer is keel's own (no hooks, no subclass), what they
+   * make besides the output — activations between them, temporaries inside them — is seen by no one
+   * but the graph: it goes back to the memory pool as soon as backward frees the nodes that saved it,
+   * or at once if none did (autograd/transient.ts), so a plain training loop reuses the same memory
+   * every step.
    */
   forward(x: Tensor): Tensor {
     if (!this.keepsNoTensors()) {
@@ -35,13 +36,14 @@ export class Sequential extends Module {
       return y;
     }
     const scope = openTransientScope();
-    const between: Tensor[] = [];
     let y = x;
-    for (const m of this.layers) {
-      if (y !== x) between.push(y);
-      y = m.forward(y);
+    try {
+      for (const m of this.layers) y = m.forward(y);
+    } catch (e) {
+      abandonTransientScope(scope);
+      throw e;
     }
-    closeTransientScope(scope, y, between);
+    closeTransientScope(scope, y);
     return y;
   }
 
