@@ -53,8 +53,8 @@ const keepNothing = new WeakSet<object>();
 
 /**
  * @internal Declares keel's own layer classes whose forward keeps no tensor it is given or makes, so
- * a `Sequential` of them may hand the activations between its layers back to the memory pool when
- * backward frees them (autograd/transient.ts). Exactly these classes: a subclass may keep anything.
+ * a `Sequential` of them may hand what they make besides its output back to the memory pool when
+ * backward frees it (autograd/transient.ts). Exactly these classes: a subclass may keep anything.
  */
 export function keepsNoTensors(...classes: (abstract new (...a: never[]) => Module)[]): void {
   for (const C of classes) keepNothing.add(C);

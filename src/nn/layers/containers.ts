@@ -47,7 +47,7 @@ export class Sequential extends Module {
     return y;
   }
 
-  /** @internal Also every layer's (a Sequential marks what passes between them). */
+  /** @internal Also every layer's (a Sequential marks what its layers make). */
   override keepsNoTensors(): boolean {
     return super.keepsNoTensors() && this.layers.every((m) => m.keepsNoTensors());
   }
