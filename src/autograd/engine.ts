@@ -159,8 +159,7 @@ export function replaceGrad(t: Tensor, g: Tensor): void {
   const own = old !== null && ownsUnreadGrad(t) && old.storage !== g.storage;
   t.grad = g;
   setOwnGrad(t, g);
-  if (own && !recyclingPaused())
-    old.storage.release?.('this gradient was replaced (clipped) before anyone read it');
+  if (own) giveBack(old, 'this gradient was replaced (clipped) before anyone read it');
 }
 
 /**
@@ -172,8 +171,12 @@ export function dropGrad(t: Tensor): void {
   if (g === null) return;
   const own = ownsUnreadGrad(t);
   t.grad = null;
-  if (own && !recyclingPaused())
-    g.storage.release?.('this gradient was dropped by zeroGrad() before anyone read it');
+  if (own) giveBack(g, 'this gradient was dropped by zeroGrad() before anyone read it');
+}
+
+/** Gives a leaf's own, unread gradient back to the pool (not while a compiled step is traced). */
+function giveBack(g: Tensor, why: string): void {
+  if (!recyclingPaused()) g.storage.release?.(why);
 }
 
 function accumulate(map: Map<GradNode, Tensor>, node: GradNode, g: Tensor, r: Recycler | null): void {

@@ -69,6 +69,16 @@ export function leadingColumns(shape: readonly number[], axes: readonly number[]
   return [rows, rows === 0 ? 0 : sizeOf(shape) / rows];
 }
 
+/**
+ * The byte address kernels read `n` floats of `a` from `offset` at: in place when `a` lives in the
+ * memory `f` views (a storage the backend or a plan adopted), else copied to `scratch` first.
+ */
+function place(f: Float32Array, a: Float32Array, offset: number, n: number, scratch: number): number {
+  if (a.buffer === f.buffer) return a.byteOffset + 4 * offset;
+  f.set(a.subarray(offset, offset + n), scratch >> 2);
+  return scratch;
+}
+
 /** n floats at byte address `at` as a new host array (from the slabs or the pool, see allocate). */
 function copyOut(f: Float32Array, at: number, n: number): Float32Array {
   const out = allocate('float32', n, false) as Float32Array;
@@ -187,22 +197,15 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     const ph = arena.reserveFor(align(8 * h.length) + views.length * align(n * 4), ops);
     const f = arena.floats();
     new Float64Array(f.buffer, ph, h.length).set(h);
-    // Each operand's address: in place when it lives in this memory, else a scratch copy.
-    const copied: (Float32Array | null)[] = views.map((v, k) =>
-      ops[k].buffer === f.buffer ? null : ops[k].subarray(v.offset, v.offset + n),
+    const addr = views.map((v, k) =>
+      place(f, ops[k], v.offset, n, align(ph + 8 * h.length) + k * align(n * 4)),
     );
-    const addr = views.map((v, k) => {
-      if (!copied[k]) return ops[k].byteOffset + 4 * v.offset;
-      const at = align(ph + 8 * h.length) + k * align(n * 4);
-      f.set(copied[k] as Float32Array, at >> 2);
-      return at;
-    });
     const [pw, pg, ...ps] = addr;
     ex.optimizerStep(FAMILY[family], pw, pg, ps[0] ?? 0, ps[1] ?? 0, ps[2] ?? 0, n, ph);
-    for (let k = 0; k < views.length; k++) {
-      const out = copied[k];
-      if (out && k !== 1) out.set(f.subarray(addr[k] >> 2, (addr[k] >> 2) + n));
-    }
+    // What was copied in goes back out (all but the gradient, k = 1).
+    for (let k = 0; k < views.length; k++)
+      if (k !== 1 && ops[k].buffer !== f.buffer)
+        ops[k].set(f.subarray(addr[k] >> 2, (addr[k] >> 2) + n), views[k].offset);
     return true;
   }
 
@@ -222,10 +225,7 @@ export function wasmElementwise(ex: KernelExports, arena: Arena) {
     const acc = at + align(n * 4);
     const out = acc + align(cols * 8);
     const f = arena.floats();
-    const inMemory = ops[0].buffer === f.buffer;
-    const src = inMemory ? ops[0].byteOffset + 4 * x.offset : at;
-    if (!inMemory) f.set(ops[0].subarray(x.offset, x.offset + n), at >> 2);
-    ex.columnSums(src, rows, cols, acc, out);
+    ex.columnSums(place(f, ops[0], x.offset, n, at), rows, cols, acc, out);
     return copyOut(f, out, cols);
   }
 

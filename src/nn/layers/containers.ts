@@ -30,20 +30,15 @@ export class Sequential extends Module {
    * every step.
    */
   forward(x: Tensor): Tensor {
-    if (!this.keepsNoTensors()) {
-      let y = x;
-      for (const m of this.layers) y = m.forward(y);
-      return y;
-    }
-    const scope = openTransientScope();
+    const scope = this.keepsNoTensors() ? openTransientScope() : null;
     let y = x;
     try {
       for (const m of this.layers) y = m.forward(y);
     } catch (e) {
-      abandonTransientScope(scope);
+      if (scope) abandonTransientScope(scope);
       throw e;
     }
-    closeTransientScope(scope, y);
+    if (scope) closeTransientScope(scope, y);
     return y;
   }
 
