@@ -424,6 +424,29 @@ describe("the accuracy count's kernels as one pass (CPU plan runners)", () => {
   });
 });
 
+describe('sums over trailing axes in a plan (a loss, row sums)', () => {
+  it.each(availableBackends())('on %s: the eager bits, for full sums, row sums and odd lengths', (name) => {
+    k.setBackend(name);
+    try {
+      const g = new Rng(5);
+      const a = k.randn([37, 53], { generator: g });
+      const b = k.randn([3, 4, 131], { generator: g });
+      const sums = (x: Tensor, y: Tensor) => {
+        const x2 = k.mul(x, 1.5);
+        const y2 = k.sub(y, 0.25);
+        return [k.sum(x2), k.sum(x2, -1), k.sum(y2, [1, 2]), k.sum(y2, [2]), k.mean(x2)];
+      };
+      const eager = sums(a, b).map((t) => Array.from(t.readSync()));
+      const step = compile(sums);
+      for (let i = 0; i < 2; i++) expect(step(a, b).map((t) => Array.from(t.readSync()))).toEqual(eager);
+      expect(eager[1]).toHaveLength(37);
+      expect(eager[2]).toHaveLength(3);
+    } finally {
+      k.setBackend('wasm');
+    }
+  });
+});
+
 describe("cross-entropy's forward and backward as one wasm pass (CPU plan runners)", () => {
   it.each(availableBackends())(
     'on %s: the eager bits for loss and gradient, with NaN, ±∞ and large logits; a bad class named',

@@ -70,6 +70,22 @@ export function leadingColumns(shape: readonly number[], axes: readonly number[]
 }
 
 /**
+ * [rows, cols] when `axes` are the trailing axes of `shape` in order (all of them: one row), else
+ * null: a sum over them is a row sum per leading index.
+ */
+export function trailingRows(shape: readonly number[], axes: readonly number[]): [number, number] | null {
+  const nd = shape.length;
+  const na = axes.length;
+  if (na === 0 || na > nd) return null;
+  let cols = 1;
+  for (let d = 0; d < na; d++) {
+    if (axes[d] !== nd - na + d) return null;
+    cols *= shape[nd - na + d];
+  }
+  return [cols === 0 ? 0 : sizeOf(shape) / cols, cols];
+}
+
+/**
  * The byte address kernels read `n` floats of `a` from `offset` at: in place when `a` lives in the
  * memory `f` views (a storage the backend or a plan adopted), else copied to `scratch` first.
  */

@@ -33,7 +33,7 @@ import { repeatRow } from '../repeatRow.js';
 import type { Backend, Storage, View } from '../types.js';
 import type { Arena } from './arena.js';
 import { type CountChain, countChains } from './countCorrect.js';
-import { BINARY, FAMILY, leadingColumns, plan2, UNARY } from './elementwise.js';
+import { BINARY, FAMILY, leadingColumns, plan2, trailingRows, UNARY } from './elementwise.js';
 import type { WasmGemm } from './gemm.js';
 import type { WasmHeap } from './heap.js';
 import type { KernelExports } from './module.js';
@@ -371,6 +371,20 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
         const acc = c.scratch;
         const [rows, cols] = columns;
         return () => ex.columnSums(x, rows, cols, acc, out);
+      }
+      // Row sums over trailing axes of a contiguous float32 — a full sum (a loss) is one row: the
+      // js backend's own row sum (same order, rounded once), without its general set-up per call.
+      const rows =
+        o.kind === 'sum' && contiguous(o.x) && sizeOf(o.x.shape) > 0 ? trailingRows(o.x.shape, o.axes) : null;
+      if (rows && o.dtype === 'float32' && f32(o.x) && inMem(o.x)) {
+        const [nr, cols] = rows;
+        const x = at(o.x) >> 2;
+        const out = c.storages[o.out];
+        return () => {
+          const f = mv.fresh().f32;
+          const y = out.array;
+          for (let r = 0; r < nr; r++) y[r] = rowSum(f, x + r * cols, cols);
+        };
       }
       // The js backend's reduction (float64 sums, rounded once) into the arena, with scratch.
       if (inMem(o.x) && c.scratch >= 0) {
