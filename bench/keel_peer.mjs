@@ -72,6 +72,15 @@ function keelGemm(backend, [m, kk, n]) {
   return (2 * m * kk * n) / timeIt(() => k.matmul(a, b)) / 1e9;
 }
 
+/** k.matmul into a reused `out` (PyTorch's out=): the eager call on the raw call's terms. */
+function keelGemmOut(backend, [m, kk, n]) {
+  if (backend === 'js' && m * kk * n > 3e7) return null;
+  const a = k.randn([m, kk]);
+  const b = k.randn([kk, n]);
+  const out = k.zeros([m, n]);
+  return (2 * m * kk * n) / timeIt(() => k.matmul(a, b, { out })) / 1e9;
+}
+
 /** The same product as a compiled step (operands read in place, the result in the plan's arena). */
 function keelGemmCompiled(backend, [m, kk, n]) {
   if (backend === 'js') return null;
@@ -251,6 +260,7 @@ k.setBackend(args.backend);
 const out = { backend: args.backend, environment: environmentInfo() };
 if (args.gemm) {
   out.gemm = Object.fromEntries(args.gemm.map((s) => [s.join('x'), keelGemm(args.backend, s)]));
+  out.gemmOut = Object.fromEntries(args.gemm.map((s) => [s.join('x'), keelGemmOut(args.backend, s)]));
   out.gemmCompiled = Object.fromEntries(
     args.gemm.map((s) => [s.join('x'), keelGemmCompiled(args.backend, s)]),
   );

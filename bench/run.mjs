@@ -145,6 +145,7 @@ for (let r = 1; r <= rounds; r++) {
     if (c.backend === 'js' && r > 1) continue; // the reference: one round is enough
     const res = keelPeer({ backend: c.backend, gemm: GEMMS, autograd32: true }, c.env);
     for (const [s, v] of Object.entries(res.gemm)) add(c.name, `gemm ${s}`, v);
+    for (const [s, v] of Object.entries(res.gemmOut ?? {})) add(c.name, `gemm ${s} out`, v);
     for (const [s, v] of Object.entries(res.gemmCompiled ?? {})) add(c.name, `gemm ${s} compiled`, v);
     for (const [s, v] of Object.entries(res.gemmRaw ?? {})) add(c.name, `gemm ${s} raw`, v);
     add(c.name, 'autograd32', res.autograd32us);
@@ -268,6 +269,7 @@ const columns = [
 const metrics = [
   ...GEMMS.flatMap((s) => [
     [`gemm ${s.join('x')}`, `GEMM ${s.join('×')}, GFLOP/s (k.matmul; torch a @ b)`, 1],
+    [`gemm ${s.join('x')} out`, `  the same into a reused out (k.matmul(a, b, { out }))`, 1],
     [`gemm ${s.join('x')} compiled`, `  the same, compiled`, 1],
     [`gemm ${s.join('x')} raw`, `  cblas_sgemm through koffi, reused output`, 1],
   ]),
@@ -324,6 +326,12 @@ for (const s of ['256x784x256', '1024x1024x1024']) {
     );
     const c = stat(cfg, `gemm ${s} compiled`);
     const raw = stat(cfg, `gemm ${s} raw`);
+    const o = stat(cfg, `gemm ${s} out`);
+    target(
+      `  k.matmul ${s} into a reused out, ${thr}: / raw ≥ 0.95`,
+      o && raw ? { median: o.median / raw.median, best: o.best / raw.best } : null,
+      (v) => v >= 0.95,
+    );
     target(
       `  compiled k.matmul ${s}, ${thr}: / raw ≥ 0.95`,
       c && raw ? { median: c.median / raw.median, best: c.best / raw.best } : null,

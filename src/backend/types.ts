@@ -126,6 +126,12 @@ export interface Backend {
    * epilogue, instead of a separate broadcast add.
    */
   matmul(a: View, b: View, outShape: readonly number[], outDtype: DType, bias?: View): Storage;
+  /**
+   * The product of `matmul` written into `out` (row-major, its shape the product's, its storage's
+   * dtype the product's), for a caller that reuses its result's memory (k.matmul's `out`). Optional:
+   * returns false, having written nothing, where the backend cannot (the caller then copies).
+   */
+  matmulInto?(out: View, a: View, b: View): boolean;
   /** out[..., j, ...] = x[..., index[..., j, ...], ...] along `axis`; out has index.shape. */
   gather(x: View, axis: number, index: View, outDtype: DType): Storage;
   /** zeros(outShape) then out[..., index[..., j, ...], ...] += src[..., j, ...] along `axis`. */

@@ -11,8 +11,8 @@
  * products under TINY_WORK stay in the base backend, whose call costs less than the FFI crossing
  * (the measurements: bench/NOTES.md).
  */
-import { sizeOf } from '../../util/shape.js';
-import { allocate, hostArray, hostView, wrap } from '../host.js';
+import { isRowMajor, sizeOf } from '../../util/shape.js';
+import { allocate, type HostView, hostArray, hostView, wrap } from '../host.js';
 import { forEachMatrix } from '../js/matmul.js';
 import { repeatRow } from '../repeatRow.js';
 import type { Backend, DType, Storage, TypedArray, View } from '../types.js';
@@ -81,30 +81,43 @@ export function createNativeBackend(blas: Blas, base: Backend): Backend & { blas
       current = t;
     }
   };
-  const matmul = (av: View, bv: View, outShape: readonly number[], outDtype: DType, bias?: View): Storage => {
-    const dt = outDtype;
-    const a = hostView(av);
-    const b = hostView(bv);
-    if (
-      (dt !== 'float32' && dt !== 'float64') ||
-      a.data.constructor !== b.data.constructor ||
-      !sameFloat(a.data, dt)
-    )
-      return base.matmul(av, bv, outShape, outDtype, bias);
+  /** Whether BLAS takes this product: one float dtype throughout, and not too small. */
+  const takes = (
+    a: HostView,
+    b: HostView,
+    outShape: readonly number[],
+    dt: DType,
+  ): dt is 'float32' | 'float64' => {
+    if ((dt !== 'float32' && dt !== 'float64') || a.data.constructor !== b.data.constructor) return false;
+    const r = outShape.length;
+    return sameFloat(a.data, dt) && outShape[r - 2] * outShape[r - 1] * a.shape[r - 1] >= TINY_WORK;
+  };
+  /**
+   * The product (which BLAS `takes`) into `out`, row-major, `outShape`'s elements from `at`; with
+   * `bias`, the bias rows first and the product accumulated onto them.
+   */
+  const gemmInto = (
+    av: View,
+    bv: View,
+    a: HostView,
+    b: HostView,
+    outShape: readonly number[],
+    dt: 'float32' | 'float64',
+    out: TypedArray,
+    at: number,
+    bias?: View,
+  ): void => {
     const r = outShape.length;
     const n = outShape[r - 1];
-    const work = outShape[r - 2] * n * a.shape[r - 1];
-    if (work < TINY_WORK) return base.matmul(av, bv, outShape, outDtype, bias);
-    threadsFor(work);
-    // BLAS (or the bias rows) writes every element, except with an empty inner dimension.
-    const out = allocate(dt, sizeOf(outShape), a.shape[r - 1] === 0 && !bias);
-    if (out.length === 0) return wrap(out);
+    threadsFor(outShape[r - 2] * n * a.shape[r - 1]);
+    const size = sizeOf(outShape);
+    if (size === 0) return;
     if (bias) {
       // The bias starts every row; the product accumulates onto it.
       const bd = hostArray(bias.storage);
-      for (let j = 0, at = bias.offset; j < n; j++, at += bias.strides[0] ?? 0) out[j] = bd[at];
-      repeatRow(out, 0, 0, out.length / n, n);
-    }
+      for (let j = 0, i = bias.offset; j < n; j++, i += bias.strides[0] ?? 0) out[at + j] = bd[i];
+      repeatRow(out, at, at, size / n, n);
+    } else if (a.shape[r - 1] === 0) out.fill(0, at, at + size);
     const beta = bias ? 1 : 0;
     /** One operand as BLAS reads it: in place (maybe transposed), or a dense copy. */
     const operand = (
@@ -125,12 +138,30 @@ export function createNativeBackend(blas: Blas, base: Backend): Backend & { blas
       if (k === 0) return;
       const A = operand(av, a.data, ao, m, k, p.ars, p.acs);
       const B = operand(bv, b.data, bo, k, n, p.brs, p.bcs);
-      const C = co === 0 ? out : out.subarray(co, co + m * n);
+      const C = at + co === 0 && m * n === out.length ? out : out.subarray(at + co, at + co + m * n);
       blas.gemm(dt, A.trans, B.trans, m, n, k, 1, A.data, A.ld, B.data, B.ld, beta, C, n);
     });
+  };
+  const matmul = (av: View, bv: View, outShape: readonly number[], outDtype: DType, bias?: View): Storage => {
+    const a = hostView(av);
+    const b = hostView(bv);
+    if (!takes(a, b, outShape, outDtype)) return base.matmul(av, bv, outShape, outDtype, bias);
+    // BLAS (or the bias rows) writes every element; gemmInto zeroes an empty inner dimension.
+    const out = allocate(outDtype, sizeOf(outShape), false);
+    gemmInto(av, bv, a, b, outShape, outDtype, out, 0, bias);
     return wrap(out);
   };
-  const self: Backend & { blas: Blas } = { ...base, name: 'native', matmul, blas };
+  // A product into the caller's row-major view (k.matmul's `out`): BLAS writes there directly.
+  const matmulInto = (out: View, av: View, bv: View): boolean => {
+    const a = hostView(av);
+    const b = hostView(bv);
+    const dt = out.storage.dtype;
+    const o = hostArray(out.storage);
+    if (!isRowMajor(out) || !takes(a, b, out.shape, dt) || !sameFloat(o, dt)) return false;
+    gemmInto(av, bv, a, b, out.shape, dt, o, out.offset);
+    return true;
+  };
+  const self: Backend & { blas: Blas } = { ...base, name: 'native', matmul, matmulInto, blas };
   // Plans bind to the wasm kernels' memory, with products on BLAS (where the base is wasm).
   const wasmGemm = (base as Partial<{ gemm: WasmGemm }>).gemm;
   if (wasmGemm)
