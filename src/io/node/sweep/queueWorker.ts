@@ -14,7 +14,8 @@
 import { join } from 'node:path';
 import { Worker } from 'bullmq';
 import type { TrialResult } from '../../../sweep/results.js';
-import { connectRedis, LocalRunner, QUEUE_NAME } from './runners.js';
+import { connectRedis } from './queueRunner.js';
+import { LocalRunner, QUEUE_NAME } from './runners.js';
 import type { TrialJob } from './trial.js';
 
 /** Options of `keel worker`. */

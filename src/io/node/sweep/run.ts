@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../files.js';
 import { ensureDir } from '../paths.js';
 import { writeReportFiles } from '../runDir.js';
 import { lockRunDir } from '../runLock.js';
-import { LocalRunner, QueueRunner, type TrialRunner } from './runners.js';
+import { LocalRunner, type TrialRunner } from './runners.js';
 import { finishedResult, type TrialJob } from './trial.js';
 
 /** Options of a sweep run. */
@@ -148,7 +148,7 @@ async function sweepInto(dir: string, sweep: Sweep, o: SweepRunOptions): Promise
   const failed: string[] = [];
   if (pending.length) {
     runner = o.queue
-      ? await QueueRunner.open(o.queue)
+      ? await (await import('./queueRunner.js')).QueueRunner.open(o.queue)
       : new LocalRunner(workers, { threads: o.threads, backend: o.backend });
     log(
       `sweep ${sweep.name}: ${sweep.trials.length} trials (${sweep.axes.join(', ')})${skipped.length ? `, ${skipped.length} finished before (skipped)` : ''}; ${pending.length} to run on ${runner.description}`,
