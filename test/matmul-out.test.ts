@@ -1,7 +1,8 @@
 // k.matmul's `out` (PyTorch's out=): the product written into a tensor the caller reuses. The same
 // bits as the product without it on every backend, for matrices, batches, 1-D operands, an `out`
 // at an offset and inside a compiled step; on native BLAS writes into `out` directly (no fresh
-// memory per call); what it cannot do is refused with a message naming the value.
+// memory per call), on webgpu the product is copied in; what it cannot do is refused with a
+// message naming the value.
 import { describe, expect, it } from 'vitest';
 import { hostArray, stats as hostStats } from '../src/backend/host.js';
 import { jsBackend } from '../src/backend/js/index.js';
@@ -16,12 +17,14 @@ import {
   type Tensor,
   ValueError,
 } from '../src/index.js';
+import { needsWebGpu } from './requires.js';
 
+const gpu = await needsWebGpu('matmul-out.test');
 const g = new Rng(21);
 const rnd = (shape: number[]) => k.randn(shape, { generator: g });
 const bits = (t: Tensor) => Array.from(t.readSync());
 
-describe.each(availableBackends())('matmul with out on %s', (name) => {
+describe.each(availableBackends().filter((b) => b !== 'webgpu'))('matmul with out on %s', (name) => {
   const on = <T>(f: () => T): T => {
     k.setBackend(name);
     try {
@@ -159,5 +162,21 @@ describe('matmul with out on the native backend', () => {
     // What BLAS does not take (tiny, int32, a strided out) is left to the caller.
     expect(be.matmulInto?.(k.zeros([4, 4]), rnd([4, 4]), rnd([4, 4]))).toBe(false);
     expect(be.matmulInto?.(k.transpose(k.zeros([128, 128])), a, b)).toBe(false);
+  });
+});
+
+describe.runIf(gpu)('matmul with out on webgpu', () => {
+  it('the product copied into out on the GPU (the backend has no matmulInto), as without it', async () => {
+    k.setBackend('webgpu');
+    try {
+      const a = k.randn([64, 96], { generator: new Rng(4) });
+      const b = k.randn([96, 48], { generator: new Rng(5) });
+      const want = await k.matmul(a, b).read();
+      const out = k.zeros([64, 48]);
+      expect(k.matmul(a, b, { out })).toBe(out);
+      expect(Array.from(await out.read())).toEqual(Array.from(want));
+    } finally {
+      k.setBackend('wasm');
+    }
   });
 });
