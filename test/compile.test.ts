@@ -9,6 +9,7 @@ import { profilePlans } from '../src/backend/wasm/planRunner.js';
 import * as k from '../src/index.js';
 import {
   availableBackends,
+  backendByName,
   CompileError,
   compile,
   data,
@@ -422,6 +423,53 @@ describe("the accuracy count's kernels as one pass (CPU plan runners)", () => {
       k.setBackend('wasm');
     }
   });
+});
+
+describe('an optimizer step over a large parameter, shared with the helper threads', () => {
+  /** Six steps of a net whose first weight has 300,000 elements (past SPLIT_OPTIMIZER_MIN). */
+  function wide(compiled: boolean, make: (ps: Tensor[]) => optim.Optimizer<optim.BaseOptions>) {
+    const g = new Rng(8);
+    const model = new nn.Sequential(
+      new nn.Linear(600, 500, { generator: g }),
+      new nn.ReLU(),
+      new nn.Linear(500, 3, { generator: g }),
+    );
+    const opt = make(model.parameters());
+    const body = (x: Tensor, y: Tensor) => {
+      opt.zeroGrad();
+      const loss = nn.F.crossEntropy(model.forward(x), y);
+      loss.backward();
+      opt.step();
+      return loss;
+    };
+    const step = compiled ? compile(body) : body;
+    const losses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      losses.push(step(k.randn([16, 600], { generator: g }), k.randint(0, 3, [16], { generator: g })).item());
+    return { losses, weights: model.parameters().map((p) => Array.from(p.readSync())) };
+  }
+
+  it.each(availableBackends().filter((b) => b === 'wasm' || b === 'native'))(
+    'on %s: every optimizer family gives the eager bits, the helpers taking blocks',
+    (name) => {
+      k.setBackend(name);
+      try {
+        const gemm = (backendByName('wasm') as unknown as { gemm: { threads: number; helperBlocks: number } })
+          .gemm;
+        const before = gemm.helperBlocks;
+        for (const make of Object.values(makers)) {
+          const eager = wide(false, make);
+          const plan = wide(true, make);
+          expect(plan.losses).toEqual(eager.losses);
+          expect(plan.weights).toEqual(eager.weights);
+        }
+        // With a helper thread (2 cores or more) it took some of the blocks.
+        if (gemm.threads > 1) expect(gemm.helperBlocks).toBeGreaterThan(before);
+      } finally {
+        k.setBackend('wasm');
+      }
+    },
+  );
 });
 
 describe('sums over trailing axes in a plan (a loss, row sums)', () => {

@@ -1,7 +1,14 @@
 // The helper threads' control block: one layout for the caller (pool.ts) and the helper loop
 // (threads.ts), and the loop's source text runnable on its own in a worker.
 import { describe, expect, it } from 'vitest';
-import { CTRL_WORDS, type RowsRequest, Word, writeRequest } from '../src/backend/wasm/control.js';
+import {
+  CTRL_WORDS,
+  Kind,
+  type RowsRequest,
+  Word,
+  writeOptimizerRequest,
+  writeRequest,
+} from '../src/backend/wasm/control.js';
 import { GEMM_WORKER_LOOP } from '../src/backend/wasm/threads.js';
 
 describe('wasm GEMM control block', () => {
@@ -89,5 +96,60 @@ describe('wasm GEMM control block', () => {
     expect(ctrl[Word.done]).toBe(1);
     expect(ctrl[Word.blocksDone]).toBe(3);
     expect(ctrl[Word.running]).toBe(1);
+  });
+
+  it('runs an optimizer request from the source text: element blocks at offset addresses, absent state kept 0', () => {
+    const sab = new SharedArrayBuffer(4 * CTRL_WORDS * 2);
+    const ctrl = new Int32Array(sab, 4 * CTRL_WORDS, CTRL_WORDS);
+    writeOptimizerRequest(ctrl, {
+      family: 1,
+      w: 1024,
+      g: 4096,
+      s0: 8192,
+      s1: 0,
+      s2: 0,
+      h: 64,
+      n: 10,
+      block: 4,
+    });
+    expect(ctrl[Word.kind]).toBe(Kind.OPTIMIZER);
+    ctrl[Word.ready] = 1;
+    const calls: number[][] = [];
+    const ex = {
+      gemmRows: () => expect.fail('no rows in an optimizer request'),
+      optimizerStep: (...a: number[]) => calls.push(a),
+    };
+    const stop = new Error('stop');
+    const fakeAtomics = new Proxy(Atomics, {
+      get: (target, key) =>
+        key === 'wait'
+          ? () => {
+              throw stop;
+            }
+          : Reflect.get(target, key),
+    });
+    let loads = 0;
+    const run = new Function('ex', 'ctrl', 'Atomics', 'performance', GEMM_WORKER_LOOP);
+    const perf = {
+      now: () => {
+        if (loads++ === 0) ctrl[Word.request] = 1;
+        return loads * 10;
+      },
+    };
+    expect(() => run(ex, ctrl, fakeAtomics, perf)).toThrow(stop);
+    // family, w, g, s0, s1, s2 (byte addresses advanced by 4 bytes an element), count, h
+    expect(calls).toEqual([
+      [1, 1024, 4096, 8192, 0, 0, 4, 64],
+      [1, 1040, 4112, 8208, 0, 0, 4, 64],
+      [1, 1056, 4128, 8224, 0, 0, 2, 64],
+    ]);
+    expect(ctrl[Word.done]).toBe(1);
+    // A rows request written afterwards says so.
+    writeRequest(
+      ctrl,
+      { a: 0, aRowStride: 1, aColStride: 1, packedB: 0, c: 0, m: 1, n: 1, k: 1, block: 4, accumulate: false },
+      0,
+    );
+    expect(ctrl[Word.kind]).toBe(Kind.ROWS);
   });
 });

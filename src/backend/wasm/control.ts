@@ -1,5 +1,6 @@
 /**
- * The control block through which the caller hands row blocks of a product to a helper thread: the
+ * The control block through which the caller hands row blocks of a product — or element blocks of
+ * an optimizer step — to a helper thread: the
  * layout of its Int32 words, shared by both sides (the caller in pool.ts, the helper loop in
  * threads.ts), and the request record the caller fills it from. One SharedArrayBuffer holds a
  * counter (word 0: the next row of C to take, drawn by every thread) followed by one block of
@@ -34,7 +35,22 @@ export const Word = {
   running: 15,
   /** Row blocks this helper computed so far (for tests and benchmarks). */
   blocksDone: 16,
+  /** What the request is: ROWS (a product's rows, the words above) or OPTIMIZER (the words below). */
+  kind: 17,
+  // An optimizer step's arguments (optimizerStep in assembly/optimizer.ts) over `m` elements, drawn
+  // `block` at a time from the shared counter: family, byte addresses of w, g, the state buffers (0
+  // where absent) and the hyper-parameters h.
+  family: 18,
+  w: 19,
+  g: 20,
+  s0: 21,
+  s1: 22,
+  s2: 23,
+  h: 24,
 } as const;
+
+/** Request kinds (Word.kind). */
+export const Kind = { ROWS: 0, OPTIMIZER: 1 } as const;
 
 /** Int32 words per helper control block (and bytes per block: 4·CTRL_WORDS). */
 export const CTRL_WORDS = 32;
@@ -70,4 +86,35 @@ export function writeRequest(ctrl: Int32Array, req: RowsRequest, work: number): 
   ctrl[Word.work] = work;
   ctrl[Word.block] = req.block;
   ctrl[Word.accumulate] = req.accumulate ? 1 : 0;
+  ctrl[Word.kind] = Kind.ROWS;
+}
+
+/** One optimizer step's work for the helpers: n elements from the given byte addresses. */
+export interface OptimizerRequest {
+  readonly family: number;
+  readonly w: number;
+  readonly g: number;
+  /** Up to three state buffers (0 where absent). */
+  readonly s0: number;
+  readonly s1: number;
+  readonly s2: number;
+  /** Byte address of the step's hyper-parameters (float64, read only). */
+  readonly h: number;
+  readonly n: number;
+  /** Elements per block drawn from the shared counter (a multiple of 4). */
+  readonly block: number;
+}
+
+/** Writes an optimizer request into a control block. */
+export function writeOptimizerRequest(ctrl: Int32Array, req: OptimizerRequest): void {
+  ctrl[Word.kind] = Kind.OPTIMIZER;
+  ctrl[Word.family] = req.family;
+  ctrl[Word.w] = req.w;
+  ctrl[Word.g] = req.g;
+  ctrl[Word.s0] = req.s0;
+  ctrl[Word.s1] = req.s1;
+  ctrl[Word.s2] = req.s2;
+  ctrl[Word.h] = req.h;
+  ctrl[Word.m] = req.n;
+  ctrl[Word.block] = req.block;
 }

@@ -76,6 +76,14 @@ class MemoryViews {
   }
 }
 
+/**
+ * Parameters with at least this many elements update on the helper threads too (best-mlp's 784×1024
+ * AdamW pass took 5.4 ms of a ~13 ms step on one thread; bench/NOTES.md), in blocks of
+ * OPTIMIZER_BLOCK elements drawn from the helpers' shared counter.
+ */
+const SPLIT_OPTIMIZER_MIN = 1 << 18;
+const OPTIMIZER_BLOCK = 1 << 14;
+
 /** Milliseconds spent in each kind of op of the plans prepared while profiling was on. */
 export type PlanProfile = Map<string, { ms: number; calls: number }>;
 
@@ -334,9 +342,38 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
         const s = o.state.map(at);
         const hAt = c.scratch;
         const family = FAMILY[o.family];
+        const [s0, s1, s2] = [s[0] ?? 0, s[1] ?? 0, s[2] ?? 0];
+        const pool = env.gemm.pool;
+        if (n < SPLIT_OPTIMIZER_MIN || pool.threads < 2)
+          return () => {
+            mv.fresh().f64.set(o.h, hAt >> 3);
+            ex.optimizerStep(family, w, g, s0, s1, s2, n, hAt);
+          };
+        // A large parameter's update in element blocks shared with the helper threads: each
+        // element's update is independent, so the bits are the one pass's.
+        const req = { family, w, g, s0, s1, s2, h: hAt, n, block: OPTIMIZER_BLOCK };
+        const from = (p: number, i: number) => (p === 0 ? 0 : p + 4 * i);
         return () => {
           mv.fresh().f64.set(o.h, hAt >> 3);
-          ex.optimizerStep(family, w, g, s[0] ?? 0, s[1] ?? 0, s[2] ?? 0, n, hAt);
+          const helpers = pool.ready();
+          const d = helpers.length ? pool.callOptimizer(helpers, req) : null;
+          for (;;) {
+            const i0 = d ? pool.takeRows(OPTIMIZER_BLOCK) : 0;
+            if (i0 >= n) break;
+            const count = d ? Math.min(OPTIMIZER_BLOCK, n - i0) : n;
+            ex.optimizerStep(
+              family,
+              from(w, i0),
+              from(g, i0),
+              from(s0, i0),
+              from(s1, i0),
+              from(s2, i0),
+              count,
+              hAt,
+            );
+            if (!d) break;
+          }
+          if (d) pool.join(d);
         };
       }
       return () => be.optimizerStep(o.family, view(o.w), view(o.g), o.state.map(view), o.h);

@@ -8,7 +8,13 @@
  * a product. The caller waits with Atomics.wait where the thread may block (Node, workers) and by
  * spinning where it may not (a browser's main thread).
  */
-import { type RowsRequest, Word, writeRequest } from './control.js';
+import {
+  type OptimizerRequest,
+  type RowsRequest,
+  Word,
+  writeOptimizerRequest,
+  writeRequest,
+} from './control.js';
 
 let blocking: boolean | null = null;
 /** Whether this thread may block in Atomics.wait (false on a browser's main thread). */
@@ -73,6 +79,25 @@ export class HelperPool {
       const seq = Atomics.load(ctrl, Word.request) + 1;
       writeRequest(ctrl, req, work(h));
       Atomics.store(ctrl, Word.ready, 0);
+      Atomics.store(ctrl, Word.request, seq);
+      Atomics.notify(ctrl, Word.request);
+      seqs.push(seq);
+    }
+    return { helpers, seqs };
+  }
+
+  /**
+   * Wakes `helpers` for an optimizer step, resetting the counter; its operands are in place, so they
+   * start at once. The caller draws element blocks with `takeRows` too, then `join`s.
+   */
+  callOptimizer(helpers: readonly Int32Array[], req: OptimizerRequest): Dispatch {
+    Atomics.store(this.counter, 0, 0);
+    const seqs: number[] = [];
+    for (let h = 0; h < helpers.length; h++) {
+      const ctrl = helpers[h];
+      const seq = Atomics.load(ctrl, Word.request) + 1;
+      writeOptimizerRequest(ctrl, req);
+      Atomics.store(ctrl, Word.ready, seq);
       Atomics.store(ctrl, Word.request, seq);
       Atomics.notify(ctrl, Word.request);
       seqs.push(seq);

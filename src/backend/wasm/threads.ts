@@ -36,16 +36,17 @@ export function gemmThreads(): { spawn: GemmThreadSpawner | null; helpers: numbe
   return { spawn: typeof SharedArrayBuffer === 'function' ? spawner : null, helpers: spawner ? helpers : 0 };
 }
 
-/** The one kernel a helper calls (assembly/gemm.ts). */
+/** The kernels a helper calls (assembly/gemm.ts, assembly/optimizer.ts). */
 interface RowsKernel {
   gemmRows(
     ...args: [number, number, number, number, number, number, number, number, number, number, number, number]
   ): void;
+  optimizerStep(...args: [number, number, number, number, number, number, number, number]): void;
 }
 
 /**
- * A helper thread's body: waits for a request, then draws row blocks of C from the shared counter
- * until none is left, and reports the request done; forever. It becomes the worker's source text
+ * A helper thread's body: waits for a request, then draws row blocks of C (or element blocks of an
+ * optimizer step) from the shared counter until none is left, and reports the request done; forever. It becomes the worker's source text
  * (GEMM_WORKER_LOOP), so it may use only its parameters and the worker's globals.
  */
 function helperLoop(ex: RowsKernel, ctrl: Int32Array, W: typeof Word): void {
@@ -64,6 +65,29 @@ function helperLoop(ex: RowsKernel, ctrl: Int32Array, W: typeof Word): void {
     while (Atomics.load(ctrl, W.ready) !== seen);
     const m = ctrl[W.m];
     const block = ctrl[W.block];
+    // An optimizer step: element blocks of one parameter (each element's update is independent).
+    if (ctrl[W.kind] === 1) {
+      const at = (p: number, i: number) => (p === 0 ? 0 : p + 4 * i);
+      for (;;) {
+        const i0 = Atomics.add(counter, 0, block);
+        if (i0 >= m) break;
+        const count = Math.min(block, m - i0);
+        ex.optimizerStep(
+          ctrl[W.family],
+          at(ctrl[W.w], i0),
+          at(ctrl[W.g], i0),
+          at(ctrl[W.s0], i0),
+          at(ctrl[W.s1], i0),
+          at(ctrl[W.s2], i0),
+          count,
+          ctrl[W.h],
+        );
+        Atomics.add(ctrl, W.blocksDone, 1);
+      }
+      Atomics.store(ctrl, W.done, seen);
+      Atomics.notify(ctrl, W.done);
+      continue;
+    }
     for (;;) {
       const i0 = Atomics.add(counter, 0, block);
       if (i0 >= m) break;
