@@ -48,13 +48,14 @@ const makers: Record<string, (ps: Tensor[]) => optim.Optimizer<optim.BaseOptions
     new optim.SGD(ps, { lr: 0.05, weightDecay: 0.01, penalty: 'l1', proximal: true }),
 };
 
-/** Runs `steps` training steps; returns the losses and the final weights. */
+/** Runs a training step on each batch of `data`; returns the losses and the final weights. */
 function trainSteps(
   compiled: boolean,
   make: (ps: Tensor[]) => optim.Optimizer<optim.BaseOptions>,
   dropout: number,
+  model: nn.Module = mlp(3, dropout),
+  data: [Tensor, Tensor][] = batches(6, 32, 9),
 ) {
-  const model = mlp(3, dropout);
   const opt = make(model.parameters());
   const body = (x: Tensor, y: Tensor) => {
     opt.zeroGrad();
@@ -65,7 +66,7 @@ function trainSteps(
   };
   const step = compiled ? compile(body) : body;
   const losses: number[] = [];
-  for (const [x, y] of batches(6, 32, 9)) losses.push(step(x, y).item());
+  for (const [x, y] of data) losses.push(step(x, y).item());
   return {
     losses,
     weights: model.parameters().map((p) => Array.from(p.readSync())),
@@ -434,19 +435,11 @@ describe('an optimizer step over a large parameter, shared with the helper threa
       new nn.ReLU(),
       new nn.Linear(500, 3, { generator: g }),
     );
-    const opt = make(model.parameters());
-    const body = (x: Tensor, y: Tensor) => {
-      opt.zeroGrad();
-      const loss = nn.F.crossEntropy(model.forward(x), y);
-      loss.backward();
-      opt.step();
-      return loss;
-    };
-    const step = compiled ? compile(body) : body;
-    const losses: number[] = [];
-    for (let i = 0; i < 6; i++)
-      losses.push(step(k.randn([16, 600], { generator: g }), k.randint(0, 3, [16], { generator: g })).item());
-    return { losses, weights: model.parameters().map((p) => Array.from(p.readSync())) };
+    const data = Array.from({ length: 6 }, (): [Tensor, Tensor] => [
+      k.randn([16, 600], { generator: g }),
+      k.randint(0, 3, [16], { generator: g }),
+    ]);
+    return trainSteps(compiled, make, 0, model, data);
   }
 
   it.each(availableBackends().filter((b) => b === 'wasm' || b === 'native'))(

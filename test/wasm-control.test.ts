@@ -11,6 +11,34 @@ import {
 } from '../src/backend/wasm/control.js';
 import { GEMM_WORKER_LOOP } from '../src/backend/wasm/threads.js';
 
+/**
+ * Runs the helper loop from its source text alone on `ctrl` for one request (request 1, ready) with
+ * the fake kernels `ex`; the loop is stopped by throwing from Atomics.wait, which it reaches when
+ * no further request comes.
+ */
+function runOneRequest(ctrl: Int32Array, ex: object): void {
+  ctrl[Word.ready] = 1;
+  const stop = new Error('stop');
+  const fakeAtomics = new Proxy(Atomics, {
+    get: (target, key) =>
+      key === 'wait'
+        ? () => {
+            throw stop;
+          }
+        : Reflect.get(target, key),
+  });
+  // The loop first notes request 0 as seen; the first clock read then posts request 1.
+  let loads = 0;
+  const run = new Function('ex', 'ctrl', 'Atomics', 'performance', GEMM_WORKER_LOOP);
+  const perf = {
+    now: () => {
+      if (loads++ === 0) ctrl[Word.request] = 1;
+      return loads * 10; // past the spin deadline at once
+    },
+  };
+  expect(() => run(ex, ctrl, fakeAtomics, perf)).toThrow(stop);
+}
+
 describe('wasm GEMM control block', () => {
   it('gives every word its own index inside the block', () => {
     const indices = Object.values(Word);
@@ -46,8 +74,7 @@ describe('wasm GEMM control block', () => {
   });
 
   it('runs the helper loop from its source text alone, computing the rows it draws', () => {
-    // A fake kernel records the row ranges; the loop is stopped after one request by throwing
-    // from Atomics.wait, which it reaches when no further request comes.
+    // A fake kernel records the row ranges.
     const sab = new SharedArrayBuffer(4 * CTRL_WORDS * 2);
     const ctrl = new Int32Array(sab, 4 * CTRL_WORDS, CTRL_WORDS);
     writeRequest(
@@ -66,28 +93,8 @@ describe('wasm GEMM control block', () => {
       },
       0,
     );
-    ctrl[Word.ready] = 1;
     const rows: [number, number][] = [];
-    const ex = { gemmRows: (...args: number[]) => rows.push([args[6], args[7]]) };
-    const stop = new Error('stop');
-    const fakeAtomics = new Proxy(Atomics, {
-      get: (target, key) =>
-        key === 'wait'
-          ? () => {
-              throw stop;
-            }
-          : Reflect.get(target, key),
-    });
-    // The loop first notes request 0 as seen; the first clock read then posts request 1.
-    let loads = 0;
-    const run = new Function('ex', 'ctrl', 'Atomics', 'performance', GEMM_WORKER_LOOP);
-    const perf = {
-      now: () => {
-        if (loads++ === 0) ctrl[Word.request] = 1;
-        return loads * 10; // past the spin deadline at once
-      },
-    };
-    expect(() => run(ex, ctrl, fakeAtomics, perf)).toThrow(stop);
+    runOneRequest(ctrl, { gemmRows: (...args: number[]) => rows.push([args[6], args[7]]) });
     expect(rows).toEqual([
       [0, 4],
       [4, 8],
@@ -113,30 +120,11 @@ describe('wasm GEMM control block', () => {
       block: 4,
     });
     expect(ctrl[Word.kind]).toBe(Kind.OPTIMIZER);
-    ctrl[Word.ready] = 1;
     const calls: number[][] = [];
-    const ex = {
+    runOneRequest(ctrl, {
       gemmRows: () => expect.fail('no rows in an optimizer request'),
       optimizerStep: (...a: number[]) => calls.push(a),
-    };
-    const stop = new Error('stop');
-    const fakeAtomics = new Proxy(Atomics, {
-      get: (target, key) =>
-        key === 'wait'
-          ? () => {
-              throw stop;
-            }
-          : Reflect.get(target, key),
     });
-    let loads = 0;
-    const run = new Function('ex', 'ctrl', 'Atomics', 'performance', GEMM_WORKER_LOOP);
-    const perf = {
-      now: () => {
-        if (loads++ === 0) ctrl[Word.request] = 1;
-        return loads * 10;
-      },
-    };
-    expect(() => run(ex, ctrl, fakeAtomics, perf)).toThrow(stop);
     // family, w, g, s0, s1, s2 (byte addresses advanced by 4 bytes an element), count, h
     expect(calls).toEqual([
       [1, 1024, 4096, 8192, 0, 0, 4, 64],

@@ -128,6 +128,7 @@ export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
     throw new ShapeError(`matmul: cannot multiply ${fmtShape(a.shape)} by ${fmtShape(b.shape)}`);
   }
   const a3 = a2.dtype === b2.dtype || isFloat(a2.dtype) ? a2 : copyAs(a2, b2.dtype);
+  // The product's shape without the axes a 1-D operand was promoted with.
   const squeeze = (shape: readonly number[]) => {
     let s = [...shape];
     if (a.ndim === 1) s = [...s.slice(0, -2), s[s.length - 1]];
@@ -140,10 +141,8 @@ export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
     const p = product(a3, b2);
     return matmulOut(p, out, squeeze(p.shape));
   }
-  let y = matmulNd(a3, b2);
-  if (a.ndim === 1) y = reshape(y, [...y.shape.slice(0, -2), y.shape[y.ndim - 1]]);
-  if (b.ndim === 1) y = reshape(y, y.shape.slice(0, -1));
-  return y;
+  const y = matmulNd(a3, b2);
+  return a.ndim === 1 || b.ndim === 1 ? reshape(y, squeeze(y.shape)) : y;
 }
 
 /** Dot product of two 1-D tensors. */

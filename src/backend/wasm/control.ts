@@ -1,8 +1,7 @@
 /**
  * The control block through which the caller hands row blocks of a product — or element blocks of
- * an optimizer step — to a helper thread: the
- * layout of its Int32 words, shared by both sides (the caller in pool.ts, the helper loop in
- * threads.ts), and the request record the caller fills it from. One SharedArrayBuffer holds a
+ * an optimizer step — to a helper thread: the layout of its Int32 words, shared by both sides (the
+ * caller in pool.ts, the helper loop in threads.ts), and the request records the caller fills it from. One SharedArrayBuffer holds a
  * counter (word 0: the next row of C to take, drawn by every thread) followed by one block of
  * CTRL_WORDS words per helper.
  */

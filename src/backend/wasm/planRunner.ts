@@ -344,23 +344,18 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
         const family = FAMILY[o.family];
         const [s0, s1, s2] = [s[0] ?? 0, s[1] ?? 0, s[2] ?? 0];
         const pool = env.gemm.pool;
-        if (n < SPLIT_OPTIMIZER_MIN || pool.threads < 2)
-          return () => {
-            mv.fresh().f64.set(o.h, hAt >> 3);
-            ex.optimizerStep(family, w, g, s0, s1, s2, n, hAt);
-          };
-        // A large parameter's update in element blocks shared with the helper threads: each
-        // element's update is independent, so the bits are the one pass's.
+        // A large parameter updates in element blocks shared with the helper threads: each element's
+        // update is independent, so the bits are the one pass's.
+        const split = n >= SPLIT_OPTIMIZER_MIN && pool.threads > 1;
         const req = { family, w, g, s0, s1, s2, h: hAt, n, block: OPTIMIZER_BLOCK };
         const from = (p: number, i: number) => (p === 0 ? 0 : p + 4 * i);
         return () => {
           mv.fresh().f64.set(o.h, hAt >> 3);
-          const helpers = pool.ready();
-          const d = helpers.length ? pool.callOptimizer(helpers, req) : null;
-          for (;;) {
-            const i0 = d ? pool.takeRows(OPTIMIZER_BLOCK) : 0;
-            if (i0 >= n) break;
-            const count = d ? Math.min(OPTIMIZER_BLOCK, n - i0) : n;
+          const helpers = split ? pool.ready() : [];
+          if (!helpers.length) return ex.optimizerStep(family, w, g, s0, s1, s2, n, hAt);
+          const d = pool.callOptimizer(helpers, req);
+          for (let i0 = pool.takeRows(OPTIMIZER_BLOCK); i0 < n; i0 = pool.takeRows(OPTIMIZER_BLOCK)) {
+            const count = Math.min(OPTIMIZER_BLOCK, n - i0);
             ex.optimizerStep(
               family,
               from(w, i0),
@@ -371,9 +366,8 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
               count,
               hAt,
             );
-            if (!d) break;
           }
-          if (d) pool.join(d);
+          pool.join(d);
         };
       }
       return () => be.optimizerStep(o.family, view(o.w), view(o.g), o.state.map(view), o.h);

@@ -72,18 +72,7 @@ export class HelperPool {
    * `work(h)`. They wait for `release` before touching the operands.
    */
   call(helpers: readonly Int32Array[], req: RowsRequest, work: (h: number) => number): Dispatch {
-    Atomics.store(this.counter, 0, 0);
-    const seqs: number[] = [];
-    for (let h = 0; h < helpers.length; h++) {
-      const ctrl = helpers[h];
-      const seq = Atomics.load(ctrl, Word.request) + 1;
-      writeRequest(ctrl, req, work(h));
-      Atomics.store(ctrl, Word.ready, 0);
-      Atomics.store(ctrl, Word.request, seq);
-      Atomics.notify(ctrl, Word.request);
-      seqs.push(seq);
-    }
-    return { helpers, seqs };
+    return this.wake(helpers, (ctrl, h) => writeRequest(ctrl, req, work(h)), false);
   }
 
   /**
@@ -91,13 +80,22 @@ export class HelperPool {
    * start at once. The caller draws element blocks with `takeRows` too, then `join`s.
    */
   callOptimizer(helpers: readonly Int32Array[], req: OptimizerRequest): Dispatch {
+    return this.wake(helpers, (ctrl) => writeOptimizerRequest(ctrl, req), true);
+  }
+
+  /** Resets the counter, writes each helper's request and wakes it (`ready`: it may start at once). */
+  private wake(
+    helpers: readonly Int32Array[],
+    write: (ctrl: Int32Array, h: number) => void,
+    ready: boolean,
+  ): Dispatch {
     Atomics.store(this.counter, 0, 0);
     const seqs: number[] = [];
     for (let h = 0; h < helpers.length; h++) {
       const ctrl = helpers[h];
       const seq = Atomics.load(ctrl, Word.request) + 1;
-      writeOptimizerRequest(ctrl, req);
-      Atomics.store(ctrl, Word.ready, seq);
+      write(ctrl, h);
+      Atomics.store(ctrl, Word.ready, ready ? seq : 0);
       Atomics.store(ctrl, Word.request, seq);
       Atomics.notify(ctrl, Word.request);
       seqs.push(seq);

@@ -7,7 +7,7 @@
  */
 
 import { KeelError } from '../../util/errors.js';
-import { Word } from './control.js';
+import { Kind, Word } from './control.js';
 
 /** Starts one helper thread; `ctrl` is its control block. */
 export type GemmThreadSpawner = (bytes: Uint8Array, memory: WebAssembly.Memory, ctrl: Int32Array) => void;
@@ -46,10 +46,11 @@ interface RowsKernel {
 
 /**
  * A helper thread's body: waits for a request, then draws row blocks of C (or element blocks of an
- * optimizer step) from the shared counter until none is left, and reports the request done; forever. It becomes the worker's source text
- * (GEMM_WORKER_LOOP), so it may use only its parameters and the worker's globals.
+ * optimizer step) from the shared counter until none is left, and reports the request done;
+ * forever. It becomes the worker's source text (GEMM_WORKER_LOOP), so it may use only its
+ * parameters and the worker's globals.
  */
-function helperLoop(ex: RowsKernel, ctrl: Int32Array, W: typeof Word): void {
+function helperLoop(ex: RowsKernel, ctrl: Int32Array, W: typeof Word, K: typeof Kind): void {
   let seen = Atomics.load(ctrl, W.request);
   const counter = new Int32Array(ctrl.buffer, 0, 1);
   Atomics.store(ctrl, W.running, 1);
@@ -66,7 +67,7 @@ function helperLoop(ex: RowsKernel, ctrl: Int32Array, W: typeof Word): void {
     const m = ctrl[W.m];
     const block = ctrl[W.block];
     // An optimizer step: element blocks of one parameter (each element's update is independent).
-    if (ctrl[W.kind] === 1) {
+    if (ctrl[W.kind] === K.OPTIMIZER) {
       const at = (p: number, i: number) => (p === 0 ? 0 : p + 4 * i);
       for (;;) {
         const i0 = Atomics.add(counter, 0, block);
@@ -115,6 +116,6 @@ function helperLoop(ex: RowsKernel, ctrl: Int32Array, W: typeof Word): void {
 
 /**
  * The source a worker runs once `ex` (the shared build's exports) and `ctrl` (its control block)
- * are in scope: `helperLoop` with the control-block layout of control.ts.
+ * are in scope: `helperLoop` with the control-block layout and request kinds of control.ts.
  */
-export const GEMM_WORKER_LOOP = `(${helperLoop.toString()})(ex, ctrl, ${JSON.stringify(Word)});`;
+export const GEMM_WORKER_LOOP = `(${helperLoop.toString()})(ex, ctrl, ${JSON.stringify(Word)}, ${JSON.stringify(Kind)});`;

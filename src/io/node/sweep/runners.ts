@@ -31,8 +31,6 @@ const WORKER_SCRIPT = fileURLToPath(new URL('./poolWorker.js', import.meta.url))
 export class LocalRunner implements TrialRunner {
   private readonly pool: ReturnType<typeof workerpool.pool>;
   readonly description: string;
-  /** Whether the workers run V8 without helper threads (their threads fill the cores). */
-  readonly singleThreadedV8: boolean;
   constructor(workers: number, o: { threads?: number; backend?: string; cores?: number } = {}) {
     const threads = o.threads ?? 1;
     const env: Record<string, string | undefined> = {
@@ -53,7 +51,6 @@ export class LocalRunner implements TrialRunner {
         execArgv: full ? [...process.execArgv, '--single-threaded'] : process.execArgv,
       },
     });
-    this.singleThreadedV8 = full;
     this.description = `${workers} local worker process${workers === 1 ? '' : 'es'}, ${threads} thread${threads === 1 ? '' : 's'} each`;
   }
   run(job: TrialJob, onStart: () => void): Promise<TrialResult> {
