@@ -2,14 +2,14 @@
  * keel lab in a real browser: the built lab (dist/lab, made by npm run build) served by the built
  * `keel lab --port 0`, driven by playwright-core in Debian's Chromium. The page loads without console
  * errors; Train makes the loss on moons fall; a preset sets the controls and the URL; reloading that
- * URL gives the same loss after the same steps; the page answers while the worker trains; the
+ * URL gives the same loss after the same steps; the wasm GEMM runs on Worker helper threads; the page answers while the worker trains; the
  * vanishing-gradient preset raises its alarm; a pinned run is overlaid; the Fashion-MNIST view shows
  * images when the data is there and says how to get it when not. Screenshots of every preset go to
  * test-results/lab/ for review (not committed). Skipped where /usr/bin/chromium is absent.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,12 @@ describe.runIf(needs('Chromium', 'lab.test'))('keel lab in headless Chromium', (
       timeout: 20_000,
     });
     await page.waitForSelector('#curves canvas');
+    // The lab page is cross-origin isolated, so the wasm GEMM runs on Worker helpers too: the page
+    // says on how many threads, and a helper (a Worker from a Blob URL) was started.
+    if (availableParallelism() > 1) {
+      expect(await page.textContent('.backend')).toMatch(/WebAssembly on the CPU, [2-4] threads/);
+      expect(page.workers().some((w) => w.url().startsWith('blob:'))).toBe(true);
+    } else expect(await page.textContent('.backend')).toContain('WebAssembly on the CPU');
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -19,6 +19,7 @@
 
 import { backend, backendByName, withBackend } from '../../src/backend/registry.js';
 import type { Backend } from '../../src/backend/types.js';
+import { installedGemmThreads } from '../../src/backend/wasm/threads.js';
 import { adapterName } from '../../src/backend/webgpu/device.js';
 import type { GpuAdapterFacts } from '../../src/backend/webgpu/gpu.js';
 import type { ImageSet } from '../../src/data/fashionMnist.js';
@@ -95,7 +96,9 @@ const hostBackend = (): Backend => backendByName('wasm') ?? (backendByName('js')
 function describeBackend(): string {
   const b = backend() as Backend & { adapter?: GpuAdapterFacts | null };
   if (b.adapter) return `WebGPU on ${adapterName(b.adapter)}`;
-  return b.name === 'wasm' ? 'WebAssembly on the CPU' : `the ${b.name} backend on the CPU`;
+  if (b.name !== 'wasm') return `the ${b.name} backend on the CPU`;
+  const threads = installedGemmThreads();
+  return threads > 1 ? `WebAssembly on the CPU, ${threads} threads` : 'WebAssembly on the CPU';
 }
 
 /** The samples of a loader's dataset in order (without drawing from its generator). */

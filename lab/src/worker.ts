@@ -3,8 +3,9 @@
  * playing it steps for ~25 ms at a time, then yields (messages — pause, a new configuration — are
  * handled between slices), sending a progress beat each slice and a snapshot at most every 120 ms.
  * It trains on WebGPU where `navigator.gpu` gives an adapter (chosen once, before the first run;
- * the session's reads are then awaited, one session operation at a time), else on wasm; the run's
- * facts say which.
+ * the session's reads are then awaited, one session operation at a time), else on wasm, whose
+ * products run on Worker helper threads too where the page is cross-origin isolated; the run's
+ * facts say which, and on how many threads.
  */
 
 import { backend, backendByName, setBackend, withBackend } from '../../src/backend/registry.js';
@@ -12,11 +13,17 @@ import type { Backend } from '../../src/backend/types.js';
 import type { ImageSet } from '../../src/data/fashionMnist.js';
 import { unpackFashion, wireImageSets } from '../../src/data/labWire.js';
 import { serializeSafetensors } from '../../src/format/safetensors.js';
+import { enableWasmThreads } from '../../src/io/web/threads.js';
 import { enableWebGpu } from '../../src/io/web/webgpu.js';
 import { divergenceSentence } from '../../src/run/end.js';
 import { KeelError } from '../../src/util/errors.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { type EpochPoint, Session } from './session.js';
+
+// The wasm GEMM (and large optimizer steps) split across Worker helpers, on a cross-origin-isolated
+// page (keel lab serves one); before any wasm op — the data sets live on wasm even when a GPU trains.
+// Without threads the Fashion-MNIST preset ran at about half the rate (bench/lab.mjs).
+enableWasmThreads();
 
 /** WebGPU where the browser gives an adapter, else the default (wasm). */
 const chosen: Promise<void> = enableWebGpu().then(

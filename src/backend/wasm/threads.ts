@@ -30,6 +30,14 @@ export function installGemmThreads(spawn: GemmThreadSpawner, helperCount: number
   helpers = Math.max(0, Math.floor(helperCount));
 }
 
+/**
+ * How many threads the wasm GEMM will run on once started: 1 + the installed helpers where a
+ * spawner is installed and SharedArrayBuffer exists, else 1 (reading it starts nothing).
+ */
+export function installedGemmThreads(): number {
+  return spawner && typeof SharedArrayBuffer === 'function' ? 1 + helpers : 1;
+}
+
 /** The installed spawner and helper count (0 when threads are off). */
 export function gemmThreads(): { spawn: GemmThreadSpawner | null; helpers: number } {
   started = true;
