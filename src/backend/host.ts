@@ -62,7 +62,7 @@ const registry =
       })
     : null;
 
-/** False while a compiled step is traced: its eager temporaries then take fresh memory (below). */
+/** False while a compiled step is traced: its eager temporaries then take fresh, unpooled memory (`take`). */
 let recycling = true;
 
 /**
@@ -174,12 +174,15 @@ function take(dtype: DType, size: number, zero: boolean): TypedArray {
     slabUnowned.add(out);
     return out;
   }
-  if (bytes < POOL_MIN_BYTES || !registry) {
+  // While a step is traced its eager temporaries are plain engine memory: pooled, they would join
+  // the free lists when they die, and as a trace never takes from those, every trace (every trial of
+  // a sweep worker) would add its temporaries to the pool for good (9.5 MiB a trial).
+  if (bytes < POOL_MIN_BYTES || !registry || !recycling) {
     stats.freshBytes += bytes;
     return new Ctor(size);
   }
   const cls = sizeClass(bytes);
-  const buf = recycling ? free.get(cls)?.pop() : undefined;
+  const buf = free.get(cls)?.pop();
   let out: TypedArray;
   if (buf) {
     freeBytes -= cls;
