@@ -90,7 +90,7 @@ export type PlanProfile = Map<string, { ms: number; calls: number }>;
 let profile: PlanProfile | null = null;
 
 /**
- * Profiling of the plans prepared from now on (bench/, and `KEEL_PROFILE_PLANS=1` runs): each op is
+ * Profiling of the plans prepared from now on (bench/, and `KEEL_PROFILE_PLANS=1` runs, io/node/planProfile.ts): each op is
  * timed by kind; null switches it off. Returns the profile being filled.
  */
 export function profilePlans(on: boolean): PlanProfile | null {

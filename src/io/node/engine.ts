@@ -6,7 +6,8 @@
  * the default wherever it loads. Threads: as many as cores, at most 4, or $KEEL_THREADS (anything
  * but a positive integer is an error) — for the wasm GEMM and for BLAS alike. Imported for its effect
  * by keel/node and the CLI. `KEEL_EAGER=1` makes training run eager steps by default (keel --eager
- * sets it, so sweep workers inherit it).
+ * sets it, so sweep workers inherit it); `KEEL_PROFILE_PLANS=1` prints where compiled steps' time went
+ * when the process exits (planProfile.ts).
  */
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
@@ -18,6 +19,7 @@ import { GEMM_WORKER_LOOP, installGemmThreads } from '../../backend/wasm/threads
 import { setCompiledByDefault } from '../../compile/compile.js';
 import { KeelError } from '../../util/errors.js';
 import { loadBlas } from './blas.js';
+import './planProfile.js';
 
 if (process.env.KEEL_EAGER === '1') setCompiledByDefault(false);
 
