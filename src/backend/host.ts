@@ -62,14 +62,16 @@ const registry =
       })
     : null;
 
-/** False while a compiled step is traced: its eager temporaries then take fresh, unpooled memory (`take`). */
+/** False while a compiled step is traced: its eager temporaries take fresh, unpooled memory (`take`). */
 let recycling = true;
 
 /**
  * @internal Stops (true) or resumes (false) handing out recycled buffers; returns whether it was
  * stopped. The compile layer stops it while it traces a step: the trace's eager temporaries die with
  * it, and taking recycled buffers for them would take them from the loop's steady state (the batch
- * a loader just gave back), which would then need fresh ones. Buffers given back are kept either way.
+ * a loader just gave back), which would then need fresh ones. The temporaries are not pooled either
+ * (plain engine memory, collected as usual), so traces never grow the free lists. Buffers given back
+ * are kept either way.
  */
 export function pauseRecycling(paused: boolean): boolean {
   const was = !recycling;

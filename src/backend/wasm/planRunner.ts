@@ -90,8 +90,9 @@ export type PlanProfile = Map<string, { ms: number; calls: number }>;
 let profile: PlanProfile | null = null;
 
 /**
- * Profiling of the plans prepared from now on (bench/, and `KEEL_PROFILE_PLANS=1` runs, io/node/planProfile.ts): each op is
- * timed by kind; null switches it off. Returns the profile being filled.
+ * Profiling of the plans prepared from now on (bench/, and `KEEL_PROFILE_PLANS=1` runs through
+ * io/node/planProfile.ts): each op is timed by kind; null switches it off. Returns the profile
+ * being filled.
  */
 export function profilePlans(on: boolean): PlanProfile | null {
   profile = on ? new Map() : null;
