@@ -196,8 +196,10 @@ describe.skipIf(!hasRedis)('keel sweep --queue (BullMQ on a real Redis)', () => 
       JSON.stringify({
         name: 'stall',
         base: {
+          // Long enough (~7 s of training here) to outlast B's start and the stall detection: with
+          // 4,000 samples the compiled steps finished all 200 epochs (~1.5 s) before B took the job.
           epochs: 200,
-          data: { dataset: 'moons', samples: 4000, batchSize: 16 },
+          data: { dataset: 'moons', samples: 20000, batchSize: 16 },
           model: { hidden: [64, 64] },
         },
         axes: { seed: [0] },
