@@ -353,7 +353,10 @@ export class HostStorage implements Storage {
 /**
  * A region of a WebAssembly memory that host storages may live in (a compiled plan's arena, an
  * adopted parameter). `release` runs once nothing holds the region any more (every storage in it
- * and its owner gone), or at `dispose` — after which its storages refuse to be read.
+ * and its owner gone), or at `dispose` — after which its storages refuse to be read. `release` is
+ * the finalizer's held value, so it must not reach the region: make it in a function of its own
+ * (V8 gives all closures of one function a shared context, so a closure made beside others that
+ * hold the region keeps it alive for ever — how every plan's arena once leaked; wasm/planRunner.ts).
  */
 export class MemoryRegion {
   dead = false;
