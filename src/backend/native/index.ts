@@ -156,9 +156,8 @@ export function createNativeBackend(blas: Blas, base: Backend): Backend & { blas
     const a = hostView(av);
     const b = hostView(bv);
     const dt = out.storage.dtype;
-    const o = hostArray(out.storage);
-    if (!isRowMajor(out) || !takes(a, b, out.shape, dt) || !sameFloat(o, dt)) return false;
-    gemmInto(av, bv, a, b, out.shape, dt, o, out.offset);
+    if (!isRowMajor(out) || !takes(a, b, out.shape, dt)) return false;
+    gemmInto(av, bv, a, b, out.shape, dt, hostArray(out.storage), out.offset);
     return true;
   };
   const self: Backend & { blas: Blas } = { ...base, name: 'native', matmul, matmulInto, blas };

@@ -74,13 +74,15 @@ function helperLoop(ex: RowsKernel, ctrl: Int32Array, W: typeof Word, K: typeof 
     while (Atomics.load(ctrl, W.ready) !== seen);
     const m = ctrl[W.m];
     const block = ctrl[W.block];
-    // An optimizer step: element blocks of one parameter (each element's update is independent).
-    if (ctrl[W.kind] === K.OPTIMIZER) {
-      const at = (p: number, i: number) => (p === 0 ? 0 : p + 4 * i);
-      for (;;) {
-        const i0 = Atomics.add(counter, 0, block);
-        if (i0 >= m) break;
-        const count = Math.min(block, m - i0);
+    // Row blocks of C, or element blocks of one parameter's optimizer step (each element's update
+    // is independent): either way drawn from the shared counter until none is left.
+    const optimizer = ctrl[W.kind] === K.OPTIMIZER;
+    const at = (p: number, i: number) => (p === 0 ? 0 : p + 4 * i);
+    for (;;) {
+      const i0 = Atomics.add(counter, 0, block);
+      if (i0 >= m) break;
+      const i1 = Math.min(i0 + block, m);
+      if (optimizer)
         ex.optimizerStep(
           ctrl[W.family],
           at(ctrl[W.w], i0),
@@ -88,33 +90,24 @@ function helperLoop(ex: RowsKernel, ctrl: Int32Array, W: typeof Word, K: typeof 
           at(ctrl[W.s0], i0),
           at(ctrl[W.s1], i0),
           at(ctrl[W.s2], i0),
-          count,
+          i1 - i0,
           ctrl[W.h],
         );
-        Atomics.add(ctrl, W.blocksDone, 1);
-      }
-      Atomics.store(ctrl, W.done, seen);
-      Atomics.notify(ctrl, W.done);
-      continue;
-    }
-    for (;;) {
-      const i0 = Atomics.add(counter, 0, block);
-      if (i0 >= m) break;
-      const i1 = Math.min(i0 + block, m);
-      ex.gemmRows(
-        ctrl[W.a],
-        ctrl[W.aRowStride],
-        ctrl[W.aColStride],
-        ctrl[W.packedB],
-        ctrl[W.c],
-        ctrl[W.ldc],
-        i0,
-        i1,
-        ctrl[W.n],
-        ctrl[W.k],
-        ctrl[W.work],
-        ctrl[W.accumulate],
-      );
+      else
+        ex.gemmRows(
+          ctrl[W.a],
+          ctrl[W.aRowStride],
+          ctrl[W.aColStride],
+          ctrl[W.packedB],
+          ctrl[W.c],
+          ctrl[W.ldc],
+          i0,
+          i1,
+          ctrl[W.n],
+          ctrl[W.k],
+          ctrl[W.work],
+          ctrl[W.accumulate],
+        );
       Atomics.add(ctrl, W.blocksDone, 1);
     }
     Atomics.store(ctrl, W.done, seen);

@@ -31,7 +31,7 @@ const WORKER_SCRIPT = fileURLToPath(new URL('./poolWorker.js', import.meta.url))
 export class LocalRunner implements TrialRunner {
   private readonly pool: ReturnType<typeof workerpool.pool>;
   readonly description: string;
-  constructor(workers: number, o: { threads?: number; backend?: string; cores?: number } = {}) {
+  constructor(workers: number, o: { threads?: number; backend?: string } = {}) {
     const threads = o.threads ?? 1;
     const env: Record<string, string | undefined> = {
       ...process.env,
@@ -40,7 +40,7 @@ export class LocalRunner implements TrialRunner {
     };
     if (o.backend) env.KEEL_BACKEND = o.backend;
     // Cores all taken by trials: V8's helper threads would only compete with them.
-    const full = workers * threads >= (o.cores ?? availableParallelism());
+    const full = workers * threads >= availableParallelism();
     this.pool = workerpool.pool(WORKER_SCRIPT, {
       workerType: 'process',
       maxWorkers: workers,
