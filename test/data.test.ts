@@ -201,6 +201,27 @@ describe('IDX', () => {
   });
 });
 
+describe('gunzipWhole', () => {
+  const content = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 31 + (i >> 7)) & 255);
+  const gz = new Uint8Array(gzipSync(content));
+  it('inflates into one buffer sized by the trailer, the same bytes as gunzipSync', () => {
+    const out = fm.gunzipWhole(gz, 1 << 20);
+    expect(Buffer.compare(out, gunzipSync(gz))).toBe(0);
+    // One chunk: the buffer is the content and the one spare byte, not a concatenation of 16 KB chunks.
+    expect(out.buffer.byteLength).toBe(content.length + 1);
+  });
+  it('gives the same bytes when the trailer lies, and still caps the output', () => {
+    for (const size of [1, 1000, 0xffffffff]) {
+      const lying = gz.slice();
+      new DataView(lying.buffer).setUint32(lying.length - 4, size, true);
+      // zlib checks ISIZE at the end: a lying trailer is a corrupt file, refused as gunzipSync refuses it.
+      expect(() => fm.gunzipWhole(lying, 1 << 20)).toThrow();
+      expect(() => gunzipSync(lying)).toThrow();
+    }
+    expect(() => fm.gunzipWhole(gz, 1000)).toThrow(/Cannot create a Buffer larger than|maxOutputLength|1000/);
+  });
+});
+
 describe('Fashion-MNIST on disk', () => {
   const saved = { ...process.env };
   afterEach(() => {
