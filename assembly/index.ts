@@ -3,6 +3,6 @@
 export { fill32, gemmRows, gemmSmall, heapBase, packB, packedBFloats, rowsWorkspaceBytes } from './gemm';
 export { binary, dropout, sgd, unary } from './elementwise';
 export { optimizerStep } from './optimizer';
-export { gatherRows, reluBackward, reluDropout } from './epilogue';
+export { gatherPixels, gatherRows, reluBackward, reluDropout } from './epilogue';
 export { countCorrect } from './count';
 export { columnSums, crossEntropyStep, expF64, logF64 } from './crossentropy';

@@ -12,6 +12,8 @@
  * - `crossEntropyStep`: softmax cross-entropy's forward (the reduced loss) and its backward
  *   (dx = factor·g·(softmax(x) − onehot(t))) in one kernel, for a loss whose upstream gradient is
  *   known when the forward runs (a constant, as the root of backward).
+ * - `gatherPixels`: a batch of images gathered from their stored bytes and made floats in the same
+ *   pass: out = div(cast(indexSelect(x, 0, index), float32), divisor) (x uint8 rows; ImageDataset).
  */
 import { contiguousStrides } from '../util/shape.js';
 import type { PlanView } from './plan.js';
@@ -64,7 +66,32 @@ export type FusedOp =
       readonly loss: number;
       readonly dx: number;
       readonly dtype: DType;
+    }
+  | {
+      readonly op: 'gatherPixels';
+      /** uint8 rows [N, …], row-major. */
+      readonly x: PlanView;
+      /** int32 rows to take [B]. */
+      readonly index: PlanView;
+      /** What each byte is divided by (255: pixels in [0, 1]). */
+      readonly divisor: number;
+      /** float32 [B, …]. */
+      readonly out: number;
+      readonly dtype: 'float32';
     };
+
+/** The names of the fused ops (what tells them from the kernel ops of a plan). */
+const FUSED_OPS: ReadonlySet<string> = new Set<FusedOp['op']>([
+  'linearAct',
+  'reluBackward',
+  'crossEntropyStep',
+  'gatherPixels',
+]);
+
+/** Whether a plan's op is a fused one. */
+export function isFused<T extends { readonly op: string }>(o: T | FusedOp): o is FusedOp {
+  return FUSED_OPS.has(o.op);
+}
 
 /** Runs a fused op through the backend's eager kernels (its definition). */
 export function runFused(
@@ -116,6 +143,21 @@ export function runFused(
       );
       return;
     }
+    case 'gatherPixels': {
+      const x = view(o.x);
+      const shape = [o.index.shape[0] ?? 1, ...x.shape.slice(1)];
+      const bytes = be.indexSelect(x, 0, view(o.index), 'uint8');
+      const floats = be.unary('copy', at(bytes, shape), 'float32');
+      // The divisor broadcast over the batch, as the eager div by a scalar reads it.
+      const d: View = {
+        storage: be.fromHost(Float32Array.of(o.divisor)),
+        shape,
+        strides: shape.map(() => 0),
+        offset: 0,
+      };
+      define(o.out, be.binary('div', at(floats, shape), d, shape, 'float32'));
+      return;
+    }
     default:
       o satisfies never;
   }
@@ -140,6 +182,8 @@ export function fusedBuffers(o: FusedOp): { reads: PlanView[]; writes: number[] 
       };
     case 'crossEntropyStep':
       return { reads: [o.x, o.target, o.g], writes: [o.loss, o.dx] };
+    case 'gatherPixels':
+      return { reads: [o.x, o.index], writes: [o.out] };
     default:
       return o satisfies never;
   }

@@ -12,7 +12,7 @@
 import type { DType } from '../util/dtype.js';
 import type { RandomKind } from '../util/random.js';
 import { isRowMajor, sizeOf } from '../util/shape.js';
-import { type FusedOp, fusedBuffers } from './fused.js';
+import { type FusedOp, fusedBuffers, isFused } from './fused.js';
 import type { OptimizerFamily } from './optimizer.js';
 import type { BinaryOp, RandomState, ReduceOp, Storage, UnaryOp, View, Window } from './types.js';
 
@@ -193,7 +193,7 @@ export function wholeView(plan: Plan, v: PlanView): boolean {
 /** The buffers an op of any kind reads and writes (in place or as outputs; host steps: none). */
 export function opAccesses(o: PlanOp): { reads: PlanView[]; writes: number[] } {
   if (o.op === 'host') return { reads: [], writes: [] };
-  if (o.op === 'linearAct' || o.op === 'reluBackward' || o.op === 'crossEntropyStep') return fusedBuffers(o);
+  if (isFused(o)) return fusedBuffers(o);
   return kernelBuffers(o);
 }
 

@@ -8,11 +8,14 @@
  *   gradient in the same pass)
  * - loss: softmaxCrossEntropy → sum → div by the count, … softmaxCrossEntropyGrad with an upstream
  *   gradient known before the forward  ⇒  crossEntropyStep
+ * - data: indexSelect of uint8 rows → cast to float32 → div by a constant  ⇒  gatherPixels (a batch
+ *   of images gathered from their stored bytes and made floats in one pass; ImageDataset)
  *
  * Operands must be whole contiguous buffers (kernels made them). Everything else stays as traced.
  */
 import type { FusedOp } from '../backend/fused.js';
 import { opAccesses, type Plan, type PlanOp, type PlanView, wholeView } from '../backend/plan.js';
+import { isRowMajor } from '../util/shape.js';
 
 /** Uses of each buffer: the ops that read it, and whether the plan returns it. */
 interface Uses {
@@ -59,10 +62,44 @@ function quietBetween(
 /** The plan with fusable kernel sequences replaced by fused ops. */
 export function fuse(plan: Plan): Plan {
   const ops: (PlanOp | null)[] = [...plan.ops];
+  fuseGatherPixels(plan, ops);
   fuseLinear(plan, ops);
   fuseReluBackward(plan, ops);
   fuseCrossEntropy(plan, ops);
   return { ...plan, ops: ops.filter((o): o is PlanOp => o !== null) };
+}
+
+/** indexSelect (uint8 rows) → cast to float32 → div by a constant ⇒ gatherPixels, at div's place. */
+function fuseGatherPixels(plan: Plan, ops: (PlanOp | null)[]): void {
+  const u = usesOf(plan, ops);
+  for (let i = 0; i < ops.length; i++) {
+    const pick = ops[i];
+    if (pick?.op !== 'indexSelect' || pick.axis !== 0 || pick.dtype !== 'uint8') continue;
+    if (!isRowMajor(pick.x) || pick.x.shape.length < 2 || plan.buffers[pick.index.buffer].dtype !== 'int32')
+      continue;
+    const [j] = u.readers[pick.out];
+    const cast = ops[j];
+    if (!onlyReader(u, pick.out, j) || cast?.op !== 'unary' || cast.kind !== 'copy') continue;
+    if (cast.dtype !== 'float32' || !wholeView(plan, cast.x)) continue;
+    const [k] = u.readers[cast.out];
+    const div = ops[k];
+    if (!onlyReader(u, cast.out, k) || div?.op !== 'binary' || div.kind !== 'div') continue;
+    if (div.dtype !== 'float32' || div.a.buffer !== cast.out || !whole(plan, div.a)) continue;
+    // The divisor: one constant element (a scalar the trace met as data).
+    const d = plan.buffers[div.b.buffer];
+    if (d.kind !== 'external' || d.length !== 1 || d.dtype !== 'float32') continue;
+    if (!quietBetween(ops, i, k, [pick.x.buffer, pick.index.buffer])) continue;
+    ops[i] = null;
+    ops[j] = null;
+    ops[k] = {
+      op: 'gatherPixels',
+      x: pick.x,
+      index: pick.index,
+      divisor: d.storage.readElement(div.b.offset),
+      out: div.out,
+      dtype: 'float32',
+    };
+  }
 }
 
 /** matmul → relu → [dropout] ⇒ linearAct, at the last op's place. */

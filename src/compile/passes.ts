@@ -136,6 +136,8 @@ function renumber(o: PlanOp, id: (b: number) => number, view: (v: PlanView) => P
       return mapFields(o, { g: view, h: view, mask: view, out: id, biasGrad: id });
     case 'crossEntropyStep':
       return { ...o, x: view(o.x), target: view(o.target), g: view(o.g), loss: id(o.loss), dx: id(o.dx) };
+    case 'gatherPixels':
+      return { ...o, x: view(o.x), index: view(o.index), out: id(o.out) };
     default:
       return o satisfies never;
   }

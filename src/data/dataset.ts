@@ -1,14 +1,16 @@
 /**
  * Datasets: anything with a length and indexed access to a tuple of tensors. `TensorDataset` holds
  * whole tensors whose first axis is the sample axis (the DataLoader slices batches out of them
- * directly); `Subset` views some indices of another dataset; `randomSplit` makes disjoint subsets
- * from a seeded permutation.
+ * directly); `ImageDataset` is one whose images are stored as bytes and come out float32 in [0, 1]
+ * as they are gathered; `Subset` views some indices of another dataset; `randomSplit` makes
+ * disjoint subsets from a seeded permutation.
  */
+import { cast, div } from '../ops/elementwise.js';
 import { indexSelect } from '../ops/indexing.js';
 import { select } from '../ops/shape.js';
 import { tensor, zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { fmtShape, ShapeError, ValueError } from '../util/errors.js';
+import { DTypeError, fmtShape, ShapeError, ValueError } from '../util/errors.js';
 import { defaultGenerator, type Rng } from '../util/random.js';
 
 /** A collection of samples; each sample is a tuple of tensors (e.g. [image, label]). */
@@ -50,6 +52,41 @@ export class TensorDataset implements Dataset {
   }
 }
 
+/**
+ * Pixel bytes as float32 in [0, 1]: x / 255, divided in float32 — for every byte value the same
+ * bits as dividing in float64 and rounding once (checked for all 256 in test/pixels.test.ts), so
+ * images gathered from bytes equal those converted up front.
+ */
+export function unitPixels(bytes: Tensor): Tensor {
+  return div(cast(bytes, 'float32'), 255);
+}
+
+/**
+ * Samples are rows of uint8 images `pixels` [N, …] (as stored: a quarter of the memory of float32
+ * images, e.g. Fashion-MNIST's 47 MB instead of 188 MB) and of the other tensors (labels); samples
+ * and batches give the images as float32 in [0, 1] (`unitPixels`), converted as they are gathered —
+ * in a compiled step, in the gather's own pass (the plan's fused `gatherPixels`).
+ */
+export class ImageDataset extends TensorDataset {
+  constructor(pixels: Tensor, ...rest: Tensor[]) {
+    if (pixels.dtype !== 'uint8')
+      throw new DTypeError(
+        `ImageDataset: the images must be uint8 pixels (0…255), got ${pixels.dtype}; float images go in a TensorDataset`,
+      );
+    super(pixels, ...rest);
+  }
+  override get(i: number): Tensor[] {
+    const s = super.get(i);
+    s[0] = unitPixels(s[0]);
+    return s;
+  }
+  override batch(indices: Int32Array): Tensor[] {
+    const b = super.batch(indices);
+    b[0] = unitPixels(b[0]);
+    return b;
+  }
+}
+
 /** The samples of `dataset` at `indices`. */
 export class Subset implements Dataset {
   constructor(
@@ -71,18 +108,36 @@ export class Subset implements Dataset {
   }
 }
 
+/** The whole tensors a data set's batches are rows of (see `tensorRows`). */
+export interface TensorRows {
+  tensors: Tensor[];
+  /** Loader index → row of the tensors (a Subset chain's), or null for the identity. */
+  rows: Int32Array | null;
+  /** The first tensor is uint8 pixels that batches give as float32 in [0, 1] (ImageDataset). */
+  pixels: boolean;
+}
+
+/** The batch of rows `idx` (an int32 index tensor) of `src`'s tensors, pixels as float32 in [0, 1]. */
+export function rowsOf(src: TensorRows, idx: Tensor): Tensor[] {
+  return src.tensors.map((t, i) => {
+    const r = indexSelect(t, 0, idx);
+    return i === 0 && src.pixels ? unitPixels(r) : r;
+  });
+}
+
 /**
  * The whole tensors a data set's batches are rows of, and how a loader index maps to their rows —
  * for a TensorDataset or a chain of Subsets of one; null for other data sets (their batches are
- * made by their own `batch`/`get`).
+ * made by their own `batch`/`get`). `pixels`: the first tensor holds an ImageDataset's bytes.
  */
-export function tensorRows(dataset: Dataset): { tensors: Tensor[]; rows: Int32Array | null } | null {
-  if (dataset instanceof TensorDataset) return { tensors: dataset.tensors, rows: null };
+export function tensorRows(dataset: Dataset): TensorRows | null {
+  if (dataset instanceof TensorDataset)
+    return { tensors: dataset.tensors, rows: null, pixels: dataset instanceof ImageDataset };
   if (dataset instanceof Subset) {
     const inner = tensorRows(dataset.dataset);
     if (!inner) return null;
     const rows = inner.rows ? dataset.indices.map((i) => (inner.rows as Int32Array)[i]) : dataset.indices;
-    return { tensors: inner.tensors, rows };
+    return { tensors: inner.tensors, rows, pixels: inner.pixels };
   }
   return null;
 }

@@ -1,7 +1,8 @@
 /**
  * Fashion-MNIST facts shared by every platform: class names, file names, the SHA-256 of each
- * decompressed file, and turning IDX arrays into tensors (images as float32 in [0, 1], [N, 784];
- * labels as int32 [N]). Finding and reading the files is in io/node.
+ * decompressed file, and turning IDX arrays into tensors (pixels as stored, uint8 [N, 784]; images
+ * as float32 in [0, 1], [N, 784], made from the pixels when first asked for; labels as int32 [N]).
+ * Finding and reading the files is in io/node.
  */
 import { filledResident, fromHost } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -62,10 +63,36 @@ export interface FileInfo {
   bytes: number;
 }
 
-/** Images [N, 784] float32 in [0, 1] and labels [N] int32. */
+/** Images [N, 784] float32 in [0, 1], labels [N] int32, and the pixels the images were made from. */
 export interface ImageSet {
+  /** float32 pixel / 255 (an image set read from the files makes them on first use, then keeps them). */
   images: Tensor;
   labels: Tensor;
+  /**
+   * The pixels as stored, uint8 [N, 784], when the set has them: what training and evaluation
+   * gather batches from (`ImageDataset`: converted to [0, 1] as gathered, in a quarter of the memory).
+   */
+  pixels?: Tensor;
+}
+
+/**
+ * An image set over uint8 `pixels` [N, P] (and int32 `labels`): its float32 `images` are converted
+ * from the pixels when first read (into the kernels' memory, where compiled plans read data in
+ * place) and kept — a run that only trains on the pixels never pays for them.
+ */
+export function pixelImageSet(pixels: Tensor, labels: Tensor): ImageSet {
+  let images: Tensor | null = null;
+  return {
+    pixels,
+    labels,
+    get images(): Tensor {
+      images ??= filledResident(pixels.shape, 'float32', (a) => {
+        const src = pixels.readSync();
+        for (let i = 0; i < a.length; i++) a[i] = src[i] / 255;
+      });
+      return images;
+    },
+  };
 }
 
 /** Builds tensors from parsed IDX arrays, checking shapes and label range. */
@@ -86,11 +113,10 @@ export function toImageSet(
   }
   const n = Math.min(images.shape[0], limit ?? Number.POSITIVE_INFINITY);
   const pixels = images.shape[1] * images.shape[2];
-  // Converted straight into the kernels' memory where the backend has one (a compiled step reads
-  // the images there; moving 188 MB in on the first step cost ~0.2 s and as much memory again).
-  const x = filledResident([n, pixels], 'float32', (a) => {
-    const src = images.data;
-    for (let i = 0; i < a.length; i++) a[i] = src[i] / 255;
+  // The bytes go straight into the kernels' memory where the backend has one (a compiled step
+  // gathers its batches there); the float32 images are made only if something asks for them.
+  const x = filledResident([n, pixels], 'uint8', (a) => {
+    a.set(images.data.subarray(0, a.length));
   });
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -98,5 +124,5 @@ export function toImageSet(
     if (v > 9) throw new DataFormatError(`${names[1]}: label ${v} at position ${i} is outside 0..9`);
     y[i] = v;
   }
-  return { images: x, labels: fromHost(y, [n], 'int32') };
+  return pixelImageSet(x, fromHost(y, [n], 'int32'));
 }

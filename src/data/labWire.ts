@@ -6,7 +6,7 @@
  * 5 MB for 6,000 images: no parsing on the page beyond views.
  */
 import { fromHost } from '../tensor/create.js';
-import type { ImageSet } from './fashionMnist.js';
+import { type ImageSet, pixelImageSet } from './fashionMnist.js';
 import { DataFormatError } from './idx.js';
 
 const MAGIC = 0x4d464c4b; // "KLFM" read as a little-endian uint32
@@ -70,15 +70,12 @@ export function unpackFashion(bytes: Uint8Array): FashionWire {
   return { pixels, train, test };
 }
 
-/** Image sets (pixels / 255, as keel reads Fashion-MNIST everywhere) from the wire parts. */
+/** Image sets (uint8 pixels; images pixel / 255, as keel reads Fashion-MNIST everywhere) from the wire parts. */
 export function wireImageSets(w: FashionWire): { train: ImageSet; test: ImageSet } {
-  const set = (p: { pixels: Uint8Array; labels: Uint8Array }): ImageSet => {
-    const x = new Float32Array(p.pixels.length);
-    for (let i = 0; i < x.length; i++) x[i] = p.pixels[i] / 255;
-    return {
-      images: fromHost(x, [p.labels.length, w.pixels], 'float32'),
-      labels: fromHost(Int32Array.from(p.labels), [p.labels.length], 'int32'),
-    };
-  };
+  const set = (p: { pixels: Uint8Array; labels: Uint8Array }): ImageSet =>
+    pixelImageSet(
+      fromHost(p.pixels.slice(), [p.labels.length, w.pixels], 'uint8'),
+      fromHost(Int32Array.from(p.labels), [p.labels.length], 'int32'),
+    );
   return { train: set(w.train), test: set(w.test) };
 }

@@ -8,12 +8,11 @@
  * the loop ends), so a loop allocates nothing per batch; reading a used batch throws, saying why.
  */
 
-import { indexSelect } from '../ops/indexing.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
 import { checkOptions } from '../util/options.js';
 import { defaultGenerator, type Rng } from '../util/random.js';
-import { collate, type Dataset, RowIndex, randperm, tensorRows } from './dataset.js';
+import { collate, type Dataset, RowIndex, randperm, rowsOf, type TensorRows, tensorRows } from './dataset.js';
 import { LoaderOptionsSchema } from './options.js';
 import type { Transform } from './transforms/types.js';
 
@@ -54,7 +53,7 @@ export class DataLoader implements Iterable<Tensor[]> {
   /** Whether each batch's memory goes back to the pool when the next one is made. */
   readonly reuseBatches: boolean;
   /** With reuseBatches: the tensors batches are rows of, and how loader indices map to their rows. */
-  readonly #rows: { tensors: Tensor[]; rows: Int32Array | null } | null = null;
+  readonly #rows: TensorRows | null = null;
   /** With reuseBatches: the batch's index tensor, rewritten for each batch. */
   readonly #index = new RowIndex();
 
@@ -127,9 +126,8 @@ export class DataLoader implements Iterable<Tensor[]> {
   }
 
   /** The rows of the data set's tensors at loader indices `idx` (a batch allocates only its tensors). */
-  #rowsAt(src: { tensors: Tensor[]; rows: Int32Array | null }, idx: Int32Array): Tensor[] {
-    const t = this.#index.of(idx, src.rows);
-    return src.tensors.map((x) => indexSelect(x, 0, t));
+  #rowsAt(src: TensorRows, idx: Int32Array): Tensor[] {
+    return rowsOf(src, this.#index.of(idx, src.rows));
   }
 
   *[Symbol.iterator](): Iterator<Tensor[]> {

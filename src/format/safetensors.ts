@@ -11,12 +11,12 @@
  * JSON starting with `{`; every entry has a known dtype, a shape of non-negative integers and two
  * integer offsets; the tensors, ordered by offset, tile the data exactly (no gap, no overlap, the
  * last one ending at the end of the file); each one's byte length is its element count × dtype size.
- * F32, F64, I32 and BOOL are read as they are; F16 and BF16 become float32; I64, I16, I8, U8, U16
+ * F32, F64, I32, U8 and BOOL are read as they are; F16 and BF16 become float32; I64, I16, I8, U16
  * and U32 become int32 when every value fits (else an error names the tensor).
  *
  * Writing follows the reference too, so files are byte-identical to what it writes for the same
  * tensors: `__metadata__` first (its keys sorted; the reference writes them in hash order), tensors
- * ordered by dtype — the reference's dtype order, F64 before F32 before I32 before BOOL, which keeps
+ * ordered by dtype — the reference's dtype order, F64 before F32 before I32 before U8 before BOOL, which keeps
  * each tensor aligned — then by name, compact JSON, the header padded with spaces to a multiple of 8
  * bytes (so the data starts 8-aligned).
  */
@@ -56,9 +56,15 @@ type FileDType = keyof typeof SIZES;
 const DTYPE_NAMES = Object.keys(SIZES).join(', ');
 
 /** keel dtype → the format's name. */
-const WRITE_NAME: Record<DType, FileDType> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
+const WRITE_NAME: Record<DType, FileDType> = {
+  float32: 'F32',
+  float64: 'F64',
+  int32: 'I32',
+  uint8: 'U8',
+  bool: 'BOOL',
+};
 /** Where each keel dtype's file dtype sits in the reference's dtype order (BOOL = 0 … F64 = 12). */
-const WRITE_RANK: Record<DType, number> = { float64: 12, float32: 11, int32: 9, bool: 0 };
+const WRITE_RANK: Record<DType, number> = { float64: 12, float32: 11, int32: 9, uint8: 1, bool: 0 };
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -177,6 +183,8 @@ function decode(e: Entry, raw: Uint8Array, fail: (what: string) => never): [Type
       return [new Float64Array(buf), 'float64'];
     case 'I32':
       return [new Int32Array(buf), 'int32'];
+    case 'U8':
+      return [new Uint8Array(buf), 'uint8'];
     case 'BOOL': {
       const b = new Uint8Array(buf);
       for (let i = 0; i < b.length; i++)

@@ -6,7 +6,7 @@
  */
 
 import type { Dataset } from '../data/dataset.js';
-import { randomSplit, TensorDataset } from '../data/dataset.js';
+import { ImageDataset, randomSplit, TensorDataset } from '../data/dataset.js';
 import { FASHION_MNIST_CLASSES, type ImageSet } from '../data/fashionMnist.js';
 import { DataLoader } from '../data/loader.js';
 import { circles, moons, type Points2d, spirals, xor } from '../data/synthetic.js';
@@ -157,8 +157,11 @@ export function buildData(config: RunConfig, fashion: { train: ImageSet; test: I
       throw new ValueError(
         "buildData: data.dataset is 'fashion-mnist' but no Fashion-MNIST images were passed (load them with loadFashionMnist first)",
       );
-    trainSet = new TensorDataset(fashion.train.images, fashion.train.labels);
-    testSet = new TensorDataset(fashion.test.images, fashion.test.labels);
+    // Batches are gathered from the stored bytes where the set has them (converted as gathered).
+    const set = (s: ImageSet) =>
+      s.pixels ? new ImageDataset(s.pixels, s.labels) : new TensorDataset(s.images, s.labels);
+    trainSet = set(fashion.train);
+    testSet = set(fashion.test);
     description = `Fashion-MNIST (${trainSet.length} train, ${testSet.length} test)`;
   } else {
     const make: Record<string, (n: number, seed: number) => Points2d> = {

@@ -1,13 +1,13 @@
 /**
  * dtype rules: which dtypes are floating point, type promotion between tensors (PyTorch's lattice
- * bool < int32 < float32 < float64) and the dtype a JS number takes next to a tensor.
+ * bool < uint8 < int32 < float32 < float64) and the dtype a JS number takes next to a tensor.
  */
 import type { DType } from '../util/dtype.js';
 import { DTypeError } from '../util/errors.js';
 
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'uint8', 'bool'];
 
-const rank: { [K in DType]: number } = { bool: 0, int32: 1, float32: 2, float64: 3 };
+const rank: { [K in DType]: number } = { bool: 0, uint8: 1, int32: 2, float32: 3, float64: 4 };
 
 let defaultFloat: 'float32' | 'float64' = 'float32';
 
@@ -16,7 +16,7 @@ export function isFloat(dtype: DType): dtype is 'float32' | 'float64' {
   return dtype === 'float32' || dtype === 'float64';
 }
 
-/** The dtype of two operands combined: the higher in bool < int32 < float32 < float64. */
+/** The dtype of two operands combined: the higher in bool < uint8 < int32 < float32 < float64. */
 export function promote(a: DType, b: DType): DType {
   return rank[a] >= rank[b] ? a : b;
 }

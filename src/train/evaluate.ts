@@ -6,11 +6,10 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import { compile, compiledByDefault } from '../compile/compile.js';
-import { RowIndex, tensorRows } from '../data/dataset.js';
+import { RowIndex, rowsOf, type TensorRows, tensorRows } from '../data/dataset.js';
 import type { DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import { add, cast, mul } from '../ops/elementwise.js';
-import { indexSelect } from '../ops/indexing.js';
 import { copy_ } from '../ops/inplace.js';
 import { stack } from '../ops/shape.js';
 import { fromHost, zeros } from '../tensor/create.js';
@@ -24,7 +23,7 @@ export class Evaluator {
   private readonly sums = zeros([2], { dtype: 'float64' });
   private classes = true;
   private readonly onBatch: (...b: Tensor[]) => Tensor;
-  private readonly onRows: (dataTensors: Tensor[], idx: Tensor) => void;
+  private readonly onRows: (src: TensorRows, idx: Tensor) => void;
   private readonly index = new RowIndex();
 
   constructor(
@@ -44,16 +43,15 @@ export class Evaluator {
       copy_(this.sums, add(this.sums, stack([mul(cast(l, 'float64'), x.shape[0]), correct])));
       return l;
     };
-    const rows = (tensors: Tensor[], idx: Tensor) => body(...tensors.map((t) => indexSelect(t, 0, idx)));
     this.onBatch = compiled ? compile(body, { fallback: 'eager' }) : body;
     // The data tensors are the same at every call: closed over by a compiled function per loader.
     const perData = new WeakMap<Tensor, (idx: Tensor) => Tensor>();
-    this.onRows = (tensors, idx) => {
-      let f = perData.get(tensors[0]);
+    this.onRows = (src, idx) => {
+      let f = perData.get(src.tensors[0]);
       if (!f) {
-        const g = (i: Tensor) => rows(tensors, i);
+        const g = (i: Tensor) => body(...rowsOf(src, i));
         f = compiled ? compile(g, { fallback: 'eager' }) : g;
-        perData.set(tensors[0], f);
+        perData.set(src.tensors[0], f);
       }
       f(idx);
     };
@@ -104,7 +102,7 @@ export class Evaluator {
         for (let b = 0; b < loader.length; b++) {
           const from = b * loader.batchSize;
           const size = Math.min(n, from + loader.batchSize) - from;
-          this.onRows(src.tensors, this.index.of(order.subarray(from, from + size), src.rows));
+          this.onRows(src, this.index.of(order.subarray(from, from + size), src.rows));
           count += size;
         }
       });

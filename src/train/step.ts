@@ -14,11 +14,10 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import { type CompiledFunction, compile, compiledByDefault } from '../compile/compile.js';
-import { type Dataset, RowIndex, tensorRows } from '../data/dataset.js';
+import { type Dataset, RowIndex, rowsOf, type TensorRows, tensorRows } from '../data/dataset.js';
 import { crossEntropy } from '../nn/functional/loss.js';
 import type { Module } from '../nn/module.js';
 import { add, cast, mul } from '../ops/elementwise.js';
-import { indexSelect } from '../ops/indexing.js';
 import { copy_ } from '../ops/inplace.js';
 import { stack } from '../ops/shape.js';
 import { clipGradNormTensor_ } from '../optim/clip.js';
@@ -95,7 +94,7 @@ export class TrainStep {
   private readonly sums = zeros([2], { dtype: 'float64' });
   private readonly zero2 = new Float64Array(2);
   private classes = true;
-  private readonly source: { tensors: Tensor[]; rows: Int32Array | null } | null;
+  private readonly source: TensorRows | null;
   /** The batch's index tensor, one per batch size, refilled each step. */
   private readonly index = new RowIndex();
   private readonly fromIndex: ((idx: Tensor) => Tensor) | CompiledFunction<[Tensor], Tensor>;
@@ -144,8 +143,7 @@ export class TrainStep {
 
   /** The rows `idx` of the data set's tensors, the inputs through `augment`. */
   private gather(idx: Tensor): Tensor[] {
-    const src = this.source as { tensors: Tensor[] };
-    const batch = src.tensors.map((t) => indexSelect(t, 0, idx));
+    const batch = rowsOf(this.source as TensorRows, idx);
     if (this.s.augment) batch[0] = this.s.augment(batch[0]);
     return batch;
   }

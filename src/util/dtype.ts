@@ -4,9 +4,12 @@
  */
 
 /** Element types of keel tensors. */
-export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+export type DType = 'float32' | 'float64' | 'int32' | 'uint8' | 'bool';
 
-/** Host memory of one dtype: float32 → Float32Array, float64 → Float64Array, int32 → Int32Array, bool → Uint8Array (0/1). */
+/**
+ * Host memory of one dtype: float32 → Float32Array, float64 → Float64Array, int32 → Int32Array,
+ * uint8 → Uint8Array (bytes as stored, e.g. an image's pixels), bool → Uint8Array (0/1).
+ */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 /** A typed-array constructor. */
@@ -20,6 +23,7 @@ const ctors: { [K in DType]: TypedArrayConstructor } = {
   float32: Float32Array,
   float64: Float64Array,
   int32: Int32Array,
+  uint8: Uint8Array,
   bool: Uint8Array,
 };
 
@@ -33,7 +37,7 @@ export function bytesPerElement(dtype: DType): number {
   return ctors[dtype].BYTES_PER_ELEMENT;
 }
 
-/** The dtype a typed array holds. */
+/** The dtype a typed array holds (a Uint8Array: bool — name uint8 where bytes are meant). */
 export function dtypeOfArray(a: TypedArray): DType {
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof Float64Array) return 'float64';

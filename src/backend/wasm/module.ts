@@ -61,6 +61,16 @@ export interface KernelExports {
     count: number,
     out: number,
   ): number;
+  gatherPixels(
+    x: number,
+    cols: number,
+    size: number,
+    index: number,
+    stride: number,
+    count: number,
+    out: number,
+    divisor: number,
+  ): number;
   reluBackward(
     g: number,
     h: number,

@@ -498,6 +498,8 @@ function bind(o: PlanOp, i: number, c: BindContext): () => void {
       return bindReluBackward(c, o);
     case 'crossEntropyStep':
       return bindCrossEntropy(c, o);
+    case 'gatherPixels':
+      return bindGatherPixels(c, o) ?? eager(c, o);
     default:
       return eager(c, o);
   }
@@ -641,6 +643,29 @@ function gatherRows(c: BindContext, o: Extract<KernelOp, { op: 'indexSelect' }>)
   const { ex } = c.env;
   return () => {
     const bad = ex.gatherRows(x, rowBytes, size, idx << 2, is, count, out);
+    if (bad >= 0) {
+      const r = mv.fresh().i32[idx + bad * is];
+      throw new ValueError(
+        `indexSelect: index ${r} is out of range for axis 0 of size ${size} (allowed 0..${size - 1})`,
+      );
+    }
+  };
+}
+
+/** gatherPixels: the batch's rows of stored bytes made float32 / divisor in one wasm pass. */
+function bindGatherPixels(c: BindContext, o: Extract<FusedOp, { op: 'gatherPixels' }>): (() => void) | null {
+  const { at, inMem, mv } = c;
+  if (!inMem(o.x, o.index) || !contiguous(o.x)) return null;
+  const size = o.x.shape[0];
+  const cols = sizeOf(o.x.shape) / Math.max(size, 1);
+  const x = at(o.x);
+  const idx = at(o.index) >> 2;
+  const is = o.index.strides[0] ?? 0;
+  const count = o.index.shape[0] ?? 1;
+  const out = c.storages[o.out].byteOffset;
+  const { ex } = c.env;
+  return () => {
+    const bad = ex.gatherPixels(x, cols, size, idx << 2, is, count, out, o.divisor);
     if (bad >= 0) {
       const r = mv.fresh().i32[idx + bad * is];
       throw new ValueError(

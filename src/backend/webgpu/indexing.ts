@@ -34,7 +34,10 @@ function indexWindow(P: Params, index: Operand, perElement: boolean, op: string)
   return window(P, index, perElement ? index.strides.length : 1, op);
 }
 
-/** gather (index of the output's shape) or indexSelect (a 1-D index) of x along `axis` into dense `out`. */
+/**
+ * gather (index of the output's shape) or indexSelect (a 1-D index) of x along `axis` into dense
+ * `out`; with `divisor`, each value divided by it in f32 as it is stored (fused.ts `gatherPixels`).
+ */
 export function pickKernel(
   op: 'gather' | 'indexSelect',
   x: Operand,
@@ -42,6 +45,7 @@ export function pickKernel(
   index: Operand,
   out: Operand,
   errors: GpuBuffer,
+  divisor?: number,
 ): KernelCall {
   const slots = new Slots();
   const [sx, si, so] = slots.operands([x, index, out]);
@@ -53,8 +57,11 @@ export function pickKernel(
   const po = P.u(at(out), op);
   const size = x.shape[axis];
   const psize = P.u(size, op);
-  const c = computeOf(out);
-  const key = ['pick', op, axis, out.shape.length, x.dtype, index.dtype, out.dtype, sx, si, so].join('|');
+  const c = divisor === undefined ? computeOf(out) : 'f32';
+  const pd = divisor === undefined ? -1 : P.f(divisor, op);
+  const key = ['pick', op, axis, out.shape.length, x.dtype, index.dtype, out.dtype, sx, si, so, pd >= 0].join(
+    '|',
+  );
   const body = () => {
     const idxAt =
       op === 'gather'
@@ -69,7 +76,7 @@ export function pickKernel(
     report(${code(op, axis)}u, j, size);
   } else {
     let v = ${load(sx, `u32(${offsetExpr(px, xs, axis)} + j * pi(${xs[axis]}u))`, x.dtype, c)};
-    w = ${word('v', out.dtype, c)};
+    w = ${word(pd >= 0 ? `v / pf(${pd}u)` : 'v', out.dtype, c)};
   }
   m${so}[p(${po}u) + i] = w;
 }`;

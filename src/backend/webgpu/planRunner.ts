@@ -309,6 +309,10 @@ function build(
           err,
         ),
       ];
+    case 'gatherPixels': {
+      const shape = [o.index.shape[0] ?? 1, ...o.x.shape.slice(1)];
+      return [pickKernel('indexSelect', v(o.x), 0, v(o.index), out(o.out, shape), err, o.divisor)];
+    }
     default:
       return o satisfies never;
   }

@@ -49,6 +49,7 @@ export function toWords(dtype: DType, values: ArrayLike<number>): Float32Array |
       return values instanceof Float32Array ? values : Float32Array.from(values);
     case 'int32':
       return values instanceof Int32Array ? values : Int32Array.from(values);
+    case 'uint8':
     case 'bool':
       return Uint32Array.from(values instanceof Uint8Array ? values : Uint8Array.from(values));
     default:
@@ -65,6 +66,7 @@ export function fromWords(dtype: DType, buf: ArrayBuffer, count: number): TypedA
       return Float64Array.from(new Float32Array(buf, 0, count));
     case 'int32':
       return new Int32Array(buf, 0, count);
+    case 'uint8':
     case 'bool':
       return Uint8Array.from(new Uint32Array(buf, 0, count));
     default:

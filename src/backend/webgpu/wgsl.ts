@@ -2,7 +2,7 @@
  * What every WGSL kernel of the webgpu backend is made of. Buffers are bound whole as
  * `array<u32>` (`m0`, `m1`, …; the same buffer once, whatever number of operands live in it, so an
  * arena's slots never conflict) and each element is one word: loads and stores convert between the
- * dtype's word (f32 bits, i32 bits, u32 0/1) and the kernel's compute type. Each kernel reads its
+ * dtype's word (f32 bits, i32 bits, a uint8's byte, u32 0/1) and the kernel's compute type. Each kernel reads its
  * shapes, strides and element offsets from a 256-byte uniform parameter block `P` (so one pipeline
  * serves every shape), and an index kernel may report a bad index into the error buffer `E`.
  *
@@ -137,6 +137,8 @@ export function load(s: number, idx: string, d: DType, c: Compute): string {
 export function word(v: string, d: DType, c: Compute): string {
   if (isFloat(d)) return c === 'f32' ? `bitcast<u32>(${v})` : `bitcast<u32>(f32(${v}))`;
   if (d === 'int32') return c === 'f32' ? `bitcast<u32>(to_i32(${v}))` : `bitcast<u32>(${v})`;
+  // uint8: the low byte, as a Uint8Array stores it.
+  if (d === 'uint8') return c === 'f32' ? `bitcast<u32>(to_i32(${v})) & 0xffu` : `bitcast<u32>(${v}) & 0xffu`;
   return c === 'f32' ? `select(0u, 1u, nonzero(${v}))` : `select(0u, 1u, ${v} != 0)`;
 }
 
