@@ -6,6 +6,7 @@
  */
 import { filledResident, fromHost } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { ImageDataset, TensorDataset } from './dataset.js';
 import { DataFormatError, type IdxArray } from './idx.js';
 
 /** The ten classes, by label. */
@@ -73,6 +74,11 @@ export interface ImageSet {
    * gather batches from (`ImageDataset`: converted to [0, 1] as gathered, in a quarter of the memory).
    */
   pixels?: Tensor;
+}
+
+/** The data set of an image set: batches gathered from its pixels where it has them (ImageDataset). */
+export function imageDataset(s: ImageSet): TensorDataset {
+  return s.pixels ? new ImageDataset(s.pixels, s.labels) : new TensorDataset(s.images, s.labels);
 }
 
 /**

@@ -9,8 +9,7 @@
  * minimum — with the report's table of such runs and the result of an experiment made of one training.
  */
 
-import { TensorDataset } from '../data/dataset.js';
-import type { ImageSet } from '../data/fashionMnist.js';
+import { type ImageSet, imageDataset, pixelImageSet } from '../data/fashionMnist.js';
 import { DataLoader } from '../data/loader.js';
 import type { Transform } from '../data/transforms/types.js';
 import { crossEntropy } from '../nn/functional/loss.js';
@@ -53,11 +52,14 @@ export function fashionMlp(
 /** Fashion-MNIST's two splits. */
 export type Data = { train: ImageSet; test: ImageSet };
 
-/** The first `n` images of a split (short runs). */
-export const cut = (s: ImageSet, n: number): ImageSet => ({
-  images: narrow(s.images, 0, 0, Math.min(n, s.images.shape[0])),
-  labels: narrow(s.labels, 0, 0, Math.min(n, s.labels.shape[0])),
-});
+/** The first `n` images of a split (short runs; from the pixels where the split has them). */
+export const cut = (s: ImageSet, n: number): ImageSet => {
+  const m = Math.min(n, s.labels.shape[0]);
+  const labels = narrow(s.labels, 0, 0, m);
+  return s.pixels
+    ? pixelImageSet(narrow(s.pixels, 0, 0, m), labels)
+    : { images: narrow(s.images, 0, 0, m), labels };
+};
 
 /** The context's Fashion-MNIST, or an error naming the experiment and how to get the data. */
 function requireFashion(ctx: ExperimentContext, name: string): Data {
@@ -137,19 +139,15 @@ export async function trainFashion(
 ): Promise<TrainRun> {
   const tailFrom = spec.epochs - (spec.tailEpochs ?? 1) + 1;
   const tail: { trainAccuracy: number; trainLoss: number; testAccuracy: number; testLoss: number }[] = [];
-  const trainEvalLoader = new DataLoader(new TensorDataset(data.train.images, data.train.labels), {
-    batchSize: 1000,
-  });
-  const trainDs = new TensorDataset(data.train.images, data.train.labels);
+  const trainEvalLoader = new DataLoader(imageDataset(data.train), { batchSize: 1000 });
+  const trainDs = imageDataset(data.train);
   const trainLoader = new DataLoader(trainDs, {
     batchSize: spec.batchSize,
     shuffle: true,
     generator: g,
     transform: spec.transform,
   });
-  const testLoader = new DataLoader(new TensorDataset(data.test.images, data.test.labels), {
-    batchSize: 1000,
-  });
+  const testLoader = new DataLoader(imageDataset(data.test), { batchSize: 1000 });
   const optimizer =
     spec.optimizer === 'sgd'
       ? new SGD(

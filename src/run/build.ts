@@ -6,8 +6,8 @@
  */
 
 import type { Dataset } from '../data/dataset.js';
-import { ImageDataset, randomSplit, TensorDataset } from '../data/dataset.js';
-import { FASHION_MNIST_CLASSES, type ImageSet } from '../data/fashionMnist.js';
+import { randomSplit, TensorDataset } from '../data/dataset.js';
+import { FASHION_MNIST_CLASSES, type ImageSet, imageDataset } from '../data/fashionMnist.js';
 import { DataLoader } from '../data/loader.js';
 import { circles, moons, type Points2d, spirals, xor } from '../data/synthetic.js';
 import { compose } from '../data/transforms/compose.js';
@@ -158,10 +158,8 @@ export function buildData(config: RunConfig, fashion: { train: ImageSet; test: I
         "buildData: data.dataset is 'fashion-mnist' but no Fashion-MNIST images were passed (load them with loadFashionMnist first)",
       );
     // Batches are gathered from the stored bytes where the set has them (converted as gathered).
-    const set = (s: ImageSet) =>
-      s.pixels ? new ImageDataset(s.pixels, s.labels) : new TensorDataset(s.images, s.labels);
-    trainSet = set(fashion.train);
-    testSet = set(fashion.test);
+    trainSet = imageDataset(fashion.train);
+    testSet = imageDataset(fashion.test);
     description = `Fashion-MNIST (${trainSet.length} train, ${testSet.length} test)`;
   } else {
     const make: Record<string, (n: number, seed: number) => Points2d> = {
