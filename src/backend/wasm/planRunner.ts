@@ -625,47 +625,45 @@ function productAt(
 
 /** Rows of a contiguous data set gathered by an int32 index, byte copies within the memory. */
 function gatherRows(c: BindContext, o: Extract<KernelOp, { op: 'indexSelect' }>): (() => void) | null {
-  const { at, inMem, mv, plan } = c;
-  if (
-    o.axis !== 0 ||
-    !inMem(o.x, o.index) ||
-    !contiguous(o.x) ||
-    plan.buffers[o.index.buffer].dtype !== 'int32'
-  )
-    return null;
-  const size = o.x.shape[0];
-  const rowBytes = (sizeOf(o.x.shape) / Math.max(size, 1)) * bytesPerElement(plan.buffers[o.x.buffer].dtype);
-  const x = at(o.x);
-  const idx = at(o.index) >> 2;
-  const is = o.index.strides[0] ?? 0;
-  const count = o.index.shape[0];
-  const out = c.storages[o.out].byteOffset;
-  const { ex } = c.env;
-  return () => {
-    const bad = ex.gatherRows(x, rowBytes, size, idx << 2, is, count, out);
-    if (bad >= 0) {
-      const r = mv.fresh().i32[idx + bad * is];
-      throw new ValueError(
-        `indexSelect: index ${r} is out of range for axis 0 of size ${size} (allowed 0..${size - 1})`,
-      );
-    }
-  };
+  if (o.axis !== 0 || c.plan.buffers[o.index.buffer].dtype !== 'int32') return null;
+  const bytes = bytesPerElement(c.plan.buffers[o.x.buffer].dtype);
+  return bindRows(c, o.x, o.index, o.out, (ex, x, cols, size, idx, is, count, out) =>
+    ex.gatherRows(x, cols * bytes, size, idx, is, count, out),
+  );
 }
 
 /** gatherPixels: the batch's rows of stored bytes made float32 / divisor in one wasm pass. */
 function bindGatherPixels(c: BindContext, o: Extract<FusedOp, { op: 'gatherPixels' }>): (() => void) | null {
+  return bindRows(c, o.x, o.index, o.out, (ex, x, cols, size, idx, is, count, out) =>
+    ex.gatherPixels(x, cols, size, idx, is, count, out, o.divisor),
+  );
+}
+
+/**
+ * A row gather over the memory: rows `index` (int32, in the memory) of the contiguous `x` into
+ * buffer `out` by `kernel` (gatherRows' contract: the position of the first bad index, or < 0),
+ * a bad index refused as indexSelect refuses it; null when the operands are not in the memory.
+ */
+function bindRows(
+  c: BindContext,
+  xv: PlanView,
+  index: PlanView,
+  outBuffer: number,
+  /** gatherRows' arguments, but the row's length in elements (not bytes) second. */
+  kernel: (ex: KernelExports, ...args: Parameters<KernelExports['gatherRows']>) => number,
+): (() => void) | null {
   const { at, inMem, mv } = c;
-  if (!inMem(o.x, o.index) || !contiguous(o.x)) return null;
-  const size = o.x.shape[0];
-  const cols = sizeOf(o.x.shape) / Math.max(size, 1);
-  const x = at(o.x);
-  const idx = at(o.index) >> 2;
-  const is = o.index.strides[0] ?? 0;
-  const count = o.index.shape[0] ?? 1;
-  const out = c.storages[o.out].byteOffset;
+  if (!inMem(xv, index) || !contiguous(xv)) return null;
+  const size = xv.shape[0];
+  const cols = sizeOf(xv.shape) / Math.max(size, 1);
+  const x = at(xv);
+  const idx = at(index) >> 2;
+  const is = index.strides[0] ?? 0;
+  const count = index.shape[0] ?? 1;
+  const out = c.storages[outBuffer].byteOffset;
   const { ex } = c.env;
   return () => {
-    const bad = ex.gatherPixels(x, cols, size, idx << 2, is, count, out, o.divisor);
+    const bad = kernel(ex, x, cols, size, idx << 2, is, count, out);
     if (bad >= 0) {
       const r = mv.fresh().i32[idx + bad * is];
       throw new ValueError(
