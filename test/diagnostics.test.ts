@@ -84,6 +84,41 @@ describe('diagnostics', () => {
     expect(d.samples[1].params['0.weight'].updateRatio).toBeGreaterThan(0);
   });
 
+  it('samples hold the exact norms and update ratios of each step (host copies reused between samples)', () => {
+    const g = new Rng(4);
+    const model = new nn.Sequential(
+      new nn.Linear(2, 8, { generator: g }),
+      new nn.Tanh(),
+      new nn.Linear(8, 2, { generator: g }),
+    );
+    const opt = new optim.SGD(model.parameters(), { lr: 0.5, momentum: 0.9 });
+    const d = new diagnostics.Diagnostics(model, { every: 1 });
+    const sq = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v * v, 0);
+    const norm = (a: ArrayLike<number>) => Math.sqrt(sq(a));
+    for (let step = 0; step < 4; step++) {
+      d.beginStep(1);
+      opt.zeroGrad();
+      const x = moons.X.narrow(0, 32 * step, 32);
+      const loss = nn.F.crossEntropy(model.forward(x), moons.y.narrow(0, 32 * step, 32));
+      loss.backward();
+      const before = model
+        .namedParameters()
+        .map(([n, p]) => [n, p.readSync(), (p.grad as Tensor).readSync()] as const);
+      d.afterBackward(loss.item());
+      opt.step();
+      d.afterStep();
+      const s = d.samples[step];
+      for (const [name, w0, g0] of before) {
+        const w1 = (model.namedParameters().find(([n]) => n === name)?.[1] as Tensor).readSync();
+        expect(s.params[name].gradNorm).toBe(norm(g0));
+        expect(s.params[name].weightNorm).toBe(norm(w0));
+        expect(s.params[name].updateRatio).toBe(Math.sqrt(sq(Array.from(w1, (v, i) => v - w0[i])) / sq(w0)));
+      }
+      expect(s.layers['1 (Tanh)'].std).toBeGreaterThan(0);
+    }
+    expect(new Set(d.samples.map((s) => s.params['0.weight'].updateRatio)).size).toBe(4);
+  });
+
   it('vanishing: deep sigmoid net with N(0,1) init names the earliest layers', async () => {
     const model = deep(
       () => new nn.Sigmoid(),

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as k from '../src/index.js';
 import { Rng } from '../src/index.js';
 import { copy_ } from '../src/ops/inplace.js';
+import { HostCopies } from '../src/tensor/hostCopies.js';
 
 describe('creation', () => {
   it('from nested arrays, with inferred shape and dtype', () => {
@@ -148,6 +149,33 @@ describe('views share memory; contiguous copies do not', () => {
     expect(Array.from(c.readSync())).toEqual([0, 3, 1, 4, 2, 5]);
     // reshape of a non-contiguous tensor copies
     expect(x.transpose().reshape([6]).toArray()).toEqual([0, 3, 1, 4, 2, 5]);
+  });
+
+  it("readInto copies into the caller's array (strided views too) and refuses a wrong one, naming it", () => {
+    const x = k.arange(6, undefined, 1, { dtype: 'float64' }).reshape([2, 3]);
+    const out = new Float64Array(8).fill(-1);
+    expect(x.transpose().readInto(out)).toBe(out);
+    expect(Array.from(out)).toEqual([0, 3, 1, 4, 2, 5, -1, -1]);
+    expect(Array.from(x.narrow(1, 1, 2).readInto(new Float64Array(4)))).toEqual([1, 2, 4, 5]);
+    const i = k.tensor([7, 8], { dtype: 'int32' });
+    expect(Array.from(i.readInto(new Int32Array(2)))).toEqual([7, 8]);
+    expect(() => x.readInto(new Float32Array(6))).toThrow(
+      'readInto: out must be a Float64Array of at least 6 elements (a float64 tensor of shape [2,3]); got a Float32Array of 6',
+    );
+    expect(() => x.readInto(new Float64Array(5))).toThrow(/got a Float64Array of 5/);
+  });
+
+  it('HostCopies reads each key into one array, remade only when the size or dtype changes', () => {
+    const copies = new HostCopies();
+    const a = copies.read('w', k.tensor([1, 2, 3]));
+    expect(Array.from(a)).toEqual([1, 2, 3]);
+    const b = copies.read('w', k.tensor([4, 5, 6]));
+    expect(b).toBe(a);
+    expect(Array.from(a)).toEqual([4, 5, 6]);
+    expect(copies.read('v', k.tensor([1, 2, 3]))).not.toBe(a);
+    const c = copies.read('w', k.tensor([1, 2]));
+    expect(c).not.toBe(a);
+    expect(copies.read('w', k.tensor([1, 2], { dtype: 'float64' }))).toBeInstanceOf(Float64Array);
   });
 
   it('clone() copies even a contiguous tensor into memory of its own, and passes gradients', () => {

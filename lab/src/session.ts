@@ -34,6 +34,7 @@ import { binValues } from '../../src/report/bins.js';
 import { buildData, buildModel, buildOptimizer, buildScheduler, type RunData } from '../../src/run/build.js';
 import type { RunConfig } from '../../src/run/config.js';
 import { fromHost } from '../../src/tensor/create.js';
+import { HostCopies } from '../../src/tensor/hostCopies.js';
 import { type Divergence, DivergenceWatch } from '../../src/train/divergence.js';
 import { Evaluator } from '../../src/train/evaluate.js';
 import { lossesOf, TrainStep } from '../../src/train/step.js';
@@ -146,6 +147,10 @@ export class Session {
 
   /** Fashion-MNIST images of this run (null for the 2-D sets). */
   private readonly images: { train: ImageSet; test: ImageSet } | null;
+  /** The test labels on the host, read once (the confusion matrix needs them at every snapshot). */
+  private testLabels: ArrayLike<number> | null = null;
+  /** Host copies of the weights the snapshots read, reused (no fresh array every 120 ms). */
+  private readonly copies = new HostCopies();
 
   constructor(
     config: RunConfig,
@@ -424,8 +429,8 @@ export class Session {
     const ws: number[] = [];
     let sq = 0;
     let zeros = 0;
-    for (const [, p] of mats) {
-      const d = p.readSync() as ArrayLike<number>;
+    for (const [name, p] of mats) {
+      const d = this.copies.read(name, p);
       for (let i = 0; i < d.length; i++) {
         const v = d[i];
         sq += v * v;
@@ -462,7 +467,8 @@ export class Session {
     const test = this.images?.test;
     if (!test) return {};
     const k = this.data.classes;
-    const y = test.labels.readSync() as ArrayLike<number>;
+    this.testLabels ??= test.labels.readSync();
+    const y = this.testLabels;
     const n = y.length;
     const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
     const wrong: { i: number; pred: number; p: number }[] = [];
@@ -477,10 +483,14 @@ export class Session {
       }
     }
     wrong.sort((a, b) => b.p - a.p);
-    const pixels = this.data.inputs;
-    const x = test.images.readSync() as ArrayLike<number>;
+    // Only the shown images' rows are read: the bytes where the set has them, else from the floats.
+    const row = (i: number): Uint8Array => {
+      if (test.pixels) return test.pixels.narrow(0, i, 1).readSync() as Uint8Array;
+      const x = test.images.narrow(0, i, 1).readSync();
+      return Uint8Array.from(x, (v) => Math.round(255 * v));
+    };
     const mistakes = wrong.slice(0, 24).map((w) => ({
-      pixels: Uint8Array.from({ length: pixels }, (_, q) => Math.round(255 * x[w.i * pixels + q])),
+      pixels: row(w.i),
       label: y[w.i],
       predicted: w.pred,
       probability: w.p,

@@ -314,9 +314,14 @@ export class HostStorage implements Storage {
   }
 
   readSync(w: Window): TypedArray {
+    const out = new (arrayType(this.dtype))(w.shape.reduce((a, b) => a * b, 1));
+    this.readInto(w, out);
+    return out;
+  }
+
+  readInto(w: Window, out: TypedArray): void {
     doorGuard?.('read');
     const n = w.shape.reduce((a, b) => a * b, 1);
-    const out = new (arrayType(this.dtype))(n);
     if (isRowMajor(w)) out.set(this.array.subarray(w.offset, w.offset + n));
     else {
       const a = this.array;
@@ -324,7 +329,6 @@ export class HostStorage implements Storage {
         for (let i = 0; i < n; i++) out[start + i] = a[off + i * st];
       });
     }
-    return out;
   }
 
   read(w: Window): Promise<TypedArray> {

@@ -33,6 +33,12 @@ export interface Storage {
   readonly length: number;
   /** The elements of a window, row-major, copied into a new host array. */
   readSync(w: Window): TypedArray;
+  /**
+   * The elements of a window, row-major, copied into `out` (of the storage's dtype, at least the
+   * window's size long) — a read without a new host array. Optional: callers fall back to
+   * `out.set(readSync(w))`.
+   */
+  readInto?(w: Window, out: TypedArray): void;
   /** The same, for storages that can only be read asynchronously. */
   read(w: Window): Promise<TypedArray>;
   /** One element. */

@@ -10,7 +10,8 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import type { HookHandle, Module } from '../nn/module.js';
-import { peekGrad, type Tensor } from '../tensor/tensor.js';
+import { HostCopies } from '../tensor/hostCopies.js';
+import { peekGrad } from '../tensor/tensor.js';
 import type { Callback, EpochRecord } from '../train/fit.js';
 import { ValueError } from '../util/errors.js';
 import { type Alarm, type AlarmKind, alarm } from './alarms.js';
@@ -64,11 +65,6 @@ export interface Sample {
   totalGradNorm: number;
   params: Record<string, ParamStats>;
   layers: Record<string, LayerStats>;
-}
-
-/** The elements of `t` in row-major order (a host copy: diagnostics read through the doors). */
-function values(t: Tensor): ArrayLike<number> {
-  return t.readSync();
 }
 
 /** Σ d[i]² in float64. */
@@ -129,6 +125,8 @@ export class Diagnostics {
   private prevWeights: Map<string, ArrayLike<number>> | null = null;
   private lastSample: Sample | null = null;
   private readonly epochs: EpochRecord[] = [];
+  /** Host copies of gradients, weights and layer outputs, reused at every sample. */
+  private readonly copies = new HostCopies();
 
   constructor(
     readonly model: Module,
@@ -162,7 +160,7 @@ export class Diagnostics {
       const hook = m.registerForwardHook((_m, _inputs, y) => {
         if (!this.capturing) return;
         noGrad(() => {
-          const d = values(y);
+          const d = this.copies.read(`output:${label}`, y);
           this.current[label] = layerStats(type, d, y.shape);
           if (this.o.histogramValues > 0) {
             const stride = Math.max(1, Math.floor(d.length / this.o.histogramValues));
@@ -223,14 +221,14 @@ export class Diagnostics {
       const pg = peekGrad(p);
       let g: number | null = null;
       if (pg) {
-        const d = values(pg);
+        const d = this.copies.read(`scratch:${name}`, pg);
         const sq = sumOfSquares(d);
         // A NaN/Inf element makes the sum NaN/Inf; a sum that overflows on finite values is scanned.
         if (!Number.isFinite(sq) && hasNonFinite(d)) bad.push(name);
         g = Math.sqrt(sq);
         if (Number.isFinite(g)) total += g * g;
       }
-      const w = values(p);
+      const w = this.copies.read(`before:${name}`, p);
       prev.set(name, w);
       stats[name] = { gradNorm: g, weightNorm: Math.sqrt(sumOfSquares(w)), updateRatio: null };
     }
@@ -261,7 +259,7 @@ export class Diagnostics {
     for (const [name, p] of this.model.namedParameters()) {
       const before = this.prevWeights.get(name);
       if (!before) continue;
-      const now = values(p);
+      const now = this.copies.read(`scratch:${name}`, p);
       let du = 0;
       let w = 0;
       for (let i = 0; i < now.length; i++) {

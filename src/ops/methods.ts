@@ -104,6 +104,7 @@ type NonMethods =
   | 'isContiguous'
   | 'detach'
   | 'readSync'
+  | 'readInto'
   | 'read'
   | 'toArray'
   | 'item'

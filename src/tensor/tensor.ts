@@ -10,7 +10,7 @@
  */
 
 import type { Storage, View } from '../backend/types.js';
-import type { DType, TypedArray } from '../util/dtype.js';
+import { arrayType, type DType, type TypedArray } from '../util/dtype.js';
 import { AutogradError, DTypeError, fmtShape, ValueError } from '../util/errors.js';
 import { contiguousStrides, sizeOf } from '../util/shape.js';
 import { isFloat } from './dtype.js';
@@ -147,6 +147,25 @@ export class Tensor implements View {
   /** The elements in row-major order, copied into a new host typed array of this dtype. */
   readSync(): TypedArray {
     return this.storage.readSync(this);
+  }
+
+  /**
+   * The elements in row-major order, copied into `out` — a typed array of this dtype's kind
+   * (`Float32Array` for float32, …) at least `size` long — and `out` returned: a read that makes no
+   * new host array, for code that reads the same tensor again and again (diagnostics, drawings).
+   * Where the backend reads only asynchronously it refuses, as `readSync()` does.
+   */
+  readInto<T extends TypedArray>(out: T): T {
+    const want = arrayType(this.dtype);
+    if (!(out instanceof want) || out.length < this.size) {
+      const got = `${out?.constructor?.name ?? typeof out}${out && 'length' in out ? ` of ${out.length}` : ''}`;
+      throw new ValueError(
+        `readInto: out must be a ${want.name} of at least ${this.size} elements (a ${this.dtype} tensor of shape ${fmtShape(this.shape)}); got a ${got}`,
+      );
+    }
+    if (this.storage.readInto) this.storage.readInto(this, out);
+    else out.set(this.storage.readSync(this));
+    return out;
   }
 
   /** The same as `readSync()`, for backends whose memory can only be read asynchronously (GPUs). */

@@ -193,6 +193,13 @@ export class GpuStorage implements Storage {
     return new HostStorage(this.#shadow).readSync(w);
   }
 
+  readInto(w: Window, out: TypedArray): void {
+    checkDoors('read');
+    this.place();
+    if (!this.#shadow) this.refuse('readInto()');
+    new HostStorage(this.#shadow).readInto(w, out);
+  }
+
   readElement(offset: number): number {
     checkDoors('read');
     this.place();
