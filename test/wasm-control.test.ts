@@ -10,6 +10,7 @@ import {
   writeRequest,
 } from '../src/backend/wasm/control.js';
 import { GEMM_WORKER_LOOP } from '../src/backend/wasm/threads.js';
+import { defaultWasmThreads } from '../src/io/web/threads.js';
 
 /**
  * Runs the helper loop from its source text alone on `ctrl` for one request (request 1, ready) with
@@ -40,6 +41,10 @@ function runOneRequest(ctrl: Int32Array, ex: object): void {
 }
 
 describe('wasm GEMM control block', () => {
+  it("a page's default thread count leaves half the cores to the page: ⌈cores / 2⌉, at most 4", () => {
+    expect([undefined, 1, 2, 3, 4, 6, 8, 16].map(defaultWasmThreads)).toEqual([1, 1, 1, 2, 2, 3, 4, 4]);
+  });
+
   it('gives every word its own index inside the block', () => {
     const indices = Object.values(Word);
     expect(new Set(indices).size).toBe(indices.length);

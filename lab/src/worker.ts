@@ -22,7 +22,8 @@ import { type EpochPoint, Session } from './session.js';
 
 // The wasm GEMM (and large optimizer steps) split across Worker helpers, on a cross-origin-isolated
 // page (keel lab serves one); before any wasm op — the data sets live on wasm even when a GPU trains.
-// The Fashion-MNIST preset: 322–328 steps/s on one thread, 351–358 with a helper (bench/NOTES.md).
+// The default count leaves half the cores to the page: on 2 cores one thread, which trained the
+// Fashion-MNIST preset as fast or faster than two there (bench/NOTES.md).
 enableWasmThreads();
 
 /** WebGPU where the browser gives an adapter, else the default (wasm). */
@@ -67,6 +68,22 @@ async function snapshot() {
   post({ type: 'snapshot', snapshot: s.asyncMemory ? await s.snapshotAsync() : s.snapshot() });
 }
 
+/**
+ * Lets the worker's other tasks (the page's messages) run, then resumes. A MessageChannel message,
+ * not `setTimeout(0)`: a timer set from a timer's continuation is clamped to 4 ms after five levels
+ * of nesting (HTML's timer rules), which the loop below reaches at once — 4 ms lost every 25 ms
+ * slice, ~15% of the run (the worker thread idle 1.0 of 5.0 s in a Fashion-MNIST run).
+ */
+const yieldChannel = new MessageChannel();
+const yielded: (() => void)[] = [];
+yieldChannel.port1.onmessage = () => yielded.shift()?.();
+function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => {
+    yielded.push(resolve);
+    yieldChannel.port2.postMessage(0);
+  });
+}
+
 /** One step of the session (awaited on WebGPU). */
 const stepOne = (s: Session) => (s.asyncMemory ? s.stepOnceAsync() : s.stepOnce());
 
@@ -100,7 +117,7 @@ async function loop(gen: number) {
     // The page hears from the worker ~10 times a second at most: epochs in bulk, so that a fast run
     // (dozens of epochs a second) does not make the page redraw for each.
     if (now - lastBeat < 100 && !session.finished) {
-      await new Promise((r) => setTimeout(r, 0));
+      await yieldToEvents();
       continue;
     }
     lastBeat = now;
@@ -118,7 +135,7 @@ async function loop(gen: number) {
       await serial(snapshot);
       lastSnap = now;
     }
-    await new Promise((r) => setTimeout(r, 0));
+    await yieldToEvents();
   }
   if (gen !== generation || !session) return;
   if (points.length) post({ type: 'epochs', points });

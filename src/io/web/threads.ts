@@ -31,12 +31,14 @@ export function wasmThreadsUnavailable(): string | null {
 
 /**
  * Runs large float32 products of the wasm backend on `threads` threads (this one plus
- * `threads − 1` Workers; default: the reported cores, at most 4). Call before the first wasm op.
- * Returns the number of threads products will use: 1 where threads are unavailable (see
- * `wasmThreadsUnavailable`). Helpers join once their Worker has started (a few milliseconds).
+ * `threads − 1` Workers; default: half the reported cores, rounded up, at most 4 — a page's own
+ * threads (its main thread, compositing, the collector) need the rest, as ONNX Runtime Web's default
+ * says too). Call before the first wasm op. Returns the number of threads products will use: 1 where
+ * threads are unavailable (see `wasmThreadsUnavailable`). Helpers join once their Worker has
+ * started (a few milliseconds).
  */
 export function enableWasmThreads(threads?: number): number {
-  const n = threads ?? Math.min(Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1), 4);
+  const n = threads ?? defaultWasmThreads(globalThis.navigator?.hardwareConcurrency);
   if (!Number.isInteger(n) || n < 1 || n > 64)
     throw new ValueError(`enableWasmThreads: threads must be an integer in 1..64, got ${threads}`);
   if (n === 1 || wasmThreadsUnavailable() !== null) return 1;
@@ -45,4 +47,13 @@ export function enableWasmThreads(threads?: number): number {
     new Worker(url).postMessage({ bytes, memory, ctrl });
   }, n - 1);
   return n;
+}
+
+/**
+ * The default thread count for `cores` reported cores: ⌈cores / 2⌉, at most 4. On 2 cores that is
+ * one thread: the lab's Fashion-MNIST preset in headless Chromium on a 2-core VM trained as fast or
+ * faster on one thread than with a helper (bench/NOTES.md), the helper's core taken by the page.
+ */
+export function defaultWasmThreads(cores: number | undefined): number {
+  return Math.min(Math.ceil(Math.max(1, cores ?? 1) / 2), 4);
 }
