@@ -9,6 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import { Session } from '../lab/src/session.js';
 import { DEFAULTS, fromQuery, PRESETS, set, toQuery, validate } from '../lab/src/state.js';
+import { pixelImageSet } from '../src/data/fashionMnist.js';
+import * as k from '../src/index.js';
+import { Rng } from '../src/index.js';
 
 const presetConfig = (id: string) => {
   const p = PRESETS.find((x) => x.id === id);
@@ -70,6 +73,38 @@ describe('lab session', () => {
     expect(units.size).toBe(1);
     expect(w[0]).not.toBe(0.1);
   }, 120_000);
+
+  it('Fashion-MNIST snapshots: the confusion matrix and the mistakes from the test images, recomputed only when asked', () => {
+    const g = new Rng(3);
+    const set = (n: number) =>
+      pixelImageSet(
+        k.tensor(
+          Uint8Array.from({ length: n * 784 }, () => g.integer(0, 256)),
+          { shape: [n, 784], dtype: 'uint8' },
+        ),
+        k.tensor(Int32Array.from({ length: n }, (_, i) => i % 10)),
+      );
+    const images = { train: set(200), test: set(50) };
+    const s = new Session(presetConfig('fashion'), undefined, images);
+    run(s, 3);
+    const a = s.snapshot();
+    const total = (a.confusion ?? []).flat().reduce((x, y) => x + y, 0);
+    expect(total).toBe(50);
+    const m = a.mistakes?.[0];
+    if (!m) throw new Error('an untrained net on random pixels makes mistakes');
+    const pixels = images.test.pixels?.readSync() as Uint8Array;
+    const row = Array.from(pixels.subarray(0, 50 * 784)).join();
+    // The shown image is one of the test images' rows, as stored (bytes).
+    const at = row.indexOf(Array.from(m.pixels).join());
+    expect(m.pixels).toHaveLength(784);
+    expect(at).toBeGreaterThanOrEqual(0);
+    run(s, 20);
+    // Without predictions the snapshot shows the latest ones again; with them, the moved weights'.
+    expect(s.snapshot(8, { predictions: false }).confusion).toBe(a.confusion);
+    const b = s.snapshot(8);
+    expect(b.confusion).not.toBe(a.confusion);
+    expect(b.weights.norm).not.toBe(a.weights.norm);
+  });
 
   it('the URL holds the configuration', () => {
     const c = validate(set(set(DEFAULTS, 'model.hidden', [32, 8]), 'optimizer.lr', 0.03));

@@ -102,6 +102,15 @@ function describeBackend(): string {
   return threads > 1 ? `WebAssembly on the CPU, ${threads} threads` : 'WebAssembly on the CPU';
 }
 
+/** What a snapshot computes afresh. */
+export interface SnapshotOptions {
+  /**
+   * Forward the test images for the confusion matrix and the mistakes (Fashion-MNIST; default true);
+   * false shows the latest ones again — a forward of 1,000 images costs as much as ~20 training steps.
+   */
+  predictions?: boolean;
+}
+
 /** The samples of a loader's dataset in order (without drawing from its generator). */
 const inOrder = (loader: DataLoader) => new DataLoader(loader.dataset, { batchSize: 1000 });
 
@@ -149,6 +158,8 @@ export class Session {
   private readonly images: { train: ImageSet; test: ImageSet } | null;
   /** The test labels on the host, read once (the confusion matrix needs them at every snapshot). */
   private testLabels: ArrayLike<number> | null = null;
+  /** The latest confusion matrix and mistakes, shown by snapshots that skip the test images' forward. */
+  private predictions: Pick<Snapshot, 'confusion' | 'mistakes'> | null = null;
   /** Host copies of the weights the snapshots read, reused (no fresh array every 120 ms). */
   private readonly copies = new HostCopies();
 
@@ -370,8 +381,8 @@ export class Session {
   }
 
   /** What the page draws now. */
-  snapshot(grid = 64): Snapshot {
-    const f = this.forwards(grid);
+  snapshot(grid = 64, opts: SnapshotOptions = {}): Snapshot {
+    const f = this.forwards(grid, opts.predictions ?? true);
     return this.snapshotFrom(grid, f.surface?.readSync(), f.test?.readSync());
   }
 
@@ -379,15 +390,15 @@ export class Session {
    * The same on a backend whose memory is read asynchronously (webgpu): the parameters are copied
    * to the host first (Backend.sync) and the model's outputs are read with `await`.
    */
-  async snapshotAsync(grid = 64): Promise<Snapshot> {
+  async snapshotAsync(grid = 64, opts: SnapshotOptions = {}): Promise<Snapshot> {
     await backend().sync?.();
-    const f = this.forwards(grid);
+    const f = this.forwards(grid, opts.predictions ?? true);
     const [surface, test] = await Promise.all([f.surface?.read(), f.test?.read()]);
     return this.snapshotFrom(grid, surface, test);
   }
 
   /** The model's outputs the page draws (eval mode): on the surface's grid, on the test images. */
-  private forwards(grid: number): { surface?: Tensor; test?: Tensor } {
+  private forwards(grid: number, predictions: boolean): { surface?: Tensor; test?: Tensor } {
     const was = this.model.training;
     this.model.eval();
     const out = noGrad(() => {
@@ -403,7 +414,7 @@ export class Session {
           }
         r.surface = this.model.forward(fromHost(pts, [grid * grid, 2], 'float32'));
       }
-      if (this.images) r.test = this.model.forward(this.images.test.images);
+      if (this.images && predictions) r.test = this.model.forward(this.images.test.images);
       return r;
     });
     this.model.train(was);
@@ -446,7 +457,8 @@ export class Session {
       activations,
       weights: { norm: Math.sqrt(sq), ...binValues(ws, 40), zeros, total },
     };
-    if (this.images && test) Object.assign(snap, this.confusion(test));
+    if (this.images && test) this.predictions = this.confusion(test);
+    if (this.predictions) Object.assign(snap, this.predictions);
     if (this.extent && surface) {
       const k = this.data.classes;
       const p = new Float32Array(surface.length);

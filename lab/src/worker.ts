@@ -62,10 +62,26 @@ function beat(stepsPerSecond: number, playing: boolean) {
   });
 }
 
-async function snapshot() {
+/** While playing, the test images' predictions (confusion matrix, mistakes) are redrawn at most this often. */
+const PREDICTIONS_MS = 500;
+let predictedAt = Number.NEGATIVE_INFINITY;
+
+/**
+ * Sends what the page draws. While playing (`live`) the confusion matrix and mistakes are recomputed
+ * at most every PREDICTIONS_MS — each is a forward of the 1,000 test images, and snapshots come every
+ * 120 ms; a pause, a step or the end of the run recomputes them.
+ */
+async function snapshot(live = false) {
   const s = session;
   if (!s) return;
-  post({ type: 'snapshot', snapshot: s.asyncMemory ? await s.snapshotAsync() : s.snapshot() });
+  const now = performance.now();
+  const predictions = !live || now - predictedAt >= PREDICTIONS_MS;
+  if (predictions) predictedAt = now;
+  const opts = { predictions };
+  post({
+    type: 'snapshot',
+    snapshot: s.asyncMemory ? await s.snapshotAsync(64, opts) : s.snapshot(64, opts),
+  });
 }
 
 /**
@@ -132,7 +148,7 @@ async function loop(gen: number) {
     }
     beat(rate, running);
     if (now - lastSnap > 120) {
-      await serial(snapshot);
+      await serial(() => snapshot(true));
       lastSnap = now;
     }
     await yieldToEvents();
