@@ -84,7 +84,8 @@ describe.runIf(needs('Chromium', 'browser.test'))('keel in headless Chromium', (
         const isolated = self.crossOriginIsolated;
         const threads = web.enableWasmThreads(2);
         const wasm = k.backendByName('wasm');
-        const a = k.randn([301, 517], { generator: new k.Rng(1) });
+        // 601×517×263 ≥ 2²⁶ multiply-adds: split even where the 2 threads take every core.
+        const a = k.randn([601, 517], { generator: new k.Rng(1) });
         const b = k.transpose(k.randn([263, 517], { generator: new k.Rng(2) }));
         k.matmul(a, b); // starts the helper; products run on one thread until it is up
         for (let i = 0; i < 200 && wasm.gemm.readyHelpers < 1; i++) await new Promise((r) => setTimeout(r, 25));

@@ -67,17 +67,13 @@ describe.runIf(needs('Chromium', 'lab.test'))('keel lab in headless Chromium', (
       timeout: 20_000,
     });
     await page.waitForSelector('#curves canvas');
-    // The lab page is cross-origin isolated, so the wasm GEMM can run on Worker helpers: on half the
-    // cores (enableWasmThreads' default) the page says on how many threads, and a helper (a Worker
-    // from a Blob URL) was started; on 2 cores or fewer it trains on one thread.
+    // The lab page is cross-origin isolated, so the wasm GEMM runs on Worker helpers too: the page
+    // says on how many threads, and a helper (a Worker from a Blob URL) was started.
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    if (availableParallelism() > 2) {
+    if (availableParallelism() > 1) {
       expect(await page.textContent('.backend')).toMatch(/WebAssembly on the CPU, [2-4] threads/);
       expect(page.workers().some((w) => w.url().startsWith('blob:'))).toBe(true);
-    } else {
-      expect(await page.textContent('.backend')).toMatch(/WebAssembly on the CPU$/);
-      expect(page.workers().some((w) => w.url().startsWith('blob:'))).toBe(false);
-    }
+    } else expect(await page.textContent('.backend')).toContain('WebAssembly on the CPU');
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

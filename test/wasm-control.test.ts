@@ -9,8 +9,8 @@ import {
   writeOptimizerRequest,
   writeRequest,
 } from '../src/backend/wasm/control.js';
-import { GEMM_WORKER_LOOP } from '../src/backend/wasm/threads.js';
-import { defaultWasmThreads } from '../src/io/web/threads.js';
+import { GEMM_WORKER_LOOP, SPLIT_MIN_WORK } from '../src/backend/wasm/threads.js';
+import { defaultWasmThreads, splitMinWork } from '../src/io/web/threads.js';
 
 /**
  * Runs the helper loop from its source text alone on `ctrl` for one request (request 1, ready) with
@@ -41,8 +41,13 @@ function runOneRequest(ctrl: Int32Array, ex: object): void {
 }
 
 describe('wasm GEMM control block', () => {
-  it("a page's default thread count leaves half the cores to the page: ⌈cores / 2⌉, at most 4", () => {
-    expect([undefined, 1, 2, 3, 4, 6, 8, 16].map(defaultWasmThreads)).toEqual([1, 1, 1, 2, 2, 3, 4, 4]);
+  it("a page's default threads leave half the cores to the page (⌈cores / 2⌉, at most 4), or split only long products on both of 2", () => {
+    expect([undefined, 1, 2, 3, 4, 6, 8, 16].map(defaultWasmThreads)).toEqual([1, 1, 2, 2, 2, 3, 4, 4]);
+    expect(splitMinWork(2, 2)).toBe(1 << 26);
+    expect(splitMinWork(2, 4)).toBe(SPLIT_MIN_WORK);
+    expect(splitMinWork(4, 4)).toBe(1 << 26);
+    expect(1000 * 784 * 256).toBeGreaterThanOrEqual(1 << 26);
+    expect(64 * 784 * 256).toBeLessThan(1 << 26);
   });
 
   it('gives every word its own index inside the block', () => {

@@ -22,8 +22,9 @@ import { type EpochPoint, Session } from './session.js';
 
 // The wasm GEMM (and large optimizer steps) split across Worker helpers, on a cross-origin-isolated
 // page (keel lab serves one); before any wasm op — the data sets live on wasm even when a GPU trains.
-// The default count leaves half the cores to the page: on 2 cores one thread, which trained the
-// Fashion-MNIST preset as fast or faster than two there (bench/NOTES.md).
+// The default leaves half the cores to the page; on 2 cores it takes both but splits only long
+// products (the evaluations'), which trained the Fashion-MNIST preset ~8% faster there than one
+// thread, and one as fast as two splitting every product (bench/NOTES.md).
 enableWasmThreads();
 
 /** WebGPU where the browser gives an adapter, else the default (wasm). */

@@ -2,8 +2,8 @@
  * The float32 matrix product on the wasm kernels (assembly/gemm.ts): copies the operands into the
  * arena in their own layout (strided reads happen in packing, never in JS), picks the kernel —
  * `gemmSmall` for matrix-vector and tiny products, else `packB` once and `gemmRows` over row blocks
- * — and, for products big enough to pay, splits the row blocks between this thread and the helper
- * threads (pool.ts). A bias starts every row of C and the product accumulates onto it.
+ * — and, for products big enough to pay (threads.ts `gemmSplitMinWork`), splits the row blocks
+ * between this thread and the helper threads (pool.ts). A bias starts every row of C and the product accumulates onto it.
  */
 import { repeatRow } from '../repeatRow.js';
 import { Arena, align } from './arena.js';
@@ -11,6 +11,7 @@ import type { RowsRequest } from './control.js';
 import { WasmHeap } from './heap.js';
 import { type KernelExports, type KernelFlavour, loadKernels } from './module.js';
 import { HelperPool } from './pool.js';
+import { gemmSplitMinWork } from './threads.js';
 
 /** A strided float32 matrix in a host array: element (i, j) is data[offset + i·rowStride + j·colStride]. */
 export interface MatrixOperand {
@@ -36,8 +37,6 @@ export interface ProductSize {
 /** Products with at most this many multiply-adds skip packing (gemmSmall). */
 const SMALL_WORK = 4096;
 
-/** Products with at least this many multiply-adds are split across threads. */
-const THREAD_MIN_WORK = 1 << 21;
 /** Stands for an absent bias among the operands kept current by `reserveFor`. */
 const EMPTY = new Float32Array(0);
 
@@ -119,7 +118,7 @@ export class WasmGemm {
     const rb = place(b, k, n, align(ra.span * 4));
     const rc = align(rb.at + rb.span * 4);
     const small = n <= 2 || (m * n * k <= SMALL_WORK && ra.cs === 1 && rb.rs === 1);
-    const helpers = !small && m * n * k >= THREAD_MIN_WORK && m >= 8 ? this.pool.ready() : [];
+    const helpers = !small && m * n * k >= gemmSplitMinWork() && m >= 8 ? this.pool.ready() : [];
     const parts = helpers.length + 1;
     if (this.workspace < 0) this.workspace = align(ex.rowsWorkspaceBytes());
     const ws = this.workspace;
@@ -230,7 +229,7 @@ export class WasmGemm {
       if (biasAt >= 0) ex.binary(0, cAt, n, 1, biasAt, 0, 1, cAt, m, n);
       return;
     }
-    const helpers = m * n * k >= THREAD_MIN_WORK && m >= 8 ? this.pool.ready() : [];
+    const helpers = m * n * k >= gemmSplitMinWork() && m >= 8 ? this.pool.ready() : [];
     if (this.workspace < 0) this.workspace = align(ex.rowsWorkspaceBytes());
     const packedBytes = align(ex.packedBFloats(n, k) * 4);
     const base = this.arena.reserve(packedBytes + this.workspace * (helpers.length + 1));

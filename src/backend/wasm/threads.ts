@@ -16,11 +16,20 @@ let spawner: GemmThreadSpawner | null = null;
 let helpers = 0;
 let started = false;
 
+/** Products with fewer multiply-adds than this stay on the caller's thread (the default split). */
+export const SPLIT_MIN_WORK = 1 << 21;
+let splitMinWork = SPLIT_MIN_WORK;
+
 /**
- * Installs a way to start worker threads and how many helpers to use (threads − 1). Must be called
- * before the wasm backend is first used.
+ * Installs a way to start worker threads and how many helpers to use (threads − 1); products of at
+ * least `minWork` multiply-adds are split with them (default SPLIT_MIN_WORK). Must be called before
+ * the wasm backend is first used.
  */
-export function installGemmThreads(spawn: GemmThreadSpawner, helperCount: number): void {
+export function installGemmThreads(
+  spawn: GemmThreadSpawner,
+  helperCount: number,
+  minWork = SPLIT_MIN_WORK,
+): void {
   if (started && spawn !== spawner) {
     throw new KeelError(
       'installGemmThreads: the wasm backend already started without these threads; enable threads before the first wasm op',
@@ -28,6 +37,12 @@ export function installGemmThreads(spawn: GemmThreadSpawner, helperCount: number
   }
   spawner = spawn;
   helpers = Math.max(0, Math.floor(helperCount));
+  splitMinWork = minWork;
+}
+
+/** Multiply-adds from which a product is split across the helpers (installGemmThreads' `minWork`). */
+export function gemmSplitMinWork(): number {
+  return splitMinWork;
 }
 
 /**
