@@ -6,29 +6,16 @@
 // Atomics.wait shows as helperLoop's self time (its CPU time was 0.72 s of 4.7 s in one run, read
 // from /proc). KEEL_ROOT=<checkout> profiles another build.
 // Run: npm run build && node bench/lab-profile.mjs [top=25]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, startLab } from './labServer.mjs';
 
 const top = Number(process.argv[2] ?? 25);
-const root = process.env.KEEL_ROOT ?? new URL('..', import.meta.url).pathname;
-const lab = spawn(process.execPath, [join(root, 'dist/cli/keel.js'), 'lab', '--port', '0']);
-const url = await new Promise((resolve) => {
-  let out = '';
-  lab.stdout.on('data', (d) => {
-    out += d;
-    const m = /open (http:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-});
+const { url, lab } = await startLab();
 const dir = mkdtempSync(join(tmpdir(), 'keel-lab-profile-'));
 const file = join(dir, 'trace.json');
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(url);

@@ -7,31 +7,14 @@
 // second from Train to done, and the median and best of the page's own readings while it trains.
 // KEEL_ROOT=<checkout> measures another build (e.g. an older commit's worktree) with this script.
 // Run: npm run build && node bench/lab.mjs
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, startLab } from './labServer.mjs';
 
-const root = process.env.KEEL_ROOT ?? new URL('..', import.meta.url).pathname;
-const lab = spawn(process.execPath, [join(root, 'dist/cli/keel.js'), 'lab', '--port', '0']);
-const url = await new Promise((resolve) => {
-  let out = '';
-  lab.stdout.on('data', (d) => {
-    out += d;
-    const m = /open (http:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-});
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-  ],
-});
+const { url, lab } = await startLab();
+const browser = await launchChromium([
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+]);
 const fcps = [];
 for (let i = 0; i < 3; i++) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
