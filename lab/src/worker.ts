@@ -17,6 +17,7 @@ import { enableWasmThreads } from '../../src/io/web/threads.js';
 import { enableWebGpu } from '../../src/io/web/webgpu.js';
 import { divergenceSentence } from '../../src/run/end.js';
 import { KeelError } from '../../src/util/errors.js';
+import { yieldToEventLoop } from '../../src/util/schedule.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { type EpochPoint, Session } from './session.js';
 
@@ -85,22 +86,6 @@ async function snapshot(live = false) {
   });
 }
 
-/**
- * Lets the worker's other tasks (the page's messages) run, then resumes. A MessageChannel message,
- * not `setTimeout(0)`: a timer set from a timer's continuation is clamped to 4 ms after five levels
- * of nesting (HTML's timer rules), which the loop below reaches at once — 4 ms lost every 25 ms
- * slice, ~15% of the run (the worker thread idle 1.0 of 5.0 s in a Fashion-MNIST run).
- */
-const yieldChannel = new MessageChannel();
-const yielded: (() => void)[] = [];
-yieldChannel.port1.onmessage = () => yielded.shift()?.();
-function yieldToEvents(): Promise<void> {
-  return new Promise((resolve) => {
-    yielded.push(resolve);
-    yieldChannel.port2.postMessage(0);
-  });
-}
-
 /** One step of the session (awaited on WebGPU). */
 const stepOne = (s: Session) => (s.asyncMemory ? s.stepOnceAsync() : s.stepOnce());
 
@@ -134,7 +119,9 @@ async function loop(gen: number) {
     // The page hears from the worker ~10 times a second at most: epochs in bulk, so that a fast run
     // (dozens of epochs a second) does not make the page redraw for each.
     if (now - lastBeat < 100 && !session.finished) {
-      await yieldToEvents();
+      // A MessageChannel turn (util/schedule.ts), not setTimeout(0): nested timers are clamped to
+      // 4 ms, and this loop sat idle ~1 s of 5 that way (bench/NOTES.md).
+      await yieldToEventLoop();
       continue;
     }
     lastBeat = now;
@@ -152,7 +139,7 @@ async function loop(gen: number) {
       await serial(() => snapshot(true));
       lastSnap = now;
     }
-    await yieldToEvents();
+    await yieldToEventLoop();
   }
   if (gen !== generation || !session) return;
   if (points.length) post({ type: 'epochs', points });
