@@ -9,37 +9,38 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, startLab } from './labServer.mjs';
+import { launchChromium, openFashionPreset, startLab } from './labServer.mjs';
 
 const top = Number(process.argv[2] ?? 25);
 const { url, lab } = await startLab();
 const dir = mkdtempSync(join(tmpdir(), 'keel-lab-profile-'));
 const file = join(dir, 'trace.json');
 const browser = await launchChromium();
+let traced = false;
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(url);
-  await page.waitForSelector('#play:not([disabled])');
-  await page.click('[data-preset=fashion]');
-  await page.waitForSelector('#play:not([disabled])');
-  if ((await page.textContent('body'))?.includes('Fashion-MNIST is not available')) {
-    console.log('skipped: keel lab found no Fashion-MNIST (apt-get install dataset-fashion-mnist)');
-    process.exit(0);
+  const page = await openFashionPreset(browser, url);
+  if (page) {
+    await browser.startTracing(page, { path: file, categories: ['disabled-by-default-v8.cpu_profiler'] });
+    const t0 = Date.now();
+    await page.click('#play');
+    for (;;) {
+      if ((await page.textContent('#status'))?.includes('done')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    console.log(
+      `Fashion-MNIST preset, Train to done under the trace: ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    await browser.stopTracing();
+    traced = true;
   }
-  await browser.startTracing(page, { path: file, categories: ['disabled-by-default-v8.cpu_profiler'] });
-  const t0 = Date.now();
-  await page.click('#play');
-  for (;;) {
-    if ((await page.textContent('#status'))?.includes('done')) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  console.log(
-    `Fashion-MNIST preset, Train to done under the trace: ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-  );
-  await browser.stopTracing();
 } finally {
   await browser.close();
   lab.kill();
+}
+// Without Fashion-MNIST there is nothing to profile (openFashionPreset said so); keel lab is stopped.
+if (!traced) {
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
 }
 
 // One profile per thread: its nodes (id → callFrame, parent) and the time of each node's samples.

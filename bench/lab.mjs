@@ -7,7 +7,7 @@
 // second from Train to done, and the median and best of the page's own readings while it trains.
 // KEEL_ROOT=<checkout> measures another build (e.g. an older commit's worktree) with this script.
 // Run: npm run build && node bench/lab.mjs
-import { launchChromium, startLab } from './labServer.mjs';
+import { launchChromium, openFashionPreset, startLab } from './labServer.mjs';
 
 const { url, lab } = await startLab();
 const browser = await launchChromium([
@@ -46,16 +46,8 @@ const ms = Date.now() - t0;
 console.log(
   `2-D epoch of 1,000 points (32 steps of 32): ${(ms / epochs).toFixed(1)} ms over ${epochs} epochs, Train to done (target < 50); the worker's best rate ${rate} steps/s = ${((32 / rate) * 1000).toFixed(1)} ms per epoch of steps`,
 );
-const fashion = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-await fashion.goto(url);
-await fashion.waitForSelector('#play:not([disabled])');
-await fashion.click('[data-preset=fashion]');
-await fashion.waitForSelector('#play:not([disabled])');
-if ((await fashion.textContent('body'))?.includes('Fashion-MNIST is not available')) {
-  console.log(
-    'Fashion-MNIST preset: skipped (keel lab found no Fashion-MNIST; apt-get install dataset-fashion-mnist)',
-  );
-} else {
+const fashion = await openFashionPreset(browser, url);
+if (fashion) {
   await fashion.click('#play');
   // Steps over wall time, Train to done (the page's evaluation and drawing included), and the page's
   // own steps/s readings while it trains.

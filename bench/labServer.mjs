@@ -1,5 +1,6 @@
 // Shared by bench/lab.mjs and bench/lab-profile.mjs: `keel lab` of a build (KEEL_ROOT=<checkout>,
-// default this one) on a free port, and Debian's Chromium, headless, to open it.
+// default this one) on a free port, Debian's Chromium, headless, to open it, and the page with the
+// Fashion-MNIST preset chosen.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -25,4 +26,26 @@ export function launchChromium(extra = []) {
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', ...extra],
   });
+}
+
+/**
+ * A new page of `browser` at `url` with the Fashion-MNIST preset chosen and ready to train, or null
+ * (after saying so) where keel lab found no Fashion-MNIST.
+ */
+export async function openFashionPreset(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(url);
+  await page.waitForSelector('#play:not([disabled])');
+  await page.click('[data-preset=fashion]');
+  // Ready to train, or the page saying the data is missing (Train then stays disabled).
+  const missing = 'Fashion-MNIST is not available';
+  await page.waitForFunction(
+    (text) => !document.querySelector('#play')?.disabled || document.body.textContent?.includes(text),
+    missing,
+  );
+  if (!(await page.textContent('body'))?.includes(missing)) return page;
+  console.log(
+    'Fashion-MNIST preset: skipped (keel lab found no Fashion-MNIST; apt-get install dataset-fashion-mnist)',
+  );
+  return null;
 }

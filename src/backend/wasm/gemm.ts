@@ -3,7 +3,8 @@
  * arena in their own layout (strided reads happen in packing, never in JS), picks the kernel —
  * `gemmSmall` for matrix-vector and tiny products, else `packB` once and `gemmRows` over row blocks
  * — and, for products big enough to pay (threads.ts `gemmSplitMinWork`), splits the row blocks
- * between this thread and the helper threads (pool.ts). A bias starts every row of C and the product accumulates onto it.
+ * between this thread and the helper threads (pool.ts). A bias starts every row of C and the
+ * product accumulates onto it.
  */
 import { repeatRow } from '../repeatRow.js';
 import { Arena, align } from './arena.js';

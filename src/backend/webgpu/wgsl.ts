@@ -2,9 +2,10 @@
  * What every WGSL kernel of the webgpu backend is made of. Buffers are bound whole as
  * `array<u32>` (`m0`, `m1`, …; the same buffer once, whatever number of operands live in it, so an
  * arena's slots never conflict) and each element is one word: loads and stores convert between the
- * dtype's word (f32 bits, i32 bits, a uint8's byte, u32 0/1) and the kernel's compute type. Each kernel reads its
- * shapes, strides and element offsets from a 256-byte uniform parameter block `P` (so one pipeline
- * serves every shape), and an index kernel may report a bad index into the error buffer `E`.
+ * dtype's word (f32 bits, i32 bits, a uint8's byte, u32 0/1) and the kernel's compute type. Each
+ * kernel reads its shapes, strides and element offsets from a 256-byte uniform parameter block `P`
+ * (so one pipeline serves every shape), and an index kernel may report a bad index into the error
+ * buffer `E`.
  *
  * Float special values are handled by bit tests, not by comparisons a shader compiler may fold:
  * NaN propagates through max/min/relu/sign as in the js kernels, and ±0 keep their signs.

@@ -31,11 +31,12 @@ export function wasmThreadsUnavailable(): string | null {
 
 /**
  * Runs large float32 products of the wasm backend on `threads` threads (this one plus
- * `threads − 1` Workers; default: half the reported cores, rounded up, at most 4 — a page's own
- * threads (its main thread, compositing, the collector) need the rest, as ONNX Runtime Web's default
- * says too — or both of 2 cores, splitting only long products). Call before the first wasm op. Returns the number of threads products will use: 1 where
- * threads are unavailable (see `wasmThreadsUnavailable`). Helpers join once their Worker has
- * started (a few milliseconds).
+ * `threads − 1` Workers; default `defaultWasmThreads`: half the reported cores, rounded up, at most
+ * 4 — a page's own threads (its main thread, compositing, the collector) need the rest, as ONNX
+ * Runtime Web's default says too — or both of 2 cores, splitting only long products). Call before
+ * the first wasm op. Returns the number of threads products will use: 1 where threads are
+ * unavailable (see `wasmThreadsUnavailable`). Helpers join once their Worker has started (a few
+ * milliseconds).
  */
 export function enableWasmThreads(threads?: number): number {
   const cores = globalThis.navigator?.hardwareConcurrency;
