@@ -122,6 +122,36 @@ describe('compile', () => {
     expect(f.plans).toBe(2);
   });
 
+  it("picks the plan of each call's signature when shapes, dtypes, the key or the grad mode change between calls", () => {
+    let scale = 2;
+    const f = compile((x: Tensor) => k.mul(x, scale), { key: () => scale, cacheSize: 2 });
+    const a = k.full([2, 3], 1);
+    const b = k.full([3, 2], 1);
+    const c = k.full([6], 1);
+    const run = (x: Tensor) => Array.from(f(x).readSync());
+    expect(run(a)).toEqual(new Array(6).fill(2));
+    expect(run(a)).toEqual(new Array(6).fill(2));
+    expect(f(b).shape).toEqual([3, 2]); // same size, another shape: its own plan
+    expect(f(a).shape).toEqual([2, 3]);
+    expect(f.plans).toBe(2);
+    scale = 3; // a new key: a new plan (the least recently used, b's, is dropped: cacheSize 2)
+    expect(run(a)).toEqual(new Array(6).fill(3));
+    expect(f.plans).toBe(2);
+    expect(f(c).shape).toEqual([6]); // drops a's plan with scale 2
+    scale = 2;
+    expect(run(a)).toEqual(new Array(6).fill(2)); // traced again, not a stale entry
+    expect(f(k.full([2, 3], 1, { dtype: 'float64' })).dtype).toBe('float64');
+    const g = compile((x: Tensor) => k.mul(x, x));
+    const w = k.ones([2]).requiresGrad_();
+    expect(g(w).requiresGrad).toBe(false); // outputs are detached either way
+    k.noGrad(() => g(w));
+    g(w);
+    expect(g.plans).toBe(2); // with and without grad mode
+    g.dispose();
+    expect(g.plans).toBe(0);
+    expect(Array.from(g(k.full([2], 3)).readSync())).toEqual([9, 9]);
+  });
+
   it('sees parameters as they are at each call (by reference), and the optimizer follows a scheduler', () => {
     const w = k.tensor([1, 2, 3]).requiresGrad_();
     const opt = new optim.SGD([w], { lr: 0.5 });

@@ -48,6 +48,36 @@ describe('DataLoader', () => {
     const [batch] = new data.DataLoader(b, { batchSize: 3 });
     expect(batch[1].toArray()).toEqual(Array.from(b.indices));
   });
+  it('gathers TensorDataset batches through one index tensor per batch size, fresh where a gradient could save it', () => {
+    const rows = k.arange(12, undefined, 1, { dtype: 'float32' }).reshape([6, 2]);
+    const d = new data.TensorDataset(rows, k.arange(6));
+    d.batch(Int32Array.of(0, 1)); // the index of batch size 2, made once
+    const a = d.batch(Int32Array.of(5, 0));
+    const b = d.batch(Int32Array.of(1, 2));
+    expect(a[0].toArray()).toEqual([
+      [10, 11],
+      [0, 1],
+    ]); // a batch keeps its rows when the next is gathered
+    expect(a[1].toArray()).toEqual([5, 0]);
+    expect(b[1].toArray()).toEqual([1, 2]);
+    const calls = hostStats.calls;
+    for (let i = 0; i < 20; i++) d.batch(Int32Array.of(i % 6, 5 - (i % 6)));
+    // The two gathered tensors a batch, no index tensor per batch.
+    expect(hostStats.calls - calls).toBe(2 * 20);
+    expect(() => d.batch(Int32Array.of(6))).toThrow(/index 6 is out of range for axis 0 of size 6/);
+    // A data set tensor that requires grad: each batch's backward adds at its own rows.
+    const w = k.ones([4, 3]).requiresGrad_();
+    const dw = new data.TensorDataset(w);
+    const [first] = dw.batch(Int32Array.of(0, 1));
+    const [second] = dw.batch(Int32Array.of(3, 3));
+    k.add(k.sum(first), k.mul(k.sum(second), 10)).backward();
+    expect(w.grad?.toArray()).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+      [0, 0, 0],
+      [20, 20, 20],
+    ]);
+  });
   it('collates datasets without a batch fast path', () => {
     const plain: data.Dataset = { length: 3, get: (i) => [k.full([2], i), k.tensor(i, { dtype: 'int32' })] };
     const [[x, y]] = new data.DataLoader(plain, { batchSize: 3 });

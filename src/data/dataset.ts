@@ -5,6 +5,8 @@
  * as they are gathered; `Subset` views some indices of another dataset; `randomSplit` makes
  * disjoint subsets from a seeded permutation.
  */
+import { backend } from '../backend/registry.js';
+import type { Backend } from '../backend/types.js';
 import { cast, div } from '../ops/elementwise.js';
 import { indexSelect } from '../ops/indexing.js';
 import { select } from '../ops/shape.js';
@@ -47,9 +49,12 @@ export class TensorDataset implements Dataset {
     return this.tensors.map((t) => select(t, 0, i));
   }
   batch(indices: Int32Array): Tensor[] {
-    const idx = tensor(indices);
+    // The index tensor is rewritten for the next batch, so it is shared only where no gradient
+    // graph can save it (a data set tensor that requires grad gets a fresh one).
+    const idx = this.tensors.some((t) => t.requiresGrad) ? tensor(indices) : this.#index.of(indices, null);
     return this.tensors.map((t) => indexSelect(t, 0, idx));
   }
+  readonly #index = new RowIndex();
 }
 
 /**
@@ -148,15 +153,22 @@ export function tensorRows(dataset: Dataset): TensorRows | null {
  * `tensorRows`) when given. What `fit`'s step, the evaluator and a `reuseBatches` loader gather by.
  */
 export class RowIndex {
-  readonly #slots = new Map<number, { t: Tensor; values: Int32Array }>();
+  // Per backend (an index made on one is not read by another), then per batch size.
+  readonly #slots = new Map<Backend, Map<number, { t: Tensor; values: Int32Array }>>();
 
   /** The index tensor of the rows at loader positions `positions`. */
   of(positions: ArrayLike<number>, rows: Int32Array | null): Tensor {
     const n = positions.length;
-    let slot = this.#slots.get(n);
+    const be = backend();
+    let sized = this.#slots.get(be);
+    if (!sized) {
+      sized = new Map();
+      this.#slots.set(be, sized);
+    }
+    let slot = sized.get(n);
     if (!slot) {
       slot = { t: zeros([n], { dtype: 'int32' }), values: new Int32Array(n) };
-      this.#slots.set(n, slot);
+      sized.set(n, slot);
     }
     for (let i = 0; i < n; i++) slot.values[i] = rows ? rows[positions[i]] : positions[i];
     slot.t.storage.write(slot.t, slot.values);

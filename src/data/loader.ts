@@ -137,5 +137,6 @@ export class DataLoader implements Iterable<Tensor[]> {
 
 /** Hands the storages of a used batch back to the pool (a storage shared by two of them once). */
 function releaseAll(tensors: readonly Tensor[]): void {
+  if (tensors.length === 0) return;
   for (const t of new Set(tensors.map((u) => u.storage))) t.release?.(RELEASED_BATCH);
 }

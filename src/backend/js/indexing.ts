@@ -83,34 +83,47 @@ function positions(index: View): { at: (j: number) => number; length: number } {
 }
 
 export function indexSelect(x: View, axis: number, indexView: View, outDtype: DType): TypedArray {
+  const rows = indexView.shape[0] ?? 1;
+  const rowSize = axis === 0 && x.shape.length > 0 ? sizeOf(x.shape) / Math.max(x.shape[0], 1) : 0;
+  // Fast path (a batch of rows from a row-major dataset): each selected row is one contiguous block.
+  if (axis === 0 && x.shape.length > 0 && x.strides[0] === rowSize && isRowMajor(x)) {
+    const out = allocate(outDtype, rows * rowSize, false);
+    if (x.data.constructor === out.constructor) {
+      selectRows(x, rowSize, indexView, rows, out);
+      return out;
+    }
+  }
   const index = positions(indexView);
   const outShape = x.shape.map((d, i) => (i === axis ? index.length : d));
   const out = allocate(outDtype, sizeOf(outShape), false);
   const os = contiguousStrides(outShape);
   const size = x.shape[axis];
   const shape = without(x.shape, axis);
-  // Fast path (a batch of rows from a row-major dataset): each selected row is one contiguous block.
-  const rowSize = sizeOf(shape);
-  const rowsContiguous =
-    axis === 0 &&
-    x.shape.length > 0 &&
-    x.strides[0] === rowSize &&
-    isRowMajor(x) &&
-    x.data.constructor === out.constructor;
   for (let j = 0; j < index.length; j++) {
     const k = index.at(j);
     if (k < 0 || k >= size) badIndex('indexSelect', k, axis, size);
-    if (rowsContiguous) {
-      const start = x.offset + k * rowSize;
-      out.set(x.data.subarray(start, start + rowSize), j * rowSize);
-      continue;
-    }
     copyInto(
       { data: out, shape, strides: without(os, axis), offset: j * os[axis] },
       { data: x.data, shape, strides: without(x.strides, axis), offset: x.offset + k * x.strides[axis] },
     );
   }
   return out;
+}
+
+/** Rows index[j] of the row-major `x` (rows of `rowSize`) into `out`, of x's array type. */
+function selectRows(x: View, rowSize: number, index: View, rows: number, out: TypedArray): void {
+  const size = x.shape[0];
+  const xd = x.data;
+  const id = index.data;
+  const is = index.strides[0] ?? 0;
+  for (let j = 0; j < rows; j++) {
+    const k = id[index.offset + j * is];
+    if (k < 0 || k >= size) badIndex('indexSelect', k, 0, size);
+    const start = x.offset + k * rowSize;
+    // Short rows by element (a view per row costs more than copying a few elements).
+    if (rowSize < 64) for (let i = 0; i < rowSize; i++) out[j * rowSize + i] = xd[start + i];
+    else out.set(xd.subarray(start, start + rowSize), j * rowSize);
+  }
 }
 
 export function indexAdd(
