@@ -3,6 +3,7 @@
  * shape) and indexSelect / indexAdd (a 1-D list of positions). Out-of-range indices throw a
  * ValueError naming the index, the axis and its size.
  */
+import { arrayType } from '../../util/dtype.js';
 import { ValueError } from '../../util/errors.js';
 import { contiguousStrides, sizeOf } from '../../util/shape.js';
 import type { HostView as View } from '../host.js';
@@ -86,12 +87,16 @@ export function indexSelect(x: View, axis: number, indexView: View, outDtype: DT
   const rows = indexView.shape[0] ?? 1;
   const rowSize = axis === 0 && x.shape.length > 0 ? sizeOf(x.shape) / Math.max(x.shape[0], 1) : 0;
   // Fast path (a batch of rows from a row-major dataset): each selected row is one contiguous block.
-  if (axis === 0 && x.shape.length > 0 && x.strides[0] === rowSize && isRowMajor(x)) {
+  if (
+    axis === 0 &&
+    x.shape.length > 0 &&
+    x.strides[0] === rowSize &&
+    isRowMajor(x) &&
+    x.data.constructor === arrayType(outDtype)
+  ) {
     const out = allocate(outDtype, rows * rowSize, false);
-    if (x.data.constructor === out.constructor) {
-      selectRows(x, rowSize, indexView, rows, out);
-      return out;
-    }
+    selectRows(x, rowSize, indexView, rows, out);
+    return out;
   }
   const index = positions(indexView);
   const outShape = x.shape.map((d, i) => (i === axis ? index.length : d));
