@@ -130,8 +130,9 @@ export class DataLoader implements Iterable<Tensor[]> {
     return rowsOf(src, this.#index.of(idx, src.rows));
   }
 
-  *[Symbol.iterator](): Iterator<Tensor[]> {
-    yield* this.batches(this.order());
+  [Symbol.iterator](): Iterator<Tensor[]> {
+    // The epoch's generator itself (delegating to it through a second generator cost an object a batch).
+    return this.batches(this.order());
   }
 }
 

@@ -125,8 +125,8 @@ function selectRows(x: View, rowSize: number, index: View, rows: number, out: Ty
     const k = id[index.offset + j * is];
     if (k < 0 || k >= size) badIndex('indexSelect', k, 0, size);
     const start = x.offset + k * rowSize;
-    // Short rows by element (a view per row costs more than copying a few elements).
-    if (rowSize < 64) for (let i = 0; i < rowSize; i++) out[j * rowSize + i] = xd[start + i];
+    // Short rows by element: a view per row (`subarray`) is an object a row for the collector.
+    if (rowSize < 256) for (let i = 0; i < rowSize; i++) out[j * rowSize + i] = xd[start + i];
     else out.set(xd.subarray(start, start + rowSize), j * rowSize);
   }
 }
