@@ -25,6 +25,7 @@ export {
 } from './autograd/gradcheck.js';
 export { enableGrad, isGradEnabled, noGrad } from './autograd/mode.js';
 export { type Edge, GradNode } from './autograd/node.js';
+export { type TapFn, tap } from './autograd/taps.js';
 export {
   availableBackends,
   backendByName,

@@ -17,6 +17,7 @@ import {
   optim,
   Rng,
   type Tensor,
+  tap,
   train,
 } from '../src/index.js';
 
@@ -109,6 +110,42 @@ describe('compile', () => {
       expect(out[0].item()).toBeCloseTo((i + 1) * (k.sum(w).item() as number), 5);
       expect(Array.from((w.grad as Tensor).readSync())).toEqual(new Array(6).fill(i + 1));
     }
+  });
+
+  it('runs taps after the trace and after every replay, with the values eager gives (fusion keeps the tapped tensor)', () => {
+    const g = new Rng(2);
+    const lin = new nn.Linear(6, 5, { generator: g });
+    const seen: number[][] = [];
+    const f = compile((x: Tensor) => {
+      const z = lin.forward(x); // linear + relu fuse, unless z itself is read
+      tap(z, (v) => seen.push(Array.from(v.readSync())));
+      return k.relu(z);
+    });
+    const xs = [1, 2, 3].map((s) => k.randn([4, 6], { generator: new Rng(s) }));
+    for (const x of xs) f(x);
+    expect(f.plans).toBe(1);
+    expect(seen).toEqual(xs.map((x) => Array.from(lin.forward(x).readSync())));
+    // Eagerly a tap runs at once.
+    let now = 0;
+    tap(k.ones([3]), (v) => {
+      now = v.size;
+    });
+    expect(now).toBe(3);
+  });
+
+  it("a module's forward tap is compiled (a forward hook is refused), and removing it restores the module", () => {
+    const m = new nn.Linear(3, 2, { generator: new Rng(1) });
+    const seen: number[] = [];
+    const handle = m.registerForwardTap((_m, y) => seen.push(y.shape[0]));
+    const f = compile((x: Tensor) => k.sum(m.forward(x)));
+    f(k.ones([4, 3]));
+    f(k.ones([4, 3]));
+    expect(seen).toEqual([4, 4]);
+    handle.remove();
+    expect(Object.hasOwn(m, 'forward')).toBe(false);
+    const hooked = m.registerForwardHook(() => undefined);
+    expect(() => compile((x: Tensor) => m.forward(x))(k.ones([1, 3]))).toThrow(/registerForwardTap/);
+    hooked.remove();
   });
 
   it('traces a new plan for a new shape (the last, smaller batch) and keeps both', () => {

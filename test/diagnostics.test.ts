@@ -256,7 +256,7 @@ describe('diagnostics', () => {
     expect(o[0].suggestion).toMatch(/weight decay or dropout/);
   });
 
-  it('hooks are on for sampled steps only (which run eagerly), and detach restores the modules', async () => {
+  it('taps are on for sampled steps only, and detach restores the modules', async () => {
     const m = new nn.Sequential(new nn.Linear(2, 2));
     const d = new diagnostics.Diagnostics(m, { every: 3 });
     expect(Object.hasOwn(m.at(0), 'forward')).toBe(false);
@@ -278,5 +278,51 @@ describe('diagnostics', () => {
     expect(() => new diagnostics.Diagnostics(m, { every: 0 })).toThrow(
       'Diagnostics: every must be a positive integer, got 0',
     );
+  });
+
+  it('sampled steps run compiled plans traced with the taps: the same samples as eager steps, nothing eager', async () => {
+    let forwards = 0;
+    class Counted extends nn.Linear {
+      override forward(x: Tensor): Tensor {
+        forwards++;
+        return super.forward(x);
+      }
+    }
+    const run = async (compile: boolean) => {
+      forwards = 0;
+      const g = new Rng(4);
+      const model = new nn.Sequential(
+        new Counted(2, 16, { generator: g }),
+        new nn.ReLU(),
+        new nn.Dropout(0.2, g),
+        new nn.Linear(16, 2, { generator: g }),
+      );
+      const d = new diagnostics.Diagnostics(model, { every: 3 });
+      const h = await train.fit({
+        model,
+        optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }),
+        train: loader(g),
+        epochs: 2,
+        compile,
+        callbacks: [d.callback()],
+      });
+      return { h, d };
+    };
+    const eager = await run(false);
+    expect(forwards).toBe(16);
+    const compiled = await run(true);
+    // Forward ran only to trace the two plans (sampled and not): the sampled steps replayed theirs.
+    expect(forwards).toBe(2);
+    expect(compiled.h.eagerReasons ?? []).toEqual([]);
+    // 16 steps: step 1 and every third.
+    expect(compiled.d.samples.map((x) => x.step)).toEqual([1, 3, 6, 9, 12, 15]);
+    expect(compiled.d.samples).toEqual(eager.d.samples);
+    expect(Object.keys(compiled.d.samples[2].layers)).toEqual([
+      '0 (Counted)',
+      '1 (ReLU)',
+      '2 (Dropout)',
+      '3 (Linear)',
+    ]);
+    expect(compiled.h.epochs.map((e) => e.trainLoss)).toEqual(eager.h.epochs.map((e) => e.trainLoss));
   });
 });

@@ -319,7 +319,7 @@ export class Session {
     const indices = this.order.subarray(from, Math.min(loader.dataset.length, from + loader.batchSize));
     this.step++;
     if (!this.asyncMemory) this.diag.beginStep(this.epoch);
-    // A step the diagnostics sample runs eagerly (their forward hooks read the layers' outputs).
+    // A step the diagnostics sample runs the observed plan (traced with their forward taps, which read the layers' outputs).
     const sampled = !this.asyncMemory && this.diag.sampling;
     const raw = this.trainStep.gathers ? null : (loader.dataset.batch?.(indices) ?? null);
     const tensors = raw && [loader.augment(raw[0]), ...raw.slice(1)];

@@ -23,6 +23,7 @@
 import { z } from 'zod';
 import { observeLeafGrads } from '../autograd/engine.js';
 import { isGradEnabled, NotTraceableError, whileTracing } from '../autograd/mode.js';
+import { recordTaps, type TapFn } from '../autograd/taps.js';
 import { guardDoors, pauseRecycling } from '../backend/host.js';
 import type { Plan, PlanRunner, PlanView } from '../backend/plan.js';
 import { backend, setHostRecorder, withBackend } from '../backend/registry.js';
@@ -102,6 +103,8 @@ interface Entry {
   readonly rebuild: (ts: Tensor[]) => Outputs;
   /** Leaves whose gradient the step sets, with the index of that gradient among the outputs. */
   readonly leaves: readonly { leaf: Tensor; output: number | null }[];
+  /** Taps recorded while tracing (autograd/taps.ts), each with its tensor's index among the outputs. */
+  readonly taps: readonly { fn: TapFn; output: number }[];
   /** Over a stable runner's storages, the output tensors and the returned value, made once. */
   stable: { tensors: Tensor[]; value: Outputs } | null;
 }
@@ -298,6 +301,8 @@ function trace<A extends Tensor[], R extends Outputs>(
     );
   });
   const prevLeaves = observeLeafGrads((leaf) => leaves.add(leaf));
+  const tapped: { t: Tensor; fn: TapFn }[] = [];
+  const prevTaps = recordTaps((t, fn) => void tapped.push({ t, fn }));
   const prevPaused = pauseRecycling(true);
   let result: R;
   try {
@@ -311,16 +316,22 @@ function trace<A extends Tensor[], R extends Outputs>(
     guardDoors(prevGuard);
     guardHostDraws(prevDraws);
     observeLeafGrads(prevLeaves);
+    recordTaps(prevTaps);
     pauseRecycling(prevPaused);
   }
   const { tensors, rebuild } = flatten(result);
   const leafList = [...leaves];
-  const outputs = [...tensors, ...leafList.flatMap((l) => (l.grad ? [l.grad] : []))].map((t) => ({
+  const outputs = [
+    ...tensors,
+    ...leafList.flatMap((l) => (l.grad ? [l.grad] : [])),
+    ...tapped.map((p) => p.t),
+  ].map((t) => ({
     view: tracer.view(t),
     dtype: t.dtype,
   }));
   let next = tensors.length;
   const leafOutputs = leafList.map((leaf) => ({ leaf, output: leaf.grad ? next++ : null }));
+  const taps = tapped.map(({ fn }) => ({ fn, output: next++ }));
   const plan = optimize(
     { buffers: tracer.buffers, ops: tracer.ops, outputs: outputs.map((o) => o.view) },
     { fuse },
@@ -333,7 +344,17 @@ function trace<A extends Tensor[], R extends Outputs>(
   }
   // The plan's outputs, renumbered by the passes, with the traced tensors' dtypes.
   const planOutputs = plan.outputs.map((view, i) => ({ view, dtype: outputs[i].dtype }));
-  const entry: Entry = { plan, runner, outputs: planOutputs, rebuild, leaves: leafOutputs, stable: null };
+  const entry: Entry = {
+    plan,
+    runner,
+    outputs: planOutputs,
+    rebuild,
+    leaves: leafOutputs,
+    taps,
+    stable: null,
+  };
+  // The traced call's own values went through the eager kernels: its taps see them now.
+  for (const { t, fn } of tapped) fn(t.detach());
   return { entry, result: rebuild(tensors.map((t) => t.detach())) as R };
 }
 
@@ -369,5 +390,6 @@ function replay(e: Entry, views: readonly View[]): Outputs {
   }
   const ts = made.tensors;
   for (const { leaf, output } of e.leaves) leaf.grad = output === null ? null : ts[output];
+  for (const { fn, output } of e.taps) fn(ts[output]);
   return made.value;
 }

@@ -148,8 +148,9 @@ export class Diagnostics {
   }
 
   /**
-   * A forward hook on each leaf module captures its output — put on for a sampled step only, so
-   * the other steps run as compiled plans (`fit` runs the sampled ones eagerly: `observesStep`).
+   * A forward tap on each leaf module captures its output — put on for a sampled step only: the
+   * sampled steps run a plan of their own, traced with the taps (`observesStep`), the others a plan
+   * without them.
    */
   private attach(): void {
     if (this.hooks.length) return;
@@ -157,7 +158,7 @@ export class Diagnostics {
       if (name === '' || m.namedChildren().length > 0) continue;
       const type = m.constructor.name;
       const label = `${name} (${type})`;
-      const hook = m.registerForwardHook((_m, _inputs, y) => {
+      const hook = m.registerForwardTap((_m, y) => {
         if (!this.capturing) return;
         noGrad(() => {
           const d = this.copies.read(`output:${label}`, y);

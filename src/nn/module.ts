@@ -5,10 +5,12 @@
  * PyTorch's ModuleList) — so a layer just assigns fields, no registration calls, and names follow
  * field order. Buffers (non-trained state such as running statistics) are registered explicitly.
  * Forward hooks (`registerForwardHook`) see every call's inputs and output and may replace the
- * output; they are removable. Modules own the train/eval flag; they never touch a backend.
+ * output; forward taps (`registerForwardTap`) only read the output, also at a compiled step's
+ * replays; both are removable. Modules own the train/eval flag; they never touch a backend.
  */
 import { dropGrad } from '../autograd/engine.js';
 import { isTracing, NotTraceableError } from '../autograd/mode.js';
+import { tap } from '../autograd/taps.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, KeelError } from '../util/errors.js';
 import { sameShape } from '../util/shape.js';
@@ -32,6 +34,9 @@ export type ForwardHook = (
 ) => Tensor | undefined | void;
 
 /** A registered hook; `remove()` takes it off. */
+/** Observes a module's output (see `Module.registerForwardTap`). */
+export type ForwardTap = (module: Module, output: Tensor) => void;
+
 export interface HookHandle {
   remove(): void;
 }
@@ -66,6 +71,7 @@ export abstract class Module {
   training = true;
   readonly #buffers = new Map<string, Tensor>();
   #forwardHooks: ForwardHook[] = [];
+  #forwardTaps: ForwardTap[] = [];
 
   /** The computation of this module. */
   abstract forward(...inputs: Tensor[]): Tensor;
@@ -97,36 +103,65 @@ export abstract class Module {
 
   /**
    * Calls `hook(module, inputs, output)` after every forward of this module (whoever calls it); a
-   * tensor it returns replaces the output. Hooks run in registration order.
+   * tensor it returns replaces the output. Hooks run in registration order. A compiled step cannot
+   * hold a hook (it would run only when traced): tracing one throws, and the step runs eagerly.
    */
   registerForwardHook(hook: ForwardHook): HookHandle {
-    if (this.#forwardHooks.length === 0) {
-      // An own `forward` runs the class's forward, then the hooks; removed with the last hook.
-      const base = Object.getPrototypeOf(this).forward as (...inputs: Tensor[]) => Tensor;
-      Object.defineProperty(this, 'forward', {
-        configurable: true,
-        writable: true,
-        enumerable: false,
-        value: (...inputs: Tensor[]): Tensor => {
-          let y = base.apply(this, inputs);
+    this.#forwardHooks.push(hook);
+    this.#wrapForward();
+    return this.#handle(() => {
+      this.#forwardHooks = this.#forwardHooks.filter((h) => h !== hook);
+    });
+  }
+
+  /**
+   * Calls `fn(module, output)` with this module's output after every forward — and, inside a
+   * compiled step, after every replay of its plan (a tap: see autograd/taps.ts), so a step observed
+   * this way still runs as a plan. `fn` only reads: the output it is given is overwritten by the next
+   * run. Diagnostics sample layer outputs through these.
+   */
+  registerForwardTap(fn: ForwardTap): HookHandle {
+    this.#forwardTaps.push(fn);
+    this.#wrapForward();
+    return this.#handle(() => {
+      this.#forwardTaps = this.#forwardTaps.filter((f) => f !== fn);
+    });
+  }
+
+  /** An own `forward` running the class's forward, then the hooks, then the taps (once). */
+  #wrapForward(): void {
+    if (this.#forwardHooks.length + this.#forwardTaps.length !== 1) return;
+    const base = Object.getPrototypeOf(this).forward as (...inputs: Tensor[]) => Tensor;
+    Object.defineProperty(this, 'forward', {
+      configurable: true,
+      writable: true,
+      enumerable: false,
+      value: (...inputs: Tensor[]): Tensor => {
+        let y = base.apply(this, inputs);
+        if (this.#forwardHooks.length) {
           // A plan would run the hook's kernels but never the hook itself again.
           if (isTracing())
             throw new NotTraceableError(
-              `${this.constructor.name} has a forward hook, which a compiled step would run only when traced, not at its replays (run steps with hooks eagerly: compile: false)`,
+              `${this.constructor.name} has a forward hook, which a compiled step would run only when traced, not at its replays (run steps with hooks eagerly: compile: false; to only read the output, registerForwardTap)`,
             );
           for (const h of [...this.#forwardHooks]) y = h(this, inputs, y) ?? y;
-          return y;
-        },
-      });
-    }
-    this.#forwardHooks.push(hook);
+        }
+        for (const f of [...this.#forwardTaps]) tap(y, (v) => f(this, v));
+        return y;
+      },
+    });
+  }
+
+  /** A handle whose `remove` runs `drop` once, and unwraps `forward` with the last hook or tap. */
+  #handle(drop: () => void): HookHandle {
     let removed = false;
     return {
       remove: () => {
         if (removed) return;
         removed = true;
-        this.#forwardHooks = this.#forwardHooks.filter((h) => h !== hook);
-        if (this.#forwardHooks.length === 0) delete (this as Partial<{ forward: unknown }>).forward;
+        drop();
+        if (this.#forwardHooks.length === 0 && this.#forwardTaps.length === 0)
+          delete (this as Partial<{ forward: unknown }>).forward;
       },
     };
   }

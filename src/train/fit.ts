@@ -68,10 +68,11 @@ export interface Callback {
   /** Before the forward pass of a batch (diagnostics switch on activation sampling here). */
   onBatchBegin?(info: { epoch: number; batch: number }, ctx: FitContext): void;
   /**
-   * Asked after `onBatchBegin`: true when this callback reads the coming step's forward pass (its
-   * forward hooks capture layer outputs), so the step runs eagerly instead of as a compiled plan.
-   * Everything else a callback reads — the loss and gradients in `onBackward`, the weights after —
-   * it sees the same either way.
+   * Asked after `onBatchBegin`: true when this callback reads the coming step's forward pass
+   * through forward taps (`Module.registerForwardTap`, as diagnostics do), so the step runs a plan
+   * traced with them — or forward hooks, with which that plan cannot be compiled and the observed
+   * steps run eagerly. Everything else a callback reads — the loss and gradients in `onBackward`,
+   * the weights after — it sees the same either way.
    */
   observesStep?(): boolean;
   /**
@@ -166,7 +167,7 @@ export interface FitOptions {
   /**
    * Run each training step as a compiled plan (default true, unless `setCompiledByDefault(false)`
    * or keel --eager; see `compile`): the same results as eager steps, faster. Steps a callback
-   * observes (`observesStep`) run eagerly; what cannot be compiled runs eagerly and
+   * observes (`observesStep`) run plans of their own; what cannot be compiled runs eagerly and
    * `History.eagerReasons` says why. A loss or callback that reads JS values which change from step
    * to step inside the step (a counter in the loss function) needs `compile: false`: a plan fixes
    * such values when it is traced.

@@ -8,9 +8,10 @@
  * A training transform (`augment`) perturbs the gathered inputs inside the step.
  *
  * Compiled by default (`compile`): two plans, forward+backward and the update, replayed every step;
- * a step can still run eagerly (`eager: true`, for a step a callback observes through forward
- * hooks) and gives the same results. What cannot be compiled (a custom optimizer reading gradients
- * on the host, a loss that reads values, forward hooks) runs eagerly, and `eagerReason` says why.
+ * a step a callback observes (`observed`: diagnostics' forward taps on) runs forward+backward plans
+ * of its own, traced with the taps, which replay them (autograd/taps.ts). What cannot be compiled (a
+ * custom optimizer reading gradients on the host, a loss that reads values, a forward hook) runs
+ * eagerly, and `eagerReasons` says why; the results are the same either way.
  */
 import { noGrad } from '../autograd/mode.js';
 import { type CompiledFunction, compile, compiledByDefault } from '../compile/compile.js';
@@ -99,6 +100,12 @@ export class TrainStep {
   private readonly index = new RowIndex();
   private readonly fromIndex: ((idx: Tensor) => Tensor) | CompiledFunction<[Tensor], Tensor>;
   private readonly fromBatch: ((...b: Tensor[]) => Tensor) | CompiledFunction<Tensor[], Tensor>;
+  /**
+   * The same for observed steps: plans of their own, traced while the observer's forward taps are
+   * on (so they replay them), and falling back to eager apart (a forward hook cannot be compiled).
+   */
+  private readonly fromIndexObserved: ((idx: Tensor) => Tensor) | CompiledFunction<[Tensor], Tensor>;
+  private readonly fromBatchObserved: ((...b: Tensor[]) => Tensor) | CompiledFunction<Tensor[], Tensor>;
   private readonly apply: (() => void) | CompiledFunction<[], undefined>;
   private reasons: string[] = [];
 
@@ -117,6 +124,12 @@ export class TrainStep {
     const opts = { fallback: 'eager' as const, onFallback: note };
     this.fromIndex = compiled ? compile(fromIndex, opts) : fromIndex;
     this.fromBatch = compiled ? compile(fromBatch, opts) : fromBatch;
+    const observedOpts = {
+      fallback: 'eager' as const,
+      onFallback: (r: string) => note(`observed steps: ${r}`),
+    };
+    this.fromIndexObserved = compiled ? compile(fromIndex, observedOpts) : fromIndex;
+    this.fromBatchObserved = compiled ? compile(fromBatch, observedOpts) : fromBatch;
     this.apply = compiled ? compile(apply, opts) : apply;
   }
 
@@ -132,13 +145,14 @@ export class TrainStep {
 
   /**
    * Forward and backward on the rows `indices` (loader positions) of the data set; returns the
-   * batch's loss (detached: the next step overwrites it). `eager` runs this step without its plan.
+   * batch's loss (detached: the next step overwrites it). An `observed` step (a callback's forward
+   * taps or hooks are on) runs the observed plans, or eagerly where those cannot be compiled.
    */
-  backward(indices: Int32Array, eager = false): Tensor {
+  backward(indices: Int32Array, observed = false): Tensor {
     const src = this.source;
     if (!src) throw new ValueError('TrainStep.backward: the data set is not rows of tensors; pass the batch');
     const idx = this.index.of(indices, src.rows);
-    return eager ? this.forwardBackward(this.gather(idx)) : this.fromIndex(idx);
+    return observed ? this.fromIndexObserved(idx) : this.fromIndex(idx);
   }
 
   /** The rows `idx` of the data set's tensors, the inputs through `augment`. */
@@ -149,8 +163,8 @@ export class TrainStep {
   }
 
   /** The same on batch tensors (x, y[, weights]). */
-  backwardOn(batch: readonly Tensor[], eager = false): Tensor {
-    return eager ? this.forwardBackward(batch) : this.fromBatch(...batch);
+  backwardOn(batch: readonly Tensor[], observed = false): Tensor {
+    return observed ? this.fromBatchObserved(...batch) : this.fromBatch(...batch);
   }
 
   /** The batch tensors of loader positions `indices`, without the transform (to replay a step for a diagnosis). */
