@@ -5,8 +5,10 @@
  * of dead ReLU units (zero for the whole batch). From these it raises alarms — vanishing or exploding
  * gradients, NaN/Inf, dead or saturated units, parameters without gradient, and (per epoch) a
  * validation loss rising while the training loss falls. Use it as a `fit()` callback or call
- * `observe()` around your own training step. Layer outputs are captured by a forward hook on each
- * leaf module while attached; between samples nothing is computed, so the default rate costs little.
+ * `beginStep`, `afterBackward` and `afterStep` around your own training step. Layer outputs are
+ * captured by a forward tap on each leaf module while attached (`Module.registerForwardTap`: a
+ * compiled step traced with them replays them, so sampled steps run as plans too); between samples
+ * nothing is computed, so the default rate costs little.
  */
 import { noGrad } from '../autograd/mode.js';
 import type { HookHandle, Module } from '../nn/module.js';

@@ -78,7 +78,7 @@ export abstract class Module {
 
   /**
    * @internal Whether a forward of this module keeps no tensor it sees or makes: a class declared
-   * by `keepsNoTensors`, without forward hooks or a replaced forward.
+   * by `keepsNoTensors`, without forward hooks or taps or a replaced forward.
    */
   keepsNoTensors(): boolean {
     return keepNothing.has(this.constructor) && !Object.hasOwn(this, 'forward');
