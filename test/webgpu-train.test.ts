@@ -5,7 +5,7 @@
  * GPU arithmetic vs the CPU's float64 sums). Sizes are small: SwiftShader computes about 0.2
  * GFLOP/s and pays ~2.4 ms per wait.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -209,7 +209,9 @@ describe.runIf(ok && existsSync(KEEL))('keel --backend webgpu (the built command
       cfg,
       JSON.stringify({
         name: 'g',
-        data: { dataset: 'moons', samples: 200, batchSize: 50 },
+        // 210 samples of batch 50: a smaller last batch, whose plan's gradients the epoch's
+        // gradient norms are read from (asynchronously: a synchronous read failed the run here).
+        data: { dataset: 'moons', samples: 210, batchSize: 50 },
         model: { hidden: [16] },
       }),
     );
@@ -221,6 +223,16 @@ describe.runIf(ok && existsSync(KEEL))('keel --backend webgpu (the built command
     expect(r.stdout).toMatch(/^epoch 2 /m);
     for (const f of ['model.safetensors', 'checkpoint.safetensors', 'report.html'])
       expect(existsSync(join(out, 'g', f))).toBe(true);
+    const epochs = readFileSync(join(out, 'g', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; gradNorms?: { name: string; norm: number }[] })
+      .filter((r) => r.type === 'epoch');
+    expect(epochs.length).toBe(2);
+    for (const e of epochs) {
+      expect(e.gradNorms?.map((g) => g.name)).toEqual(['1.weight', '1.bias', '3.weight', '3.bias']);
+      for (const g of e.gradNorms ?? []) expect(g.norm).toBeGreaterThan(0);
+    }
   });
 
   it('without an adapter, --backend webgpu says why in one line and exits 1', async () => {

@@ -16,6 +16,7 @@ import { HostCopies } from '../tensor/hostCopies.js';
 import { peekGrad } from '../tensor/tensor.js';
 import type { Callback, EpochRecord } from '../train/fit.js';
 import { ValueError } from '../util/errors.js';
+import { sumOfSquares } from '../util/hostSums.js';
 import { type Alarm, type AlarmKind, alarm } from './alarms.js';
 
 /** Options of `Diagnostics` (all thresholds configurable). */
@@ -67,13 +68,6 @@ export interface Sample {
   totalGradNorm: number;
   params: Record<string, ParamStats>;
   layers: Record<string, LayerStats>;
-}
-
-/** Σ d[i]² in float64. */
-function sumOfSquares(d: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < d.length; i++) s += d[i] * d[i];
-  return s;
 }
 
 function hasNonFinite(d: ArrayLike<number>): boolean {

@@ -4,13 +4,13 @@
  * hands model and optimizer state to a save function (the CLI writes files).
  */
 import type { Module } from '../nn/module.js';
-import { vectorNorm } from '../ops/reduce.js';
 import type { BaseOptions, OptimizerState } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/schedulers.js';
 import { ReduceLROnPlateau } from '../optim/schedulers.js';
 import { tensor } from '../tensor/create.js';
 import { peekGrad, type Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../util/errors.js';
+import { sumOfSquares } from '../util/hostSums.js';
 import type { Callback, CallbackState, EpochRecord } from './fit.js';
 
 /** A quantity of the epoch record to watch. */
@@ -147,11 +147,12 @@ export function gradNormTracker(): Callback & { rows: { epoch: number; name: str
   return {
     rows,
     // The last batch's gradients stay in .grad until the next epoch's first zeroGrad (evaluation
-    // does not touch them), so they are read once per epoch rather than after every batch.
-    onEpochEnd(record, ctx) {
+    // does not touch them), so they are read once per epoch rather than after every batch — and
+    // read asynchronously, as a GPU's memory must be (`fit` awaits onEpochEnd).
+    async onEpochEnd(record, ctx) {
       for (const [name, p] of ctx.model.namedParameters()) {
         const g = peekGrad(p);
-        rows.push({ epoch: record.epoch, name, norm: g ? vectorNorm(g) : 0 });
+        rows.push({ epoch: record.epoch, name, norm: g ? Math.sqrt(sumOfSquares(await g.read())) : 0 });
       }
     },
     stateDict: () => ({ values: rows.map((r) => ({ ...r })) }),

@@ -84,7 +84,8 @@ export interface Callback {
   onStep?(ctx: FitContext): void;
   onBatchEnd?(info: BatchInfo, ctx: FitContext): void;
   // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing goes on.
-  onEpochEnd?(record: EpochRecord, ctx: FitContext): void | 'stop';
+  /** May be async (fit awaits it): e.g. to read tensors on a GPU backend, which reads asynchronously. */
+  onEpochEnd?(record: EpochRecord, ctx: FitContext): void | 'stop' | Promise<void | 'stop'>;
   onTrainEnd?(history: History, ctx: FitContext): void;
   /** What this callback must keep across a checkpoint and resume (e.g. a scheduler's position). */
   stateDict?(): CallbackState;
@@ -429,7 +430,7 @@ export async function fit(options: FitOptions): Promise<History> {
     history.epochs.push(record);
     opts.progress?.epochEnd(record);
     let stop = false;
-    for (const c of callbacks) if (c.onEpochEnd?.(record, ctx) === 'stop') stop = true;
+    for (const c of callbacks) if ((await c.onEpochEnd?.(record, ctx)) === 'stop') stop = true;
     if (stop) {
       history.stoppedEarly = epoch < epochs;
       if (history.stoppedEarly) history.stopReason = 'callback';
