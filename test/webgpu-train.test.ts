@@ -235,6 +235,66 @@ describe.runIf(ok && existsSync(KEEL))('keel --backend webgpu (the built command
     }
   });
 
+  it('keel --backend webgpu sweep: the worker processes start the GPU backend and give the wasm results', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'keel-webgpu-sweep-'));
+    const spec = join(out, 'sweep.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        name: 's',
+        base: { epochs: 1, data: { dataset: 'moons', samples: 200, batchSize: 50 }, model: { hidden: [8] } },
+        axes: { seed: [0, 1] },
+      }),
+    );
+    const accuracies = async (backend: string) => {
+      const r = await keel(
+        ['--out', join(out, backend), '--backend', backend, 'sweep', '-c', spec, '--workers', '1'],
+        {
+          timeout: 120_000,
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return ['t000', 't001'].map(
+        (t) =>
+          (
+            JSON.parse(readFileSync(join(out, backend, 's', t, 'result.json'), 'utf8')) as {
+              status: string;
+              metrics: { testAccuracy: number };
+            }
+          ).metrics.testAccuracy,
+      );
+    };
+    // Before, each worker died at start-up: setBackend('webgpu') without enableWebGpu().
+    const onGpu = await accuracies('webgpu');
+    const onCpu = await accuracies('wasm');
+    // float32 GPU sums against the CPU's: a test point at the boundary may flip, no more.
+    for (const [i, a] of onGpu.entries()) expect(Math.abs(a - onCpu[i])).toBeLessThanOrEqual(0.02);
+  });
+
+  it('keel --backend webgpu experiment refuses in one line before reading any data (experiments read synchronously)', async () => {
+    const r = await keel(
+      [
+        '--out',
+        mkdtempSync(join(tmpdir(), 'keel-webgpu-exp-')),
+        '--backend',
+        'webgpu',
+        'experiment',
+        'weight-decay',
+        '--quick',
+      ],
+      {
+        timeout: 60_000,
+      },
+    );
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('keel:'));
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^keel: experiment weight-decay: the experiments read values synchronously .* run them on a CPU backend/,
+      ),
+    ]);
+  });
+
   it('without an adapter, --backend webgpu says why in one line and exits 1', async () => {
     const r = await keel(['--backend', 'webgpu', 'info'], {
       env: { VK_ICD_FILENAMES: '/nonexistent.json', KEEL_DAWN: 'backend=vulkan' },

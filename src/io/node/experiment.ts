@@ -5,6 +5,7 @@
  * interrupt or an error still writes a report of what the metrics hold, marked as such, before a
  * RunAbortedError carries the end to the caller.
  */
+import { backend } from '../../backend/registry.js';
 import type { ImageSet } from '../../data/fashionMnist.js';
 import type { Experiment, ExperimentResult } from '../../experiments/types.js';
 import { experimentReport } from '../../report/experiment.js';
@@ -12,6 +13,7 @@ import { partialReport } from '../../report/partial.js';
 import { RunAbortedError } from '../../run/end.js';
 import { stoppedEnd, stoppedReport } from '../../run/stopped.js';
 import type { DivergenceOptions } from '../../train/fit.js';
+import { KeelError } from '../../util/errors.js';
 import { loadFashion } from './fashionCache.js';
 import { environmentInfo } from './info.js';
 import { terminalProgress } from './progress.js';
@@ -40,6 +42,12 @@ export async function runExperiment(
   e: Experiment,
   o: ExperimentRunOptions,
 ): Promise<{ result: ExperimentResult; report: string }> {
+  // Before any data is read: the experiments compute their checks from values read synchronously.
+  const active = backend();
+  if (active.sync !== undefined)
+    throw new KeelError(
+      `experiment ${e.name}: the experiments read values synchronously (item(), readSync()), which the ${active.name} backend cannot — its memory is read asynchronously; run them on a CPU backend (native, wasm or js: without --backend ${active.name})`,
+    );
   let fashion = o.fashion ?? null;
   if (e.needsFashion && !fashion) fashion = await loadFashion({ download: o.download, log: o.log });
   const run = new RunDir(o.out, o.runName ?? e.name, 'output');

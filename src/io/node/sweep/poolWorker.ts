@@ -1,17 +1,27 @@
 /**
  * The worker process of a sweep's local pool (workerpool, process workers): loads keel's engine with
  * the threads its parent chose (KEEL_THREADS in its environment, 1 by default: one core per trial, so
- * trials do not fight for cores), and runs trials on request, telling the parent when one starts.
+ * trials do not fight for cores) and the parent's backend (KEEL_BACKEND; webgpu started first), and
+ * runs trials on request, telling the parent when one starts.
  */
 import '../engine.js';
 import workerpool from 'workerpool';
 import { setBackend } from '../../../backend/registry.js';
 import { runTrial, type TrialJob } from './trial.js';
 
-if (process.env.KEEL_BACKEND) setBackend(process.env.KEEL_BACKEND);
+// The parent's --backend. The GPU backend starts asynchronously (an adapter, a device), as keel's
+// own start-up does it; a failure to start is each trial's error (a line, not a dead worker).
+const ready = (async () => {
+  const name = process.env.KEEL_BACKEND;
+  if (!name) return;
+  if (name === 'webgpu') await (await import('../webgpu.js')).enableWebGpu();
+  setBackend(name);
+})();
+ready.catch(() => {});
 
 workerpool.worker({
-  runTrial(job: TrialJob) {
+  async runTrial(job: TrialJob) {
+    await ready;
     workerpool.workerEmit({ started: job.trial, pid: process.pid });
     return runTrial(job);
   },
