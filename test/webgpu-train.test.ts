@@ -295,6 +295,64 @@ describe.runIf(ok && existsSync(KEEL))('keel --backend webgpu (the built command
     ]);
   });
 
+  it('keel predict and export on webgpu give the CPU results; keel diagnose refuses in one line', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'keel-webgpu-run-'));
+    const cfg = join(out, 'run.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        name: 'p',
+        epochs: 1,
+        data: { dataset: 'moons', samples: 200, batchSize: 50 },
+        model: { hidden: [8] },
+      }),
+    );
+    expect((await keel(['--out', out, '--backend', 'wasm', 'train', '-c', cfg])).code).toBe(0);
+    const run = join(out, 'p');
+    const input = join(out, 'x.json');
+    writeFileSync(
+      input,
+      JSON.stringify([
+        [0.5, -0.2],
+        [-1, 0.8],
+        [1.5, 0.1],
+      ]),
+    );
+    const predict = async (backend: string) => {
+      const r = await keel(
+        ['--backend', backend, 'predict', '--checkpoint', run, '--input', input, '--json'],
+        {
+          timeout: 60_000,
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { predictions: { top: { probability: number }[] }[] };
+    };
+    // Loading the checkpoint's weights into the GPU model read them synchronously ("its weights do
+    // not fit the model"), and the probabilities were read with readSync.
+    const gpuP = (await predict('webgpu')).predictions.flatMap((x) => x.top.map((t) => t.probability));
+    const cpuP = (await predict('wasm')).predictions.flatMap((x) => x.top.map((t) => t.probability));
+    expect(gpuP.length).toBe(6);
+    expect(cpuP.length).toBe(6);
+    for (const [i, p] of gpuP.entries()) expect(Math.abs(p - cpuP[i])).toBeLessThan(1e-5);
+    const exported = async (backend: string) => {
+      const file = join(out, `${backend}.onnx`);
+      const r = await keel(['--backend', backend, 'export', '--checkpoint', run, '--onnx', file], {
+        timeout: 60_000,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      return readFileSync(file);
+    };
+    expect((await exported('webgpu')).equals(await exported('wasm'))).toBe(true);
+    const d = await keel(['--out', out, '--backend', 'webgpu', 'diagnose', '-c', cfg], { timeout: 60_000 });
+    expect(d.code).toBe(1);
+    expect(d.stderr.split('\n').filter((l) => l.startsWith('keel:'))).toEqual([
+      expect.stringMatching(
+        /^keel: diagnose: diagnostics read gradients and activations synchronously .* CPU backend/,
+      ),
+    ]);
+  });
+
   it('without an adapter, --backend webgpu says why in one line and exits 1', async () => {
     const r = await keel(['--backend', 'webgpu', 'info'], {
       env: { VK_ICD_FILENAMES: '/nonexistent.json', KEEL_DAWN: 'backend=vulkan' },

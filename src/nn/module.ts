@@ -9,8 +9,9 @@
  * replays; both are removable. Modules own the train/eval flag; they never touch a backend.
  */
 import { dropGrad } from '../autograd/engine.js';
-import { isTracing, NotTraceableError } from '../autograd/mode.js';
+import { isTracing, NotTraceableError, noGrad } from '../autograd/mode.js';
 import { tap } from '../autograd/taps.js';
+import { copy_ } from '../ops/inplace.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, KeelError } from '../util/errors.js';
 import { sameShape } from '../util/shape.js';
@@ -283,7 +284,10 @@ export abstract class Module {
     if (problems.length) throw new StateDictError(`${where}: ${problems.join(' | ')}`);
     for (const [k, t] of targets) {
       const src = state[k];
-      if (src) t.storage.write(t, src.readSync());
+      if (!src) continue;
+      // Through the host where the source reads synchronously; a GPU tensor is copied on its backend.
+      if (src.storage.readSyncRefused) noGrad(() => copy_(t, src));
+      else t.storage.write(t, src.readSync());
     }
     return { missingKeys, unexpectedKeys };
   }

@@ -4,6 +4,7 @@
  * an ONNX file for onnxruntime and other ONNX tools (opset 17, dynamic batch axis) and/or as a plain
  * safetensors state dict under PyTorch's names. Files are written atomically.
  */
+import { backend, backendByName, withBackend } from '../../backend/registry.js';
 import { exportOnnx } from '../../format/onnx.js';
 import { serializeSafetensors } from '../../format/safetensors.js';
 import { ValueError } from '../../util/errors.js';
@@ -20,6 +21,13 @@ export function exportModel(o: {
 }): string[] {
   if (!o.onnx && !o.safetensors)
     throw new ValueError('keel export: say what to write: --onnx <file> and/or --safetensors <file>');
+  // Exporting computes nothing and reads every weight: where the active backend's memory is read
+  // asynchronously (webgpu), the model is rebuilt on a CPU backend instead.
+  const cpu = backend().sync !== undefined ? (backendByName('wasm') ?? backendByName('js')) : null;
+  return cpu ? withBackend(cpu, () => write(o)) : write(o);
+}
+
+function write(o: Parameters<typeof exportModel>[0]): string[] {
   const { model, config, inputs, path } = loadCheckpointModel(o.checkpoint);
   const written: string[] = [];
   if (o.onnx) {

@@ -70,7 +70,7 @@ export async function predict(o: {
   const probs = noGrad(() => softmax(forward(x), -1));
   const classes = probs.shape[1];
   const label = (i: number) => classNames?.[i] ?? `class ${i}`;
-  const p = probs.readSync();
+  const p = await probs.read();
   const top = Math.min(o.top ?? 3, classes);
   const labels = o.labels ? readInputLabels(o.labels, names.length) : null;
   const predictions = names.map((sample, n) => {
