@@ -17,7 +17,7 @@
  * diagnostics — which read activations and gradients synchronously — are off.
  */
 
-import { backend, backendByName, withBackend } from '../../src/backend/registry.js';
+import { backend, hostBackend, withBackend } from '../../src/backend/registry.js';
 import type { Backend } from '../../src/backend/types.js';
 import { installedGemmThreads } from '../../src/backend/wasm/threads.js';
 import { adapterName } from '../../src/backend/webgpu/device.js';
@@ -91,7 +91,6 @@ export interface RunInfo {
 type Evaluation = { loss: number; accuracy?: number };
 
 /** The CPU backend the data sets live on when a GPU trains. */
-const hostBackend = (): Backend => backendByName('wasm') ?? (backendByName('js') as Backend);
 
 /** What trains, in a few words (the page's header says it). */
 function describeBackend(): string {

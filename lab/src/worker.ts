@@ -8,8 +8,7 @@
  * facts say which, and on how many threads.
  */
 
-import { backend, backendByName, setBackend, withBackend } from '../../src/backend/registry.js';
-import type { Backend } from '../../src/backend/types.js';
+import { backend, hostBackend, setBackend, withBackend } from '../../src/backend/registry.js';
 import type { ImageSet } from '../../src/data/fashionMnist.js';
 import { unpackFashion, wireImageSets } from '../../src/data/labWire.js';
 import { serializeSafetensors } from '../../src/format/safetensors.js';
@@ -162,9 +161,7 @@ async function fashion(url: string): Promise<{ train: ImageSet; test: ImageSet }
         );
       // In host memory whatever trains (a GPU session uploads what its compiled steps read).
       const bytes = unpackFashion(new Uint8Array(await res.arrayBuffer()));
-      return withBackend(backendByName('wasm') ?? (backendByName('js') as Backend), () =>
-        wireImageSets(bytes),
-      );
+      return withBackend(hostBackend(), () => wireImageSets(bytes));
     })();
     fashionCache.set(url, p);
     p.catch(() => fashionCache.delete(url));

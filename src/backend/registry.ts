@@ -61,6 +61,14 @@ export function backendProblems(): Record<string, string> {
   return Object.fromEntries([...problems].filter(([n]) => !(factories.has(n) && instances.get(n))));
 }
 
+/**
+ * A backend on host memory, for work that reads values synchronously or computes nothing while a
+ * GPU backend is active: wasm, else js.
+ */
+export function hostBackend(): Backend {
+  return backendByName('wasm') ?? (backendByName('js') as Backend);
+}
+
 /** Selects the backend that runs kernels from now on. */
 export function setBackend(name: string): void {
   const known = new Set([...PREFERENCE, ...factories.keys()]);

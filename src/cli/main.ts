@@ -68,15 +68,13 @@ export async function main(argv: string[]): Promise<number> {
       // steps with --eager, which sweep workers inherit through the environment), then --backend
       // and --out.
       if (opts().eager) process.env.KEEL_EAGER = '1';
-      await import('../io/node/engine.js');
-      const [{ setBackend }, { ensureDir }] = await Promise.all([
-        import('../backend/registry.js'),
+      const [{ startBackend }, { ensureDir }] = await Promise.all([
+        import('../io/node/engine.js'),
         import('../io/node/paths.js'),
       ]);
       const o = opts();
-      // The GPU backend starts asynchronously (an adapter, a device); it is never the default.
-      if (o.backend === 'webgpu') await (await import('../io/node/webgpu.js')).enableWebGpu();
-      if (o.backend) setBackend(o.backend);
+      // The GPU backend (never the default) starts asynchronously: startBackend awaits it.
+      if (o.backend) await startBackend(o.backend);
       ensureDir(o.out, '--out directory');
     });
   const cli: Cli = {

@@ -5,7 +5,6 @@
  * last step, followed by any alarms with what to try.
  */
 import Table from 'cli-table3';
-import { backend } from '../../backend/registry.js';
 import type { ImageSet } from '../../data/fashionMnist.js';
 import { type Alarm, formatAlarm } from '../../diagnostics/alarms.js';
 import { Diagnostics, type Sample } from '../../diagnostics/monitor.js';
@@ -13,9 +12,10 @@ import { healthRows } from '../../diagnostics/report.js';
 import { crossEntropy } from '../../nn/functional/loss.js';
 import { buildData, buildModel, buildOptimizer } from '../../run/build.js';
 import type { RunConfig } from '../../run/config.js';
-import { KeelError, ValueError } from '../../util/errors.js';
+import { ValueError } from '../../util/errors.js';
 import { Rng } from '../../util/random.js';
 import { loadFashion } from './fashionCache.js';
+import { refuseAsyncMemory } from './syncReads.js';
 
 function table(title: string, s: Sample): string {
   const rows = healthRows(s);
@@ -40,11 +40,11 @@ export async function runDiagnosis(
   if (!Number.isInteger(o.steps) || o.steps < 1)
     throw new ValueError(`diagnose: --steps must be a positive integer, got ${o.steps}`);
   // Before any data is read: every step's diagnostics read gradients and activations synchronously.
-  const active = backend();
-  if (active.sync !== undefined)
-    throw new KeelError(
-      `diagnose: diagnostics read gradients and activations synchronously at every step, which the ${active.name} backend cannot — its memory is read asynchronously; run it on a CPU backend (native, wasm or js: without --backend ${active.name})`,
-    );
+  refuseAsyncMemory(
+    'diagnose',
+    'diagnostics read gradients and activations synchronously at every step',
+    'it',
+  );
   let fashion: { train: ImageSet; test: ImageSet } | null = null;
   if (config.data.dataset === 'fashion-mnist')
     fashion = await loadFashion({

@@ -14,7 +14,7 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { jsBackend } from '../../backend/js/index.js';
 import { createNativeBackend } from '../../backend/native/index.js';
-import { backendByName, backendUnavailable, registerBackend } from '../../backend/registry.js';
+import { backendByName, backendUnavailable, registerBackend, setBackend } from '../../backend/registry.js';
 import { GEMM_WORKER_LOOP, installGemmThreads } from '../../backend/wasm/threads.js';
 import { setCompiledByDefault } from '../../compile/compile.js';
 import { KeelError } from '../../util/errors.js';
@@ -53,6 +53,15 @@ installGemmThreads((bytes, memory, ctrl) => {
 
 // The native backend: BLAS for products, the wasm (else js) kernels for the rest. Looked up on
 // first use, so a program that never multiplies never loads the library.
+/**
+ * Makes `name` the active backend (keel --backend, a sweep worker's KEEL_BACKEND), starting the GPU
+ * backend first when it is webgpu: that start is asynchronous (an adapter, a device).
+ */
+export async function startBackend(name: string): Promise<void> {
+  if (name === 'webgpu') await (await import('./webgpu.js')).enableWebGpu();
+  setBackend(name);
+}
+
 registerBackend('native', () => {
   const probe = loadBlas(threads);
   if (!probe.blas) {

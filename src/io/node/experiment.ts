@@ -5,7 +5,6 @@
  * interrupt or an error still writes a report of what the metrics hold, marked as such, before a
  * RunAbortedError carries the end to the caller.
  */
-import { backend } from '../../backend/registry.js';
 import type { ImageSet } from '../../data/fashionMnist.js';
 import type { Experiment, ExperimentResult } from '../../experiments/types.js';
 import { experimentReport } from '../../report/experiment.js';
@@ -13,11 +12,11 @@ import { partialReport } from '../../report/partial.js';
 import { RunAbortedError } from '../../run/end.js';
 import { stoppedEnd, stoppedReport } from '../../run/stopped.js';
 import type { DivergenceOptions } from '../../train/fit.js';
-import { KeelError } from '../../util/errors.js';
 import { loadFashion } from './fashionCache.js';
 import { environmentInfo } from './info.js';
 import { terminalProgress } from './progress.js';
 import { RunDir } from './runDir.js';
+import { refuseAsyncMemory } from './syncReads.js';
 
 /** Options of an experiment's run. */
 export interface ExperimentRunOptions {
@@ -43,11 +42,11 @@ export async function runExperiment(
   o: ExperimentRunOptions,
 ): Promise<{ result: ExperimentResult; report: string }> {
   // Before any data is read: the experiments compute their checks from values read synchronously.
-  const active = backend();
-  if (active.sync !== undefined)
-    throw new KeelError(
-      `experiment ${e.name}: the experiments read values synchronously (item(), readSync()), which the ${active.name} backend cannot — its memory is read asynchronously; run them on a CPU backend (native, wasm or js: without --backend ${active.name})`,
-    );
+  refuseAsyncMemory(
+    `experiment ${e.name}`,
+    'the experiments read values synchronously (item(), readSync())',
+    'them',
+  );
   let fashion = o.fashion ?? null;
   if (e.needsFashion && !fashion) fashion = await loadFashion({ download: o.download, log: o.log });
   const run = new RunDir(o.out, o.runName ?? e.name, 'output');

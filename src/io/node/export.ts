@@ -4,7 +4,7 @@
  * an ONNX file for onnxruntime and other ONNX tools (opset 17, dynamic batch axis) and/or as a plain
  * safetensors state dict under PyTorch's names. Files are written atomically.
  */
-import { backend, backendByName, withBackend } from '../../backend/registry.js';
+import { backend, hostBackend, withBackend } from '../../backend/registry.js';
 import { exportOnnx } from '../../format/onnx.js';
 import { serializeSafetensors } from '../../format/safetensors.js';
 import { ValueError } from '../../util/errors.js';
@@ -23,8 +23,7 @@ export function exportModel(o: {
     throw new ValueError('keel export: say what to write: --onnx <file> and/or --safetensors <file>');
   // Exporting computes nothing and reads every weight: where the active backend's memory is read
   // asynchronously (webgpu), the model is rebuilt on a CPU backend instead.
-  const cpu = backend().sync !== undefined ? (backendByName('wasm') ?? backendByName('js')) : null;
-  return cpu ? withBackend(cpu, () => write(o)) : write(o);
+  return backend().sync !== undefined ? withBackend(hostBackend(), () => write(o)) : write(o);
 }
 
 function write(o: Parameters<typeof exportModel>[0]): string[] {

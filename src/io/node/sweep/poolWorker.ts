@@ -4,19 +4,13 @@
  * trials do not fight for cores) and the parent's backend (KEEL_BACKEND; webgpu started first), and
  * runs trials on request, telling the parent when one starts.
  */
-import '../engine.js';
 import workerpool from 'workerpool';
-import { setBackend } from '../../../backend/registry.js';
+import { startBackend } from '../engine.js';
 import { runTrial, type TrialJob } from './trial.js';
 
-// The parent's --backend. The GPU backend starts asynchronously (an adapter, a device), as keel's
-// own start-up does it; a failure to start is each trial's error (a line, not a dead worker).
-const ready = (async () => {
-  const name = process.env.KEEL_BACKEND;
-  if (!name) return;
-  if (name === 'webgpu') await (await import('../webgpu.js')).enableWebGpu();
-  setBackend(name);
-})();
+// The parent's --backend, started as keel's own start-up does it; a failure to start is each
+// trial's error (a line, not a dead worker).
+const ready = process.env.KEEL_BACKEND ? startBackend(process.env.KEEL_BACKEND) : Promise.resolve();
 ready.catch(() => {});
 
 workerpool.worker({
